@@ -1,0 +1,1 @@
+//! mdmkit: Terraform providers for MDM identity plumbing.
