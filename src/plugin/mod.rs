@@ -1,0 +1,3 @@
+//! The wire layer: everything that speaks gRPC to Terraform.
+
+pub mod proto;
