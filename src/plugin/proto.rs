@@ -78,53 +78,32 @@ mod tests {
 
     #[test]
     fn dynamic_value_fields() {
-        let msgpack = tf::DynamicValue {
-            msgpack: vec![0xc0],
-            ..Default::default()
-        };
+        let msgpack = tf::DynamicValue { msgpack: vec![0xc0], ..Default::default() };
         assert_eq!(msgpack.encode_to_vec(), len_field(1, &[0xc0]));
 
-        let json = tf::DynamicValue {
-            json: b"{}".to_vec(),
-            ..Default::default()
-        };
+        let json = tf::DynamicValue { json: b"{}".to_vec(), ..Default::default() };
         assert_eq!(json.encode_to_vec(), len_field(2, b"{}"));
     }
 
     #[test]
     fn schema_attribute_fields() {
-        let write_only = tf::schema::Attribute {
-            write_only: true,
-            ..Default::default()
-        };
+        let write_only = tf::schema::Attribute { write_only: true, ..Default::default() };
         assert_eq!(write_only.encode_to_vec(), bool_field(11));
 
-        let sensitive = tf::schema::Attribute {
-            sensitive: true,
-            ..Default::default()
-        };
+        let sensitive = tf::schema::Attribute { sensitive: true, ..Default::default() };
         assert_eq!(sensitive.encode_to_vec(), bool_field(7));
 
-        let nested = tf::schema::Attribute {
-            nested_type: Some(tf::schema::Object::default()),
-            ..Default::default()
-        };
+        let nested = tf::schema::Attribute { nested_type: Some(tf::schema::Object::default()), ..Default::default() };
         assert_eq!(nested.encode_to_vec(), len_field(10, &[]));
 
-        let deprecation = tf::schema::Attribute {
-            deprecation_message: "x".into(),
-            ..Default::default()
-        };
+        let deprecation = tf::schema::Attribute { deprecation_message: "x".into(), ..Default::default() };
         assert_eq!(deprecation.encode_to_vec(), len_field(12, b"x"));
     }
 
     #[test]
     fn schema_nesting_modes() {
         // Object has no field 2; nesting is field 3.
-        let object = tf::schema::Object {
-            nesting: tf::schema::object::NestingMode::Map as i32,
-            ..Default::default()
-        };
+        let object = tf::schema::Object { nesting: tf::schema::object::NestingMode::Map as i32, ..Default::default() };
         assert_eq!(object.encode_to_vec(), vec![tag(3, VARINT), 4]);
 
         let block = tf::schema::NestedBlock {
@@ -136,34 +115,19 @@ mod tests {
 
     #[test]
     fn capabilities_fields() {
-        let plan_destroy = tf::ServerCapabilities {
-            plan_destroy: true,
-            ..Default::default()
-        };
+        let plan_destroy = tf::ServerCapabilities { plan_destroy: true, ..Default::default() };
         assert_eq!(plan_destroy.encode_to_vec(), bool_field(1));
 
-        let schema_optional = tf::ServerCapabilities {
-            get_provider_schema_optional: true,
-            ..Default::default()
-        };
+        let schema_optional = tf::ServerCapabilities { get_provider_schema_optional: true, ..Default::default() };
         assert_eq!(schema_optional.encode_to_vec(), bool_field(2));
 
-        let move_state = tf::ServerCapabilities {
-            move_resource_state: true,
-            ..Default::default()
-        };
+        let move_state = tf::ServerCapabilities { move_resource_state: true, ..Default::default() };
         assert_eq!(move_state.encode_to_vec(), bool_field(3));
 
-        let deferral = tf::ClientCapabilities {
-            deferral_allowed: true,
-            ..Default::default()
-        };
+        let deferral = tf::ClientCapabilities { deferral_allowed: true, ..Default::default() };
         assert_eq!(deferral.encode_to_vec(), bool_field(1));
 
-        let write_only = tf::ClientCapabilities {
-            write_only_attributes_allowed: true,
-            ..Default::default()
-        };
+        let write_only = tf::ClientCapabilities { write_only_attributes_allowed: true, ..Default::default() };
         assert_eq!(write_only.encode_to_vec(), bool_field(2));
 
         // And decoding what Terraform 1.11 sends (write_only_attributes_allowed = true).
@@ -180,28 +144,16 @@ mod tests {
         };
         assert_eq!(plan.encode_to_vec(), len_field(2, &[]));
 
-        let plan_private = tf::plan_resource_change::Response {
-            planned_private: vec![7],
-            ..Default::default()
-        };
+        let plan_private = tf::plan_resource_change::Response { planned_private: vec![7], ..Default::default() };
         assert_eq!(plan_private.encode_to_vec(), len_field(3, &[7]));
 
-        let apply = tf::apply_resource_change::Request {
-            planned_private: vec![1, 2],
-            ..Default::default()
-        };
+        let apply = tf::apply_resource_change::Request { planned_private: vec![1, 2], ..Default::default() };
         assert_eq!(apply.encode_to_vec(), len_field(5, &[1, 2]));
 
-        let apply_private = tf::apply_resource_change::Response {
-            private: vec![9],
-            ..Default::default()
-        };
+        let apply_private = tf::apply_resource_change::Response { private: vec![9], ..Default::default() };
         assert_eq!(apply_private.encode_to_vec(), len_field(2, &[9]));
 
-        let read_private = tf::read_resource::Response {
-            private: vec![3],
-            ..Default::default()
-        };
+        let read_private = tf::read_resource::Response { private: vec![3], ..Default::default() };
         assert_eq!(read_private.encode_to_vec(), len_field(3, &[3]));
     }
 
@@ -216,9 +168,7 @@ mod tests {
         expected.extend(len_field(4, &[]));
         assert_eq!(diag.encode_to_vec(), expected);
 
-        let step = tf::attribute_path::Step {
-            selector: Some(tf::attribute_path::step::Selector::ElementKeyInt(5)),
-        };
+        let step = tf::attribute_path::Step { selector: Some(tf::attribute_path::step::Selector::ElementKeyInt(5)) };
         assert_eq!(step.encode_to_vec(), vec![tag(3, VARINT), 5]);
 
         // StopProvider.Response's field is spelled `Error` in the definition.
@@ -238,19 +188,13 @@ mod tests {
 
     #[test]
     fn go_plugin_fields() {
-        let stdio = plugin::StdioData {
-            channel: plugin::stdio_data::Channel::Stderr as i32,
-            data: b"x".to_vec(),
-        };
+        let stdio = plugin::StdioData { channel: plugin::stdio_data::Channel::Stderr as i32, data: b"x".to_vec() };
         let mut expected = vec![tag(1, VARINT), 2];
         expected.extend(len_field(2, b"x"));
         assert_eq!(stdio.encode_to_vec(), expected);
 
         let conn = plugin::ConnInfo {
-            knock: Some(plugin::conn_info::Knock {
-                ack: true,
-                ..Default::default()
-            }),
+            knock: Some(plugin::conn_info::Knock { ack: true, ..Default::default() }),
             ..Default::default()
         };
         assert_eq!(conn.encode_to_vec(), len_field(4, &bool_field(2)));
@@ -261,20 +205,11 @@ mod tests {
         use tonic::server::NamedService;
 
         assert_eq!(tf::provider_server::SERVICE_NAME, "tfplugin6.Provider");
-        assert_eq!(
-            plugin::grpc_controller_server::SERVICE_NAME,
-            "plugin.GRPCController"
-        );
+        assert_eq!(plugin::grpc_controller_server::SERVICE_NAME, "plugin.GRPCController");
         assert_eq!(plugin::grpc_stdio_server::SERVICE_NAME, "plugin.GRPCStdio");
-        assert_eq!(
-            plugin::grpc_broker_server::SERVICE_NAME,
-            "plugin.GRPCBroker"
-        );
+        assert_eq!(plugin::grpc_broker_server::SERVICE_NAME, "plugin.GRPCBroker");
 
-        assert_eq!(
-            <tf::provider_server::ProviderServer<Nothing> as NamedService>::NAME,
-            "tfplugin6.Provider"
-        );
+        assert_eq!(<tf::provider_server::ProviderServer<Nothing> as NamedService>::NAME, "tfplugin6.Provider");
     }
 
     #[tokio::test]
@@ -282,9 +217,7 @@ mod tests {
         use tf::provider_server::Provider;
 
         let status = Nothing
-            .get_resource_identity_schemas(tonic::Request::new(
-                tf::get_resource_identity_schemas::Request {},
-            ))
+            .get_resource_identity_schemas(tonic::Request::new(tf::get_resource_identity_schemas::Request {}))
             .await
             .unwrap_err();
         assert_eq!(status.code(), tonic::Code::Unimplemented);

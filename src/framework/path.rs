@@ -1,0 +1,95 @@
+//! Attribute paths: where in a configuration a diagnostic points.
+
+use std::fmt;
+
+/// One step of an attribute path.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PathStep {
+    /// An attribute or nested block type name.
+    Attribute(String),
+    /// A map key, or (for sets) the element's own string value.
+    Key(String),
+    /// A list or tuple index.
+    Index(i64),
+}
+
+/// A path from the root of a resource, data source or provider configuration.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AttributePath(pub Vec<PathStep>);
+
+impl AttributePath {
+    pub fn root() -> AttributePath {
+        AttributePath(Vec::new())
+    }
+
+    /// A path to a top-level attribute.
+    pub fn attr(name: impl Into<String>) -> AttributePath {
+        AttributePath(vec![PathStep::Attribute(name.into())])
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn steps(&self) -> &[PathStep] {
+        &self.0
+    }
+
+    pub fn then_attr(mut self, name: impl Into<String>) -> AttributePath {
+        self.0.push(PathStep::Attribute(name.into()));
+        self
+    }
+
+    pub fn then_key(mut self, key: impl Into<String>) -> AttributePath {
+        self.0.push(PathStep::Key(key.into()));
+        self
+    }
+
+    pub fn then_index(mut self, i: i64) -> AttributePath {
+        self.0.push(PathStep::Index(i));
+        self
+    }
+
+    pub(crate) fn push_attr(&mut self, name: &str) {
+        self.0.push(PathStep::Attribute(name.to_string()));
+    }
+
+    pub(crate) fn push_key(&mut self, key: &str) {
+        self.0.push(PathStep::Key(key.to_string()));
+    }
+
+    pub(crate) fn push_index(&mut self, i: i64) {
+        self.0.push(PathStep::Index(i));
+    }
+
+    pub(crate) fn pop(&mut self) {
+        self.0.pop();
+    }
+}
+
+impl fmt::Display for AttributePath {
+    /// HCL-like: `privileges["Read Computers"]`, `rule[0].name`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, step) in self.0.iter().enumerate() {
+            match step {
+                PathStep::Attribute(a) if i == 0 => write!(f, "{a}")?,
+                PathStep::Attribute(a) => write!(f, ".{a}")?,
+                PathStep::Key(k) => write!(f, "[{k:?}]")?,
+                PathStep::Index(n) => write!(f, "[{n}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn displays_like_hcl() {
+        let p = AttributePath::attr("rule").then_index(0).then_attr("name");
+        assert_eq!(p.to_string(), "rule[0].name");
+        assert_eq!(AttributePath::attr("privileges").then_key("Read X").to_string(), r#"privileges["Read X"]"#);
+    }
+}

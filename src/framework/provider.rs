@@ -1,0 +1,251 @@
+//! What a provider author implements: `Provider`, `Resource`, `DataSource`, `EphemeralResource`.
+//!
+//! Each trait works on a typed model (`#[derive(Serialize, Deserialize)]` with `Attr<T>` fields);
+//! the framework (`server.rs`) decodes wire values, applies Terraform's plan rules and converts
+//! models back. Methods report problems through `diags` and return `None` when they have no
+//! result; a `None` without an error diagnostic is reported as a provider bug.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio_util::sync::CancellationToken;
+
+use super::diag::Diagnostics;
+use super::path::AttributePath;
+use super::schema::Schema;
+
+/// A typed model of a schema.
+pub trait Model: Serialize + DeserializeOwned + Send + Sync + 'static {}
+impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> Model for T {}
+
+/// Opaque per-resource data Terraform stores beside the state (never shown to users).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Private(pub BTreeMap<String, serde_json::Value>);
+
+impl Private {
+    pub fn from_bytes(bytes: &[u8]) -> Private {
+        if bytes.is_empty() {
+            return Private::default();
+        }
+        serde_json::from_slice(bytes).map(Private).unwrap_or_default()
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        if self.0.is_empty() { Vec::new() } else { serde_json::to_vec(&self.0).expect("JSON map serializes") }
+    }
+}
+
+/// What `configure` receives.
+pub struct ConfigureRequest<M> {
+    pub config: M,
+    /// True when some configuration value is not known yet (the provider depends on resources
+    /// that are not created yet); the plan must not fail because of that.
+    pub has_unknowns: bool,
+    pub terraform_version: String,
+    /// Cancelled by `StopProvider` (Ctrl-C): long waits must end, requests already sent may finish.
+    pub cancel: CancellationToken,
+}
+
+/// A provider: its own configuration, and the resources and data sources it serves.
+#[async_trait]
+pub trait Provider: Send + Sync + 'static {
+    /// What `configure` produces and every resource receives (the API client).
+    type Data: Send + Sync + 'static;
+    type Config: Model;
+
+    /// The provider type name, which prefixes every resource type (`jamf`).
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> Schema;
+
+    async fn validate(&self, _config: &Self::Config, _diags: &mut Diagnostics) {}
+
+    /// Build the provider data, or `None` (with an error diagnostic when something is wrong, or
+    /// without one when the configuration is not known yet).
+    async fn configure(&self, req: ConfigureRequest<Self::Config>, diags: &mut Diagnostics) -> Option<Self::Data>;
+
+    fn resources(&self) -> Vec<Arc<dyn DynResource<Self::Data>>>;
+    fn data_sources(&self) -> Vec<Arc<dyn DynDataSource<Self::Data>>> {
+        Vec::new()
+    }
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn DynEphemeralResource<Self::Data>>> {
+        Vec::new()
+    }
+}
+
+/// The plan of one resource instance, as the resource's plan hook sees it.
+pub struct PlanRequest<M> {
+    /// The prior state; `None` on create.
+    pub prior: Option<M>,
+    /// The configuration (may hold unknowns at plan time; partly unknown collections are wholly
+    /// unknown here).
+    pub config: M,
+    /// The plan so far (framework rules already applied); the hook may change it.
+    pub planned: M,
+    /// Attributes whose change replaces the resource; the hook may add some.
+    pub requires_replace: Vec<AttributePath>,
+    pub private: Private,
+}
+
+pub struct CreateRequest<M> {
+    pub planned: M,
+    pub config: M,
+    pub private: Private,
+}
+
+pub struct UpdateRequest<M> {
+    pub prior: M,
+    pub planned: M,
+    pub config: M,
+    pub private: Private,
+}
+
+pub struct ReadRequest<M> {
+    pub state: M,
+    pub private: Private,
+}
+
+/// The outcome of create, update or read: the new state (`None` = the object does not exist).
+pub struct StateResponse<M> {
+    pub state: Option<M>,
+    pub private: Private,
+}
+
+impl<M> StateResponse<M> {
+    pub fn new(state: M) -> StateResponse<M> {
+        StateResponse { state: Some(state), private: Private::default() }
+    }
+    pub fn gone() -> StateResponse<M> {
+        StateResponse { state: None, private: Private::default() }
+    }
+    pub fn with_private(mut self, private: Private) -> StateResponse<M> {
+        self.private = private;
+        self
+    }
+}
+
+/// A managed resource.
+#[async_trait]
+pub trait Resource: Send + Sync + 'static {
+    type Data: Send + Sync + 'static;
+    type Model: Model;
+
+    /// The full type name (`jamf_api_role`).
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> Schema;
+
+    /// Checks beyond the schema's validators; the config may hold unknowns.
+    async fn validate(&self, _config: &Self::Model, _diags: &mut Diagnostics) {}
+
+    /// Runs after the framework's plan rules, for resource-specific plan logic (plan-time checks
+    /// against the live API, rotation triggers). `data` is `None` while the provider configuration
+    /// is unknown. Not called for destroy plans.
+    async fn plan(&self, _data: Option<&Self::Data>, _req: &mut PlanRequest<Self::Model>, _diags: &mut Diagnostics) {}
+
+    /// Create the remote object. On an error after the object exists, return its state too.
+    async fn create(
+        &self,
+        data: &Self::Data,
+        req: CreateRequest<Self::Model>,
+        diags: &mut Diagnostics,
+    ) -> Option<StateResponse<Self::Model>>;
+
+    /// Read the remote object: `StateResponse::gone()` when it no longer exists.
+    async fn read(
+        &self,
+        data: &Self::Data,
+        req: ReadRequest<Self::Model>,
+        diags: &mut Diagnostics,
+    ) -> Option<StateResponse<Self::Model>>;
+
+    async fn update(
+        &self,
+        data: &Self::Data,
+        req: UpdateRequest<Self::Model>,
+        diags: &mut Diagnostics,
+    ) -> Option<StateResponse<Self::Model>>;
+
+    async fn delete(&self, data: &Self::Data, prior: Self::Model, private: Private, diags: &mut Diagnostics);
+
+    /// Turn an import id into a (possibly partial) state that `read` then completes.
+    async fn import(
+        &self,
+        _data: &Self::Data,
+        _id: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<StateResponse<Self::Model>> {
+        diags.error("Import not supported", format!("The resource type {} cannot be imported.", self.type_name()));
+        None
+    }
+
+    /// Upgrade a state written by an older schema version (JSON, in that version's shape) to the
+    /// current model.
+    async fn upgrade_state(
+        &self,
+        version: i64,
+        _raw: serde_json::Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Self::Model> {
+        diags.error(
+            "Unsupported state version",
+            format!(
+                "The state of this {} was written with schema version {version}, which this provider \
+                 version cannot upgrade. Use the provider version that wrote it, or remove the resource \
+                 from state and import it again.",
+                self.type_name()
+            ),
+        );
+        None
+    }
+}
+
+/// A data source.
+#[async_trait]
+pub trait DataSource: Send + Sync + 'static {
+    type Data: Send + Sync + 'static;
+    type Model: Model;
+
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> Schema;
+    async fn validate(&self, _config: &Self::Model, _diags: &mut Diagnostics) {}
+    async fn read(&self, data: &Self::Data, config: Self::Model, diags: &mut Diagnostics) -> Option<Self::Model>;
+}
+
+/// What an ephemeral resource returns when opened.
+pub struct EphemeralOpen<M> {
+    pub result: M,
+    pub renew_at: Option<SystemTime>,
+    pub private: Private,
+}
+
+/// An ephemeral resource: a value that exists only during one Terraform run.
+#[async_trait]
+pub trait EphemeralResource: Send + Sync + 'static {
+    type Data: Send + Sync + 'static;
+    type Model: Model;
+
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> Schema;
+    async fn validate(&self, _config: &Self::Model, _diags: &mut Diagnostics) {}
+    async fn open(
+        &self,
+        data: &Self::Data,
+        config: Self::Model,
+        diags: &mut Diagnostics,
+    ) -> Option<EphemeralOpen<Self::Model>>;
+    /// Extend the value's life; returns the next renewal time.
+    async fn renew(
+        &self,
+        _data: &Self::Data,
+        private: Private,
+        _diags: &mut Diagnostics,
+    ) -> (Option<SystemTime>, Private) {
+        (None, private)
+    }
+    async fn close(&self, _data: &Self::Data, _private: Private, _diags: &mut Diagnostics) {}
+}
+
+pub use super::server::{DynDataSource, DynEphemeralResource, DynResource};

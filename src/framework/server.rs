@@ -1,0 +1,971 @@
+//! The engine between the wire and a provider: decodes values with the schema, applies the plan
+//! rules, converts typed models, nulls write-only attributes and turns every failure into a
+//! diagnostic. The wire layer (`crate::plugin`) calls these methods with raw dynamic values.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use super::diag::Diagnostics;
+use super::model::{from_value, to_value};
+use super::path::AttributePath;
+use super::plan::{null_write_only, plan_change, write_only_paths_set};
+use super::provider::{
+    ConfigureRequest, CreateRequest, DataSource, EphemeralResource, PlanRequest, Private, Provider, ReadRequest,
+    Resource, StateResponse, UpdateRequest,
+};
+use super::schema::{AttributeType, Block, Schema};
+use super::types::Type;
+use super::value::Value;
+use super::{json, msgpack};
+
+/// A value as Terraform sends it: msgpack (always, in practice) or JSON.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DynamicValue {
+    pub msgpack: Vec<u8>,
+    pub json: Vec<u8>,
+}
+
+impl DynamicValue {
+    pub fn msgpack(bytes: Vec<u8>) -> DynamicValue {
+        DynamicValue { msgpack: bytes, json: Vec::new() }
+    }
+
+    /// Decode with `ty`: msgpack if present, else JSON, else null (as Terraform does).
+    pub fn decode(&self, ty: &Type) -> Result<Value, msgpack::CodecError> {
+        if !self.msgpack.is_empty() {
+            msgpack::decode(&self.msgpack, ty)
+        } else if !self.json.is_empty() {
+            json::decode(&self.json, ty)
+        } else {
+            Ok(Value::Null)
+        }
+    }
+
+    pub fn encode(value: &Value, ty: &Type) -> Result<DynamicValue, msgpack::CodecError> {
+        msgpack::encode(value, ty).map(DynamicValue::msgpack)
+    }
+}
+
+/// What the client (Terraform) says it can handle.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ClientCapabilities {
+    pub deferral_allowed: bool,
+    pub write_only_attributes_allowed: bool,
+}
+
+/// A resource behind type erasure, working on values.
+#[async_trait]
+pub trait DynResource<D>: Send + Sync {
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> Schema;
+    async fn validate(&self, config: &Value, diags: &mut Diagnostics);
+    #[allow(clippy::too_many_arguments)]
+    async fn plan(
+        &self,
+        data: Option<&D>,
+        ty: &Type,
+        prior: &Value,
+        config: &Value,
+        planned: Value,
+        requires_replace: Vec<AttributePath>,
+        private: Private,
+        diags: &mut Diagnostics,
+    ) -> (Value, Vec<AttributePath>, Private);
+    async fn create(
+        &self,
+        data: &D,
+        ty: &Type,
+        planned: &Value,
+        config: &Value,
+        private: Private,
+        diags: &mut Diagnostics,
+    ) -> Option<(Option<Value>, Private)>;
+    async fn read(
+        &self,
+        data: &D,
+        ty: &Type,
+        state: &Value,
+        private: Private,
+        diags: &mut Diagnostics,
+    ) -> Option<(Option<Value>, Private)>;
+    #[allow(clippy::too_many_arguments)]
+    async fn update(
+        &self,
+        data: &D,
+        ty: &Type,
+        prior: &Value,
+        planned: &Value,
+        config: &Value,
+        private: Private,
+        diags: &mut Diagnostics,
+    ) -> Option<(Option<Value>, Private)>;
+    async fn delete(&self, data: &D, prior: &Value, private: Private, diags: &mut Diagnostics);
+    async fn import(&self, data: &D, ty: &Type, id: &str, diags: &mut Diagnostics) -> Option<(Value, Private)>;
+    async fn upgrade_state(
+        &self,
+        ty: &Type,
+        version: i64,
+        raw: serde_json::Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value>;
+}
+
+fn model_bug(diags: &mut Diagnostics, type_name: &str, e: impl std::fmt::Display) {
+    diags.error(
+        "Provider internal error",
+        format!(
+            "{type_name}: {e}. This is a bug in the provider; please report it with the Terraform \
+             configuration that triggered it."
+        ),
+    );
+}
+
+fn decode_model<M: super::provider::Model>(v: &Value, type_name: &str, diags: &mut Diagnostics) -> Option<M> {
+    match from_value(&v.collapse_partial_unknowns()) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            model_bug(diags, type_name, e);
+            None
+        }
+    }
+}
+
+fn encode_model<M: super::provider::Model>(
+    m: &M,
+    ty: &Type,
+    type_name: &str,
+    diags: &mut Diagnostics,
+) -> Option<Value> {
+    match to_value(m, ty) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            model_bug(diags, type_name, e);
+            None
+        }
+    }
+}
+
+fn state_out<M: super::provider::Model>(
+    r: Option<StateResponse<M>>,
+    ty: &Type,
+    type_name: &str,
+    diags: &mut Diagnostics,
+) -> Option<(Option<Value>, Private)> {
+    let r = r?;
+    let state = match r.state {
+        Some(m) => Some(encode_model(&m, ty, type_name, diags)?),
+        None => None,
+    };
+    Some((state, r.private))
+}
+
+#[async_trait]
+impl<R: Resource> DynResource<R::Data> for R {
+    fn type_name(&self) -> &'static str {
+        Resource::type_name(self)
+    }
+    fn schema(&self) -> Schema {
+        Resource::schema(self)
+    }
+    async fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        if let Some(m) = decode_model::<R::Model>(config, Resource::type_name(self), diags) {
+            Resource::validate(self, &m, diags).await;
+        }
+    }
+    async fn plan(
+        &self,
+        data: Option<&R::Data>,
+        ty: &Type,
+        prior: &Value,
+        config: &Value,
+        planned: Value,
+        requires_replace: Vec<AttributePath>,
+        private: Private,
+        diags: &mut Diagnostics,
+    ) -> (Value, Vec<AttributePath>, Private) {
+        let name = Resource::type_name(self);
+        let prior_m = if prior.is_null() { None } else { decode_model::<R::Model>(prior, name, diags) };
+        let (Some(config_m), Some(planned_m)) =
+            (decode_model::<R::Model>(config, name, diags), decode_model::<R::Model>(&planned, name, diags))
+        else {
+            return (planned, requires_replace, private);
+        };
+        let before = encode_model(&planned_m, ty, name, diags);
+        let mut req = PlanRequest { prior: prior_m, config: config_m, planned: planned_m, requires_replace, private };
+        Resource::plan(self, data, &mut req, diags).await;
+        let after = encode_model(&req.planned, ty, name, diags);
+        // Only attributes the hook changed are taken from the model, so that partly unknown
+        // collections (collapsed for the model) stay exactly as Terraform proposed them.
+        let mut planned = planned;
+        if let (Some(Value::Object(before)), Some(Value::Object(after)), Some(entries)) =
+            (before, after, planned.as_entries_mut())
+        {
+            for (k, v) in after {
+                if before.get(&k) != Some(&v) {
+                    entries.insert(k, v);
+                }
+            }
+        }
+        (planned, req.requires_replace, req.private)
+    }
+    async fn create(
+        &self,
+        data: &R::Data,
+        ty: &Type,
+        planned: &Value,
+        config: &Value,
+        private: Private,
+        diags: &mut Diagnostics,
+    ) -> Option<(Option<Value>, Private)> {
+        let name = Resource::type_name(self);
+        let planned = decode_model(planned, name, diags)?;
+        let config = decode_model(config, name, diags)?;
+        let r = Resource::create(self, data, CreateRequest { planned, config, private }, diags).await;
+        state_out(r, ty, name, diags)
+    }
+    async fn read(
+        &self,
+        data: &R::Data,
+        ty: &Type,
+        state: &Value,
+        private: Private,
+        diags: &mut Diagnostics,
+    ) -> Option<(Option<Value>, Private)> {
+        let name = Resource::type_name(self);
+        let state = decode_model(state, name, diags)?;
+        let r = Resource::read(self, data, ReadRequest { state, private }, diags).await;
+        state_out(r, ty, name, diags)
+    }
+    async fn update(
+        &self,
+        data: &R::Data,
+        ty: &Type,
+        prior: &Value,
+        planned: &Value,
+        config: &Value,
+        private: Private,
+        diags: &mut Diagnostics,
+    ) -> Option<(Option<Value>, Private)> {
+        let name = Resource::type_name(self);
+        let prior = decode_model(prior, name, diags)?;
+        let planned = decode_model(planned, name, diags)?;
+        let config = decode_model(config, name, diags)?;
+        let r = Resource::update(self, data, UpdateRequest { prior, planned, config, private }, diags).await;
+        state_out(r, ty, name, diags)
+    }
+    async fn delete(&self, data: &R::Data, prior: &Value, private: Private, diags: &mut Diagnostics) {
+        if let Some(prior) = decode_model(prior, Resource::type_name(self), diags) {
+            Resource::delete(self, data, prior, private, diags).await;
+        }
+    }
+    async fn import(&self, data: &R::Data, ty: &Type, id: &str, diags: &mut Diagnostics) -> Option<(Value, Private)> {
+        let name = Resource::type_name(self);
+        let r = Resource::import(self, data, id, diags).await;
+        match state_out(r, ty, name, diags)? {
+            (Some(v), p) => Some((v, p)),
+            (None, _) => {
+                diags.error(
+                    "Cannot import non-existent remote object",
+                    format!("No {name} matches the import id {id:?}."),
+                );
+                None
+            }
+        }
+    }
+    async fn upgrade_state(
+        &self,
+        ty: &Type,
+        version: i64,
+        raw: serde_json::Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let name = Resource::type_name(self);
+        let m = Resource::upgrade_state(self, version, raw, diags).await?;
+        encode_model(&m, ty, name, diags)
+    }
+}
+
+/// A data source behind type erasure.
+#[async_trait]
+pub trait DynDataSource<D>: Send + Sync {
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> Schema;
+    async fn validate(&self, config: &Value, diags: &mut Diagnostics);
+    async fn read(&self, data: &D, ty: &Type, config: &Value, diags: &mut Diagnostics) -> Option<Value>;
+}
+
+#[async_trait]
+impl<S: DataSource> DynDataSource<S::Data> for S {
+    fn type_name(&self) -> &'static str {
+        DataSource::type_name(self)
+    }
+    fn schema(&self) -> Schema {
+        DataSource::schema(self)
+    }
+    async fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        if let Some(m) = decode_model::<S::Model>(config, DataSource::type_name(self), diags) {
+            DataSource::validate(self, &m, diags).await;
+        }
+    }
+    async fn read(&self, data: &S::Data, ty: &Type, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let name = DataSource::type_name(self);
+        let config = decode_model(config, name, diags)?;
+        let m = DataSource::read(self, data, config, diags).await?;
+        encode_model(&m, ty, name, diags)
+    }
+}
+
+/// An ephemeral resource behind type erasure.
+#[async_trait]
+pub trait DynEphemeralResource<D>: Send + Sync {
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> Schema;
+    async fn validate(&self, config: &Value, diags: &mut Diagnostics);
+    async fn open(
+        &self,
+        data: &D,
+        ty: &Type,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<(Value, Option<SystemTime>, Private)>;
+    async fn renew(&self, data: &D, private: Private, diags: &mut Diagnostics) -> (Option<SystemTime>, Private);
+    async fn close(&self, data: &D, private: Private, diags: &mut Diagnostics);
+}
+
+#[async_trait]
+impl<E: EphemeralResource> DynEphemeralResource<E::Data> for E {
+    fn type_name(&self) -> &'static str {
+        EphemeralResource::type_name(self)
+    }
+    fn schema(&self) -> Schema {
+        EphemeralResource::schema(self)
+    }
+    async fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        if let Some(m) = decode_model::<E::Model>(config, EphemeralResource::type_name(self), diags) {
+            EphemeralResource::validate(self, &m, diags).await;
+        }
+    }
+    async fn open(
+        &self,
+        data: &E::Data,
+        ty: &Type,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<(Value, Option<SystemTime>, Private)> {
+        let name = EphemeralResource::type_name(self);
+        let config = decode_model(config, name, diags)?;
+        let o = EphemeralResource::open(self, data, config, diags).await?;
+        let v = encode_model(&o.result, ty, name, diags)?;
+        Some((v, o.renew_at, o.private))
+    }
+    async fn renew(&self, data: &E::Data, private: Private, diags: &mut Diagnostics) -> (Option<SystemTime>, Private) {
+        EphemeralResource::renew(self, data, private, diags).await
+    }
+    async fn close(&self, data: &E::Data, private: Private, diags: &mut Diagnostics) {
+        EphemeralResource::close(self, data, private, diags).await
+    }
+}
+
+struct Entry<T: ?Sized> {
+    imp: Arc<T>,
+    schema: Schema,
+    ty: Type,
+}
+
+impl<T: ?Sized> Entry<T> {
+    fn new(imp: Arc<T>, schema: Schema) -> Entry<T> {
+        let ty = schema.value_type();
+        Entry { imp, schema, ty }
+    }
+}
+
+/// The configured state of the provider.
+enum Configured<D> {
+    /// ConfigureProvider has not been called.
+    No,
+    /// Called with a configuration that still holds unknowns (plan time).
+    Deferred,
+    Yes(Arc<D>),
+}
+
+/// Serves one provider: the methods mirror the protocol's RPCs in framework types.
+pub struct ProviderServer<P: Provider> {
+    provider: P,
+    provider_schema: Schema,
+    provider_ty: Type,
+    resources: HashMap<String, Entry<dyn DynResource<P::Data>>>,
+    data_sources: HashMap<String, Entry<dyn DynDataSource<P::Data>>>,
+    ephemerals: HashMap<String, Entry<dyn DynEphemeralResource<P::Data>>>,
+    configured: RwLock<Configured<P::Data>>,
+    cancel: CancellationToken,
+}
+
+/// Results of the RPCs, in framework terms.
+pub struct PlanResult {
+    pub planned_state: Option<DynamicValue>,
+    pub requires_replace: Vec<AttributePath>,
+    pub planned_private: Vec<u8>,
+    pub diags: Diagnostics,
+}
+
+pub struct StateResult {
+    pub new_state: Option<DynamicValue>,
+    pub private: Vec<u8>,
+    pub diags: Diagnostics,
+}
+
+pub struct ImportedResource {
+    pub type_name: String,
+    pub state: DynamicValue,
+    pub private: Vec<u8>,
+}
+
+pub struct OpenResult {
+    pub result: Option<DynamicValue>,
+    pub renew_at: Option<SystemTime>,
+    pub private: Vec<u8>,
+    pub diags: Diagnostics,
+}
+
+fn unknown_type(kind: &str, name: &str) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    d.error(
+        format!("Unknown {kind} type"),
+        format!("This provider has no {kind} type {name:?}. Check the spelling, or upgrade the provider."),
+    );
+    d
+}
+
+fn decode_or_diag(dv: &DynamicValue, ty: &Type, what: &str, diags: &mut Diagnostics) -> Option<Value> {
+    match dv.decode(ty) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            diags.error(
+                "Invalid value from Terraform",
+                format!("The {what} could not be decoded: {e}. This is a bug in the provider or Terraform."),
+            );
+            None
+        }
+    }
+}
+
+fn encode_or_diag(v: &Value, ty: &Type, diags: &mut Diagnostics) -> Option<DynamicValue> {
+    match DynamicValue::encode(v, ty) {
+        Ok(dv) => Some(dv),
+        Err(e) => {
+            model_bug(diags, "encoding", e);
+            None
+        }
+    }
+}
+
+fn not_configured() -> Diagnostics {
+    let mut d = Diagnostics::new();
+    d.error(
+        "Provider not configured",
+        "The provider's configuration was not known when this operation ran. Make sure the provider \
+         block does not depend on values that are only known after apply, or apply in two steps.",
+    );
+    d
+}
+
+/// Run the schema's own validators over a (possibly partly unknown) configuration value.
+pub fn validate_block(block: &Block, value: &Value, path: &mut AttributePath, diags: &mut Diagnostics) {
+    if !matches!(value, Value::Object(_)) {
+        return;
+    }
+    for attr in &block.attributes {
+        let v = value.attr(&attr.name);
+        path.push_attr(&attr.name);
+        if v.is_known() && !v.is_null() {
+            for val in &attr.validators {
+                val.validate(v, path, diags);
+            }
+            if let AttributeType::Nested { attributes, .. } = &attr.ty {
+                let nested = Block { attributes: attributes.clone(), ..Block::default() };
+                match v {
+                    Value::Object(_) => validate_block(&nested, v, path, diags),
+                    Value::List(items) | Value::Set(items) => {
+                        for (i, item) in items.iter().enumerate() {
+                            path.push_index(i as i64);
+                            validate_block(&nested, item, path, diags);
+                            path.pop();
+                        }
+                    }
+                    Value::Map(m) => {
+                        for (k, item) in m {
+                            path.push_key(k);
+                            validate_block(&nested, item, path, diags);
+                            path.pop();
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        path.pop();
+    }
+    for nb in &block.blocks {
+        let v = value.attr(&nb.type_name);
+        path.push_attr(&nb.type_name);
+        match v {
+            Value::Object(_) => validate_block(&nb.block, v, path, diags),
+            Value::List(items) | Value::Set(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    path.push_index(i as i64);
+                    validate_block(&nb.block, item, path, diags);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+        path.pop();
+    }
+}
+
+impl<P: Provider> ProviderServer<P> {
+    pub fn new(provider: P) -> ProviderServer<P> {
+        let provider_schema = provider.schema();
+        let provider_ty = provider_schema.value_type();
+        let resources = provider
+            .resources()
+            .into_iter()
+            .map(|r| (r.type_name().to_string(), Entry::new(r.clone(), r.schema())))
+            .collect();
+        let data_sources = provider
+            .data_sources()
+            .into_iter()
+            .map(|r| (r.type_name().to_string(), Entry::new(r.clone(), r.schema())))
+            .collect();
+        let ephemerals = provider
+            .ephemeral_resources()
+            .into_iter()
+            .map(|r| (r.type_name().to_string(), Entry::new(r.clone(), r.schema())))
+            .collect();
+        ProviderServer {
+            provider,
+            provider_schema,
+            provider_ty,
+            resources,
+            data_sources,
+            ephemerals,
+            configured: RwLock::new(Configured::No),
+            cancel: CancellationToken::new(),
+        }
+    }
+
+    pub fn provider(&self) -> &P {
+        &self.provider
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        self.provider.type_name()
+    }
+
+    /// Check every schema's internal consistency (used by tests; a failure is a provider bug).
+    pub fn check_schemas(&self) -> Result<(), String> {
+        self.provider_schema.block.check().map_err(|e| format!("provider: {e}"))?;
+        for (n, e) in &self.resources {
+            e.schema.block.check().map_err(|err| format!("{n}: {err}"))?;
+        }
+        for (n, e) in &self.data_sources {
+            e.schema.block.check().map_err(|err| format!("{n}: {err}"))?;
+        }
+        for (n, e) in &self.ephemerals {
+            e.schema.block.check().map_err(|err| format!("{n}: {err}"))?;
+        }
+        Ok(())
+    }
+
+    pub fn provider_schema(&self) -> &Schema {
+        &self.provider_schema
+    }
+
+    pub fn resource_schemas(&self) -> BTreeMap<&str, &Schema> {
+        self.resources.iter().map(|(k, e)| (k.as_str(), &e.schema)).collect()
+    }
+
+    pub fn data_source_schemas(&self) -> BTreeMap<&str, &Schema> {
+        self.data_sources.iter().map(|(k, e)| (k.as_str(), &e.schema)).collect()
+    }
+
+    pub fn ephemeral_resource_schemas(&self) -> BTreeMap<&str, &Schema> {
+        self.ephemerals.iter().map(|(k, e)| (k.as_str(), &e.schema)).collect()
+    }
+
+    /// The token `StopProvider` cancels.
+    pub fn cancellation(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+
+    pub fn stop(&self) {
+        self.cancel.cancel();
+    }
+
+    fn data(&self) -> Result<Option<Arc<P::Data>>, Diagnostics> {
+        match &*self.configured.read().expect("lock poisoned") {
+            Configured::Yes(d) => Ok(Some(d.clone())),
+            Configured::Deferred => Ok(None),
+            Configured::No => Err(not_configured()),
+        }
+    }
+
+    fn data_required(&self) -> Result<Arc<P::Data>, Diagnostics> {
+        self.data()?.ok_or_else(not_configured)
+    }
+
+    pub async fn validate_provider_config(&self, config: &DynamicValue) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        let Some(v) = decode_or_diag(config, &self.provider_ty, "provider configuration", &mut diags) else {
+            return diags;
+        };
+        validate_block(&self.provider_schema.block, &v, &mut AttributePath::root(), &mut diags);
+        if let Some(m) = decode_model::<P::Config>(&v, self.type_name(), &mut diags) {
+            self.provider.validate(&m, &mut diags).await;
+        }
+        diags
+    }
+
+    pub async fn configure(&self, terraform_version: &str, config: &DynamicValue) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        let Some(v) = decode_or_diag(config, &self.provider_ty, "provider configuration", &mut diags) else {
+            return diags;
+        };
+        let has_unknowns = !v.is_wholly_known();
+        let Some(m) = decode_model::<P::Config>(&v, self.type_name(), &mut diags) else {
+            return diags;
+        };
+        let req = ConfigureRequest {
+            config: m,
+            has_unknowns,
+            terraform_version: terraform_version.to_string(),
+            cancel: self.cancel.clone(),
+        };
+        let data = self.provider.configure(req, &mut diags).await;
+        let state = match data {
+            Some(d) => Configured::Yes(Arc::new(d)),
+            None if !diags.has_error() => Configured::Deferred,
+            None => Configured::No,
+        };
+        *self.configured.write().expect("lock poisoned") = state;
+        diags
+    }
+
+    pub async fn validate_resource_config(
+        &self,
+        type_name: &str,
+        config: &DynamicValue,
+        caps: ClientCapabilities,
+    ) -> Diagnostics {
+        let Some(e) = self.resources.get(type_name) else { return unknown_type("resource", type_name) };
+        let mut diags = Diagnostics::new();
+        let Some(v) = decode_or_diag(config, &e.ty, "configuration", &mut diags) else { return diags };
+        if !caps.write_only_attributes_allowed {
+            for path in write_only_paths_set(&e.schema.block, &v) {
+                diags.error_at(
+                    path.clone(),
+                    "Write-only attribute not supported",
+                    format!(
+                        "`{path}` is write-only, which needs Terraform 1.11 or later. Upgrade Terraform or \
+                         remove the attribute."
+                    ),
+                );
+            }
+        }
+        validate_block(&e.schema.block, &v, &mut AttributePath::root(), &mut diags);
+        if !diags.has_error() {
+            e.imp.validate(&v, &mut diags).await;
+        }
+        diags
+    }
+
+    pub async fn upgrade_resource_state(&self, type_name: &str, version: i64, raw_json: &[u8]) -> StateResult {
+        let mut diags = Diagnostics::new();
+        let Some(e) = self.resources.get(type_name) else {
+            return StateResult { new_state: None, private: Vec::new(), diags: unknown_type("resource", type_name) };
+        };
+        let value = if version == e.schema.version {
+            match json::decode(raw_json, &e.ty) {
+                Ok(v) => Some(v),
+                Err(err) => {
+                    diags.error(
+                        "Unreadable state",
+                        format!("The stored state of this {type_name} does not match its schema: {err}."),
+                    );
+                    None
+                }
+            }
+        } else if version > e.schema.version {
+            diags.error(
+                "Resource instance managed by newer provider version",
+                format!(
+                    "The state was written by a newer version of this provider (schema version {version}, \
+                     this version knows {}). Upgrade the provider.",
+                    e.schema.version
+                ),
+            );
+            None
+        } else {
+            match serde_json::from_slice::<serde_json::Value>(raw_json) {
+                Ok(raw) => e.imp.upgrade_state(&e.ty, version, raw, &mut diags).await,
+                Err(err) => {
+                    diags.error("Unreadable state", format!("The stored state is not valid JSON: {err}."));
+                    None
+                }
+            }
+        };
+        let new_state = value.and_then(|mut v| {
+            null_write_only(&e.schema.block, &mut v);
+            encode_or_diag(&v, &e.ty, &mut diags)
+        });
+        StateResult { new_state, private: Vec::new(), diags }
+    }
+
+    pub async fn read_resource(&self, type_name: &str, state: &DynamicValue, private: &[u8]) -> StateResult {
+        let mut diags = Diagnostics::new();
+        let fail = |diags| StateResult { new_state: None, private: Vec::new(), diags };
+        let Some(e) = self.resources.get(type_name) else { return fail(unknown_type("resource", type_name)) };
+        let Some(prior) = decode_or_diag(state, &e.ty, "state", &mut diags) else { return fail(diags) };
+        let data = match self.data() {
+            Ok(Some(d)) => d,
+            // The provider configuration is not known yet: keep the state as it is.
+            Ok(None) => return StateResult { new_state: Some(state.clone()), private: private.to_vec(), diags },
+            Err(d) => return fail(d),
+        };
+        let r = e.imp.read(&data, &e.ty, &prior, Private::from_bytes(private), &mut diags).await;
+        match r {
+            Some((Some(mut v), p)) => {
+                null_write_only(&e.schema.block, &mut v);
+                let new_state = encode_or_diag(&v, &e.ty, &mut diags);
+                StateResult { new_state, private: p.to_bytes(), diags }
+            }
+            Some((None, _)) => StateResult { new_state: None, private: Vec::new(), diags },
+            None => {
+                if !diags.has_error() {
+                    model_bug(&mut diags, type_name, "read returned no result and no error");
+                }
+                // Keep the prior state on failure.
+                StateResult { new_state: Some(state.clone()), private: private.to_vec(), diags }
+            }
+        }
+    }
+
+    pub async fn plan_resource_change(
+        &self,
+        type_name: &str,
+        prior: &DynamicValue,
+        proposed: &DynamicValue,
+        config: &DynamicValue,
+        prior_private: &[u8],
+    ) -> PlanResult {
+        let mut diags = Diagnostics::new();
+        let fail = |diags| PlanResult {
+            planned_state: None,
+            requires_replace: Vec::new(),
+            planned_private: Vec::new(),
+            diags,
+        };
+        let Some(e) = self.resources.get(type_name) else { return fail(unknown_type("resource", type_name)) };
+        let Some(prior_v) = decode_or_diag(prior, &e.ty, "prior state", &mut diags) else { return fail(diags) };
+        let Some(proposed_v) = decode_or_diag(proposed, &e.ty, "proposed state", &mut diags) else {
+            return fail(diags);
+        };
+        let Some(config_v) = decode_or_diag(config, &e.ty, "configuration", &mut diags) else { return fail(diags) };
+
+        if proposed_v.is_null() {
+            // Destroy: the planned state must be null.
+            return PlanResult {
+                planned_state: Some(DynamicValue::encode(&Value::Null, &e.ty).expect("null encodes")),
+                requires_replace: Vec::new(),
+                planned_private: prior_private.to_vec(),
+                diags,
+            };
+        }
+        let outcome = plan_change(&e.schema.block, &prior_v, &proposed_v, &config_v);
+        diags.extend(outcome.diags);
+        let data = match self.data() {
+            Ok(d) => d,
+            Err(_) => None,
+        };
+        let (mut planned, requires_replace, private) = e
+            .imp
+            .plan(
+                data.as_deref(),
+                &e.ty,
+                &prior_v,
+                &config_v,
+                outcome.planned,
+                outcome.requires_replace,
+                Private::from_bytes(prior_private),
+                &mut diags,
+            )
+            .await;
+        null_write_only(&e.schema.block, &mut planned);
+        let planned_state = encode_or_diag(&planned, &e.ty, &mut diags);
+        PlanResult { planned_state, requires_replace, planned_private: private.to_bytes(), diags }
+    }
+
+    pub async fn apply_resource_change(
+        &self,
+        type_name: &str,
+        prior: &DynamicValue,
+        planned: &DynamicValue,
+        config: &DynamicValue,
+        planned_private: &[u8],
+    ) -> StateResult {
+        let mut diags = Diagnostics::new();
+        let fail = |diags| StateResult { new_state: None, private: Vec::new(), diags };
+        let Some(e) = self.resources.get(type_name) else { return fail(unknown_type("resource", type_name)) };
+        let Some(prior_v) = decode_or_diag(prior, &e.ty, "prior state", &mut diags) else { return fail(diags) };
+        let Some(planned_v) = decode_or_diag(planned, &e.ty, "planned state", &mut diags) else { return fail(diags) };
+        let Some(config_v) = decode_or_diag(config, &e.ty, "configuration", &mut diags) else { return fail(diags) };
+        let data = match self.data_required() {
+            Ok(d) => d,
+            Err(d) => return fail(d),
+        };
+        let private = Private::from_bytes(planned_private);
+
+        if planned_v.is_null() {
+            e.imp.delete(&data, &prior_v, private, &mut diags).await;
+            let new_state = if diags.has_error() {
+                // The object still exists: keep it in state.
+                Some(prior.clone())
+            } else {
+                Some(DynamicValue::encode(&Value::Null, &e.ty).expect("null encodes"))
+            };
+            return StateResult { new_state, private: planned_private.to_vec(), diags };
+        }
+
+        let r = if prior_v.is_null() {
+            e.imp.create(&data, &e.ty, &planned_v, &config_v, private, &mut diags).await
+        } else {
+            e.imp.update(&data, &e.ty, &prior_v, &planned_v, &config_v, private, &mut diags).await
+        };
+        match r {
+            Some((Some(mut v), p)) => {
+                null_write_only(&e.schema.block, &mut v);
+                if !v.is_wholly_known() && !diags.has_error() {
+                    model_bug(&mut diags, type_name, "apply left an unknown value in the new state");
+                }
+                let new_state = encode_or_diag(&v, &e.ty, &mut diags);
+                StateResult { new_state, private: p.to_bytes(), diags }
+            }
+            Some((None, _)) | None => {
+                if !diags.has_error() {
+                    model_bug(&mut diags, type_name, "apply returned no state and no error");
+                }
+                // Nothing was created (create) or the object is unchanged (update).
+                let new_state = if prior_v.is_null() { None } else { Some(prior.clone()) };
+                StateResult { new_state, private: planned_private.to_vec(), diags }
+            }
+        }
+    }
+
+    pub async fn import_resource_state(&self, type_name: &str, id: &str) -> (Vec<ImportedResource>, Diagnostics) {
+        let mut diags = Diagnostics::new();
+        let Some(e) = self.resources.get(type_name) else { return (Vec::new(), unknown_type("resource", type_name)) };
+        let data = match self.data_required() {
+            Ok(d) => d,
+            Err(d) => return (Vec::new(), d),
+        };
+        let Some((mut v, private)) = e.imp.import(&data, &e.ty, id, &mut diags).await else {
+            return (Vec::new(), diags);
+        };
+        null_write_only(&e.schema.block, &mut v);
+        let Some(state) = encode_or_diag(&v, &e.ty, &mut diags) else { return (Vec::new(), diags) };
+        (vec![ImportedResource { type_name: type_name.to_string(), state, private: private.to_bytes() }], diags)
+    }
+
+    pub async fn validate_data_source_config(&self, type_name: &str, config: &DynamicValue) -> Diagnostics {
+        let Some(e) = self.data_sources.get(type_name) else { return unknown_type("data source", type_name) };
+        let mut diags = Diagnostics::new();
+        let Some(v) = decode_or_diag(config, &e.ty, "configuration", &mut diags) else { return diags };
+        validate_block(&e.schema.block, &v, &mut AttributePath::root(), &mut diags);
+        if !diags.has_error() {
+            e.imp.validate(&v, &mut diags).await;
+        }
+        diags
+    }
+
+    pub async fn read_data_source(
+        &self,
+        type_name: &str,
+        config: &DynamicValue,
+    ) -> (Option<DynamicValue>, Diagnostics) {
+        let mut diags = Diagnostics::new();
+        let Some(e) = self.data_sources.get(type_name) else { return (None, unknown_type("data source", type_name)) };
+        let Some(config_v) = decode_or_diag(config, &e.ty, "configuration", &mut diags) else { return (None, diags) };
+        let data = match self.data_required() {
+            Ok(d) => d,
+            Err(d) => return (None, d),
+        };
+        let Some(v) = e.imp.read(&data, &e.ty, &config_v, &mut diags).await else {
+            if !diags.has_error() {
+                model_bug(&mut diags, type_name, "read returned no result and no error");
+            }
+            return (None, diags);
+        };
+        if !v.is_wholly_known() {
+            model_bug(&mut diags, type_name, "data source result holds an unknown value");
+            return (None, diags);
+        }
+        (encode_or_diag(&v, &e.ty, &mut diags), diags)
+    }
+
+    pub async fn validate_ephemeral_config(&self, type_name: &str, config: &DynamicValue) -> Diagnostics {
+        let Some(e) = self.ephemerals.get(type_name) else { return unknown_type("ephemeral resource", type_name) };
+        let mut diags = Diagnostics::new();
+        let Some(v) = decode_or_diag(config, &e.ty, "configuration", &mut diags) else { return diags };
+        validate_block(&e.schema.block, &v, &mut AttributePath::root(), &mut diags);
+        if !diags.has_error() {
+            e.imp.validate(&v, &mut diags).await;
+        }
+        diags
+    }
+
+    pub async fn open_ephemeral(&self, type_name: &str, config: &DynamicValue) -> OpenResult {
+        let mut diags = Diagnostics::new();
+        let fail = |diags| OpenResult { result: None, renew_at: None, private: Vec::new(), diags };
+        let Some(e) = self.ephemerals.get(type_name) else {
+            return fail(unknown_type("ephemeral resource", type_name));
+        };
+        let Some(config_v) = decode_or_diag(config, &e.ty, "configuration", &mut diags) else { return fail(diags) };
+        let data = match self.data_required() {
+            Ok(d) => d,
+            Err(d) => return fail(d),
+        };
+        let Some((v, renew_at, private)) = e.imp.open(&data, &e.ty, &config_v, &mut diags).await else {
+            return fail(diags);
+        };
+        let result = encode_or_diag(&v, &e.ty, &mut diags);
+        OpenResult { result, renew_at, private: private.to_bytes(), diags }
+    }
+
+    pub async fn renew_ephemeral(&self, type_name: &str, private: &[u8]) -> (Option<SystemTime>, Vec<u8>, Diagnostics) {
+        let mut diags = Diagnostics::new();
+        let Some(e) = self.ephemerals.get(type_name) else {
+            return (None, Vec::new(), unknown_type("ephemeral resource", type_name));
+        };
+        let data = match self.data_required() {
+            Ok(d) => d,
+            Err(d) => return (None, Vec::new(), d),
+        };
+        let (at, p) = e.imp.renew(&data, Private::from_bytes(private), &mut diags).await;
+        (at, p.to_bytes(), diags)
+    }
+
+    pub async fn close_ephemeral(&self, type_name: &str, private: &[u8]) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        let Some(e) = self.ephemerals.get(type_name) else { return unknown_type("ephemeral resource", type_name) };
+        let data = match self.data_required() {
+            Ok(d) => d,
+            Err(d) => return d,
+        };
+        e.imp.close(&data, Private::from_bytes(private), &mut diags).await;
+        diags
+    }
+}
