@@ -25,6 +25,9 @@ pub struct PlanOutcome {
 pub fn plan_change(block: &Block, prior: &Value, proposed: &Value, config: &Value) -> PlanOutcome {
     let mut planned = proposed.clone();
     apply_defaults(block, &mut planned, config);
+    // Terraform proposes the configured value of a write-only attribute; it never belongs in a
+    // plan, and must not make an unchanged resource look changed.
+    null_write_only(block, &mut planned);
 
     let exists = !prior.is_null();
     let changed = !exists || planned != *prior;
@@ -34,7 +37,6 @@ pub fn plan_change(block: &Block, prior: &Value, proposed: &Value, config: &Valu
     let mut out = PlanOutcome { planned, requires_replace: Vec::new(), diags: Diagnostics::new() };
     let mut path = AttributePath::root();
     run_modifiers(block, &mut path, prior, config, exists, &mut out);
-    null_write_only(block, &mut out.planned);
     out
 }
 
@@ -280,6 +282,14 @@ mod tests {
             ("kind", "K".into()),
         ]);
         let out = plan_change(&s.block, &prior, &proposed, &config);
+        assert_eq!(out.planned, prior);
+
+        // A configured write-only value (which Terraform proposes as-is) is not a change.
+        let mut config_wo = config.clone();
+        config_wo.as_entries_mut().unwrap().insert("password_wo".into(), "pw".into());
+        let mut proposed_wo = proposed.clone();
+        proposed_wo.as_entries_mut().unwrap().insert("password_wo".into(), "pw".into());
+        let out = plan_change(&s.block, &prior, &proposed_wo, &config_wo);
         assert_eq!(out.planned, prior);
     }
 

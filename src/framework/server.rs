@@ -787,10 +787,8 @@ impl<P: Provider> ProviderServer<P> {
         }
         let outcome = plan_change(&e.schema.block, &prior_v, &proposed_v, &config_v);
         diags.extend(outcome.diags);
-        let data = match self.data() {
-            Ok(d) => d,
-            Err(_) => None,
-        };
+        // Plan hooks run without an API client while the provider configuration is unknown.
+        let data = self.data().unwrap_or_default();
         let (mut planned, requires_replace, private) = e
             .imp
             .plan(

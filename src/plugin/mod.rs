@@ -1,3 +1,11 @@
-//! The wire layer: everything that speaks gRPC to Terraform.
+//! The wire: Terraform's plugin protocol 6 over gRPC with go-plugin's handshake, AutoMTLS,
+//! controller, stdio and health services, reattach/debug mode, hclog-JSON logging, and the
+//! conversion of framework types to and from the protocol. It knows no vendor.
 
+pub mod convert;
+pub mod logging;
 pub mod proto;
+pub mod serve;
+pub mod service;
+
+pub use serve::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, ServeOptions, main, serve, serve_in_process};

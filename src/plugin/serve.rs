@@ -1,0 +1,412 @@
+//! go-plugin's server side, as Terraform expects it: magic cookie, protocol negotiation, a unix
+//! socket (TCP loopback fallback), AutoMTLS, exactly one handshake line on stdout, the controller,
+//! stdio and health services, SIGINT ignored, and a prompt exit on Shutdown.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use futures::StreamExt;
+use tokio::net::{TcpListener, UnixListener};
+use tokio_stream::wrappers::{TcpListenerStream, UnixListenerStream};
+use tokio_util::sync::CancellationToken;
+use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
+use tonic::{Request, Response, Status};
+
+use crate::framework::{Provider, ProviderServer};
+
+use super::proto::plugin as gp;
+use super::proto::tfplugin6 as tf;
+use super::service::ProviderService;
+
+/// The handshake cookie Terraform sets (it "should never be changed").
+pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
+pub const MAGIC_COOKIE_VALUE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+
+/// Terraform and go-plugin's own limit for messages (GetProviderSchema of big providers).
+const MAX_MESSAGE_BYTES: usize = 256 << 20;
+
+/// Terraform kills a provider that has not exited 2 s after Shutdown; we leave well before.
+const SHUTDOWN_DEADLINE: Duration = Duration::from_millis(1500);
+
+/// How to serve.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// Full source address, e.g. `registry.terraform.io/mdmkit/jamf` (for the reattach line).
+    pub address: String,
+    /// PEM of Terraform's client certificate: when set, serve TLS (AutoMTLS).
+    pub client_cert_pem: Option<String>,
+    /// Directory for the unix socket.
+    pub socket_dir: PathBuf,
+    /// Debug mode: no cookie, no TLS, runs until Ctrl-C, prints `TF_REATTACH_PROVIDERS`.
+    pub debug: bool,
+}
+
+impl ServeOptions {
+    /// Options from go-plugin's environment.
+    pub fn from_env(address: &str, debug: bool) -> ServeOptions {
+        let socket_dir = std::env::var_os("PLUGIN_UNIX_SOCKET_DIR")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir);
+        ServeOptions {
+            address: address.to_string(),
+            client_cert_pem: if debug {
+                None
+            } else {
+                std::env::var("PLUGIN_CLIENT_CERT").ok().filter(|c| !c.trim().is_empty())
+            },
+            socket_dir,
+            debug,
+        }
+    }
+}
+
+/// The sentence shown when someone runs the binary by hand.
+pub fn not_a_program_message(provider_name: &str, address: &str) -> String {
+    format!(
+        "This binary is a plugin. These are not meant to be executed directly.\n\
+         It is the Terraform provider {address} (terraform-provider-{provider_name}); Terraform starts it itself.\n\
+         Declare it in a required_providers block and run `terraform init` and `terraform plan`.\n\
+         To debug it, run it with --debug and follow the instructions it prints."
+    )
+}
+
+/// Entry point of a provider binary: never returns.
+pub fn main<P: Provider>(provider: P, address: &str) -> ! {
+    let name = provider.type_name();
+    let mut debug = false;
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--debug" => debug = true,
+            "--version" | "-V" => {
+                println!("terraform-provider-{name} {}", env!("CARGO_PKG_VERSION"));
+                std::process::exit(0);
+            }
+            "--help" | "-h" => {
+                println!(
+                    "{}\n\nOptions:\n  --debug    serve for a debugger (TF_REATTACH_PROVIDERS)\n  --version  print the version",
+                    not_a_program_message(name, address)
+                );
+                std::process::exit(0);
+            }
+            other => {
+                eprintln!("unknown argument {other:?}; try --help");
+                std::process::exit(2);
+            }
+        }
+    }
+    if !debug && std::env::var(MAGIC_COOKIE_KEY).ok().as_deref() != Some(MAGIC_COOKIE_VALUE) {
+        eprintln!("{}", not_a_program_message(name, address));
+        std::process::exit(1);
+    }
+    if let Ok(versions) = std::env::var("PLUGIN_PROTOCOL_VERSIONS")
+        && !debug
+        && !versions.split(',').any(|v| v.trim() == "6")
+    {
+        eprintln!(
+            "This provider speaks plugin protocol 6, but the client offers only {versions:?}. \
+             Use Terraform 1.0 or later."
+        );
+        std::process::exit(1);
+    }
+    super::logging::init(name);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime starts");
+    let opts = ServeOptions::from_env(address, debug);
+    let result = runtime.block_on(serve(provider, opts, |line| {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }));
+    match result {
+        Ok(()) => std::process::exit(0),
+        Err(e) => {
+            eprintln!("terraform-provider-{name}: {e}");
+            std::process::exit(1)
+        }
+    }
+}
+
+enum Bound {
+    Unix(UnixListener, PathBuf),
+    Tcp(TcpListener),
+}
+
+/// Removes the socket file however serving ends.
+struct SocketGuard(Option<PathBuf>);
+
+impl Drop for SocketGuard {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+async fn bind(socket_dir: &Path) -> std::io::Result<Bound> {
+    for _ in 0..8 {
+        let path = socket_dir.join(format!("plugin{}", rand::random::<u64>()));
+        match UnixListener::bind(&path) {
+            Ok(l) => return Ok(Bound::Unix(l, path)),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => continue,
+            Err(e) => {
+                tracing::debug!(error = %e, "unix socket unavailable, falling back to TCP loopback");
+                break;
+            }
+        }
+    }
+    let min: u16 = std::env::var("PLUGIN_MIN_PORT").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+    let max: u16 = std::env::var("PLUGIN_MAX_PORT").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+    if min > 0 && max >= min {
+        for port in min..=max {
+            if let Ok(l) = TcpListener::bind(("127.0.0.1", port)).await {
+                return Ok(Bound::Tcp(l));
+            }
+        }
+    }
+    Ok(Bound::Tcp(TcpListener::bind(("127.0.0.1", 0)).await?))
+}
+
+/// A self-signed certificate for AutoMTLS: P-256, SAN `localhost`, CA:TRUE (Go verifies the
+/// server certificate as its own trust anchor), server and client auth.
+pub fn generate_certificate() -> Result<(String, String, Vec<u8>), rcgen::Error> {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose};
+    let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+    let mut params = CertificateParams::new(vec!["localhost".to_string()])?;
+    params.distinguished_name.push(DnType::OrganizationName, "mdmkit");
+    params.distinguished_name.push(DnType::CommonName, "localhost");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+        KeyUsagePurpose::KeyAgreement,
+        KeyUsagePurpose::KeyCertSign,
+    ];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
+    let cert = params.self_signed(&key)?;
+    Ok((cert.pem(), key.serialize_pem(), cert.der().to_vec()))
+}
+
+/// `GRPCController`: Shutdown stops the server.
+struct Controller(CancellationToken);
+
+#[tonic::async_trait]
+impl gp::grpc_controller_server::GrpcController for Controller {
+    async fn shutdown(&self, _req: Request<gp::Empty>) -> Result<Response<gp::Empty>, Status> {
+        tracing::debug!("Shutdown requested by Terraform");
+        self.0.cancel();
+        Ok(Response::new(gp::Empty {}))
+    }
+}
+
+/// `GRPCStdio`: we never redirect our own stdout/stderr (logs go to stderr directly), so the
+/// stream carries nothing; it ends at shutdown so it never holds the process open.
+struct Stdio(CancellationToken);
+
+#[tonic::async_trait]
+impl gp::grpc_stdio_server::GrpcStdio for Stdio {
+    async fn stream_stdio(
+        &self,
+        _req: Request<()>,
+    ) -> Result<Response<tonic::codegen::BoxStream<gp::StdioData>>, Status> {
+        let token = self.0.clone();
+        let s = futures::stream::pending::<Result<gp::StdioData, Status>>().take_until(token.cancelled_owned());
+        Ok(Response::new(Box::pin(s)))
+    }
+}
+
+/// Serve a provider until Terraform calls Shutdown (or, in debug mode, until Ctrl-C).
+/// `announce` receives the one handshake line (or, in debug mode, the reattach instructions).
+pub async fn serve<P: Provider>(provider: P, opts: ServeOptions, announce: impl FnOnce(String)) -> std::io::Result<()> {
+    let shutdown = CancellationToken::new();
+    let server = Arc::new(ProviderServer::new(provider));
+    let bound = bind(&opts.socket_dir).await?;
+    let (network, addr, guard) = match &bound {
+        Bound::Unix(_, p) => ("unix", p.display().to_string(), SocketGuard(Some(p.clone()))),
+        Bound::Tcp(l) => ("tcp", l.local_addr()?.to_string(), SocketGuard(None)),
+    };
+
+    let mut builder = Server::builder();
+    let mut cert_field = String::new();
+    if let Some(client_pem) = &opts.client_cert_pem {
+        let (cert_pem, key_pem, der) = generate_certificate().map_err(std::io::Error::other)?;
+        // Terraform's client certificate is requested but not required: rustls cannot verify
+        // its P-521, CA:TRUE certificate as a client certificate, and Terraform still verifies
+        // ours, so the channel is encrypted and the server authenticated either way.
+        let tls = ServerTlsConfig::new()
+            .identity(Identity::from_pem(cert_pem, key_pem))
+            .client_ca_root(Certificate::from_pem(client_pem))
+            .client_auth_optional(true);
+        builder = builder.tls_config(tls).map_err(std::io::Error::other)?;
+        cert_field = base64::engine::general_purpose::STANDARD_NO_PAD.encode(der);
+    }
+
+    if opts.debug {
+        let reattach = serde_json::json!({
+            opts.address.clone(): {
+                "Protocol": "grpc",
+                "ProtocolVersion": 6,
+                "Pid": std::process::id(),
+                "Test": true,
+                "Addr": {"Network": network, "String": addr},
+            }
+        })
+        .to_string();
+        announce(format!(
+            "Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS environment variable \
+             with the following:\n\n\tTF_REATTACH_PROVIDERS='{}'\n",
+            reattach.replace('\'', "'\"'\"'")
+        ));
+    } else {
+        announce(format!("1|6|{network}|{addr}|grpc|{cert_field}"));
+    }
+
+    spawn_signal_handling(shutdown.clone(), opts.debug)?;
+    let (health_reporter, health) = tonic_health::server::health_reporter();
+    health_reporter.set_service_status("plugin", tonic_health::ServingStatus::Serving).await;
+
+    let provider_svc = tf::provider_server::ProviderServer::new(ProviderService::new(server))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    let router = builder
+        .add_service(health)
+        .add_service(gp::grpc_controller_server::GrpcControllerServer::new(Controller(shutdown.clone())))
+        .add_service(gp::grpc_stdio_server::GrpcStdioServer::new(Stdio(shutdown.clone())))
+        .add_service(provider_svc);
+
+    // Graceful shutdown waits for open connections; bound it so Terraform never has to kill us.
+    let deadline = {
+        let token = shutdown.clone();
+        async move {
+            token.cancelled().await;
+            tokio::time::sleep(SHUTDOWN_DEADLINE).await;
+        }
+    };
+    let signal = shutdown.clone().cancelled_owned();
+    let result = match bound {
+        Bound::Unix(l, _) => {
+            let incoming = UnixListenerStream::new(l);
+            tokio::select! {
+                r = router.serve_with_incoming_shutdown(incoming, signal) => r,
+                _ = deadline => Ok(()),
+            }
+        }
+        Bound::Tcp(l) => {
+            // Nagle's algorithm would stall each small RPC by ~40 ms (delayed ACK).
+            let incoming = TcpListenerStream::new(l).map(|s| {
+                if let Ok(s) = &s {
+                    let _ = s.set_nodelay(true);
+                }
+                s
+            });
+            tokio::select! {
+                r = router.serve_with_incoming_shutdown(incoming, signal) => r,
+                _ = deadline => Ok(()),
+            }
+        }
+    };
+    drop(guard);
+    result.map_err(std::io::Error::other)
+}
+
+fn spawn_signal_handling(shutdown: CancellationToken, debug: bool) -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    // Terraform does not give providers their own process group, so Ctrl-C reaches us too; it
+    // then calls StopProvider, which is how we wind down. Installing a handler ignores SIGINT.
+    let mut sigint = signal(SignalKind::interrupt())?;
+    tokio::spawn(async move {
+        while sigint.recv().await.is_some() {
+            if debug {
+                shutdown.cancel();
+                break;
+            }
+            tracing::debug!("ignoring SIGINT: Terraform will call StopProvider");
+        }
+    });
+    Ok(())
+}
+
+/// A provider served inside the current process, for tests and debuggers that attach Terraform
+/// through `TF_REATTACH_PROVIDERS` (plaintext, unix socket, `"Test": true`).
+pub struct Reattached {
+    /// The value for `TF_REATTACH_PROVIDERS`.
+    pub reattach_json: String,
+    /// Unix socket path.
+    pub socket: PathBuf,
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Reattached {
+    /// Stop serving and wait for the server to finish.
+    pub async fn shutdown(self) {
+        self.shutdown.cancel();
+        let _ = self.task.await;
+    }
+}
+
+/// Serve `provider` in this process on a fresh unix socket in `socket_dir`.
+pub async fn serve_in_process<P: Provider>(
+    provider: P,
+    address: &str,
+    socket_dir: &Path,
+) -> std::io::Result<Reattached> {
+    let server = Arc::new(ProviderServer::new(provider));
+    let Bound::Unix(listener, path) = bind(socket_dir).await? else {
+        return Err(std::io::Error::other("unix sockets are required for in-process serving"));
+    };
+    let reattach_json = serde_json::json!({
+        address: {
+            "Protocol": "grpc",
+            "ProtocolVersion": 6,
+            "Pid": std::process::id(),
+            "Test": true,
+            "Addr": {"Network": "unix", "String": path.display().to_string()},
+        }
+    })
+    .to_string();
+    let shutdown = CancellationToken::new();
+    let token = shutdown.clone();
+    let socket = path.clone();
+    let task = tokio::spawn(async move {
+        let _guard = SocketGuard(Some(path));
+        let (reporter, health) = tonic_health::server::health_reporter();
+        reporter.set_service_status("plugin", tonic_health::ServingStatus::Serving).await;
+        let svc = tf::provider_server::ProviderServer::new(ProviderService::new(server))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        Server::builder()
+            .add_service(health)
+            .add_service(gp::grpc_controller_server::GrpcControllerServer::new(Controller(token.clone())))
+            .add_service(gp::grpc_stdio_server::GrpcStdioServer::new(Stdio(token.clone())))
+            .add_service(svc)
+            .serve_with_incoming_shutdown(UnixListenerStream::new(listener), token.cancelled_owned())
+            .await
+            .map_err(std::io::Error::other)
+    });
+    Ok(Reattached { reattach_json, socket, shutdown, task })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn certificate_is_p256_for_localhost() {
+        let (pem, key, der) = generate_certificate().unwrap();
+        assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"));
+        assert!(key.contains("PRIVATE KEY"));
+        assert!(!der.is_empty());
+        let b64 = base64::engine::general_purpose::STANDARD_NO_PAD.encode(&der);
+        assert!(!b64.ends_with('='));
+    }
+
+    #[test]
+    fn message_names_the_provider() {
+        let m = not_a_program_message("jamf", "registry.terraform.io/mdmkit/jamf");
+        assert!(m.starts_with("This binary is a plugin"));
+        assert!(m.contains("registry.terraform.io/mdmkit/jamf"));
+    }
+}

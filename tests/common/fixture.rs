@@ -1,0 +1,381 @@
+//! A test-only provider ("fixture") that exercises every framework feature against an in-memory
+//! store. It exists only in test code, never in a shipped binary.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use mdmkit::framework::planmod::{RequiresReplace, UseStateForUnknown};
+use mdmkit::framework::provider::{DynDataSource, DynEphemeralResource, DynResource};
+use mdmkit::framework::validators::{IntegerAtLeast, StringLengthAtLeast};
+use mdmkit::framework::{
+    Attr, Attribute, ConfigureRequest, CreateRequest, DataSource, Diagnostics, EphemeralOpen, EphemeralResource,
+    Number, PlanRequest, Private, Provider, ReadRequest, Resource, Schema, StateResponse, Type, UpdateRequest,
+};
+use serde::{Deserialize, Serialize};
+
+pub const ADDRESS: &str = "registry.terraform.io/mdmkit/fixture";
+
+/// A stored "thing".
+#[derive(Clone, Debug, PartialEq)]
+pub struct Thing {
+    pub name: String,
+    pub zone: String,
+    pub tags: BTreeSet<String>,
+    pub size: i64,
+    pub secret: String,
+    pub last_password: Option<String>,
+}
+
+/// The fixture's remote system: shared by every provider instance in the test process.
+#[derive(Clone, Default)]
+pub struct Store {
+    pub things: Arc<Mutex<BTreeMap<String, Thing>>>,
+    pub next_id: Arc<Mutex<u64>>,
+    pub configured_with: Arc<Mutex<Vec<String>>>,
+}
+
+impl Store {
+    pub fn thing(&self, id: &str) -> Option<Thing> {
+        self.things.lock().unwrap().get(id).cloned()
+    }
+}
+
+pub struct FixtureProvider {
+    pub store: Store,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct ProviderConfig {
+    pub endpoint: Attr<String>,
+    pub token: Attr<String>,
+}
+
+#[async_trait]
+impl Provider for FixtureProvider {
+    type Data = Store;
+    type Config = ProviderConfig;
+
+    fn type_name(&self) -> &'static str {
+        "fixture"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new("A test provider.")
+            .attribute(Attribute::string("endpoint").optional().description("Where things live."))
+            .attribute(Attribute::string("token").optional().sensitive().description("A credential."))
+    }
+
+    async fn validate(&self, config: &ProviderConfig, diags: &mut Diagnostics) {
+        if let Attr::Known(e) = &config.endpoint
+            && !e.starts_with("mem://")
+        {
+            diags.error_at(
+                mdmkit::framework::AttributePath::attr("endpoint"),
+                "Invalid endpoint",
+                "The endpoint must start with mem://.",
+            );
+        }
+    }
+
+    async fn configure(&self, req: ConfigureRequest<ProviderConfig>, _diags: &mut Diagnostics) -> Option<Store> {
+        if req.has_unknowns {
+            return None;
+        }
+        self.store.configured_with.lock().unwrap().push(req.terraform_version.clone());
+        Some(self.store.clone())
+    }
+
+    fn resources(&self) -> Vec<Arc<dyn DynResource<Store>>> {
+        vec![Arc::new(ThingResource)]
+    }
+
+    fn data_sources(&self) -> Vec<Arc<dyn DynDataSource<Store>>> {
+        vec![Arc::new(ThingLookup)]
+    }
+
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn DynEphemeralResource<Store>>> {
+        vec![Arc::new(TokenEphemeral)]
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+pub struct ThingModel {
+    pub id: Attr<String>,
+    pub name: Attr<String>,
+    pub zone: Attr<String>,
+    pub tags: Attr<BTreeSet<String>>,
+    pub size: Attr<i64>,
+    pub enabled: Attr<bool>,
+    pub secret: Attr<String>,
+    pub password_wo: Attr<String>,
+    pub password_wo_version: Attr<Number>,
+    pub password_seen: Attr<bool>,
+}
+
+pub struct ThingResource;
+
+impl ThingResource {
+    fn to_model(id: &str, t: &Thing, prior: &ThingModel) -> ThingModel {
+        ThingModel {
+            id: Attr::Known(id.to_string()),
+            name: Attr::Known(t.name.clone()),
+            zone: Attr::Known(t.zone.clone()),
+            tags: if t.tags.is_empty() && prior.tags.is_null() { Attr::Null } else { Attr::Known(t.tags.clone()) },
+            size: Attr::Known(t.size),
+            enabled: prior.enabled.clone(),
+            secret: Attr::Known(t.secret.clone()),
+            password_wo: Attr::Null,
+            password_wo_version: prior.password_wo_version.clone(),
+            password_seen: Attr::Known(t.last_password.is_some()),
+        }
+    }
+}
+
+#[async_trait]
+impl Resource for ThingResource {
+    type Data = Store;
+    type Model = ThingModel;
+
+    fn type_name(&self) -> &'static str {
+        "fixture_thing"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new("A thing.")
+            .version(1)
+            .attribute(Attribute::string("id").computed().plan_modifier(UseStateForUnknown).description("Id."))
+            .attribute(Attribute::string("name").required().validator(StringLengthAtLeast(1)).description("Name."))
+            .attribute(Attribute::string("zone").required().plan_modifier(RequiresReplace).description("Zone."))
+            .attribute(Attribute::set_of("tags", Type::String).optional().description("Tags."))
+            .attribute(
+                Attribute::number("size").optional().computed().validator(IntegerAtLeast(1)).description("Size."),
+            )
+            .attribute(Attribute::bool("enabled").optional().default(true).description("Enabled."))
+            .attribute(
+                Attribute::string("secret")
+                    .computed()
+                    .sensitive()
+                    .plan_modifier(UseStateForUnknown)
+                    .description("Secret."),
+            )
+            .attribute(Attribute::string("password_wo").optional().write_only().description("Password."))
+            .attribute(Attribute::number("password_wo_version").optional().description("Password version."))
+            .attribute(Attribute::bool("password_seen").computed().description("Whether a password was received."))
+    }
+
+    async fn validate(&self, config: &ThingModel, diags: &mut Diagnostics) {
+        if config.name.get().map(String::as_str) == Some("bad") {
+            diags.error_at(
+                mdmkit::framework::AttributePath::attr("name"),
+                "Invalid name",
+                "The name \"bad\" is not allowed; choose another name.",
+            );
+        }
+    }
+
+    async fn plan(&self, _data: Option<&Store>, req: &mut PlanRequest<ThingModel>, _diags: &mut Diagnostics) {
+        // A new password version means a new password to record.
+        if let Some(prior) = &req.prior
+            && prior.password_wo_version != req.config.password_wo_version
+        {
+            req.planned.password_seen = Attr::Unknown;
+        }
+    }
+
+    async fn create(
+        &self,
+        store: &Store,
+        req: CreateRequest<ThingModel>,
+        _diags: &mut Diagnostics,
+    ) -> Option<StateResponse<ThingModel>> {
+        let id = {
+            let mut n = store.next_id.lock().unwrap();
+            *n += 1;
+            format!("thing-{n}")
+        };
+        let p = &req.planned;
+        let thing = Thing {
+            name: p.name.get().cloned().unwrap_or_default(),
+            zone: p.zone.get().cloned().unwrap_or_default(),
+            tags: p.tags.get().cloned().unwrap_or_default(),
+            size: p.size.get().copied().unwrap_or(10),
+            secret: format!("s3cr3t-{id}"),
+            last_password: req.config.password_wo.get().cloned(),
+        };
+        store.things.lock().unwrap().insert(id.clone(), thing.clone());
+        Some(StateResponse::new(Self::to_model(&id, &thing, &req.planned)))
+    }
+
+    async fn read(
+        &self,
+        store: &Store,
+        req: ReadRequest<ThingModel>,
+        _diags: &mut Diagnostics,
+    ) -> Option<StateResponse<ThingModel>> {
+        let id = req.state.id.get()?.clone();
+        match store.thing(&id) {
+            Some(t) => Some(StateResponse::new(Self::to_model(&id, &t, &req.state))),
+            None => Some(StateResponse::gone()),
+        }
+    }
+
+    async fn update(
+        &self,
+        store: &Store,
+        req: UpdateRequest<ThingModel>,
+        diags: &mut Diagnostics,
+    ) -> Option<StateResponse<ThingModel>> {
+        let id = req.prior.id.get()?.clone();
+        let mut things = store.things.lock().unwrap();
+        let Some(t) = things.get_mut(&id) else {
+            diags.error("Thing vanished", "It was deleted during the apply.");
+            return None;
+        };
+        t.name = req.planned.name.get().cloned().unwrap_or_default();
+        t.tags = req.planned.tags.get().cloned().unwrap_or_default();
+        if let Attr::Known(s) = req.planned.size {
+            t.size = s;
+        }
+        if req.prior.password_wo_version != req.planned.password_wo_version {
+            t.last_password = req.config.password_wo.get().cloned();
+        }
+        let t = t.clone();
+        Some(StateResponse::new(Self::to_model(&id, &t, &req.planned)))
+    }
+
+    async fn delete(&self, store: &Store, prior: ThingModel, _private: Private, _diags: &mut Diagnostics) {
+        if let Some(id) = prior.id.get() {
+            store.things.lock().unwrap().remove(id);
+        }
+    }
+
+    async fn import(&self, store: &Store, id: &str, diags: &mut Diagnostics) -> Option<StateResponse<ThingModel>> {
+        if store.thing(id).is_none() {
+            diags.error("Not found", format!("No thing {id}."));
+            return None;
+        }
+        Some(StateResponse::new(ThingModel {
+            id: Attr::Known(id.to_string()),
+            enabled: Attr::Known(true),
+            ..Default::default()
+        }))
+    }
+
+    async fn upgrade_state(&self, version: i64, raw: serde_json::Value, diags: &mut Diagnostics) -> Option<ThingModel> {
+        // Version 0 called the zone "region".
+        if version != 0 {
+            diags.error("Unsupported state version", format!("version {version}"));
+            return None;
+        }
+        let s = |k: &str| raw.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        Some(ThingModel {
+            id: s("id").into(),
+            name: s("name").into(),
+            zone: s("region").into(),
+            size: raw.get("size").and_then(|v| v.as_i64()).into(),
+            enabled: Attr::Known(true),
+            secret: s("secret").into(),
+            password_seen: Attr::Known(false),
+            ..Default::default()
+        })
+    }
+}
+
+#[derive(Serialize, Deserialize, Default)]
+pub struct LookupModel {
+    pub name: Attr<String>,
+    pub id: Attr<String>,
+    pub size: Attr<i64>,
+}
+
+pub struct ThingLookup;
+
+#[async_trait]
+impl DataSource for ThingLookup {
+    type Data = Store;
+    type Model = LookupModel;
+
+    fn type_name(&self) -> &'static str {
+        "fixture_thing"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new("Look a thing up by name.")
+            .attribute(Attribute::string("name").required())
+            .attribute(Attribute::string("id").computed())
+            .attribute(Attribute::number("size").computed())
+    }
+
+    async fn read(&self, store: &Store, config: LookupModel, diags: &mut Diagnostics) -> Option<LookupModel> {
+        let name = config.name.get()?.clone();
+        let things = store.things.lock().unwrap();
+        match things.iter().find(|(_, t)| t.name == name) {
+            Some((id, t)) => {
+                Some(LookupModel { name: Attr::Known(name), id: Attr::Known(id.clone()), size: Attr::Known(t.size) })
+            }
+            None => {
+                diags.error_at(
+                    mdmkit::framework::AttributePath::attr("name"),
+                    "No such thing",
+                    format!("No thing is named {name:?}."),
+                );
+                None
+            }
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Default)]
+pub struct TokenModel {
+    pub audience: Attr<String>,
+    pub token: Attr<String>,
+}
+
+pub struct TokenEphemeral;
+
+#[async_trait]
+impl EphemeralResource for TokenEphemeral {
+    type Data = Store;
+    type Model = TokenModel;
+
+    fn type_name(&self) -> &'static str {
+        "fixture_token"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new("A short-lived token.")
+            .attribute(Attribute::string("audience").required())
+            .attribute(Attribute::string("token").computed().sensitive())
+    }
+
+    async fn open(
+        &self,
+        _store: &Store,
+        config: TokenModel,
+        _diags: &mut Diagnostics,
+    ) -> Option<EphemeralOpen<TokenModel>> {
+        let audience = config.audience.get()?.clone();
+        let mut private = Private::default();
+        private.0.insert("aud".into(), serde_json::json!(audience));
+        Some(EphemeralOpen {
+            result: TokenModel {
+                audience: Attr::Known(audience.clone()),
+                token: Attr::Known(format!("tok-{audience}")),
+            },
+            renew_at: Some(SystemTime::now() + Duration::from_secs(3600)),
+            private,
+        })
+    }
+
+    async fn renew(&self, _store: &Store, private: Private, _diags: &mut Diagnostics) -> (Option<SystemTime>, Private) {
+        (Some(SystemTime::now() + Duration::from_secs(3600)), private)
+    }
+
+    async fn close(&self, _store: &Store, private: Private, diags: &mut Diagnostics) {
+        if !private.0.contains_key("aud") {
+            diags.error("Lost private data", "close did not receive what open stored.");
+        }
+    }
+}
