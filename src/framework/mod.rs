@@ -3,6 +3,7 @@
 //! `EphemeralResource` traits. It knows nothing of gRPC or of any vendor.
 
 pub mod diag;
+pub mod duration;
 pub mod env;
 pub mod json;
 pub mod model;

@@ -1,0 +1,18 @@
+variable "jamf_url" {
+  description = "Jamf Pro URL, e.g. https://yourcompany.jamfcloud.com."
+  type        = string
+}
+
+variable "script_user_password" {
+  description = "The password set for the script user from the MaaS360 email, once known (never stored)."
+  type        = string
+  default     = null
+  sensitive   = true
+  ephemeral   = true
+}
+
+variable "script_user_password_version" {
+  description = "Increase to verify script_user_password again."
+  type        = number
+  default     = 0
+}

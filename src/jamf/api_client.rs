@@ -1,0 +1,341 @@
+//! `jamf_api_client`: an API client ("API integration" in Jamf's API) holding API roles.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::framework::planmod::UseStateForUnknown;
+use crate::framework::validators::{
+    EachElement, IntegerAtLeast, SizeAtLeast, StringLengthAtLeast, StringTrimmedPrintable,
+};
+use crate::framework::{
+    Attr, Attribute, AttributePath, CreateRequest, Diagnostic, Diagnostics, PlanRequest, Private, ReadRequest,
+    Resource, Schema, StateResponse, Type, UpdateRequest,
+};
+
+use super::cache::{JamfData, PlannedClient};
+use super::client::{Integration, IntegrationRequest, JamfError};
+use super::diag;
+
+pub struct ApiClientResource;
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+pub struct ApiClientModel {
+    pub id: Attr<String>,
+    pub client_id: Attr<String>,
+    pub display_name: Attr<String>,
+    pub authorization_scopes: Attr<BTreeSet<String>>,
+    pub enabled: Attr<bool>,
+    pub access_token_lifetime_seconds: Attr<i64>,
+    pub app_type: Attr<String>,
+}
+
+impl ApiClientModel {
+    pub fn from_integration(i: &Integration) -> ApiClientModel {
+        ApiClientModel {
+            id: Attr::Known(i.id.clone()),
+            client_id: Attr::Known(i.client_id.clone()),
+            display_name: Attr::Known(i.display_name.clone()),
+            authorization_scopes: Attr::Known(i.authorization_scopes.iter().cloned().collect()),
+            enabled: Attr::Known(i.enabled),
+            access_token_lifetime_seconds: Attr::Known(i.access_token_lifetime_seconds.unwrap_or(DEFAULT_LIFETIME)),
+            app_type: Attr::Known(i.app_type.as_str().to_string()),
+        }
+    }
+
+    fn request(&self, lifetime: Option<i64>) -> IntegrationRequest {
+        IntegrationRequest {
+            display_name: self.display_name.get().cloned().unwrap_or_default(),
+            authorization_scopes: self
+                .authorization_scopes
+                .get()
+                .map(|s| s.iter().cloned().collect())
+                .unwrap_or_default(),
+            enabled: self.enabled.get().copied().unwrap_or(true),
+            access_token_lifetime_seconds: lifetime,
+        }
+    }
+}
+
+/// Jamf Pro's access-token lifetime when none is given.
+pub const DEFAULT_LIFETIME: i64 = 300;
+
+fn name_conflict(name: &str, existing: Option<&Integration>) -> Diagnostic {
+    let adopt = match existing {
+        Some(i) => format!(
+            " If that API client is the one this configuration should manage (for example it was created by an \
+             interrupted apply), adopt it instead of creating a new one:\n\n  terraform import <this resource's \
+             address> {}\n\n(the address is shown above, e.g. jamf_api_client.vendor).",
+            i.id
+        ),
+        None => String::new(),
+    };
+    Diagnostic::error(
+        "API client display name already in use",
+        format!(
+            "Jamf Pro already has an API client named {name:?}{}, and display names must be unique. Choose another \
+             display_name.{adopt}",
+            existing.map(|i| format!(" (id {})", i.id)).unwrap_or_default()
+        ),
+    )
+    .at(AttributePath::attr("display_name"))
+}
+
+impl ApiClientResource {
+    async fn write_error(&self, data: &JamfData, body: &IntegrationRequest, e: JamfError) -> Diagnostics {
+        match &e {
+            JamfError::NameConflict { .. } => {
+                let existing = data.client.find_integrations_by_display_name(&body.display_name).await.ok();
+                name_conflict(&body.display_name, existing.as_ref().and_then(|v| v.first())).into()
+            }
+            JamfError::Rejected { status: 400, .. } => {
+                // Most likely a role name that does not exist: say which.
+                let missing: Vec<String> = match data.all_roles().await {
+                    Ok(roles) => body
+                        .authorization_scopes
+                        .iter()
+                        .filter(|s| !roles.values().any(|r| &&r.display_name == s))
+                        .cloned()
+                        .collect(),
+                    Err(_) => Vec::new(),
+                };
+                if missing.is_empty() {
+                    diag::error(&format!("save API client {:?}", body.display_name), &e).into()
+                } else {
+                    let mut d = Diagnostics::new();
+                    for m in missing {
+                        d.error_at(
+                            AttributePath::attr("authorization_scopes").then_key(m.clone()),
+                            "Unknown API role",
+                            format!(
+                                "Jamf Pro has no API role named {m:?}. authorization_scopes takes role display names; \
+                                 reference the role resource (jamf_api_role.x.display_name) so it is created first."
+                            ),
+                        );
+                    }
+                    d
+                }
+            }
+            _ => diag::error(&format!("save API client {:?}", body.display_name), &e).into(),
+        }
+    }
+}
+
+#[async_trait]
+impl Resource for ApiClientResource {
+    type Data = JamfData;
+    type Model = ApiClientModel;
+
+    fn type_name(&self) -> &'static str {
+        "jamf_api_client"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            "An API client (called \"API integration\" in Jamf Pro's API): the identity a SaaS integration uses, \
+             holding one or more API roles. Its secret is managed by `jamf_client_secret`.\n\n\
+             Jamf applies a change of the roles to newly generated secrets only: `jamf_client_secret` follows this \
+             client's `authorization_scopes` and plans a new secret when they change.",
+        )
+        .attribute(
+            Attribute::string("id")
+                .computed()
+                .plan_modifier(UseStateForUnknown)
+                .description("The API client's id in Jamf Pro (a number, as a string)."),
+        )
+        .attribute(
+            Attribute::string("client_id")
+                .computed()
+                .plan_modifier(UseStateForUnknown)
+                .description("The OAuth client ID (a UUID) to hand to the vendor. Stable for the life of the client."),
+        )
+        .attribute(
+            Attribute::string("display_name")
+                .required()
+                .validator(StringLengthAtLeast(1))
+                .validator(StringTrimmedPrintable)
+                .description("The client's name, unique among API clients. Renaming happens in place."),
+        )
+        .attribute(
+            Attribute::set_of("authorization_scopes", Type::String)
+                .required()
+                .validator(SizeAtLeast(1))
+                .validator(EachElement(StringLengthAtLeast(1)))
+                .description(
+                    "Display names of the API roles granted, e.g. `[jamf_api_role.vendor.display_name]` (at least \
+                     one; referencing the role resource orders creation and destruction).",
+                ),
+        )
+        .attribute(Attribute::bool("enabled").optional().default(true).description(
+            "Whether the client may obtain access tokens. Defaults to `true` (Jamf Pro's own default is \
+             disabled). Disabling revokes the client's secret: `jamf_client_secret` then plans a new one once the \
+             client is enabled again.",
+        ))
+        .attribute(
+            Attribute::number("access_token_lifetime_seconds")
+                .optional()
+                .computed()
+                .validator(IntegerAtLeast(1))
+                .plan_modifier(UseStateForUnknown)
+                .description(
+                    "Lifetime of the access tokens the client obtains, in seconds. When omitted, Jamf Pro's \
+                     default (300) is used and kept. A change does not affect tokens already issued.",
+                ),
+        )
+        .attribute(Attribute::string("app_type").computed().description(
+            "What credentials the client has: `NONE` (no secret, or revoked), `CLIENT_CREDENTIALS` (a secret \
+             exists) or `NATIVE_APP_OAUTH`.",
+        ))
+    }
+
+    async fn plan(&self, data: Option<&JamfData>, req: &mut PlanRequest<ApiClientModel>, diags: &mut Diagnostics) {
+        // app_type only changes through a secret or a disable; keep it unless enabled changes.
+        if let Some(prior) = &req.prior
+            && prior.enabled == req.planned.enabled
+        {
+            req.planned.app_type = prior.app_type.clone();
+        }
+        let Some(data) = data else { return };
+        if let Attr::Known(id) = &req.planned.id {
+            data.record_planned_client(
+                id,
+                PlannedClient {
+                    enabled: req.planned.enabled.get().copied(),
+                    authorization_scopes: req.planned.authorization_scopes.get().map(|s| s.iter().cloned().collect()),
+                },
+            );
+        }
+        if let (Attr::Known(name), Some(all)) = (&req.planned.display_name, data.integrations.peek()) {
+            let own_id = req.prior.as_ref().and_then(|p| p.id.get().cloned());
+            if let Some(other) = all.values().find(|i| &i.display_name == name && Some(&i.id) != own_id.as_ref()) {
+                diags.push(name_conflict(name, Some(other)));
+            }
+        }
+    }
+
+    async fn create(
+        &self,
+        data: &JamfData,
+        req: CreateRequest<ApiClientModel>,
+        diags: &mut Diagnostics,
+    ) -> Option<StateResponse<ApiClientModel>> {
+        // Leave the lifetime to Jamf Pro when the configuration does not set one.
+        let body = req.planned.request(req.planned.access_token_lifetime_seconds.get().copied());
+        let result = data.client.create_integration(&body).await;
+        data.integrations.invalidate();
+        match result {
+            Ok(i) => Some(StateResponse::new(ApiClientModel::from_integration(&i))),
+            Err(e) => {
+                diags.extend(self.write_error(data, &body, e).await);
+                None
+            }
+        }
+    }
+
+    async fn read(
+        &self,
+        data: &JamfData,
+        req: ReadRequest<ApiClientModel>,
+        diags: &mut Diagnostics,
+    ) -> Option<StateResponse<ApiClientModel>> {
+        let id = req.state.id.get()?.clone();
+        match data.integration(&id).await {
+            Ok(Some(i)) => Some(StateResponse::new(ApiClientModel::from_integration(&i))),
+            Ok(None) => Some(StateResponse::gone()),
+            Err(e) => {
+                diags.push(diag::error(&format!("read API client {id}"), &e));
+                None
+            }
+        }
+    }
+
+    async fn update(
+        &self,
+        data: &JamfData,
+        req: UpdateRequest<ApiClientModel>,
+        diags: &mut Diagnostics,
+    ) -> Option<StateResponse<ApiClientModel>> {
+        let id = req.prior.id.get()?.clone();
+        // Always the full object: the lifetime planned, else the one the server has.
+        let lifetime = req
+            .planned
+            .access_token_lifetime_seconds
+            .get()
+            .or(req.prior.access_token_lifetime_seconds.get())
+            .copied()
+            .unwrap_or(DEFAULT_LIFETIME);
+        let body = req.planned.request(Some(lifetime));
+        let result = data.client.update_integration(&id, &body).await;
+        data.integrations.invalidate();
+        match result {
+            Ok(i) => Some(StateResponse::new(ApiClientModel::from_integration(&i))),
+            Err(e) if e.is_not_found() => {
+                diags.error(
+                    "API client no longer exists",
+                    format!(
+                        "API client {id} was deleted outside Terraform during this run. Run terraform apply again \
+                         to create it."
+                    ),
+                );
+                None
+            }
+            Err(e) => {
+                diags.extend(self.write_error(data, &body, e).await);
+                None
+            }
+        }
+    }
+
+    async fn delete(&self, data: &JamfData, prior: ApiClientModel, _private: Private, diags: &mut Diagnostics) {
+        let Some(id) = prior.id.get() else { return };
+        let result = data.client.delete_integration(id).await;
+        data.integrations.invalidate();
+        match result {
+            Ok(()) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => diags.push(diag::error(&format!("delete API client {id}"), &e)),
+        }
+    }
+
+    async fn import(&self, data: &JamfData, id: &str, diags: &mut Diagnostics) -> Option<StateResponse<ApiClientModel>> {
+        let found = async {
+            if id.chars().all(|c| c.is_ascii_digit())
+                && let Some(i) = data.integration(id).await?
+            {
+                return Ok::<_, JamfError>(vec![i]);
+            }
+            data.client.find_integrations_by_display_name(id).await
+        };
+        match found.await {
+            Ok(list) => match list.as_slice() {
+                [one] => Some(StateResponse::new(ApiClientModel::from_integration(one))),
+                [] => {
+                    diags.error(
+                        "API client not found",
+                        format!(
+                            "No API client has the id or display name {id:?}. Import by id (e.g. \"7\") or exact \
+                             display name."
+                        ),
+                    );
+                    None
+                }
+                many => {
+                    diags.error(
+                        "Ambiguous API client",
+                        format!(
+                            "{} API clients match {id:?} (ids {}); import by id.",
+                            many.len(),
+                            many.iter().map(|i| i.id.as_str()).collect::<Vec<_>>().join(", ")
+                        ),
+                    );
+                    None
+                }
+            },
+            Err(e) => {
+                diags.push(diag::error(&format!("import API client {id:?}"), &e));
+                None
+            }
+        }
+    }
+}

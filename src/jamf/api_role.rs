@@ -1,0 +1,329 @@
+//! `jamf_api_role`: a named set of privileges that API clients are granted.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::framework::planmod::UseStateForUnknown;
+use crate::framework::validators::{EachElement, SizeAtLeast, StringLengthAtLeast, StringTrimmedPrintable};
+use crate::framework::{
+    Attr, Attribute, AttributePath, CreateRequest, Diagnostic, Diagnostics, PlanRequest, Private, ReadRequest,
+    Resource, Schema, StateResponse, Type, UpdateRequest,
+};
+
+use super::cache::JamfData;
+use super::client::{JamfError, Role, RoleRequest};
+use super::diag;
+use super::privileges;
+
+pub struct ApiRoleResource;
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+pub struct ApiRoleModel {
+    pub id: Attr<String>,
+    pub display_name: Attr<String>,
+    pub privileges: Attr<BTreeSet<String>>,
+}
+
+impl ApiRoleModel {
+    pub fn from_role(r: &Role) -> ApiRoleModel {
+        ApiRoleModel {
+            id: Attr::Known(r.id.clone()),
+            display_name: Attr::Known(r.display_name.clone()),
+            privileges: Attr::Known(r.privileges.iter().cloned().collect()),
+        }
+    }
+
+    fn request(&self) -> RoleRequest {
+        RoleRequest {
+            display_name: self.display_name.get().cloned().unwrap_or_default(),
+            privileges: self.privileges.get().map(|p| p.iter().cloned().collect()).unwrap_or_default(),
+        }
+    }
+}
+
+/// Where a privilege sits in the configuration.
+fn privilege_path(name: &str) -> AttributePath {
+    AttributePath::attr("privileges").then_key(name)
+}
+
+/// The diagnostic for a display name another role already has.
+fn name_conflict(name: &str, existing: Option<&Role>) -> Diagnostic {
+    let adopt = match existing {
+        Some(r) => format!(
+            " If that role is the one this configuration should manage (for example it was created by an \
+             interrupted apply), adopt it instead of creating a new one:\n\n  terraform import <this resource's \
+             address> {}\n\n(the address is shown above, e.g. jamf_api_role.vendor).",
+            r.id
+        ),
+        None => String::new(),
+    };
+    Diagnostic::error(
+        "API role display name already in use",
+        format!(
+            "Jamf Pro already has an API role named {name:?}{}, and display names must be unique. Choose another \
+             display_name.{adopt}",
+            existing.map(|r| format!(" (id {})", r.id)).unwrap_or_default()
+        ),
+    )
+    .at(AttributePath::attr("display_name"))
+}
+
+/// Diagnostics for privileges Jamf Pro does not know, one per name, with suggestions.
+fn unknown_privileges(names: &[&String], catalogue: &[String]) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    for name in names {
+        d.push(
+            Diagnostic::error(
+                "Unknown Jamf Pro privilege",
+                format!(
+                    "{name:?} is not a privilege of this Jamf Pro server (names are exact and case-sensitive, and \
+                     change between Jamf Pro versions). {}",
+                    privileges::did_you_mean(name, catalogue)
+                ),
+            )
+            .at(privilege_path(name)),
+        );
+    }
+    d
+}
+
+impl ApiRoleResource {
+    async fn create_error(&self, data: &JamfData, req: &RoleRequest, e: JamfError) -> Diagnostics {
+        match &e {
+            JamfError::NameConflict { .. } => {
+                let existing = data.client.find_roles_by_display_name(&req.display_name).await.ok();
+                name_conflict(&req.display_name, existing.as_ref().and_then(|v| v.first())).into()
+            }
+            JamfError::InvalidPrivileges { privileges: rejected, .. } => {
+                let catalogue = data.privileges().await.unwrap_or_default();
+                let rejected: Vec<&String> = if rejected.is_empty() {
+                    privileges::unknown(&req.privileges, &catalogue)
+                } else {
+                    rejected.iter().collect()
+                };
+                let d = unknown_privileges(&rejected, &catalogue);
+                if d.is_empty() { diag::error("save the API role", &e).into() } else { d }
+            }
+            _ => diag::error(&format!("save API role {:?}", req.display_name), &e).into(),
+        }
+    }
+}
+
+#[async_trait]
+impl Resource for ApiRoleResource {
+    type Data = JamfData;
+    type Model = ApiRoleModel;
+
+    fn type_name(&self) -> &'static str {
+        "jamf_api_role"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            "An API role: a named set of Jamf Pro privileges that API clients are granted. Privileges are \
+             checked against the server's own catalogue at plan time.",
+        )
+        .attribute(
+            Attribute::string("id")
+                .computed()
+                .plan_modifier(UseStateForUnknown)
+                .description("The role's id in Jamf Pro (a number, as a string)."),
+        )
+        .attribute(
+            Attribute::string("display_name")
+                .required()
+                .validator(StringLengthAtLeast(1))
+                .validator(StringTrimmedPrintable)
+                .description(
+                    "The role's name, unique among API roles. API clients refer to roles by this name \
+                     (`authorization_scopes`). Renaming happens in place and is reflected on every client.",
+                ),
+        )
+        .attribute(
+            Attribute::set_of("privileges", Type::String)
+                .required()
+                .validator(SizeAtLeast(1))
+                .validator(EachElement(StringLengthAtLeast(1)))
+                .description(
+                    "Privilege names exactly as Jamf Pro spells them (case-sensitive), e.g. `\"Read Computers\"`. \
+                     Order does not matter. Unknown names fail the plan with suggestions; the \
+                     `jamf_api_role_privileges` data source lists what your server offers.",
+                ),
+        )
+    }
+
+    async fn plan(&self, data: Option<&JamfData>, req: &mut PlanRequest<ApiRoleModel>, diags: &mut Diagnostics) {
+        let Some(data) = data else { return };
+        let Attr::Known(wanted) = &req.planned.privileges else { return };
+        // Only names not already accepted by Jamf Pro need checking: a plan with no privilege
+        // change costs no API call.
+        let prior: BTreeSet<String> = req.prior.as_ref().and_then(|p| p.privileges.get().cloned()).unwrap_or_default();
+        let new: Vec<&String> = wanted.iter().filter(|p| !prior.contains(*p)).collect();
+        if !new.is_empty() {
+            match data.privileges().await {
+                Ok(catalogue) => diags.extend(unknown_privileges(&privileges::unknown(new, &catalogue), &catalogue)),
+                Err(e) => diags.warning_at(
+                    AttributePath::attr("privileges"),
+                    "Privileges not checked",
+                    format!(
+                        "The privilege catalogue could not be read ({e}), so privilege names were not checked at \
+                         plan time; Jamf Pro will reject unknown names when applying. The provider's API client \
+                         needs \"Read API Roles\" for this check."
+                    ),
+                ),
+            }
+        }
+        // A name clash is knowable when the role list is already loaded in this process.
+        if let (Attr::Known(name), Some(roles)) = (&req.planned.display_name, data.roles.peek()) {
+            let own_id = req.prior.as_ref().and_then(|p| p.id.get().cloned());
+            if let Some(other) = roles.values().find(|r| &r.display_name == name && Some(&r.id) != own_id.as_ref()) {
+                diags.push(name_conflict(name, Some(other)));
+            }
+        }
+    }
+
+    async fn create(
+        &self,
+        data: &JamfData,
+        req: CreateRequest<ApiRoleModel>,
+        diags: &mut Diagnostics,
+    ) -> Option<StateResponse<ApiRoleModel>> {
+        let body = req.planned.request();
+        let result = data.client.create_role(&body).await;
+        data.roles.invalidate();
+        match result {
+            Ok(role) => Some(StateResponse::new(ApiRoleModel::from_role(&role))),
+            Err(e) => {
+                diags.extend(self.create_error(data, &body, e).await);
+                None
+            }
+        }
+    }
+
+    async fn read(
+        &self,
+        data: &JamfData,
+        req: ReadRequest<ApiRoleModel>,
+        diags: &mut Diagnostics,
+    ) -> Option<StateResponse<ApiRoleModel>> {
+        let id = req.state.id.get()?.clone();
+        match data.role(&id).await {
+            Ok(Some(role)) => Some(StateResponse::new(ApiRoleModel::from_role(&role))),
+            Ok(None) => Some(StateResponse::gone()),
+            Err(e) => {
+                diags.push(diag::error(&format!("read API role {id}"), &e));
+                None
+            }
+        }
+    }
+
+    async fn update(
+        &self,
+        data: &JamfData,
+        req: UpdateRequest<ApiRoleModel>,
+        diags: &mut Diagnostics,
+    ) -> Option<StateResponse<ApiRoleModel>> {
+        let id = req.prior.id.get()?.clone();
+        let body = req.planned.request();
+        let result = data.client.update_role(&id, &body).await;
+        data.roles.invalidate();
+        // Renaming a role renames it in every client's authorization_scopes.
+        data.integrations.invalidate();
+        match result {
+            Ok(role) => Some(StateResponse::new(ApiRoleModel::from_role(&role))),
+            Err(e) if e.is_not_found() => {
+                diags.error(
+                    "API role no longer exists",
+                    format!(
+                        "API role {id} was deleted outside Terraform during this run. Run terraform apply again \
+                         to create it."
+                    ),
+                );
+                None
+            }
+            Err(e) => {
+                diags.extend(self.create_error(data, &body, e).await);
+                None
+            }
+        }
+    }
+
+    async fn delete(&self, data: &JamfData, prior: ApiRoleModel, _private: Private, diags: &mut Diagnostics) {
+        let Some(id) = prior.id.get() else { return };
+        let result = data.client.delete_role(id).await;
+        data.roles.invalidate();
+        match result {
+            Ok(()) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(JamfError::InUse { .. }) => {
+                let name = prior.display_name.get().cloned().unwrap_or_else(|| id.clone());
+                data.integrations.invalidate();
+                let users: Vec<String> = match data.all_integrations().await {
+                    Ok(all) => {
+                        let mut v: Vec<String> = all
+                            .values()
+                            .filter(|i| i.authorization_scopes.contains(&name))
+                            .map(|i| format!("{:?} (id {})", i.display_name, i.id))
+                            .collect();
+                        v.sort();
+                        v
+                    }
+                    Err(_) => Vec::new(),
+                };
+                let who = if users.is_empty() {
+                    "at least one API client".to_string()
+                } else {
+                    format!("the API client{} {}", if users.len() == 1 { "" } else { "s" }, users.join(", "))
+                };
+                diags.error(
+                    "API role still in use",
+                    format!(
+                        "Jamf Pro refuses to delete the API role {name:?} because it is assigned to {who}. Remove \
+                         it from their authorization_scopes (or destroy those clients) and apply that first, then \
+                         destroy the role. When the clients are in the same configuration and reference the role \
+                         (authorization_scopes = [jamf_api_role.x.display_name]), Terraform orders this itself."
+                    ),
+                );
+            }
+            Err(e) => diags.push(diag::error(&format!("delete API role {id}"), &e)),
+        }
+    }
+
+    async fn import(&self, data: &JamfData, id: &str, diags: &mut Diagnostics) -> Option<StateResponse<ApiRoleModel>> {
+        let found = async {
+            if let Some(r) = data.role(id).await? {
+                return Ok::<_, JamfError>(vec![r]);
+            }
+            data.client.find_roles_by_display_name(id).await
+        };
+        match found.await {
+            Ok(roles) => match roles.as_slice() {
+                [one] => Some(StateResponse::new(ApiRoleModel::from_role(one))),
+                [] => {
+                    diags.error(
+                        "API role not found",
+                        format!("No API role has the id or display name {id:?}. Import by id (e.g. \"12\") or exact display name."),
+                    );
+                    None
+                }
+                many => {
+                    diags.error(
+                        "Ambiguous API role",
+                        format!(
+                            "{} API roles match {id:?} (ids {}); import by id.",
+                            many.len(),
+                            many.iter().map(|r| r.id.as_str()).collect::<Vec<_>>().join(", ")
+                        ),
+                    );
+                    None
+                }
+            },
+            Err(e) => {
+                diags.push(diag::error(&format!("import API role {id:?}"), &e));
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! What one provider process shares between resources: the API client, list caches that answer
+//! every Read of a type from one paged list, the privilege catalogue (fetched at most once), and
+//! the planned state of API clients (so a secret's plan can see its client's plan).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::OnceCell;
+
+use super::client::{Integration, JamfClient, JamfError, Role};
+
+/// A list of objects by id, loaded once (single flight) and dropped on any write of its type.
+pub struct ListCache<T> {
+    slot: Mutex<Option<(u64, Arc<HashMap<String, T>>)>>,
+    generation: AtomicU64,
+    loading: tokio::sync::Mutex<()>,
+    loads: AtomicU64,
+}
+
+impl<T> Default for ListCache<T> {
+    fn default() -> Self {
+        ListCache {
+            slot: Mutex::new(None),
+            generation: AtomicU64::new(0),
+            loading: tokio::sync::Mutex::new(()),
+            loads: AtomicU64::new(0),
+        }
+    }
+}
+
+impl<T> ListCache<T> {
+    fn current(&self) -> Option<Arc<HashMap<String, T>>> {
+        let generation = self.generation.load(Ordering::Acquire);
+        match &*self.slot.lock().expect("cache lock") {
+            Some((g, v)) if *g == generation => Some(v.clone()),
+            _ => None,
+        }
+    }
+
+    /// The cached list if one is loaded and still valid (never loads).
+    pub fn peek(&self) -> Option<Arc<HashMap<String, T>>> {
+        self.current()
+    }
+
+    /// The list, loading it with `load` if needed; concurrent callers share one load.
+    pub async fn get<F, Fut>(&self, id_of: fn(&T) -> &str, load: F) -> Result<Arc<HashMap<String, T>>, JamfError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Vec<T>, JamfError>>,
+    {
+        if let Some(v) = self.current() {
+            return Ok(v);
+        }
+        let _guard = self.loading.lock().await;
+        if let Some(v) = self.current() {
+            return Ok(v);
+        }
+        let generation = self.generation.load(Ordering::Acquire);
+        let items = load().await?;
+        self.loads.fetch_add(1, Ordering::Relaxed);
+        let map: Arc<HashMap<String, T>> =
+            Arc::new(items.into_iter().map(|t| (id_of(&t).to_string(), t)).collect());
+        // A write during the load bumped the generation: the result serves this caller only.
+        *self.slot.lock().expect("cache lock") = Some((generation, map.clone()));
+        Ok(map)
+    }
+
+    /// Forget the list (after a write of this type).
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// How many times the list was loaded.
+    pub fn loads(&self) -> u64 {
+        self.loads.load(Ordering::Relaxed)
+    }
+}
+
+/// The planned values of an API client, recorded by its plan for the plans that follow.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlannedClient {
+    pub enabled: Option<bool>,
+    pub authorization_scopes: Option<Vec<String>>,
+}
+
+/// Everything a Jamf resource receives.
+pub struct JamfData {
+    pub client: JamfClient,
+    pub roles: ListCache<Role>,
+    pub integrations: ListCache<Integration>,
+    privileges: OnceCell<Result<Arc<Vec<String>>, String>>,
+    planned_clients: Mutex<HashMap<String, PlannedClient>>,
+}
+
+fn role_id(r: &Role) -> &str {
+    &r.id
+}
+
+fn integration_id(i: &Integration) -> &str {
+    &i.id
+}
+
+impl JamfData {
+    pub fn new(client: JamfClient) -> JamfData {
+        JamfData {
+            client,
+            roles: ListCache::default(),
+            integrations: ListCache::default(),
+            privileges: OnceCell::new(),
+            planned_clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Every API role by id.
+    pub async fn all_roles(&self) -> Result<Arc<HashMap<String, Role>>, JamfError> {
+        self.roles.get(role_id, || self.client.list_roles()).await
+    }
+
+    /// Every API client by id.
+    pub async fn all_integrations(&self) -> Result<Arc<HashMap<String, Integration>>, JamfError> {
+        self.integrations.get(integration_id, || self.client.list_integrations()).await
+    }
+
+    /// One role: answered from the list; a role missing from it is confirmed with a GET (so a
+    /// stale list can never make Terraform recreate a role that exists). `None` = gone.
+    pub async fn role(&self, id: &str) -> Result<Option<Role>, JamfError> {
+        if let Some(r) = self.all_roles().await?.get(id) {
+            return Ok(Some(r.clone()));
+        }
+        match self.client.get_role(id).await {
+            Ok(r) => Ok(Some(r)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One API client, like [`JamfData::role`].
+    pub async fn integration(&self, id: &str) -> Result<Option<Integration>, JamfError> {
+        if let Some(i) = self.all_integrations().await?.get(id) {
+            return Ok(Some(i.clone()));
+        }
+        match self.client.get_integration(id).await {
+            Ok(i) => Ok(Some(i)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The privilege catalogue of this Jamf Pro, fetched at most once per process (a failure is
+    /// remembered too, so a broken catalogue endpoint costs one attempt, not one per role).
+    pub async fn privileges(&self) -> Result<Arc<Vec<String>>, String> {
+        self.privileges
+            .get_or_init(|| async {
+                self.client.list_privileges().await.map(Arc::new).map_err(|e| e.to_string())
+            })
+            .await
+            .clone()
+    }
+
+    pub fn record_planned_client(&self, id: &str, planned: PlannedClient) {
+        self.planned_clients.lock().expect("planned lock").insert(id.to_string(), planned);
+    }
+
+    pub fn planned_client(&self, id: &str) -> Option<PlannedClient> {
+        self.planned_clients.lock().expect("planned lock").get(id).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    #[derive(Clone)]
+    struct Item(String);
+
+    fn id(i: &Item) -> &str {
+        &i.0
+    }
+
+    #[tokio::test]
+    async fn concurrent_reads_share_one_load_and_writes_invalidate() {
+        let cache: Arc<ListCache<Item>> = Arc::new(ListCache::default());
+        let calls = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let cache = cache.clone();
+            let calls = calls.clone();
+            tasks.push(tokio::spawn(async move {
+                cache
+                    .get(id, || async move {
+                        calls.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                        Ok(vec![Item("1".into()), Item("2".into())])
+                    })
+                    .await
+                    .unwrap()
+                    .len()
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), 2);
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert!(cache.peek().is_some());
+        cache.invalidate();
+        assert!(cache.peek().is_none());
+        let v = cache.get(id, || async { Ok(vec![Item("3".into())]) }).await.unwrap();
+        assert!(v.contains_key("3"));
+        assert_eq!(cache.loads(), 2);
+    }
+}

@@ -1,0 +1,248 @@
+//! `jamf_client_secret`: generates an API client's secret. Jamf Pro shows a secret once and
+//! invalidates the previous one whenever a new one is generated, so this resource generates only
+//! on create, never on read, and replaces itself to rotate.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use async_trait::async_trait;
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+
+use crate::framework::planmod::{RequiresReplace, UseStateForUnknown};
+use crate::framework::validators::StringLengthAtLeast;
+use crate::framework::{
+    Attr, Attribute, AttributePath, CreateRequest, Diagnostics, PlanRequest, Private, ReadRequest, Resource, Schema,
+    StateResponse, Type, UpdateRequest,
+};
+
+use super::cache::JamfData;
+use super::client::{AppType, Integration, JamfError};
+use super::diag;
+
+pub struct ClientSecretResource;
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+pub struct ClientSecretModel {
+    pub id: Attr<String>,
+    pub api_client_id: Attr<String>,
+    pub keepers: Attr<BTreeMap<String, String>>,
+    pub client_id: Attr<String>,
+    pub client_secret: Attr<String>,
+    pub authorization_scopes: Attr<BTreeSet<String>>,
+}
+
+fn disabled_detail(api_client_id: &str) -> String {
+    format!(
+        "The API client {api_client_id} is disabled, and Jamf Pro generates secrets only for enabled clients \
+         (disabling a client also revokes its secret). Set `enabled = true` on the jamf_api_client, or remove this \
+         jamf_client_secret while the client stays disabled."
+    )
+}
+
+/// Why a stored secret no longer works, if it does not.
+fn revoked(i: Option<&Integration>) -> Option<&'static str> {
+    match i {
+        None => Some("its API client was deleted"),
+        Some(i) if !i.enabled => Some("its API client is disabled"),
+        Some(i) if i.app_type == AppType::None => Some("the client has no secret any more"),
+        Some(_) => None,
+    }
+}
+
+#[async_trait]
+impl Resource for ClientSecretResource {
+    type Data = JamfData;
+    type Model = ClientSecretModel;
+
+    fn type_name(&self) -> &'static str {
+        "jamf_client_secret"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            "Generates the client secret of a `jamf_api_client`: the credential a vendor is handed with the \
+             client ID.\n\n\
+             Jamf Pro shows a secret only once and invalidates the previous one whenever a new one is generated, \
+             so this resource generates a secret on create only and never while refreshing. To rotate, change \
+             `keepers` (for example with a `time_rotating` value) or replace the resource.\n\n\
+             The secret also follows the client's roles: Jamf Pro grants a change of `authorization_scopes` only \
+             to newly generated secrets, so when the client's `authorization_scopes` change in the same plan, this \
+             resource is planned for replacement and a new secret is generated after the client is updated.\n\n\
+             A secret that Jamf Pro revoked (the client was disabled or deleted) is detected on refresh and planned \
+             for creation again. A secret rotated by hand in the Jamf Pro UI cannot be detected through the API. \
+             Destroying this resource only removes it from the Terraform state: the secret stays valid until it \
+             is rotated or the client is disabled or deleted.",
+        )
+        .attribute(
+            Attribute::string("id")
+                .computed()
+                .plan_modifier(UseStateForUnknown)
+                .description("The API client's id (the secret has no id of its own)."),
+        )
+        .attribute(
+            Attribute::string("api_client_id")
+                .required()
+                .validator(StringLengthAtLeast(1))
+                .plan_modifier(RequiresReplace)
+                .description("The `id` of the `jamf_api_client`, e.g. `jamf_api_client.vendor.id`."),
+        )
+        .attribute(Attribute::map_of("keepers", Type::String).optional().plan_modifier(RequiresReplace).description(
+            "Arbitrary values that, when changed, generate a new secret (rotation on demand), e.g. \
+             `{ rotation = time_rotating.quarterly.id }`.",
+        ))
+        .attribute(
+            Attribute::string("client_id")
+                .computed()
+                .plan_modifier(UseStateForUnknown)
+                .description("The OAuth client ID to hand to the vendor with the secret."),
+        )
+        .attribute(
+            Attribute::string("client_secret")
+                .computed()
+                .sensitive()
+                .plan_modifier(UseStateForUnknown)
+                .description(
+                    "The generated client secret. Sensitive: read it with `terraform output -raw` from a sensitive \
+                     output, and hand it to the vendor over a secure channel.",
+                ),
+        )
+        .attribute(
+            Attribute::set_of("authorization_scopes", Type::String)
+                .computed()
+                .plan_modifier(UseStateForUnknown)
+                .description("The API roles the client held when this secret was generated."),
+        )
+    }
+
+    async fn plan(&self, data: Option<&JamfData>, req: &mut PlanRequest<ClientSecretModel>, diags: &mut Diagnostics) {
+        let Some(data) = data else { return };
+        let Attr::Known(client) = req.planned.api_client_id.clone() else { return };
+        let planned = data.planned_client(&client);
+        let creating = req.prior.is_none()
+            || req.requires_replace.iter().any(|p| p == &AttributePath::attr("api_client_id"));
+
+        // The client's roles changed in this plan: Jamf only grants them to a new secret.
+        if let (Some(prior), Some(roles)) = (&req.prior, planned.as_ref().and_then(|p| p.authorization_scopes.clone())) {
+            let roles: BTreeSet<String> = roles.into_iter().collect();
+            if let Attr::Known(minted_for) = &prior.authorization_scopes
+                && minted_for != &roles
+            {
+                req.requires_replace.push(AttributePath::attr("authorization_scopes"));
+                req.planned.authorization_scopes = Attr::Known(roles);
+                req.planned.client_secret = Attr::Unknown;
+            }
+        }
+
+        // Generating a secret for a disabled client fails: say so now when the plan knows it.
+        let replacing = creating || !req.requires_replace.is_empty();
+        if replacing {
+            let enabled = match planned.and_then(|p| p.enabled) {
+                Some(e) => Some(e),
+                None => data.integrations.peek().and_then(|all| all.get(&client).map(|i| i.enabled)),
+            };
+            if enabled == Some(false) {
+                diags.error_at(
+                    AttributePath::attr("api_client_id"),
+                    "Cannot generate a secret for a disabled API client",
+                    disabled_detail(&client),
+                );
+            }
+        }
+    }
+
+    async fn create(
+        &self,
+        data: &JamfData,
+        req: CreateRequest<ClientSecretModel>,
+        diags: &mut Diagnostics,
+    ) -> Option<StateResponse<ClientSecretModel>> {
+        let id = req.planned.api_client_id.get()?.clone();
+        let creds = match data.client.mint_client_credentials(&id).await {
+            Ok(c) => c,
+            Err(e) => {
+                let d = match &e {
+                    JamfError::ClientDisabled { .. } => crate::framework::Diagnostic::error(
+                        "Cannot generate a secret for a disabled API client",
+                        disabled_detail(&id),
+                    )
+                    .at(AttributePath::attr("api_client_id")),
+                    JamfError::NotFound { .. } => crate::framework::Diagnostic::error(
+                        "API client not found",
+                        format!("Jamf Pro has no API client with id {id}. Check api_client_id (it takes jamf_api_client.x.id)."),
+                    )
+                    .at(AttributePath::attr("api_client_id")),
+                    _ => diag::error(&format!("generate a client secret for API client {id}"), &e),
+                };
+                diags.push(d);
+                return None;
+            }
+        };
+        // Minting changed the client's app type; its next read must not come from the old list.
+        data.integrations.invalidate();
+        let roles = match data.client.get_integration(&id).await {
+            Ok(i) => i.authorization_scopes.into_iter().collect(),
+            // The secret exists now: record it even if this follow-up read fails.
+            Err(_) => data
+                .planned_client(&id)
+                .and_then(|p| p.authorization_scopes)
+                .map(|v| v.into_iter().collect())
+                .unwrap_or_default(),
+        };
+        Some(StateResponse::new(ClientSecretModel {
+            id: Attr::Known(id.clone()),
+            api_client_id: Attr::Known(id),
+            keepers: req.planned.keepers.clone(),
+            client_id: Attr::Known(creds.client_id.clone()),
+            client_secret: Attr::Known(creds.client_secret.expose_secret().to_string()),
+            authorization_scopes: Attr::Known(roles),
+        }))
+    }
+
+    async fn read(
+        &self,
+        data: &JamfData,
+        req: ReadRequest<ClientSecretModel>,
+        diags: &mut Diagnostics,
+    ) -> Option<StateResponse<ClientSecretModel>> {
+        // Never generates: only checks that the secret can still be in force.
+        let id = req.state.api_client_id.get()?.clone();
+        match data.integration(&id).await {
+            Ok(i) => match revoked(i.as_ref()) {
+                Some(why) => {
+                    tracing::info!(api_client_id = %id, reason = why, "client secret revoked; planning a new one");
+                    Some(StateResponse::gone())
+                }
+                None => Some(StateResponse::new(req.state)),
+            },
+            Err(e) => {
+                diags.push(diag::error(&format!("read API client {id}"), &e));
+                None
+            }
+        }
+    }
+
+    async fn update(
+        &self,
+        _data: &JamfData,
+        req: UpdateRequest<ClientSecretModel>,
+        _diags: &mut Diagnostics,
+    ) -> Option<StateResponse<ClientSecretModel>> {
+        // Every input forces replacement; nothing to send.
+        Some(StateResponse::new(req.planned))
+    }
+
+    async fn delete(&self, _data: &JamfData, _prior: ClientSecretModel, _private: Private, _diags: &mut Diagnostics) {
+        // Jamf Pro has no call to revoke a secret on its own (only disabling or deleting the client
+        // does): destroy forgets it, as documented.
+    }
+
+    async fn import(&self, _data: &JamfData, _id: &str, diags: &mut Diagnostics) -> Option<StateResponse<ClientSecretModel>> {
+        diags.error(
+            "jamf_client_secret cannot be imported",
+            "Jamf Pro never shows a client secret again after generating it, so there is nothing to import. \
+             Remove the import and let Terraform generate a new secret (this invalidates the current one), then \
+             hand the new secret to the vendor.",
+        );
+        None
+    }
+}

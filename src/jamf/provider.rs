@@ -1,0 +1,355 @@
+//! The `jamf` provider: configuration (with environment-variable fallback), the API client it
+//! builds, and the resources and data sources it serves.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::framework::env::{Setting, describe, string_setting};
+use crate::framework::provider::{DynDataSource, DynResource};
+use crate::framework::{Attr, Attribute, AttributePath, ConfigureRequest, Diagnostics, Provider, Schema};
+use crate::settings::{self, RetryModel, env_note, source_note};
+
+use super::cache::JamfData;
+use super::client::{JamfAuth, JamfClient, JamfConfig, JamfError};
+
+/// The provider's source address.
+pub const ADDRESS: &str = "registry.terraform.io/mdmkit/jamf";
+
+pub const ENV_URL: &[&str] = &["JAMF_URL", "JAMFPRO_INSTANCE_FQDN"];
+pub const ENV_CLIENT_ID: &[&str] = &["JAMF_CLIENT_ID", "JAMFPRO_CLIENT_ID"];
+pub const ENV_CLIENT_SECRET: &[&str] = &["JAMF_CLIENT_SECRET", "JAMFPRO_CLIENT_SECRET"];
+pub const ENV_USERNAME: &[&str] = &["JAMF_USERNAME", "JAMFPRO_BASIC_USERNAME"];
+pub const ENV_PASSWORD: &[&str] = &["JAMF_PASSWORD", "JAMFPRO_BASIC_PASSWORD"];
+pub const ENV_MAX_CONCURRENCY: &[&str] = &["JAMF_MAX_CONCURRENCY"];
+pub const ENV_REQUEST_TIMEOUT: &[&str] = &["JAMF_REQUEST_TIMEOUT"];
+
+/// The `jamf` provider.
+#[derive(Default)]
+pub struct JamfProvider;
+
+#[derive(Serialize, Deserialize, Default)]
+pub struct JamfProviderConfig {
+    pub url: Attr<String>,
+    pub client_id: Attr<String>,
+    pub client_secret: Attr<String>,
+    pub username: Attr<String>,
+    pub password: Attr<String>,
+    pub max_concurrency: Attr<i64>,
+    pub request_timeout: Attr<String>,
+    pub retry: Attr<RetryModel>,
+}
+
+impl JamfProvider {
+    pub fn schema() -> Schema {
+        Schema::new(
+            "Manages the API credentials SaaS integrations need from a Jamf Pro tenant: API roles, API clients \
+             (Jamf's \"API integrations\") and their client secrets.",
+        )
+        .attribute(Attribute::string("url").optional().description(format!(
+            "Jamf Pro URL, e.g. `https://yourcompany.jamfcloud.com` or `https://jamf.example.com:8443` for an \
+             on-premise server (a path prefix such as `/jamf` is kept). {}",
+            env_note(ENV_URL)
+        )))
+        .attribute(Attribute::string("client_id").optional().description(format!(
+            "Client ID of the API client the provider itself uses (recommended authentication). {}",
+            env_note(ENV_CLIENT_ID)
+        )))
+        .attribute(Attribute::string("client_secret").optional().sensitive().description(format!(
+            "Client secret of that API client. {}",
+            env_note(ENV_CLIENT_SECRET)
+        )))
+        .attribute(Attribute::string("username").optional().description(format!(
+            "Jamf Pro account for username/password authentication, instead of `client_id`. {}",
+            env_note(ENV_USERNAME)
+        )))
+        .attribute(Attribute::string("password").optional().sensitive().description(format!(
+            "Password of `username`. {}",
+            env_note(ENV_PASSWORD)
+        )))
+        .attribute(settings::max_concurrency_attribute(
+            ENV_MAX_CONCURRENCY,
+            "Jamf asks integrations to stay at or below 5 concurrent requests.",
+        ))
+        .attribute(settings::request_timeout_attribute(ENV_REQUEST_TIMEOUT))
+        .attribute(settings::retry_attribute())
+    }
+}
+
+/// Resolve a setting or report why it cannot be used yet.
+struct Settings {
+    url: Setting,
+    client_id: Setting,
+    client_secret: Setting,
+    username: Setting,
+    password: Setting,
+}
+
+impl Settings {
+    fn resolve(c: &JamfProviderConfig) -> Settings {
+        Settings {
+            url: string_setting(&c.url, ENV_URL),
+            client_id: string_setting(&c.client_id, ENV_CLIENT_ID),
+            client_secret: string_setting(&c.client_secret, ENV_CLIENT_SECRET),
+            username: string_setting(&c.username, ENV_USERNAME),
+            password: string_setting(&c.password, ENV_PASSWORD),
+        }
+    }
+
+    fn any_unknown(&self) -> bool {
+        [
+            &self.url,
+            &self.client_id,
+            &self.client_secret,
+            &self.username,
+            &self.password,
+        ]
+        .iter()
+        .any(|s| s.is_unknown())
+    }
+}
+
+/// Build the client configuration, reporting every problem on the attribute to change.
+pub fn client_config(c: &JamfProviderConfig, diags: &mut Diagnostics) -> Option<JamfConfig> {
+    let s = Settings::resolve(c);
+    if s.any_unknown() || c.max_concurrency.is_unknown() || c.request_timeout.is_unknown() || c.retry.is_unknown() {
+        // The provider depends on values not known until apply: plan without an API client.
+        return None;
+    }
+    let before = diags.0.len();
+    let url = match &s.url {
+        Setting::Set { value, .. } => Some(value.clone()),
+        _ => {
+            diags.error_at(
+                AttributePath::attr("url"),
+                "Missing Jamf Pro URL",
+                format!(
+                    "Set {} to your Jamf Pro server, e.g. https://yourcompany.jamfcloud.com or \
+                     https://jamf.example.com:8443.",
+                    describe("url", ENV_URL)
+                ),
+            );
+            None
+        }
+    };
+    let oauth = s.client_id.is_set() || s.client_secret.is_set();
+    let basic = s.username.is_set() || s.password.is_set();
+    let auth = match (oauth, basic) {
+        (true, true) => {
+            diags.error_at(
+                AttributePath::attr("username"),
+                "Conflicting credentials",
+                format!(
+                    "Both an API client (client_id{}) and a user account (username{}) are configured. Use one: \
+                     an API client is recommended; unset the other attributes or environment variables.",
+                    source_note(&s.client_id),
+                    source_note(&s.username)
+                ),
+            );
+            None
+        }
+        (false, false) => {
+            diags.error_at(
+                AttributePath::attr("client_id"),
+                "Missing Jamf Pro credentials",
+                format!(
+                    "Set {} and {}, or {} and {}.",
+                    describe("client_id", ENV_CLIENT_ID),
+                    describe("client_secret", ENV_CLIENT_SECRET),
+                    describe("username", ENV_USERNAME),
+                    describe("password", ENV_PASSWORD)
+                ),
+            );
+            None
+        }
+        (true, false) => match (s.client_id.value(), s.client_secret.value()) {
+            (Some(id), Some(secret)) => Some(JamfAuth::ClientCredentials {
+                client_id: id.to_string(),
+                client_secret: SecretString::from(secret.to_string()),
+            }),
+            (None, _) => {
+                diags.error_at(
+                    AttributePath::attr("client_id"),
+                    "Missing client_id",
+                    format!("A client secret is set but no client ID: set {}.", describe("client_id", ENV_CLIENT_ID)),
+                );
+                None
+            }
+            (_, None) => {
+                diags.error_at(
+                    AttributePath::attr("client_secret"),
+                    "Missing client_secret",
+                    format!(
+                        "client_id is set{} but no client secret: set {}.",
+                        source_note(&s.client_id),
+                        describe("client_secret", ENV_CLIENT_SECRET)
+                    ),
+                );
+                None
+            }
+        },
+        (false, true) => match (s.username.value(), s.password.value()) {
+            (Some(u), Some(p)) => Some(JamfAuth::Basic {
+                username: u.to_string(),
+                password: SecretString::from(p.to_string()),
+            }),
+            (None, _) => {
+                diags.error_at(
+                    AttributePath::attr("username"),
+                    "Missing username",
+                    format!("A password is set but no username: set {}.", describe("username", ENV_USERNAME)),
+                );
+                None
+            }
+            (_, None) => {
+                diags.error_at(
+                    AttributePath::attr("password"),
+                    "Missing password",
+                    format!(
+                        "username is set{} but no password: set {}.",
+                        source_note(&s.username),
+                        describe("password", ENV_PASSWORD)
+                    ),
+                );
+                None
+            }
+        },
+    };
+    let max_concurrency = settings::max_concurrency(
+        &c.max_concurrency,
+        ENV_MAX_CONCURRENCY,
+        super::client::DEFAULT_MAX_CONCURRENCY,
+        diags,
+    );
+    let request_timeout =
+        settings::request_timeout(&c.request_timeout, ENV_REQUEST_TIMEOUT, super::client::DEFAULT_REQUEST_TIMEOUT, diags);
+    let retry = settings::retry_policy(&c.retry, diags);
+    if diags.0.len() > before && diags.has_error() {
+        return None;
+    }
+    Some(JamfConfig {
+        base_url: url?,
+        auth: auth?,
+        max_concurrency: max_concurrency?,
+        request_timeout: request_timeout?,
+        retry,
+        ..JamfConfig::default()
+    })
+}
+
+#[async_trait]
+impl Provider for JamfProvider {
+    type Data = JamfData;
+    type Config = JamfProviderConfig;
+
+    fn type_name(&self) -> &'static str {
+        "jamf"
+    }
+
+    fn schema(&self) -> Schema {
+        JamfProvider::schema()
+    }
+
+    async fn validate(&self, config: &JamfProviderConfig, diags: &mut Diagnostics) {
+        // Only what the configuration itself says; the environment is checked at configure time.
+        if let Attr::Known(url) = &config.url
+            && let Err(e) = crate::rest::url::parse_base_url(url)
+        {
+            diags.error_at(
+                AttributePath::attr("url"),
+                "Invalid Jamf Pro URL",
+                format!("{}; {}", e.reason, super::client::error::VALID_URL_HINT),
+            );
+        }
+        let oauth = config.client_id.is_known() || config.client_secret.is_known();
+        let basic = config.username.is_known() || config.password.is_known();
+        if oauth && basic {
+            diags.error_at(
+                AttributePath::attr("username"),
+                "Conflicting credentials",
+                "Set either client_id and client_secret (an API client, recommended) or username and password, \
+                 not both.",
+            );
+        }
+    }
+
+    async fn configure(&self, req: ConfigureRequest<JamfProviderConfig>, diags: &mut Diagnostics) -> Option<JamfData> {
+        let mut cfg = client_config(&req.config, diags)?;
+        cfg.cancel = req.cancel;
+        match JamfClient::new(cfg) {
+            Ok(client) => Some(JamfData::new(client)),
+            Err(e @ JamfError::InvalidUrl { .. }) => {
+                diags.error_at(AttributePath::attr("url"), "Invalid Jamf Pro URL", e.to_string());
+                None
+            }
+            Err(e) => {
+                diags.error("Invalid provider configuration", e.to_string());
+                None
+            }
+        }
+    }
+
+    fn resources(&self) -> Vec<Arc<dyn DynResource<JamfData>>> {
+        vec![
+            Arc::new(super::api_role::ApiRoleResource),
+            Arc::new(super::api_client::ApiClientResource),
+            Arc::new(super::client_secret::ClientSecretResource),
+        ]
+    }
+
+    fn data_sources(&self) -> Vec<Arc<dyn DynDataSource<JamfData>>> {
+        vec![
+            Arc::new(super::data_sources::PrivilegesDataSource),
+            Arc::new(super::data_sources::ApiRoleDataSource),
+            Arc::new(super::data_sources::ApiClientDataSource),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_is_consistent() {
+        JamfProvider::schema().block.check().unwrap();
+    }
+
+    #[test]
+    fn missing_settings_name_the_attribute_and_env_var() {
+        let mut d = Diagnostics::new();
+        let cfg = JamfProviderConfig { url: Attr::Known("https://x.jamfcloud.com".into()), client_id: Attr::Known("id".into()), ..Default::default() };
+        // No env var can be relied on in tests: only run the assertion when the secret is unset.
+        if std::env::var("JAMF_CLIENT_SECRET").is_err() && std::env::var("JAMFPRO_CLIENT_SECRET").is_err() {
+            assert!(client_config(&cfg, &mut d).is_none());
+            let e = &d.0[0];
+            assert_eq!(e.path.as_ref().unwrap().to_string(), "client_secret");
+            assert!(e.detail.contains("JAMF_CLIENT_SECRET"), "{}", e.detail);
+        }
+    }
+
+    #[test]
+    fn unknown_settings_defer_without_error() {
+        let mut d = Diagnostics::new();
+        let cfg = JamfProviderConfig { url: Attr::Unknown, ..Default::default() };
+        assert!(client_config(&cfg, &mut d).is_none());
+        assert!(d.is_empty());
+    }
+
+    #[test]
+    fn conflicting_credentials_are_refused() {
+        let mut d = Diagnostics::new();
+        let cfg = JamfProviderConfig {
+            url: Attr::Known("https://x.jamfcloud.com".into()),
+            client_id: Attr::Known("id".into()),
+            client_secret: Attr::Known("s".into()),
+            username: Attr::Known("u".into()),
+            password: Attr::Known("p".into()),
+            ..Default::default()
+        };
+        assert!(client_config(&cfg, &mut d).is_none());
+        assert_eq!(d.0[0].summary, "Conflicting credentials");
+    }
+}

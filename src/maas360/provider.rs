@@ -1,0 +1,321 @@
+//! The `maas360` provider: configuration (with `MAAS360_*` environment variables) and the API
+//! client it builds.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::framework::env::{Setting, describe, string_setting};
+use crate::framework::provider::{DynDataSource, DynResource};
+use crate::framework::validators::OneOf;
+use crate::framework::{Attr, Attribute, AttributePath, ConfigureRequest, Diagnostics, Provider, Schema};
+use crate::settings::{self, RetryModel, env_note, source_note};
+
+use super::client::{AuthApiVersion, Maas360Client, Maas360Config, instance_url};
+
+/// The provider's source address.
+pub const ADDRESS: &str = "registry.terraform.io/mdmkit/maas360";
+
+pub const ENV_BASE_URL: &[&str] = &["MAAS360_BASE_URL"];
+pub const ENV_INSTANCE: &[&str] = &["MAAS360_INSTANCE"];
+pub const ENV_BILLING_ID: &[&str] = &["MAAS360_BILLING_ID"];
+pub const ENV_APP_ID: &[&str] = &["MAAS360_APP_ID"];
+pub const ENV_APP_VERSION: &[&str] = &["MAAS360_APP_VERSION"];
+pub const ENV_PLATFORM_ID: &[&str] = &["MAAS360_PLATFORM_ID"];
+pub const ENV_APP_ACCESS_KEY: &[&str] = &["MAAS360_APP_ACCESS_KEY"];
+pub const ENV_USERNAME: &[&str] = &["MAAS360_USERNAME"];
+pub const ENV_PASSWORD: &[&str] = &["MAAS360_PASSWORD"];
+pub const ENV_AUTH_API_VERSION: &[&str] = &["MAAS360_AUTH_API_VERSION"];
+pub const ENV_MAX_CONCURRENCY: &[&str] = &["MAAS360_MAX_CONCURRENCY"];
+pub const ENV_REQUEST_TIMEOUT: &[&str] = &["MAAS360_REQUEST_TIMEOUT"];
+
+/// The `maas360` provider.
+#[derive(Default)]
+pub struct Maas360Provider;
+
+#[derive(Serialize, Deserialize, Default)]
+pub struct Maas360ProviderConfig {
+    pub base_url: Attr<String>,
+    pub instance: Attr<String>,
+    pub billing_id: Attr<String>,
+    pub app_id: Attr<String>,
+    pub app_version: Attr<String>,
+    pub platform_id: Attr<String>,
+    pub app_access_key: Attr<String>,
+    pub username: Attr<String>,
+    pub password: Attr<String>,
+    pub auth_api_version: Attr<String>,
+    pub max_concurrency: Attr<i64>,
+    pub request_timeout: Attr<String>,
+    pub retry: Attr<RetryModel>,
+}
+
+/// What every MaaS360 resource receives.
+pub struct Maas360Data {
+    pub client: Maas360Client,
+}
+
+impl Maas360Provider {
+    pub fn schema() -> Schema {
+        let instances: Vec<String> = super::client::INSTANCES.iter().map(|(n, u)| format!("`{n}` ({u})")).collect();
+        Schema::new(
+            "Manages IBM MaaS360 administrator accounts that integrations use for the web-services API (\"script \
+             only\" administrators).",
+        )
+        .attribute(Attribute::string("base_url").optional().description(format!(
+            "Root URL of the MaaS360 web services, e.g. `https://services.m3.maas360.com`. Set this or `instance`. {}",
+            env_note(ENV_BASE_URL)
+        )))
+        .attribute(Attribute::string("instance").optional().description(format!(
+            "The MaaS360 instance (data centre) of the account instead of `base_url`: {}. {}",
+            instances.join(", "),
+            env_note(ENV_INSTANCE)
+        )))
+        .attribute(Attribute::string("billing_id").optional().description(format!(
+            "The customer account's billing ID (\"Account ID\" in the portal). Required. {}",
+            env_note(ENV_BILLING_ID)
+        )))
+        .attribute(Attribute::string("app_id").optional().description(format!(
+            "App ID of the web-services access key (Setup > Web Services API > Manage Access Keys). Required. {}",
+            env_note(ENV_APP_ID)
+        )))
+        .attribute(Attribute::string("app_version").optional().description(format!(
+            "App version of the access key. Default `\"1.0\"`. {}",
+            env_note(ENV_APP_VERSION)
+        )))
+        .attribute(Attribute::string("platform_id").optional().description(format!(
+            "Platform ID of the access key. Default `\"3\"`. {}",
+            env_note(ENV_PLATFORM_ID)
+        )))
+        .attribute(Attribute::string("app_access_key").optional().sensitive().description(format!(
+            "The app access key. Required. {}",
+            env_note(ENV_APP_ACCESS_KEY)
+        )))
+        .attribute(Attribute::string("username").optional().description(format!(
+            "The administrator the provider signs in as; it must be allowed to create administrators (Service \
+             Administrator) and hold every role it grants. Required. {}",
+            env_note(ENV_USERNAME)
+        )))
+        .attribute(Attribute::string("password").optional().sensitive().description(format!(
+            "That administrator's password. Required. {}",
+            env_note(ENV_PASSWORD)
+        )))
+        .attribute(Attribute::string("auth_api_version").optional().validator(OneOf(&["2.0", "1.0"])).description(
+            format!(
+                "Authentication API: `\"2.0\"` (default, with refresh tokens) or `\"1.0\"`. {}",
+                env_note(ENV_AUTH_API_VERSION)
+            ),
+        ))
+        .attribute(settings::max_concurrency_attribute(ENV_MAX_CONCURRENCY, ""))
+        .attribute(settings::request_timeout_attribute(ENV_REQUEST_TIMEOUT))
+        .attribute(settings::retry_attribute())
+    }
+}
+
+fn required(s: &Setting, attribute: &str, env: &[&str], what: &str, diags: &mut Diagnostics) -> Option<String> {
+    match s.value() {
+        Some(v) => Some(v.to_string()),
+        None => {
+            diags.error_at(
+                AttributePath::attr(attribute),
+                format!("Missing {attribute}"),
+                format!("Set {} to {what}.", describe(attribute, env)),
+            );
+            None
+        }
+    }
+}
+
+/// Build the client configuration, reporting every problem on the attribute to change.
+pub fn client_config(c: &Maas360ProviderConfig, diags: &mut Diagnostics) -> Option<Maas360Config> {
+    let base_url = string_setting(&c.base_url, ENV_BASE_URL);
+    let instance = string_setting(&c.instance, ENV_INSTANCE);
+    let billing_id = string_setting(&c.billing_id, ENV_BILLING_ID);
+    let app_id = string_setting(&c.app_id, ENV_APP_ID);
+    let app_version = string_setting(&c.app_version, ENV_APP_VERSION);
+    let platform_id = string_setting(&c.platform_id, ENV_PLATFORM_ID);
+    let app_access_key = string_setting(&c.app_access_key, ENV_APP_ACCESS_KEY);
+    let username = string_setting(&c.username, ENV_USERNAME);
+    let password = string_setting(&c.password, ENV_PASSWORD);
+    let auth_api_version = string_setting(&c.auth_api_version, ENV_AUTH_API_VERSION);
+    let all = [
+        &base_url,
+        &instance,
+        &billing_id,
+        &app_id,
+        &app_version,
+        &platform_id,
+        &app_access_key,
+        &username,
+        &password,
+        &auth_api_version,
+    ];
+    if all.iter().any(|s| s.is_unknown())
+        || c.max_concurrency.is_unknown()
+        || c.request_timeout.is_unknown()
+        || c.retry.is_unknown()
+    {
+        // Not known until apply: plan without an API client.
+        return None;
+    }
+    let before = diags.has_error();
+    let (base, inst) = match (base_url.value(), instance.value()) {
+        (Some(_), Some(_)) => {
+            diags.error_at(
+                AttributePath::attr("instance"),
+                "Conflicting MaaS360 endpoint",
+                format!(
+                    "Both base_url{} and instance{} are set. Set one: base_url wins for private or test endpoints, \
+                     instance picks IBM's host.",
+                    source_note(&base_url),
+                    source_note(&instance)
+                ),
+            );
+            (None, None)
+        }
+        (None, None) => {
+            diags.error_at(
+                AttributePath::attr("instance"),
+                "Missing MaaS360 endpoint",
+                format!(
+                    "Set {} (M1, M2, M3, M4 or M6, as in your portal's address) or {}.",
+                    describe("instance", ENV_INSTANCE),
+                    describe("base_url", ENV_BASE_URL)
+                ),
+            );
+            (None, None)
+        }
+        (Some(b), None) => (Some(b.to_string()), None),
+        (None, Some(i)) => {
+            if let Err(e) = instance_url(i) {
+                diags.error_at(AttributePath::attr("instance"), "Unknown MaaS360 instance", format!("{e}."));
+            }
+            (None, Some(i.to_string()))
+        }
+    };
+    let billing = required(&billing_id, "billing_id", ENV_BILLING_ID, "the account's billing ID (\"Account ID\" in the portal)", diags);
+    let app = required(&app_id, "app_id", ENV_APP_ID, "the App ID of your web-services access key", diags);
+    let key = required(&app_access_key, "app_access_key", ENV_APP_ACCESS_KEY, "the app access key", diags);
+    let user = required(&username, "username", ENV_USERNAME, "the administrator the provider signs in as", diags);
+    let pass = required(&password, "password", ENV_PASSWORD, "that administrator's password", diags);
+    let version = match auth_api_version.value() {
+        None => AuthApiVersion::V2,
+        Some(v) => match AuthApiVersion::parse(v) {
+            Ok(v) => v,
+            Err(e) => {
+                diags.error_at(
+                    AttributePath::attr("auth_api_version"),
+                    "Invalid auth_api_version",
+                    format!("{e}{}.", source_note(&auth_api_version)),
+                );
+                AuthApiVersion::V2
+            }
+        },
+    };
+    let max_concurrency =
+        settings::max_concurrency(&c.max_concurrency, ENV_MAX_CONCURRENCY, super::client::DEFAULT_MAX_CONCURRENCY, diags);
+    let request_timeout =
+        settings::request_timeout(&c.request_timeout, ENV_REQUEST_TIMEOUT, super::client::DEFAULT_REQUEST_TIMEOUT, diags);
+    let retry = settings::retry_policy(&c.retry, diags);
+    if diags.has_error() && !before {
+        return None;
+    }
+    Some(Maas360Config {
+        base_url: base,
+        instance: inst,
+        billing_id: billing?,
+        app_id: app?,
+        app_version: app_version.value().unwrap_or("1.0").to_string(),
+        platform_id: platform_id.value().unwrap_or("3").to_string(),
+        app_access_key: SecretString::from(key?),
+        username: user?,
+        password: SecretString::from(pass?),
+        auth_api_version: version,
+        max_concurrency: max_concurrency?,
+        request_timeout: request_timeout?,
+        retry,
+        ..Maas360Config::default()
+    })
+}
+
+#[async_trait]
+impl Provider for Maas360Provider {
+    type Data = Maas360Data;
+    type Config = Maas360ProviderConfig;
+
+    fn type_name(&self) -> &'static str {
+        "maas360"
+    }
+
+    fn schema(&self) -> Schema {
+        Maas360Provider::schema()
+    }
+
+    async fn validate(&self, config: &Maas360ProviderConfig, diags: &mut Diagnostics) {
+        if let (Attr::Known(_), Attr::Known(_)) = (&config.base_url, &config.instance) {
+            diags.error_at(
+                AttributePath::attr("instance"),
+                "Conflicting MaaS360 endpoint",
+                "Set base_url or instance, not both.",
+            );
+        }
+        if let Attr::Known(i) = &config.instance
+            && let Err(e) = instance_url(i)
+        {
+            diags.error_at(AttributePath::attr("instance"), "Unknown MaaS360 instance", format!("{e}."));
+        }
+    }
+
+    async fn configure(&self, req: ConfigureRequest<Maas360ProviderConfig>, diags: &mut Diagnostics) -> Option<Maas360Data> {
+        let mut cfg = client_config(&req.config, diags)?;
+        cfg.cancel = req.cancel;
+        match Maas360Client::new(cfg) {
+            Ok(client) => Some(Maas360Data { client }),
+            Err(e) => {
+                let path = if e.to_string().contains("url") { "base_url" } else { "billing_id" };
+                diags.error_at(AttributePath::attr(path), "Invalid provider configuration", format!("{e}."));
+                None
+            }
+        }
+    }
+
+    fn resources(&self) -> Vec<Arc<dyn DynResource<Maas360Data>>> {
+        vec![Arc::new(super::script_user::ScriptUserResource)]
+    }
+
+    fn data_sources(&self) -> Vec<Arc<dyn DynDataSource<Maas360Data>>> {
+        vec![Arc::new(super::script_user::AdministratorDataSource)]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_is_consistent() {
+        Maas360Provider::schema().block.check().unwrap();
+    }
+
+    #[test]
+    fn unknown_values_defer() {
+        let mut d = Diagnostics::new();
+        let c = Maas360ProviderConfig { password: Attr::Unknown, ..Default::default() };
+        assert!(client_config(&c, &mut d).is_none());
+        assert!(d.is_empty());
+    }
+
+    #[test]
+    fn conflicting_endpoints_are_refused() {
+        let mut d = Diagnostics::new();
+        let c = Maas360ProviderConfig {
+            base_url: Attr::Known("https://x".into()),
+            instance: Attr::Known("M3".into()),
+            ..Default::default()
+        };
+        assert!(client_config(&c, &mut d).is_none());
+        assert!(d.0.iter().any(|x| x.summary == "Conflicting MaaS360 endpoint"));
+    }
+}

@@ -1,0 +1,590 @@
+//! `maas360_script_user`: an administrator account meant for API use only ("script only").
+//!
+//! MaaS360's public API can create an administrator and tell whether a username is taken, but it
+//! cannot convert an account to script-only, set its password, read its email or roles, or delete
+//! it (reference maas360-api.md §6). So this resource creates the account, tells the user the two
+//! portal steps that follow, verifies the API login once the password is known (write-only
+//! `password_wo`), detects a deleted account, and never claims the account is script-only.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::framework::planmod::{UseStateForUnknown, requires_replace_if_prior_known};
+use crate::framework::validators::{EachElement, SizeAtLeast, StringLengthAtLeast, StringTrimmedPrintable};
+use crate::framework::{
+    Attr, Attribute, AttributePath, CreateRequest, DataSource, Diagnostic, Diagnostics, Number, PlanRequest,
+    Private, ReadRequest, Resource, Schema, StateResponse, Type, UpdateRequest,
+};
+
+use super::client::{Maas360Error, NewAdministrator};
+use super::provider::Maas360Data;
+
+/// The five roles every MaaS360 account has (custom and inherited roles may exist too).
+pub const BUILT_IN_ROLES: &[&str] =
+    &["Read-Only", "Help Desk", "Administrator", "Administrator Level 2", "Service Administrator"];
+
+/// How far back an import looks in the administrator audit for the account's email and roles.
+const IMPORT_AUDIT_WINDOW: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// The two manual steps after creation, with their portal paths.
+pub fn portal_steps(username: &str, email: &str) -> String {
+    format!(
+        "MaaS360 has no API for the last two steps, so do them by hand:\n\
+         1. Set the password: open the email MaaS360 sent to {email} and follow its link. The password needs at \
+         least 8 characters with at least one letter, one number and one special character.\n\
+         2. Make the account API-only: in the MaaS360 portal go to Setup > Administrators, hover over {username:?}, \
+         then More > Convert to Script Only.\n\
+         Then set `password_wo` to that password and increase `password_wo_version`: the next apply verifies that \
+         the account can sign in to the API (`api_access_verified`)."
+    )
+}
+
+fn removal_steps(username: &str) -> String {
+    format!(
+        "MaaS360 has no API to remove administrators, so Terraform only forgot {username:?}. To remove the account, \
+         in the MaaS360 portal go to Setup > Administrators, hover over it, then More > Remove and choose Delete \
+         (frees the username) or Deactivate (can be reactivated)."
+    )
+}
+
+/// Which part of the password rule (S10: ≥ 8 characters, ≥ 1 letter, ≥ 1 digit, ≥ 1 special
+/// character) a password breaks; never includes the password.
+pub fn password_problems(p: &str) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if p.chars().count() < 8 {
+        out.push("it must be at least 8 characters long");
+    }
+    if !p.chars().any(|c| c.is_alphabetic()) {
+        out.push("it must contain at least one letter");
+    }
+    if !p.chars().any(|c| c.is_ascii_digit()) {
+        out.push("it must contain at least one number");
+    }
+    if !p.chars().any(|c| !c.is_alphanumeric() && !c.is_whitespace()) {
+        out.push("it must contain at least one special character such as ! or #");
+    }
+    if p.chars().any(char::is_control) {
+        out.push("it must not contain control characters");
+    }
+    out
+}
+
+fn looks_like_email(e: &str) -> bool {
+    let Some((local, domain)) = e.split_once('@') else { return false };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !domain.contains('@')
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+pub struct ScriptUserModel {
+    pub id: Attr<String>,
+    pub username: Attr<String>,
+    pub email: Attr<String>,
+    pub roles: Attr<BTreeSet<String>>,
+    pub first_name: Attr<String>,
+    pub last_name: Attr<String>,
+    pub password_wo: Attr<String>,
+    pub password_wo_version: Attr<Number>,
+    pub api_access_verified: Attr<bool>,
+    pub billing_id: Attr<String>,
+}
+
+pub struct ScriptUserResource;
+
+impl ScriptUserResource {
+    /// Verify the API login with the write-only password: `Some(true|false)`, or `None` when no
+    /// password is configured.
+    async fn verify(&self, data: &Maas360Data, m: &ScriptUserModel, diags: &mut Diagnostics) -> Option<bool> {
+        let (Attr::Known(user), Attr::Known(pw)) = (&m.username, &m.password_wo) else { return None };
+        match data.client.verify_credentials(user, &SecretString::from(pw.clone())).await {
+            Ok(()) => Some(true),
+            Err(e) if e.is_invalid_credentials() => {
+                diags.warning_at(
+                    AttributePath::attr("password_wo"),
+                    "API sign-in not verified yet",
+                    format!(
+                        "MaaS360 refused to sign {user:?} in to the API with the configured password_wo ({}). If the \
+                         password has not been set from the email yet, or the account is not yet converted, finish \
+                         the portal steps, then increase password_wo_version and apply again.\n\n{}",
+                        e.error_code().map(|c| format!("error code {c}")).unwrap_or_else(|| "login refused".into()),
+                        portal_steps(user, m.email.get().map(String::as_str).unwrap_or("the account's email"))
+                    ),
+                );
+                Some(false)
+            }
+            Err(e) => {
+                diags.push(api_error(&format!("verify the API sign-in of {user:?}"), &e));
+                Some(false)
+            }
+        }
+    }
+}
+
+/// A diagnostic for a client error of `what`.
+pub fn api_error(what: &str, e: &Maas360Error) -> Diagnostic {
+    match e {
+        Maas360Error::InvalidCredentials { .. } => Diagnostic::error(
+            "MaaS360 rejected the provider's credentials",
+            format!(
+                "While trying to {what}: {e}.\n\nCheck the provider's username and password, app_id, app_access_key \
+                 and billing_id (or the MAAS360_* environment variables). MaaS360 reports refused sign-ins inside \
+                 a successful HTTP answer; the code above is its own."
+            ),
+        ),
+        Maas360Error::Forbidden { .. } => Diagnostic::error(
+            "The provider's MaaS360 administrator lacks a right",
+            format!(
+                "While trying to {what}: {e}.\n\nThe administrator the provider signs in as needs the Service \
+                 Administrator role (or a role with \"Manage Administrator Roles\") and the Web Services API right."
+            ),
+        ),
+        Maas360Error::Transport { .. } => Diagnostic::error(
+            "Cannot reach MaaS360",
+            format!("While trying to {what}: {e}.\n\nCheck base_url or instance and the network path."),
+        ),
+        Maas360Error::Server { .. } | Maas360Error::RateLimited { .. } => Diagnostic::error(
+            "MaaS360 is not answering normally",
+            format!("While trying to {what}: {e}.\n\nThe request was retried; retry later or lower max_concurrency."),
+        ),
+        Maas360Error::Cancelled { .. } => Diagnostic::error(
+            "Operation cancelled",
+            format!("Terraform asked the provider to stop while it tried to {what}."),
+        ),
+        _ => Diagnostic::error(format!("Failed to {what}"), format!("{e}.")),
+    }
+}
+
+fn id_of(billing: &str, username: &str) -> String {
+    format!("{billing}/{username}")
+}
+
+#[async_trait]
+impl Resource for ScriptUserResource {
+    type Data = Maas360Data;
+    type Model = ScriptUserModel;
+
+    fn type_name(&self) -> &'static str {
+        "maas360_script_user"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            "An IBM MaaS360 administrator account for an integration's API access (the \"script only\" \
+             administrator vendors such as TechSafe ask for).\n\n\
+             MaaS360's API can create the account but cannot set its password, convert it to script-only, read \
+             its email or roles, or remove it. Creating this resource therefore returns a warning listing the two \
+             portal steps that follow (set the password from the email; Setup > Administrators > More > Convert \
+             to Script Only). Once the password is set, give it to `password_wo` (never stored) and bump \
+             `password_wo_version`: apply then verifies the API sign-in (`api_access_verified`). Whether the \
+             account is script-only cannot be read through any API, so this resource never claims it.\n\n\
+             A deleted account is detected on refresh and planned for creation again; changes of email or roles \
+             made in the portal cannot be detected. Destroying only removes the resource from the state, with a \
+             warning saying how to remove the account in the portal.",
+        )
+        .attribute(
+            Attribute::string("id")
+                .computed()
+                .plan_modifier(UseStateForUnknown)
+                .description("`<billing_id>/<username>`."),
+        )
+        .attribute(
+            Attribute::string("username")
+                .required()
+                .validator(StringLengthAtLeast(1))
+                .validator(StringTrimmedPrintable)
+                .plan_modifier(requires_replace_if_prior_known())
+                .description(
+                    "The administrator's username, e.g. `\"TechSafe_SO\"`. Usernames may be unique across the whole \
+                     MaaS360 instance. Changing it creates a new administrator.",
+                ),
+        )
+        .attribute(
+            Attribute::string("email")
+                .required()
+                .validator(StringTrimmedPrintable)
+                .plan_modifier(requires_replace_if_prior_known())
+                .description(
+                    "Email for notifications and the set-password link. MaaS360 cannot change it, so a change \
+                     creates a new administrator.",
+                ),
+        )
+        .attribute(
+            Attribute::set_of("roles", Type::String)
+                .required()
+                .validator(SizeAtLeast(1))
+                .validator(EachElement(StringLengthAtLeast(1)))
+                .plan_modifier(requires_replace_if_prior_known())
+                .description(format!(
+                    "Role display names, e.g. `[\"Administrator\"]` or `[\"Read-Only\"]` (built-in: {}; custom roles \
+                     too). As MaaS360 requires, a change of role means a new administrator: this resource is \
+                     replaced. Put the role in the username (`Acme_SO_RO`) so the new account does not collide \
+                     with the old one, which must be removed in the portal.",
+                    BUILT_IN_ROLES.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
+                )),
+        )
+        .attribute(
+            Attribute::string("first_name")
+                .optional()
+                .plan_modifier(requires_replace_if_prior_known())
+                .description("Optional first name."),
+        )
+        .attribute(
+            Attribute::string("last_name")
+                .optional()
+                .plan_modifier(requires_replace_if_prior_known())
+                .description("Optional last name."),
+        )
+        .attribute(
+            Attribute::string("password_wo")
+                .optional()
+                .write_only()
+                .sensitive()
+                .description(
+                    "Write-only (Terraform 1.11+; never stored in plan or state): the password set from the email \
+                     link, used only to verify that the account can sign in to the API. Checked at plan time \
+                     against MaaS360's rule: at least 8 characters with a letter, a number and a special character.",
+                ),
+        )
+        .attribute(Attribute::number("password_wo_version").optional().description(
+            "Increase this to verify `password_wo` again (for example after the password was set or changed).",
+        ))
+        .attribute(Attribute::bool("api_access_verified").computed().description(
+            "Whether the account signed in to the API with `password_wo` at the last verification.",
+        ))
+        .attribute(
+            Attribute::string("billing_id")
+                .computed()
+                .plan_modifier(UseStateForUnknown)
+                .description("The MaaS360 account (billing ID) the administrator belongs to, to hand to the vendor."),
+        )
+    }
+
+    async fn validate(&self, config: &ScriptUserModel, diags: &mut Diagnostics) {
+        if let Attr::Known(p) = &config.password_wo {
+            let problems = password_problems(p);
+            if !problems.is_empty() {
+                diags.error_at(
+                    AttributePath::attr("password_wo"),
+                    "Password does not meet MaaS360's rule",
+                    format!(
+                        "The password in password_wo breaks MaaS360's password rule: {}.",
+                        problems.join("; ")
+                    ),
+                );
+            }
+        }
+        if let Attr::Known(e) = &config.email
+            && !looks_like_email(e)
+        {
+            diags.error_at(
+                AttributePath::attr("email"),
+                "Invalid email",
+                format!("{e:?} is not an email address; MaaS360 sends the set-password link there."),
+            );
+        }
+        if let Attr::Known(roles) = &config.roles {
+            for r in roles {
+                if let Some(b) = BUILT_IN_ROLES.iter().find(|b| b.eq_ignore_ascii_case(r) && **b != r) {
+                    diags.warning_at(
+                        AttributePath::attr("roles").then_key(r.clone()),
+                        "Role name differs from a built-in role by case",
+                        format!("MaaS360's built-in role is spelled {b:?}; role names are compared exactly."),
+                    );
+                }
+            }
+        }
+        if config.password_wo.is_known() && config.password_wo_version.is_null() {
+            diags.warning_at(
+                AttributePath::attr("password_wo_version"),
+                "password_wo_version not set",
+                "Set password_wo_version (e.g. 1) and increase it whenever password_wo changes: write-only values are \
+                 not stored, so the version is how Terraform notices a new password to verify.",
+            );
+        }
+    }
+
+    async fn plan(&self, data: Option<&Maas360Data>, req: &mut PlanRequest<ScriptUserModel>, _diags: &mut Diagnostics) {
+        if let Some(data) = data {
+            req.planned.billing_id = Attr::Known(data.client.billing_id().to_string());
+            if let Attr::Known(u) = &req.planned.username {
+                req.planned.id = Attr::Known(id_of(data.client.billing_id(), u));
+            }
+        }
+        match &req.prior {
+            // Created without a password to verify: known to be false.
+            None if req.config.password_wo.is_null() => req.planned.api_access_verified = Attr::Known(false),
+            None => req.planned.api_access_verified = Attr::Unknown,
+            Some(prior) => {
+                req.planned.api_access_verified = if prior.password_wo_version != req.planned.password_wo_version
+                    && !req.config.password_wo.is_null()
+                {
+                    Attr::Unknown
+                } else {
+                    prior.api_access_verified.clone()
+                };
+            }
+        }
+    }
+
+    async fn create(
+        &self,
+        data: &Maas360Data,
+        req: CreateRequest<ScriptUserModel>,
+        diags: &mut Diagnostics,
+    ) -> Option<StateResponse<ScriptUserModel>> {
+        let p = &req.planned;
+        let username = p.username.get()?.clone();
+        let email = p.email.get()?.clone();
+        match data.client.check_admin_account_availability(&username).await {
+            Ok(true) => {}
+            Ok(false) => {
+                diags.error_at(
+                    AttributePath::attr("username"),
+                    "Administrator username already exists",
+                    format!(
+                        "MaaS360 already has an administrator {username:?} (usernames may be unique across the whole \
+                         instance). Either:\n\
+                         - if this replaces an administrator Terraform managed before (for example after a change of \
+                         roles or email), delete the old account first: in the MaaS360 portal go to Setup > \
+                         Administrators, hover over {username:?}, then More > Remove > Delete (this frees the \
+                         username), then run terraform apply again; or\n\
+                         - choose another username, e.g. with the role in it ({username}_RO); or\n\
+                         - if the existing account is the one to manage, adopt it: terraform import <this resource's \
+                         address> {username:?}."
+                    ),
+                );
+                return None;
+            }
+            Err(e) => {
+                diags.push(api_error(&format!("check whether administrator {username:?} exists"), &e));
+                return None;
+            }
+        }
+        let admin = NewAdministrator {
+            username: username.clone(),
+            email: email.clone(),
+            roles: p.roles.get().map(|r| r.iter().cloned().collect()).unwrap_or_default(),
+            first_name: p.first_name.get().cloned(),
+            last_name: p.last_name.get().cloned(),
+        };
+        if let Err(e) = data.client.create_administrator(&admin).await {
+            let d = match &e {
+                Maas360Error::UsernameTaken { .. } => Diagnostic::error(
+                    "Administrator username already exists",
+                    format!("{e}. Choose another username, or import the existing account."),
+                )
+                .at(AttributePath::attr("username")),
+                Maas360Error::RoleNotGrantable { .. } => Diagnostic::error(
+                    "Role cannot be granted",
+                    format!(
+                        "{e}. An administrator can only create administrators with equal or lesser roles: give the \
+                         provider's administrator (username) the role, or choose a lesser one. Role names must match \
+                         the portal exactly."
+                    ),
+                )
+                .at(AttributePath::attr("roles")),
+                _ => api_error(&format!("create administrator {username:?}"), &e),
+            };
+            diags.push(d);
+            return None;
+        }
+        diags.warning(format!("Administrator {username:?} created: finish it in the MaaS360 portal"), portal_steps(&username, &email));
+        let mut state = req.planned.clone();
+        state.password_wo = Attr::Null;
+        state.id = Attr::Known(id_of(data.client.billing_id(), &username));
+        state.billing_id = Attr::Known(data.client.billing_id().to_string());
+        state.api_access_verified = Attr::Known(false);
+        let mut with_password = state.clone();
+        with_password.password_wo = req.config.password_wo.clone();
+        if let Some(ok) = self.verify(data, &with_password, diags).await {
+            state.api_access_verified = Attr::Known(ok);
+        }
+        Some(StateResponse::new(state))
+    }
+
+    async fn read(
+        &self,
+        data: &Maas360Data,
+        req: ReadRequest<ScriptUserModel>,
+        diags: &mut Diagnostics,
+    ) -> Option<StateResponse<ScriptUserModel>> {
+        let username = req.state.username.get()?.clone();
+        match data.client.check_admin_account_availability(&username).await {
+            // The username is free again: the account was deleted in the portal.
+            Ok(true) => Some(StateResponse::gone()),
+            Ok(false) => Some(StateResponse::new(req.state)),
+            Err(e) => {
+                diags.push(api_error(&format!("check administrator {username:?}"), &e));
+                None
+            }
+        }
+    }
+
+    async fn update(
+        &self,
+        data: &Maas360Data,
+        req: UpdateRequest<ScriptUserModel>,
+        diags: &mut Diagnostics,
+    ) -> Option<StateResponse<ScriptUserModel>> {
+        // Nothing can change remotely: an update adopts configured values after an import, or
+        // verifies a new password version.
+        let mut state = req.planned.clone();
+        state.password_wo = Attr::Null;
+        if state.api_access_verified.is_unknown() {
+            let mut with_password = state.clone();
+            with_password.password_wo = req.config.password_wo.clone();
+            state.api_access_verified = Attr::Known(self.verify(data, &with_password, diags).await.unwrap_or(false));
+        }
+        Some(StateResponse::new(state))
+    }
+
+    async fn delete(&self, _data: &Maas360Data, prior: ScriptUserModel, _private: Private, diags: &mut Diagnostics) {
+        let username = prior.username.get().cloned().unwrap_or_default();
+        diags.warning(format!("Administrator {username:?} still exists in MaaS360"), removal_steps(&username));
+    }
+
+    async fn import(&self, data: &Maas360Data, id: &str, diags: &mut Diagnostics) -> Option<StateResponse<ScriptUserModel>> {
+        let billing = data.client.billing_id().to_string();
+        let username = match id.split_once('/') {
+            Some((b, u)) if b == billing => u.to_string(),
+            Some((b, _)) => {
+                diags.error(
+                    "Wrong MaaS360 account",
+                    format!("The import id names billing ID {b:?}, but the provider is configured for {billing:?}. Use {billing}/<username> or just <username>."),
+                );
+                return None;
+            }
+            None => id.to_string(),
+        };
+        match data.client.check_admin_account_availability(&username).await {
+            Ok(false) => {}
+            Ok(true) => {
+                diags.error(
+                    "Administrator not found",
+                    format!("MaaS360 has no administrator {username:?} in account {billing}."),
+                );
+                return None;
+            }
+            Err(e) => {
+                diags.push(api_error(&format!("check administrator {username:?}"), &e));
+                return None;
+            }
+        }
+        let mut state = ScriptUserModel {
+            id: Attr::Known(id_of(&billing, &username)),
+            username: Attr::Known(username.clone()),
+            api_access_verified: Attr::Known(false),
+            billing_id: Attr::Known(billing),
+            ..Default::default()
+        };
+        // No API returns an administrator's email or roles; the audit log of the last year may.
+        let now = SystemTime::now();
+        if let Ok(changes) = data.client.admin_changes_audit(now - IMPORT_AUDIT_WINDOW, now).await
+            && let Some(rec) = changes
+                .iter()
+                .filter(|c| c.administrator.username == username)
+                .max_by_key(|c| c.update_date.unwrap_or(0))
+        {
+            let a = &rec.administrator;
+            if !a.email.is_empty() {
+                state.email = Attr::Known(a.email.clone());
+            }
+            let roles: BTreeSet<String> =
+                a.roles_added.split(',').map(str::trim).filter(|r| !r.is_empty()).map(str::to_string).collect();
+            if !roles.is_empty() {
+                state.roles = Attr::Known(roles);
+            }
+            if !a.first_name.is_empty() {
+                state.first_name = Attr::Known(a.first_name.clone());
+            }
+            if !a.last_name.is_empty() {
+                state.last_name = Attr::Known(a.last_name.clone());
+            }
+        }
+        Some(StateResponse::new(state))
+    }
+}
+
+/// `maas360_administrator`: whether an administrator username exists.
+pub struct AdministratorDataSource;
+
+#[derive(Serialize, Deserialize, Default)]
+pub struct AdministratorLookup {
+    pub username: Attr<String>,
+    pub exists: Attr<bool>,
+    pub billing_id: Attr<String>,
+}
+
+#[async_trait]
+impl DataSource for AdministratorDataSource {
+    type Data = Maas360Data;
+    type Model = AdministratorLookup;
+
+    fn type_name(&self) -> &'static str {
+        "maas360_administrator"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            "Whether an administrator username is taken in MaaS360 (the only fact about an administrator the \
+             public API returns).",
+        )
+        .attribute(Attribute::string("username").required().validator(StringLengthAtLeast(1)).description("The username to look up."))
+        .attribute(Attribute::bool("exists").computed().description("True when an administrator holds this username."))
+        .attribute(Attribute::string("billing_id").computed().description("The provider's MaaS360 account."))
+    }
+
+    async fn read(&self, data: &Maas360Data, config: AdministratorLookup, diags: &mut Diagnostics) -> Option<AdministratorLookup> {
+        let username = config.username.get()?.clone();
+        match data.client.check_admin_account_availability(&username).await {
+            Ok(available) => Some(AdministratorLookup {
+                username: Attr::Known(username),
+                exists: Attr::Known(!available),
+                billing_id: Attr::Known(data.client.billing_id().to_string()),
+            }),
+            Err(e) => {
+                diags.push(api_error(&format!("check administrator {username:?}"), &e));
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_rule_names_each_broken_part_without_the_password() {
+        assert!(password_problems("Secr3t!pass").is_empty());
+        let p = password_problems("short");
+        assert!(p.contains(&"it must be at least 8 characters long"));
+        assert!(p.contains(&"it must contain at least one number"));
+        assert!(p.contains(&"it must contain at least one special character such as ! or #"));
+        assert_eq!(password_problems("12345678!"), vec!["it must contain at least one letter"]);
+        for msg in password_problems("hunter") {
+            assert!(!msg.contains("hunter"));
+        }
+    }
+
+    #[test]
+    fn emails() {
+        assert!(looks_like_email("it@example.com"));
+        assert!(!looks_like_email("it@example"));
+        assert!(!looks_like_email("it example.com"));
+        assert!(!looks_like_email("@example.com"));
+    }
+
+    #[test]
+    fn schema_is_consistent() {
+        Resource::schema(&ScriptUserResource).block.check().unwrap();
+    }
+}

@@ -1,0 +1,190 @@
+//! Provider settings both vendors share: the `retry` block, `max_concurrency` and
+//! `request_timeout`, each with its environment variable, mapped onto the REST plumbing.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::framework::duration::{DurationBetween, parse_duration};
+use crate::framework::env::{Setting, Source, describe, string_setting};
+use crate::framework::schema::Nesting;
+use crate::framework::validators::{IntegerAtLeast, IntegerAtMost};
+use crate::framework::{Attr, Attribute, AttributePath, Diagnostics};
+use crate::rest::RetryPolicy;
+
+/// The `retry` block.
+#[derive(Serialize, Deserialize, Default, Clone, Debug)]
+pub struct RetryModel {
+    pub max_attempts: Attr<i64>,
+    pub min_delay: Attr<String>,
+    pub max_delay: Attr<String>,
+    pub max_elapsed: Attr<String>,
+}
+
+/// "Environment variable: `JAMF_URL` (also read: `JAMFPRO_INSTANCE_FQDN`)." for descriptions.
+pub fn env_note(vars: &[&str]) -> String {
+    match vars {
+        [] => String::new(),
+        [one] => format!("Environment variable: `{one}`."),
+        [first, rest @ ..] => format!("Environment variable: `{first}` (also read: `{}`).", rest.join("`, `")),
+    }
+}
+
+/// " (from the X environment variable)" when the value came from one.
+pub fn source_note(s: &Setting) -> String {
+    match s {
+        Setting::Set { source: Source::Env(var), .. } => format!(" (from the {var} environment variable)"),
+        _ => String::new(),
+    }
+}
+
+pub fn retry_attribute() -> Attribute {
+    let fields = vec![
+        Attribute::number("max_attempts")
+            .optional()
+            .validator(IntegerAtLeast(1))
+            .validator(IntegerAtMost(20))
+            .description("Attempts per request in total, the first included (`1` disables retries). Default `5`."),
+        Attribute::string("min_delay")
+            .optional()
+            .validator(DurationBetween(Duration::ZERO, Duration::from_secs(60)))
+            .description("First backoff delay before jitter, e.g. `\"500ms\"` (the default)."),
+        Attribute::string("max_delay")
+            .optional()
+            .validator(DurationBetween(Duration::ZERO, Duration::from_secs(600)))
+            .description("Longest single wait, also the cap on a server's `Retry-After`. Default `\"30s\"`."),
+        Attribute::string("max_elapsed")
+            .optional()
+            .validator(DurationBetween(Duration::ZERO, Duration::from_secs(3600)))
+            .description("No retry starts after this much time since the first attempt. Default `\"2m\"`."),
+    ];
+    Attribute::nested("retry", Nesting::Single, fields).optional().description(
+        "Retries of transport errors, HTTP 5xx and 429 (honouring the server's requested delay), with jittered \
+         exponential backoff. Other errors are never retried.",
+    )
+}
+
+pub fn max_concurrency_attribute(env: &[&str], vendor_hint: &str) -> Attribute {
+    Attribute::number("max_concurrency")
+        .optional()
+        .validator(IntegerAtLeast(1))
+        .validator(IntegerAtMost(50))
+        .description(format!(
+            "Requests in flight at most, whatever Terraform's `-parallelism`. Default `5`. {vendor_hint} {}",
+            env_note(env)
+        ))
+}
+
+pub fn request_timeout_attribute(env: &[&str]) -> Attribute {
+    Attribute::string("request_timeout")
+        .optional()
+        .validator(DurationBetween(Duration::from_secs(1), Duration::from_secs(3600)))
+        .description(format!("Timeout of one HTTP attempt, e.g. `\"60s\"` (the default). {}", env_note(env)))
+}
+
+/// The retry policy of a `retry` block (defaults where unset).
+pub fn retry_policy(m: &Attr<RetryModel>, diags: &mut Diagnostics) -> RetryPolicy {
+    let mut p = RetryPolicy::default();
+    let Attr::Known(r) = m else { return p };
+    if let Attr::Known(n) = r.max_attempts {
+        p.max_attempts = n.clamp(1, 20) as u32;
+    }
+    let mut dur = |a: &Attr<String>, name: &str, slot: &mut Duration| {
+        if let Attr::Known(s) = a {
+            match parse_duration(s) {
+                Ok(d) => *slot = d,
+                Err(e) => diags.error_at(
+                    AttributePath::attr("retry").then_attr(name),
+                    "Invalid duration",
+                    format!("`retry.{name}`: {e}."),
+                ),
+            }
+        }
+    };
+    dur(&r.min_delay, "min_delay", &mut p.min_delay);
+    dur(&r.max_delay, "max_delay", &mut p.max_delay);
+    dur(&r.max_elapsed, "max_elapsed", &mut p.max_elapsed);
+    if p.min_delay > p.max_delay {
+        diags.error_at(
+            AttributePath::attr("retry").then_attr("min_delay"),
+            "Inconsistent retry delays",
+            "`retry.min_delay` must not be longer than `retry.max_delay`.",
+        );
+    }
+    p
+}
+
+/// `max_concurrency` from the configuration or its environment variable.
+pub fn max_concurrency(config: &Attr<i64>, env: &[&'static str], default: usize, diags: &mut Diagnostics) -> Option<usize> {
+    let as_text = config.clone().map(|n| n.to_string());
+    let s = string_setting(&as_text, env);
+    match s.value().map(str::parse::<i64>) {
+        None if s.is_unknown() => None,
+        None => Some(default),
+        Some(Ok(n)) if (1..=50).contains(&n) => Some(n as usize),
+        Some(_) => {
+            diags.error_at(
+                AttributePath::attr("max_concurrency"),
+                "Invalid max_concurrency",
+                format!(
+                    "{} must be a whole number between 1 and 50{}.",
+                    describe("max_concurrency", env),
+                    source_note(&s)
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// `request_timeout` from the configuration or its environment variable.
+pub fn request_timeout(config: &Attr<String>, env: &[&'static str], default: Duration, diags: &mut Diagnostics) -> Option<Duration> {
+    let s = string_setting(config, env);
+    match s.value().map(parse_duration) {
+        None if s.is_unknown() => None,
+        None => Some(default),
+        Some(Ok(d)) if d >= Duration::from_secs(1) => Some(d),
+        Some(_) => {
+            diags.error_at(
+                AttributePath::attr("request_timeout"),
+                "Invalid request_timeout",
+                format!(
+                    "{} must be a duration of at least 1s, such as \"60s\"{}.",
+                    describe("request_timeout", env),
+                    source_note(&s)
+                ),
+            );
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_block_maps_onto_the_policy() {
+        let mut d = Diagnostics::new();
+        let m = Attr::Known(RetryModel {
+            max_attempts: Attr::Known(3),
+            min_delay: Attr::Known("100ms".into()),
+            max_delay: Attr::Known("2s".into()),
+            max_elapsed: Attr::Null,
+        });
+        let p = retry_policy(&m, &mut d);
+        assert!(d.is_empty());
+        assert_eq!(p.max_attempts, 3);
+        assert_eq!(p.min_delay, Duration::from_millis(100));
+        assert_eq!(p.max_delay, Duration::from_secs(2));
+        assert_eq!(p.max_elapsed, RetryPolicy::default().max_elapsed);
+    }
+
+    #[test]
+    fn inconsistent_delays_are_an_error() {
+        let mut d = Diagnostics::new();
+        let m = Attr::Known(RetryModel { min_delay: Attr::Known("5s".into()), max_delay: Attr::Known("1s".into()), ..Default::default() });
+        retry_policy(&m, &mut d);
+        assert!(d.has_error());
+    }
+}

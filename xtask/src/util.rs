@@ -1,0 +1,162 @@
+//! Shared helpers: repository paths, cargo builds, the host platform, terraform runs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+pub type Result<T> = std::result::Result<T, String>;
+
+/// The providers this repository builds.
+pub const PROVIDERS: &[&str] = &["jamf", "maas360"];
+
+/// The version of the providers (the library crate's version).
+pub const VERSION: &str = mdmkit::VERSION;
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the repository").to_path_buf()
+}
+
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+}
+
+/// `linux_amd64`-style platform name Terraform uses.
+pub fn platform() -> String {
+    let os = match std::env::consts::OS {
+        "macos" => "darwin",
+        other => other,
+    };
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        "arm" => "arm",
+        other => other,
+    };
+    format!("{os}_{arch}")
+}
+
+pub fn exe(name: &str) -> String {
+    format!("{name}{}", std::env::consts::EXE_SUFFIX)
+}
+
+/// `cargo build --release` of the two providers and the simulator; returns the release dir.
+pub fn build_release() -> Result<PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(root())
+        .args([
+            "build",
+            "--release",
+            "--package",
+            "mdmkit",
+            "--bin",
+            "terraform-provider-jamf",
+            "--bin",
+            "terraform-provider-maas360",
+            "--bin",
+            "mdm-sim",
+        ])
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err("cargo build --release failed".into());
+    }
+    Ok(target_dir().join("release"))
+}
+
+/// The terraform executable (`$TERRAFORM`, else `terraform` on the PATH).
+pub fn terraform() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("TERRAFORM").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|d| d.join(exe("terraform")))
+        .find(|p| p.is_file())
+        .ok_or_else(|| "terraform is not on the PATH (install Terraform 1.11 or later, or set TERRAFORM)".into())
+}
+
+/// A step of a long command: prints one line with its duration when it ends.
+pub struct Step {
+    name: String,
+    started: Instant,
+}
+
+impl Step {
+    pub fn start(name: impl Into<String>) -> Step {
+        Step { name: name.into(), started: Instant::now() }
+    }
+
+    pub fn done(self) {
+        println!("  ok  {:<52} {:>6.1}s", self.name, self.started.elapsed().as_secs_f64());
+    }
+
+    pub fn done_with(self, note: &str) {
+        println!("  ok  {:<52} {:>6.1}s  {note}", self.name, self.started.elapsed().as_secs_f64());
+    }
+}
+
+/// The output of a command.
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn combined(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+/// Run a command, capturing its output.
+pub fn run(cmd: &mut Command) -> Result<Output> {
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
+    Ok(Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
+}
+
+/// Copy a file, replacing the destination atomically (a running terraform may hold the old one).
+pub fn install_file(from: &Path, to: &Path) -> Result<()> {
+    let dir = to.parent().ok_or("destination has no parent")?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let tmp = dir.join(format!(".{}.tmp", to.file_name().and_then(|n| n.to_str()).unwrap_or("file")));
+    std::fs::copy(from, &tmp).map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), tmp.display()))?;
+    std::fs::rename(&tmp, to).map_err(|e| format!("cannot install {}: {e}", to.display()))?;
+    Ok(())
+}
+
+/// Terraform's `h1:` package hash of a directory (its "dirhash" Hash1): the SHA-256 of a listing of
+/// `sha256-hex  relative/path` lines, base64-encoded. Used to tell users which hash changed.
+pub fn h1_hash(dir: &Path) -> Result<String> {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let mut files = Vec::new();
+    collect_files(dir, dir, &mut files)?;
+    files.sort();
+    let mut listing = String::new();
+    for rel in files {
+        let bytes = std::fs::read(dir.join(&rel)).map_err(|e| format!("cannot read {rel}: {e}"))?;
+        listing.push_str(&format!("{:x}  {rel}\n", Sha256::digest(&bytes)));
+    }
+    Ok(format!("h1:{}", base64::engine::general_purpose::STANDARD.encode(Sha256::digest(listing.as_bytes()))))
+}
+
+fn collect_files(base: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
+    for e in std::fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            collect_files(base, &p, out)?;
+        } else if let Ok(rel) = p.strip_prefix(base) {
+            out.push(rel.to_string_lossy().replace('\\', "/"));
+        }
+    }
+    Ok(())
+}
