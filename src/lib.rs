@@ -1,3 +1,4 @@
 //! mdmkit: Terraform providers for MDM identity plumbing.
 
+pub mod jamf;
 pub mod rest;

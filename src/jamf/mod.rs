@@ -1,0 +1,3 @@
+//! Jamf Pro: the API client (the provider's resources will live beside it).
+
+pub mod client;
