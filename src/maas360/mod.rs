@@ -1,0 +1,3 @@
+//! IBM MaaS360: the API client (the provider's resources will live beside it).
+
+pub mod client;
