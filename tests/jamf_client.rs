@@ -280,6 +280,30 @@ async fn bad_credentials_are_a_typed_auth_error_and_not_retried() {
 }
 
 #[tokio::test]
+async fn concurrent_calls_with_bad_credentials_cost_one_token_request() {
+    let server = MockServer::start().await;
+    Mock::given(path("/api/v1/oauth/token"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"error": "invalid_client"}))
+                .set_delay(Duration::from_millis(100)),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move { c.list_privileges().await })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap().unwrap_err().kind(), JamfErrorKind::Auth);
+    }
+}
+
+#[tokio::test]
 async fn a_401_causes_exactly_one_reauth_and_one_retry() {
     let server = MockServer::start().await;
     Mock::given(path("/api/v1/oauth/token"))

@@ -143,7 +143,7 @@ struct Inner {
     base: Url,
     auth: JamfAuth,
     page_size: u32,
-    tokens: TokenCache<BearerToken>,
+    tokens: TokenCache<BearerToken, JamfError>,
     /// Set once the legacy `/api/oauth/token` path proved to be the one that works.
     legacy_token_path: AtomicBool,
     created: RecentlyCreated,

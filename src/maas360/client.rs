@@ -206,7 +206,7 @@ struct Inner {
     auth_v1_body: AuthBodyFormat,
     token_lifetime: Duration,
     token_refresh_margin: Duration,
-    session: TokenCache<Session>,
+    session: TokenCache<Session, Maas360Error>,
 }
 
 impl fmt::Debug for Maas360Client {

@@ -114,7 +114,7 @@ pub fn de_opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Err
     }
 }
 
-/// serde helper: a boolean in any of the forms [`bool`] accepts; null is `false`.
+/// serde helper: a boolean in any of the forms [`bool()`](fn@bool) accepts; null is `false`.
 pub fn de_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     let v = Value::deserialize(d)?;
     if v.is_null() {
