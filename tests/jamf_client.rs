@@ -1201,6 +1201,28 @@ async fn a_create_already_sent_finishes_after_cancellation() {
 #[derive(Clone, Default)]
 struct Capture(Arc<Mutex<Vec<u8>>>);
 
+/// Installs, once per test process, a global TRACE subscriber writing into a buffer. Global
+/// rather than `set_default`: with a single thread-local dispatcher, tracing caches a callsite as
+/// disabled when another test thread hits it first, and events would go missing at random.
+/// Other tests' output lands in the same buffer, which only makes the secret check stricter.
+fn capture_all_logs() -> Capture {
+    static CAPTURE: std::sync::OnceLock<Capture> = std::sync::OnceLock::new();
+    CAPTURE
+        .get_or_init(|| {
+            let capture = Capture::default();
+            let writer = capture.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_ansi(false)
+                .with_writer(move || writer.clone())
+                .finish();
+            tracing::subscriber::set_global_default(subscriber)
+                .expect("no other global subscriber");
+            capture
+        })
+        .clone()
+}
+
 impl std::io::Write for Capture {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.0.lock().unwrap().extend_from_slice(buf);
@@ -1241,14 +1263,7 @@ async fn no_secret_reaches_trace_logs_or_debug_output() {
         .mount(&server)
         .await;
 
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let capture = capture_all_logs();
 
     let cfg = config(&server);
     let c = JamfClient::new(cfg.clone()).unwrap();

@@ -769,6 +769,28 @@ async fn admin_login_reports_parse_the_documented_shape() {
 #[derive(Clone, Default)]
 struct Capture(Arc<Mutex<Vec<u8>>>);
 
+/// Installs, once per test process, a global TRACE subscriber writing into a buffer. Global
+/// rather than `set_default`: with a single thread-local dispatcher, tracing caches a callsite as
+/// disabled when another test thread hits it first, and events would go missing at random.
+/// Other tests' output lands in the same buffer, which only makes the secret check stricter.
+fn capture_all_logs() -> Capture {
+    static CAPTURE: std::sync::OnceLock<Capture> = std::sync::OnceLock::new();
+    CAPTURE
+        .get_or_init(|| {
+            let capture = Capture::default();
+            let writer = capture.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_ansi(false)
+                .with_writer(move || writer.clone())
+                .finish();
+            tracing::subscriber::set_global_default(subscriber)
+                .expect("no other global subscriber");
+            capture
+        })
+        .clone()
+}
+
 impl std::io::Write for Capture {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.0.lock().unwrap().extend_from_slice(buf);
@@ -797,14 +819,7 @@ async fn no_secret_reaches_trace_logs_or_debug_output() {
         .await;
     mount_available(&server).await;
 
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let capture = capture_all_logs();
 
     let cfg = Maas360Config {
         token_lifetime: Duration::from_millis(50),
