@@ -129,7 +129,8 @@ pub fn schema_markdown(block: &Block) -> String {
         write_nested_block(&mut out, nb);
     }
     while let Some((path, attrs)) = (!nested.is_empty()).then(|| nested.remove(0)) {
-        let _ = write!(out, "\n<a id=\"nestedatt--{path}\"></a>\n### Nested Schema for `{}`\n", path.replace("--", "."));
+        let _ =
+            write!(out, "\n<a id=\"nestedatt--{path}\"></a>\n### Nested Schema for `{}`\n", path.replace("--", "."));
         let b = Block { attributes: attrs, ..Block::default() };
         write_block(&mut out, &b, &format!("{path}--"), &mut nested);
     }
@@ -137,11 +138,9 @@ pub fn schema_markdown(block: &Block) -> String {
 }
 
 fn write_block(out: &mut String, block: &Block, prefix: &str, nested: &mut Vec<(String, Vec<Attribute>)>) {
-    let groups: [(&str, fn(&Attribute) -> bool); 3] = [
-        ("Required", |a| a.required),
-        ("Optional", |a| a.optional),
-        ("Read-Only", |a| a.computed && !a.optional),
-    ];
+    type Pick = fn(&Attribute) -> bool;
+    let groups: [(&str, Pick); 3] =
+        [("Required", |a| a.required), ("Optional", |a| a.optional), ("Read-Only", |a| a.computed && !a.optional)];
     for (title, pick) in groups {
         let attrs: Vec<&Attribute> = block.attributes.iter().filter(|a| pick(a)).collect();
         if attrs.is_empty() {
@@ -189,10 +188,14 @@ fn page(root: &Path, provider: &str, kind: &str, type_name: &str, schema: &Schem
         let _ = write!(out, "\n## Example Usage\n\n{}", fenced("terraform", &example));
     }
     let _ = write!(out, "\n{}", schema_markdown(&schema.block));
-    if kind == "resource" {
-        if let Some(import) = read(root, &format!("examples/resources/{type_name}/import.sh")) {
-            let _ = write!(out, "\n## Import\n\nImport is supported using the following syntax:\n\n{}", fenced("shell", &import));
-        }
+    if kind == "resource"
+        && let Some(import) = read(root, &format!("examples/resources/{type_name}/import.sh"))
+    {
+        let _ = write!(
+            out,
+            "\n## Import\n\nImport is supported using the following syntax:\n\n{}",
+            fenced("shell", &import)
+        );
     }
     if let Some(extra) = read(root, &format!("templates/{provider}/{templ_dir}/{short}.md")) {
         let _ = write!(out, "\n{}\n", extra.trim_end());
@@ -202,7 +205,10 @@ fn page(root: &Path, provider: &str, kind: &str, type_name: &str, schema: &Schem
 
 fn index(root: &Path, p: &ProviderDocs) -> String {
     let template = read(root, &format!("templates/{}/index.md", p.name)).unwrap_or_else(|| {
-        format!("# {} Provider\n\n{}\n\n## Example Usage\n\n{{{{example}}}}\n{{{{schema}}}}", p.name, p.provider.block.description)
+        format!(
+            "# {} Provider\n\n{}\n\n## Example Usage\n\n{{{{example}}}}\n{{{{schema}}}}",
+            p.name, p.provider.block.description
+        )
     });
     let example = read(root, &format!("examples/provider/{}/provider.tf", p.name))
         .map(|e| fenced("terraform", &e))
@@ -241,8 +247,11 @@ pub fn generate(root: &Path) -> BTreeMap<PathBuf, String> {
 /// Files under `docs/` that differ from what would be generated (or should not exist).
 pub fn stale(root: &Path) -> Vec<PathBuf> {
     let want = generate(root);
-    let mut out: Vec<PathBuf> =
-        want.iter().filter(|(p, c)| read(root, &p.to_string_lossy()).as_deref() != Some(c.as_str())).map(|(p, _)| p.clone()).collect();
+    let mut out: Vec<PathBuf> = want
+        .iter()
+        .filter(|(p, c)| read(root, &p.to_string_lossy()).as_deref() != Some(c.as_str()))
+        .map(|(p, _)| p.clone())
+        .collect();
     let mut existing = Vec::new();
     collect_md(&root.join("docs"), root, &mut existing);
     for p in existing {

@@ -115,7 +115,12 @@ pub fn retry_policy(m: &Attr<RetryModel>, diags: &mut Diagnostics) -> RetryPolic
 }
 
 /// `max_concurrency` from the configuration or its environment variable.
-pub fn max_concurrency(config: &Attr<i64>, env: &[&'static str], default: usize, diags: &mut Diagnostics) -> Option<usize> {
+pub fn max_concurrency(
+    config: &Attr<i64>,
+    env: &[&'static str],
+    default: usize,
+    diags: &mut Diagnostics,
+) -> Option<usize> {
     let as_text = config.clone().map(|n| n.to_string());
     let s = string_setting(&as_text, env);
     match s.value().map(str::parse::<i64>) {
@@ -138,7 +143,12 @@ pub fn max_concurrency(config: &Attr<i64>, env: &[&'static str], default: usize,
 }
 
 /// `request_timeout` from the configuration or its environment variable.
-pub fn request_timeout(config: &Attr<String>, env: &[&'static str], default: Duration, diags: &mut Diagnostics) -> Option<Duration> {
+pub fn request_timeout(
+    config: &Attr<String>,
+    env: &[&'static str],
+    default: Duration,
+    diags: &mut Diagnostics,
+) -> Option<Duration> {
     let s = string_setting(config, env);
     match s.value().map(parse_duration) {
         None if s.is_unknown() => None,
@@ -183,7 +193,11 @@ mod tests {
     #[test]
     fn inconsistent_delays_are_an_error() {
         let mut d = Diagnostics::new();
-        let m = Attr::Known(RetryModel { min_delay: Attr::Known("5s".into()), max_delay: Attr::Known("1s".into()), ..Default::default() });
+        let m = Attr::Known(RetryModel {
+            min_delay: Attr::Known("5s".into()),
+            max_delay: Attr::Known("1s".into()),
+            ..Default::default()
+        });
         retry_policy(&m, &mut d);
         assert!(d.has_error());
     }

@@ -50,10 +50,7 @@ pub struct DurationBetween(pub Duration, pub Duration);
 
 impl Validator for DurationBetween {
     fn description(&self) -> String {
-        format!(
-            "must be a duration such as `\"30s\"` or `\"1m30s\"` between {:?} and {:?}",
-            self.0, self.1
-        )
+        format!("must be a duration such as `\"30s\"` or `\"1m30s\"` between {:?} and {:?}", self.0, self.1)
     }
     fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
         let Value::String(s) = value else { return };

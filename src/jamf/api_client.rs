@@ -298,7 +298,12 @@ impl Resource for ApiClientResource {
         }
     }
 
-    async fn import(&self, data: &JamfData, id: &str, diags: &mut Diagnostics) -> Option<StateResponse<ApiClientModel>> {
+    async fn import(
+        &self,
+        data: &JamfData,
+        id: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<StateResponse<ApiClientModel>> {
         let found = async {
             if id.chars().all(|c| c.is_ascii_digit())
                 && let Some(i) = data.integration(id).await?

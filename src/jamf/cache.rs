@@ -11,9 +11,12 @@ use tokio::sync::OnceCell;
 
 use super::client::{Integration, JamfClient, JamfError, Role};
 
+/// A loaded list and the cache generation it belongs to.
+type Loaded<T> = (u64, Arc<HashMap<String, T>>);
+
 /// A list of objects by id, loaded once (single flight) and dropped on any write of its type.
 pub struct ListCache<T> {
-    slot: Mutex<Option<(u64, Arc<HashMap<String, T>>)>>,
+    slot: Mutex<Option<Loaded<T>>>,
     generation: AtomicU64,
     loading: tokio::sync::Mutex<()>,
     loads: AtomicU64,
@@ -60,8 +63,7 @@ impl<T> ListCache<T> {
         let generation = self.generation.load(Ordering::Acquire);
         let items = load().await?;
         self.loads.fetch_add(1, Ordering::Relaxed);
-        let map: Arc<HashMap<String, T>> =
-            Arc::new(items.into_iter().map(|t| (id_of(&t).to_string(), t)).collect());
+        let map: Arc<HashMap<String, T>> = Arc::new(items.into_iter().map(|t| (id_of(&t).to_string(), t)).collect());
         // A write during the load bumped the generation: the result serves this caller only.
         *self.slot.lock().expect("cache lock") = Some((generation, map.clone()));
         Ok(map)
@@ -152,9 +154,7 @@ impl JamfData {
     /// remembered too, so a broken catalogue endpoint costs one attempt, not one per role).
     pub async fn privileges(&self) -> Result<Arc<Vec<String>>, String> {
         self.privileges
-            .get_or_init(|| async {
-                self.client.list_privileges().await.map(Arc::new).map_err(|e| e.to_string())
-            })
+            .get_or_init(|| async { self.client.list_privileges().await.map(Arc::new).map_err(|e| e.to_string()) })
             .await
             .clone()
     }

@@ -97,14 +97,10 @@ impl Resource for ClientSecretResource {
                 .description("The OAuth client ID to hand to the vendor with the secret."),
         )
         .attribute(
-            Attribute::string("client_secret")
-                .computed()
-                .sensitive()
-                .plan_modifier(UseStateForUnknown)
-                .description(
-                    "The generated client secret. Sensitive: read it with `terraform output -raw` from a sensitive \
+            Attribute::string("client_secret").computed().sensitive().plan_modifier(UseStateForUnknown).description(
+                "The generated client secret. Sensitive: read it with `terraform output -raw` from a sensitive \
                      output, and hand it to the vendor over a secure channel.",
-                ),
+            ),
         )
         .attribute(
             Attribute::set_of("authorization_scopes", Type::String)
@@ -118,11 +114,12 @@ impl Resource for ClientSecretResource {
         let Some(data) = data else { return };
         let Attr::Known(client) = req.planned.api_client_id.clone() else { return };
         let planned = data.planned_client(&client);
-        let creating = req.prior.is_none()
-            || req.requires_replace.iter().any(|p| p == &AttributePath::attr("api_client_id"));
+        let creating =
+            req.prior.is_none() || req.requires_replace.iter().any(|p| p == &AttributePath::attr("api_client_id"));
 
         // The client's roles changed in this plan: Jamf only grants them to a new secret.
-        if let (Some(prior), Some(roles)) = (&req.prior, planned.as_ref().and_then(|p| p.authorization_scopes.clone())) {
+        if let (Some(prior), Some(roles)) = (&req.prior, planned.as_ref().and_then(|p| p.authorization_scopes.clone()))
+        {
             let roles: BTreeSet<String> = roles.into_iter().collect();
             if let Attr::Known(minted_for) = &prior.authorization_scopes
                 && minted_for != &roles
@@ -236,7 +233,12 @@ impl Resource for ClientSecretResource {
         // does): destroy forgets it, as documented.
     }
 
-    async fn import(&self, _data: &JamfData, _id: &str, diags: &mut Diagnostics) -> Option<StateResponse<ClientSecretModel>> {
+    async fn import(
+        &self,
+        _data: &JamfData,
+        _id: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<StateResponse<ClientSecretModel>> {
         diags.error(
             "jamf_client_secret cannot be imported",
             "Jamf Pro never shows a client secret again after generating it, so there is nothing to import. \

@@ -111,7 +111,11 @@ fn one<'a, T>(
     match matches.as_slice() {
         [one] => Some(one),
         [] => {
-            diags.error_at(AttributePath::attr(path), format!("No such {kind}"), format!("No {kind} has {path} {key:?}."));
+            diags.error_at(
+                AttributePath::attr(path),
+                format!("No such {kind}"),
+                format!("No {kind} has {path} {key:?}."),
+            );
             None
         }
         many => {
@@ -147,8 +151,12 @@ impl DataSource for ApiRoleDataSource {
 
     fn schema(&self) -> Schema {
         Schema::new("An existing API role, found by id or display name.")
-            .attribute(Attribute::string("id").optional().computed().description("The role's id. Set this or display_name."))
-            .attribute(Attribute::string("display_name").optional().computed().description("The role's exact display name."))
+            .attribute(
+                Attribute::string("id").optional().computed().description("The role's id. Set this or display_name."),
+            )
+            .attribute(
+                Attribute::string("display_name").optional().computed().description("The role's exact display name."),
+            )
             .attribute(Attribute::set_of("privileges", Type::String).computed().description("The role's privileges."))
     }
 
@@ -205,13 +213,27 @@ impl DataSource for ApiClientDataSource {
             "An existing API client, found by id or display name. It never exposes or generates a secret \
              (reading one would rotate it).",
         )
-        .attribute(Attribute::string("id").optional().computed().description("The client's id. Set this or display_name."))
-        .attribute(Attribute::string("display_name").optional().computed().description("The client's exact display name."))
+        .attribute(
+            Attribute::string("id").optional().computed().description("The client's id. Set this or display_name."),
+        )
+        .attribute(
+            Attribute::string("display_name").optional().computed().description("The client's exact display name."),
+        )
         .attribute(Attribute::string("client_id").computed().description("The OAuth client ID."))
-        .attribute(Attribute::set_of("authorization_scopes", Type::String).computed().description("Display names of its API roles."))
+        .attribute(
+            Attribute::set_of("authorization_scopes", Type::String)
+                .computed()
+                .description("Display names of its API roles."),
+        )
         .attribute(Attribute::bool("enabled").computed().description("Whether it may obtain tokens."))
-        .attribute(Attribute::number("access_token_lifetime_seconds").computed().description("Access-token lifetime in seconds."))
-        .attribute(Attribute::string("app_type").computed().description("`NONE`, `CLIENT_CREDENTIALS` or `NATIVE_APP_OAUTH`."))
+        .attribute(
+            Attribute::number("access_token_lifetime_seconds")
+                .computed()
+                .description("Access-token lifetime in seconds."),
+        )
+        .attribute(
+            Attribute::string("app_type").computed().description("`NONE`, `CLIENT_CREDENTIALS` or `NATIVE_APP_OAUTH`."),
+        )
     }
 
     async fn validate(&self, config: &ApiClientLookup, diags: &mut Diagnostics) {
@@ -231,9 +253,7 @@ impl DataSource for ApiClientDataSource {
         };
         let (key, path, matches): (String, &str, Vec<&Integration>) = match (&config.id, &config.display_name) {
             (Attr::Known(id), _) => (id.clone(), "id", all.get(id).into_iter().collect()),
-            (_, Attr::Known(n)) => {
-                (n.clone(), "display_name", all.values().filter(|i| &i.display_name == n).collect())
-            }
+            (_, Attr::Known(n)) => (n.clone(), "display_name", all.values().filter(|i| &i.display_name == n).collect()),
             _ => return None,
         };
         let i = one(matches, "API client", &key, path, |i: &Integration| i.id.as_str(), diags)?;

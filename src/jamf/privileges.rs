@@ -9,7 +9,7 @@ use std::collections::HashSet;
 pub fn suggestions(wanted: &str, catalogue: &[String]) -> Vec<String> {
     let lower = wanted.to_lowercase();
     let mut out: Vec<String> = Vec::new();
-    let mut push = |s: &String, out: &mut Vec<String>| {
+    let push = |s: &String, out: &mut Vec<String>| {
         if !out.contains(s) && out.len() < 3 {
             out.push(s.clone());
         }
@@ -53,10 +53,9 @@ pub fn did_you_mean(wanted: &str, catalogue: &[String]) -> String {
         [] => "No privilege has a similar name; see the jamf_api_role_privileges data source for the full list."
             .to_string(),
         [one] => format!("Did you mean {one:?}?"),
-        many => format!(
-            "Did you mean one of: {}?",
-            many.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ")
-        ),
+        many => {
+            format!("Did you mean one of: {}?", many.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", "))
+        }
     }
 }
 

@@ -57,18 +57,22 @@ impl JamfProvider {
             "Client ID of the API client the provider itself uses (recommended authentication). {}",
             env_note(ENV_CLIENT_ID)
         )))
-        .attribute(Attribute::string("client_secret").optional().sensitive().description(format!(
-            "Client secret of that API client. {}",
-            env_note(ENV_CLIENT_SECRET)
-        )))
+        .attribute(
+            Attribute::string("client_secret")
+                .optional()
+                .sensitive()
+                .description(format!("Client secret of that API client. {}", env_note(ENV_CLIENT_SECRET))),
+        )
         .attribute(Attribute::string("username").optional().description(format!(
             "Jamf Pro account for username/password authentication, instead of `client_id`. {}",
             env_note(ENV_USERNAME)
         )))
-        .attribute(Attribute::string("password").optional().sensitive().description(format!(
-            "Password of `username`. {}",
-            env_note(ENV_PASSWORD)
-        )))
+        .attribute(
+            Attribute::string("password")
+                .optional()
+                .sensitive()
+                .description(format!("Password of `username`. {}", env_note(ENV_PASSWORD))),
+        )
         .attribute(settings::max_concurrency_attribute(
             ENV_MAX_CONCURRENCY,
             "Jamf asks integrations to stay at or below 5 concurrent requests.",
@@ -99,15 +103,7 @@ impl Settings {
     }
 
     fn any_unknown(&self) -> bool {
-        [
-            &self.url,
-            &self.client_id,
-            &self.client_secret,
-            &self.username,
-            &self.password,
-        ]
-        .iter()
-        .any(|s| s.is_unknown())
+        [&self.url, &self.client_id, &self.client_secret, &self.username, &self.password].iter().any(|s| s.is_unknown())
     }
 }
 
@@ -191,10 +187,9 @@ pub fn client_config(c: &JamfProviderConfig, diags: &mut Diagnostics) -> Option<
             }
         },
         (false, true) => match (s.username.value(), s.password.value()) {
-            (Some(u), Some(p)) => Some(JamfAuth::Basic {
-                username: u.to_string(),
-                password: SecretString::from(p.to_string()),
-            }),
+            (Some(u), Some(p)) => {
+                Some(JamfAuth::Basic { username: u.to_string(), password: SecretString::from(p.to_string()) })
+            }
             (None, _) => {
                 diags.error_at(
                     AttributePath::attr("username"),
@@ -223,8 +218,12 @@ pub fn client_config(c: &JamfProviderConfig, diags: &mut Diagnostics) -> Option<
         super::client::DEFAULT_MAX_CONCURRENCY,
         diags,
     );
-    let request_timeout =
-        settings::request_timeout(&c.request_timeout, ENV_REQUEST_TIMEOUT, super::client::DEFAULT_REQUEST_TIMEOUT, diags);
+    let request_timeout = settings::request_timeout(
+        &c.request_timeout,
+        ENV_REQUEST_TIMEOUT,
+        super::client::DEFAULT_REQUEST_TIMEOUT,
+        diags,
+    );
     let retry = settings::retry_policy(&c.retry, diags);
     if diags.0.len() > before && diags.has_error() {
         return None;
@@ -320,7 +319,11 @@ mod tests {
     #[test]
     fn missing_settings_name_the_attribute_and_env_var() {
         let mut d = Diagnostics::new();
-        let cfg = JamfProviderConfig { url: Attr::Known("https://x.jamfcloud.com".into()), client_id: Attr::Known("id".into()), ..Default::default() };
+        let cfg = JamfProviderConfig {
+            url: Attr::Known("https://x.jamfcloud.com".into()),
+            client_id: Attr::Known("id".into()),
+            ..Default::default()
+        };
         // No env var can be relied on in tests: only run the assertion when the secret is unset.
         if std::env::var("JAMF_CLIENT_SECRET").is_err() && std::env::var("JAMFPRO_CLIENT_SECRET").is_err() {
             assert!(client_config(&cfg, &mut d).is_none());

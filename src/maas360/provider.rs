@@ -81,27 +81,34 @@ impl Maas360Provider {
             "App ID of the web-services access key (Setup > Web Services API > Manage Access Keys). Required. {}",
             env_note(ENV_APP_ID)
         )))
-        .attribute(Attribute::string("app_version").optional().description(format!(
-            "App version of the access key. Default `\"1.0\"`. {}",
-            env_note(ENV_APP_VERSION)
-        )))
-        .attribute(Attribute::string("platform_id").optional().description(format!(
-            "Platform ID of the access key. Default `\"3\"`. {}",
-            env_note(ENV_PLATFORM_ID)
-        )))
-        .attribute(Attribute::string("app_access_key").optional().sensitive().description(format!(
-            "The app access key. Required. {}",
-            env_note(ENV_APP_ACCESS_KEY)
-        )))
+        .attribute(
+            Attribute::string("app_version").optional().description(format!(
+                "App version of the access key. Default `\"1.0\"`. {}",
+                env_note(ENV_APP_VERSION)
+            )),
+        )
+        .attribute(
+            Attribute::string("platform_id")
+                .optional()
+                .description(format!("Platform ID of the access key. Default `\"3\"`. {}", env_note(ENV_PLATFORM_ID))),
+        )
+        .attribute(
+            Attribute::string("app_access_key")
+                .optional()
+                .sensitive()
+                .description(format!("The app access key. Required. {}", env_note(ENV_APP_ACCESS_KEY))),
+        )
         .attribute(Attribute::string("username").optional().description(format!(
             "The administrator the provider signs in as; it must be allowed to create administrators (Service \
              Administrator) and hold every role it grants. Required. {}",
             env_note(ENV_USERNAME)
         )))
-        .attribute(Attribute::string("password").optional().sensitive().description(format!(
-            "That administrator's password. Required. {}",
-            env_note(ENV_PASSWORD)
-        )))
+        .attribute(
+            Attribute::string("password")
+                .optional()
+                .sensitive()
+                .description(format!("That administrator's password. Required. {}", env_note(ENV_PASSWORD))),
+        )
         .attribute(Attribute::string("auth_api_version").optional().validator(OneOf(&["2.0", "1.0"])).description(
             format!(
                 "Authentication API: `\"2.0\"` (default, with refresh tokens) or `\"1.0\"`. {}",
@@ -195,7 +202,13 @@ pub fn client_config(c: &Maas360ProviderConfig, diags: &mut Diagnostics) -> Opti
             (None, Some(i.to_string()))
         }
     };
-    let billing = required(&billing_id, "billing_id", ENV_BILLING_ID, "the account's billing ID (\"Account ID\" in the portal)", diags);
+    let billing = required(
+        &billing_id,
+        "billing_id",
+        ENV_BILLING_ID,
+        "the account's billing ID (\"Account ID\" in the portal)",
+        diags,
+    );
     let app = required(&app_id, "app_id", ENV_APP_ID, "the App ID of your web-services access key", diags);
     let key = required(&app_access_key, "app_access_key", ENV_APP_ACCESS_KEY, "the app access key", diags);
     let user = required(&username, "username", ENV_USERNAME, "the administrator the provider signs in as", diags);
@@ -214,10 +227,18 @@ pub fn client_config(c: &Maas360ProviderConfig, diags: &mut Diagnostics) -> Opti
             }
         },
     };
-    let max_concurrency =
-        settings::max_concurrency(&c.max_concurrency, ENV_MAX_CONCURRENCY, super::client::DEFAULT_MAX_CONCURRENCY, diags);
-    let request_timeout =
-        settings::request_timeout(&c.request_timeout, ENV_REQUEST_TIMEOUT, super::client::DEFAULT_REQUEST_TIMEOUT, diags);
+    let max_concurrency = settings::max_concurrency(
+        &c.max_concurrency,
+        ENV_MAX_CONCURRENCY,
+        super::client::DEFAULT_MAX_CONCURRENCY,
+        diags,
+    );
+    let request_timeout = settings::request_timeout(
+        &c.request_timeout,
+        ENV_REQUEST_TIMEOUT,
+        super::client::DEFAULT_REQUEST_TIMEOUT,
+        diags,
+    );
     let retry = settings::retry_policy(&c.retry, diags);
     if diags.has_error() && !before {
         return None;
@@ -268,7 +289,11 @@ impl Provider for Maas360Provider {
         }
     }
 
-    async fn configure(&self, req: ConfigureRequest<Maas360ProviderConfig>, diags: &mut Diagnostics) -> Option<Maas360Data> {
+    async fn configure(
+        &self,
+        req: ConfigureRequest<Maas360ProviderConfig>,
+        diags: &mut Diagnostics,
+    ) -> Option<Maas360Data> {
         let mut cfg = client_config(&req.config, diags)?;
         cfg.cancel = req.cancel;
         match Maas360Client::new(cfg) {

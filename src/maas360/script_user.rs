@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use crate::framework::planmod::{UseStateForUnknown, requires_replace_if_prior_known};
 use crate::framework::validators::{EachElement, SizeAtLeast, StringLengthAtLeast, StringTrimmedPrintable};
 use crate::framework::{
-    Attr, Attribute, AttributePath, CreateRequest, DataSource, Diagnostic, Diagnostics, Number, PlanRequest,
-    Private, ReadRequest, Resource, Schema, StateResponse, Type, UpdateRequest,
+    Attr, Attribute, AttributePath, CreateRequest, DataSource, Diagnostic, Diagnostics, Number, PlanRequest, Private,
+    ReadRequest, Resource, Schema, StateResponse, Type, UpdateRequest,
 };
 
 use super::client::{Maas360Error, NewAdministrator};
@@ -242,23 +242,19 @@ impl Resource for ScriptUserResource {
                 .plan_modifier(requires_replace_if_prior_known())
                 .description("Optional last name."),
         )
-        .attribute(
-            Attribute::string("password_wo")
-                .optional()
-                .write_only()
-                .sensitive()
-                .description(
-                    "Write-only (Terraform 1.11+; never stored in plan or state): the password set from the email \
+        .attribute(Attribute::string("password_wo").optional().write_only().sensitive().description(
+            "Write-only (Terraform 1.11+; never stored in plan or state): the password set from the email \
                      link, used only to verify that the account can sign in to the API. Checked at plan time \
                      against MaaS360's rule: at least 8 characters with a letter, a number and a special character.",
-                ),
-        )
+        ))
         .attribute(Attribute::number("password_wo_version").optional().description(
             "Increase this to verify `password_wo` again (for example after the password was set or changed).",
         ))
-        .attribute(Attribute::bool("api_access_verified").computed().description(
-            "Whether the account signed in to the API with `password_wo` at the last verification.",
-        ))
+        .attribute(
+            Attribute::bool("api_access_verified")
+                .computed()
+                .description("Whether the account signed in to the API with `password_wo` at the last verification."),
+        )
         .attribute(
             Attribute::string("billing_id")
                 .computed()
@@ -274,10 +270,7 @@ impl Resource for ScriptUserResource {
                 diags.error_at(
                     AttributePath::attr("password_wo"),
                     "Password does not meet MaaS360's rule",
-                    format!(
-                        "The password in password_wo breaks MaaS360's password rule: {}.",
-                        problems.join("; ")
-                    ),
+                    format!("The password in password_wo breaks MaaS360's password rule: {}.", problems.join("; ")),
                 );
             }
         }
@@ -396,7 +389,10 @@ impl Resource for ScriptUserResource {
             diags.push(d);
             return None;
         }
-        diags.warning(format!("Administrator {username:?} created: finish it in the MaaS360 portal"), portal_steps(&username, &email));
+        diags.warning(
+            format!("Administrator {username:?} created: finish it in the MaaS360 portal"),
+            portal_steps(&username, &email),
+        );
         let mut state = req.planned.clone();
         state.password_wo = Attr::Null;
         state.id = Attr::Known(id_of(data.client.billing_id(), &username));
@@ -451,7 +447,12 @@ impl Resource for ScriptUserResource {
         diags.warning(format!("Administrator {username:?} still exists in MaaS360"), removal_steps(&username));
     }
 
-    async fn import(&self, data: &Maas360Data, id: &str, diags: &mut Diagnostics) -> Option<StateResponse<ScriptUserModel>> {
+    async fn import(
+        &self,
+        data: &Maas360Data,
+        id: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<StateResponse<ScriptUserModel>> {
         let billing = data.client.billing_id().to_string();
         let username = match id.split_once('/') {
             Some((b, u)) if b == billing => u.to_string(),
@@ -537,12 +538,22 @@ impl DataSource for AdministratorDataSource {
             "Whether an administrator username is taken in MaaS360 (the only fact about an administrator the \
              public API returns).",
         )
-        .attribute(Attribute::string("username").required().validator(StringLengthAtLeast(1)).description("The username to look up."))
+        .attribute(
+            Attribute::string("username")
+                .required()
+                .validator(StringLengthAtLeast(1))
+                .description("The username to look up."),
+        )
         .attribute(Attribute::bool("exists").computed().description("True when an administrator holds this username."))
         .attribute(Attribute::string("billing_id").computed().description("The provider's MaaS360 account."))
     }
 
-    async fn read(&self, data: &Maas360Data, config: AdministratorLookup, diags: &mut Diagnostics) -> Option<AdministratorLookup> {
+    async fn read(
+        &self,
+        data: &Maas360Data,
+        config: AdministratorLookup,
+        diags: &mut Diagnostics,
+    ) -> Option<AdministratorLookup> {
         let username = config.username.get()?.clone();
         match data.client.check_admin_account_availability(&username).await {
             Ok(available) => Some(AdministratorLookup {

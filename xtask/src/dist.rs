@@ -16,7 +16,8 @@ fn zip_one(bin: &Path, name_in_zip: &str, out: &Path) -> Result<()> {
     use zip::write::SimpleFileOptions;
     let file = std::fs::File::create(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let mut zip = zip::ZipWriter::new(file);
-    let opts = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated).unix_permissions(0o755);
+    let opts =
+        SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated).unix_permissions(0o755);
     zip.start_file(name_in_zip, opts).map_err(|e| e.to_string())?;
     let bytes = std::fs::read(bin).map_err(|e| format!("cannot read {}: {e}", bin.display()))?;
     zip.write_all(&bytes).map_err(|e| e.to_string())?;

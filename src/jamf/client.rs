@@ -1,0 +1,668 @@
+//! Jamf Pro API client for API roles, API integrations ("API clients") and their client secrets.
+//!
+//! It knows nothing of Terraform. One [`JamfClient`] per provider instance: cheap to clone (an
+//! `Arc` inside), `Send + Sync`, all operations async. What it guarantees (jamf-api.md §5):
+//!
+//! - **Auth**: OAuth client credentials (`POST /api/v1/oauth/token`, falling back once to the
+//!   legacy `/api/oauth/token` on 404 and remembering it) or username/password
+//!   (`POST /api/v1/auth/token`). One token per client, minted once and shared by all concurrent
+//!   calls, renewed shortly before expiry (see [`auth`]), and re-minted exactly once when a call
+//!   answers 401. Refused credentials are [`JamfError::Auth`], never retried.
+//! - **Retries** (shared policy in [`crate::rest`]): transport errors, 5xx and 429 only; other 4xx
+//!   are returned at once. 404 is retried only for ids this client just created
+//!   ([`consistency`]).
+//! - **Concurrency**: at most `max_concurrency` requests on the wire (Jamf asks for ≤ 5).
+//! - **Cancellation**: after the token in [`JamfConfig::cancel`] fires, nothing new is sent and
+//!   backoff sleeps end with [`JamfError::Cancelled`]; a request already sent is awaited.
+//! - **Secrets** (client secret, password, tokens, minted secrets) are `SecretString`s and appear
+//!   in no `Debug` output, log line or error message.
+
+pub mod auth;
+pub mod consistency;
+pub mod error;
+pub mod model;
+pub mod rsql;
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
+use reqwest::{Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+use tracing::debug;
+use url::Url;
+
+use self::auth::BearerToken;
+use self::consistency::{Kind, RecentlyCreated};
+pub use self::error::{ApiError, ApiErrorCause, Call, JamfError, JamfErrorKind, Op};
+pub use self::model::{AppType, ClientCredentials, Integration, IntegrationRequest, Role, RoleRequest};
+use crate::rest::lenient::{self, de_opt_i64};
+use crate::rest::retry::parse_retry_after;
+use crate::rest::url::{join_segments, parse_base_url, set_query};
+use crate::rest::{HttpSettings, Request, Response, RestCore, RetryPolicy, SendError, TokenCache};
+
+/// `User-Agent` of every request.
+pub const USER_AGENT: &str = concat!("terraform-provider-jamf/", env!("CARGO_PKG_VERSION"));
+
+/// Default page size for list calls (Jamf's own default).
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+
+/// Default limit of requests in flight (Jamf's scalability guidance: at most 5 connections).
+pub const DEFAULT_MAX_CONCURRENCY: usize = 5;
+
+/// Default per-request timeout.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Safety bound on list paging (100 000 objects at the default page size).
+const MAX_PAGES: u32 = 1000;
+
+/// How the provider authenticates to Jamf Pro. `Debug` never shows the secret.
+#[derive(Debug, Clone)]
+pub enum JamfAuth {
+    /// An API client's credentials (recommended).
+    ClientCredentials {
+        /// OAuth client id (a UUID).
+        client_id: String,
+        /// OAuth client secret.
+        client_secret: SecretString,
+    },
+    /// A Jamf Pro user account (HTTP Basic to obtain a bearer token).
+    Basic {
+        /// Account name.
+        username: String,
+        /// Account password.
+        password: SecretString,
+    },
+}
+
+/// Configuration of a [`JamfClient`]. Build it with [`JamfConfig::new`] or a struct literal with
+/// `..Default::default()`; `Default` alone has an empty URL and credentials and is refused.
+#[derive(Debug, Clone)]
+pub struct JamfConfig {
+    /// Server URL: `https://tenant.jamfcloud.com`, `https://host:8443`, `https://host/jamf` (path
+    /// prefix kept), or `http://127.0.0.1:PORT` (simulator). A trailing slash does not matter.
+    pub base_url: String,
+    /// Credentials.
+    pub auth: JamfAuth,
+    /// Requests in flight at most. Default 5.
+    pub max_concurrency: usize,
+    /// Timeout of one attempt (connect to last byte). Default 60 s.
+    pub request_timeout: Duration,
+    /// Retries of transport errors, 5xx and 429.
+    pub retry: RetryPolicy,
+    /// `page-size` of list calls. Default 100.
+    pub page_size: u32,
+    /// The provider's stop signal.
+    pub cancel: CancellationToken,
+}
+
+impl Default for JamfConfig {
+    fn default() -> Self {
+        Self {
+            base_url: String::new(),
+            auth: JamfAuth::ClientCredentials { client_id: String::new(), client_secret: SecretString::from("") },
+            max_concurrency: DEFAULT_MAX_CONCURRENCY,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            retry: RetryPolicy::default(),
+            page_size: DEFAULT_PAGE_SIZE,
+            cancel: CancellationToken::new(),
+        }
+    }
+}
+
+impl JamfConfig {
+    /// A configuration with default knobs.
+    pub fn new(base_url: impl Into<String>, auth: JamfAuth) -> Self {
+        Self { base_url: base_url.into(), auth, ..Self::default() }
+    }
+}
+
+/// The Jamf Pro API client. See the module docs.
+#[derive(Clone)]
+pub struct JamfClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    core: RestCore,
+    base: Url,
+    auth: JamfAuth,
+    page_size: u32,
+    tokens: TokenCache<BearerToken, JamfError>,
+    /// Set once the legacy `/api/oauth/token` path proved to be the one that works.
+    legacy_token_path: AtomicBool,
+    created: RecentlyCreated,
+}
+
+impl fmt::Debug for JamfClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let auth = match &self.inner.auth {
+            JamfAuth::ClientCredentials { client_id, .. } => {
+                format!("client credentials ({client_id})")
+            }
+            JamfAuth::Basic { username, .. } => format!("basic ({username})"),
+        };
+        f.debug_struct("JamfClient")
+            .field("base_url", &self.inner.base.as_str())
+            .field("auth", &auth)
+            .field("page_size", &self.inner.page_size)
+            .field("tokens_minted", &self.tokens_minted())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Deserialize)]
+struct Page<T> {
+    #[serde(rename = "totalCount", default, deserialize_with = "de_opt_i64")]
+    total_count: Option<i64>,
+    #[serde(default = "Vec::new")]
+    results: Vec<T>,
+}
+
+/// The `Retry-After` of a response, if any.
+fn retry_after(resp: &Response) -> Option<Duration> {
+    resp.headers.get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| parse_retry_after(v, SystemTime::now()))
+}
+
+impl JamfClient {
+    /// Validates the configuration and builds the HTTP client. No request is made.
+    pub fn new(config: JamfConfig) -> Result<Self, JamfError> {
+        let base =
+            parse_base_url(&config.base_url).map_err(|p| JamfError::InvalidUrl { shown: p.shown, reason: p.reason })?;
+        match &config.auth {
+            JamfAuth::ClientCredentials { client_id, client_secret } => {
+                if client_id.trim().is_empty() {
+                    return Err(JamfError::InvalidConfig("client_id is empty".into()));
+                }
+                if client_secret.expose_secret().is_empty() {
+                    return Err(JamfError::InvalidConfig("client_secret is empty".into()));
+                }
+            }
+            JamfAuth::Basic { username, password } => {
+                if username.trim().is_empty() {
+                    return Err(JamfError::InvalidConfig("username is empty".into()));
+                }
+                if password.expose_secret().is_empty() {
+                    return Err(JamfError::InvalidConfig("password is empty".into()));
+                }
+            }
+        }
+        if config.page_size == 0 {
+            return Err(JamfError::InvalidConfig("page_size must be at least 1".into()));
+        }
+        if config.max_concurrency == 0 {
+            return Err(JamfError::InvalidConfig("max_concurrency must be at least 1".into()));
+        }
+        if config.retry.max_attempts == 0 {
+            return Err(JamfError::InvalidConfig("retry.max_attempts must be at least 1".into()));
+        }
+        let core = RestCore::new(HttpSettings {
+            service: "jamf",
+            user_agent: USER_AGENT.to_owned(),
+            request_timeout: config.request_timeout,
+            max_concurrency: config.max_concurrency,
+            retry: config.retry,
+            cancel: config.cancel,
+            rate_limit_headers: false,
+        })
+        .map_err(|e| JamfError::InvalidConfig(format!("cannot build the http client: {e}")))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                core,
+                base,
+                auth: config.auth,
+                page_size: config.page_size,
+                tokens: TokenCache::default(),
+                legacy_token_path: AtomicBool::new(false),
+                created: RecentlyCreated::default(),
+            }),
+        })
+    }
+
+    /// The normalised base URL (path ends in `/`).
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base
+    }
+
+    /// How many access tokens this client has obtained.
+    pub fn tokens_minted(&self) -> u64 {
+        self.inner.tokens.minted()
+    }
+
+    /// Obtains an access token now (if none is cached), to check the credentials early.
+    pub async fn authenticate(&self) -> Result<(), JamfError> {
+        self.bearer().await.map(|_| ())
+    }
+
+    // ----- roles -------------------------------------------------------------------------
+
+    /// All API roles (every page, sorted by id).
+    pub async fn list_roles(&self) -> Result<Vec<Role>, JamfError> {
+        self.list_paged(Op::ListRoles, &["api", "v1", "api-roles"], None).await
+    }
+
+    /// API roles matching an RSQL filter (fields `id`, `displayName`), every page.
+    pub async fn list_roles_filtered(&self, rsql: &str) -> Result<Vec<Role>, JamfError> {
+        self.list_paged(Op::ListRoles, &["api", "v1", "api-roles"], Some(rsql)).await
+    }
+
+    /// API roles whose display name is exactly `name` (server filter, then an exact comparison
+    /// here; see [`rsql`]).
+    pub async fn find_roles_by_display_name(&self, name: &str) -> Result<Vec<Role>, JamfError> {
+        let mut roles = self.list_roles_filtered(&rsql::display_name_equals(name)).await?;
+        roles.retain(|r| r.display_name == name);
+        Ok(roles)
+    }
+
+    /// One API role.
+    pub async fn get_role(&self, id: &str) -> Result<Role, JamfError> {
+        let (call, req) = self.object_request(Op::GetRole, Method::GET, Kind::Role, &["api", "v1", "api-roles", id]);
+        let resp = self.execute(&call, req).await?;
+        decode(&call, &resp)
+    }
+
+    /// Creates an API role. Any 2xx is success (Jamf answers 200).
+    pub async fn create_role(&self, role: &RoleRequest) -> Result<Role, JamfError> {
+        let (call, req) = self.request(Op::CreateRole, Method::POST, &["api", "v1", "api-roles"]);
+        let req = json_body(&call, req, role)?;
+        let resp = self.execute(&call, req).await?;
+        let created: Role = decode(&call, &resp)?;
+        self.inner.created.record(Kind::Role, &created.id);
+        Ok(created)
+    }
+
+    /// Replaces an API role.
+    pub async fn update_role(&self, id: &str, role: &RoleRequest) -> Result<Role, JamfError> {
+        let (call, req) = self.object_request(Op::UpdateRole, Method::PUT, Kind::Role, &["api", "v1", "api-roles", id]);
+        let req = json_body(&call, req, role)?;
+        let resp = self.execute(&call, req).await?;
+        decode(&call, &resp)
+    }
+
+    /// Deletes an API role. A role still assigned to an API client is [`JamfError::InUse`].
+    pub async fn delete_role(&self, id: &str) -> Result<(), JamfError> {
+        let (call, req) =
+            self.object_request(Op::DeleteRole, Method::DELETE, Kind::Role, &["api", "v1", "api-roles", id]);
+        self.execute(&call, req).await?;
+        self.inner.created.forget(Kind::Role, id);
+        Ok(())
+    }
+
+    // ----- privileges --------------------------------------------------------------------
+
+    /// Every privilege name an API role may hold on this server, in the server's order.
+    pub async fn list_privileges(&self) -> Result<Vec<String>, JamfError> {
+        let (call, req) = self.request(Op::ListPrivileges, Method::GET, &["api", "v1", "api-role-privileges"]);
+        let resp = self.execute(&call, req).await?;
+        privileges_of(&call, &resp)
+    }
+
+    /// Privilege names containing `name`, at most `limit` of them.
+    pub async fn search_privileges(&self, name: &str, limit: u32) -> Result<Vec<String>, JamfError> {
+        let (call, mut req) =
+            self.request(Op::SearchPrivileges, Method::GET, &["api", "v1", "api-role-privileges", "search"]);
+        set_query(&mut req.url, &[("name", name), ("limit", &limit.to_string())]);
+        let resp = self.execute(&call, req).await?;
+        privileges_of(&call, &resp)
+    }
+
+    // ----- API integrations --------------------------------------------------------------
+
+    /// All API integrations (every page, sorted by id).
+    pub async fn list_integrations(&self) -> Result<Vec<Integration>, JamfError> {
+        self.list_paged(Op::ListIntegrations, &["api", "v1", "api-integrations"], None).await
+    }
+
+    /// API integrations matching an RSQL filter, every page.
+    pub async fn list_integrations_filtered(&self, rsql: &str) -> Result<Vec<Integration>, JamfError> {
+        self.list_paged(Op::ListIntegrations, &["api", "v1", "api-integrations"], Some(rsql)).await
+    }
+
+    /// API integrations whose display name is exactly `name`.
+    pub async fn find_integrations_by_display_name(&self, name: &str) -> Result<Vec<Integration>, JamfError> {
+        let mut found = self.list_integrations_filtered(&rsql::display_name_equals(name)).await?;
+        found.retain(|i| i.display_name == name);
+        Ok(found)
+    }
+
+    /// One API integration.
+    pub async fn get_integration(&self, id: &str) -> Result<Integration, JamfError> {
+        let (call, req) = self.object_request(
+            Op::GetIntegration,
+            Method::GET,
+            Kind::Integration,
+            &["api", "v1", "api-integrations", id],
+        );
+        let resp = self.execute(&call, req).await?;
+        decode(&call, &resp)
+    }
+
+    /// Creates an API integration. Any 2xx is success (the spec says 201, servers answer 200).
+    pub async fn create_integration(&self, integration: &IntegrationRequest) -> Result<Integration, JamfError> {
+        let (call, req) = self.request(Op::CreateIntegration, Method::POST, &["api", "v1", "api-integrations"]);
+        let req = json_body(&call, req, integration)?;
+        let resp = self.execute(&call, req).await?;
+        let created: Integration = decode(&call, &resp)?;
+        self.inner.created.record(Kind::Integration, &created.id);
+        Ok(created)
+    }
+
+    /// Replaces an API integration; all four fields are always sent.
+    pub async fn update_integration(
+        &self,
+        id: &str,
+        integration: &IntegrationRequest,
+    ) -> Result<Integration, JamfError> {
+        let (call, req) = self.object_request(
+            Op::UpdateIntegration,
+            Method::PUT,
+            Kind::Integration,
+            &["api", "v1", "api-integrations", id],
+        );
+        let req = json_body(&call, req, integration)?;
+        let resp = self.execute(&call, req).await?;
+        decode(&call, &resp)
+    }
+
+    /// Deletes an API integration.
+    pub async fn delete_integration(&self, id: &str) -> Result<(), JamfError> {
+        let (call, req) = self.object_request(
+            Op::DeleteIntegration,
+            Method::DELETE,
+            Kind::Integration,
+            &["api", "v1", "api-integrations", id],
+        );
+        self.execute(&call, req).await?;
+        self.inner.created.forget(Kind::Integration, id);
+        Ok(())
+    }
+
+    /// Generates a new client secret for an API integration. Every call invalidates the previous
+    /// secret; a disabled integration is [`JamfError::ClientDisabled`]. Never retried after an
+    /// ambiguous transport failure (that could rotate twice and hand back a dead secret).
+    pub async fn mint_client_credentials(&self, id: &str) -> Result<ClientCredentials, JamfError> {
+        let (call, req) = self.object_request(
+            Op::MintClientCredentials,
+            Method::POST,
+            Kind::Integration,
+            &["api", "v1", "api-integrations", id, "client-credentials"],
+        );
+        let resp = self.execute(&call, req).await?;
+        let v: Value = decode(&call, &resp)?;
+        let client_id = v.get("clientId").and_then(lenient::non_empty_string);
+        let secret = v.get("clientSecret").and_then(lenient::non_empty_string);
+        match (client_id, secret) {
+            (Some(client_id), Some(secret)) => {
+                Ok(ClientCredentials { client_id, client_secret: SecretString::from(secret) })
+            }
+            _ => Err(JamfError::Decode {
+                call,
+                status: resp.status.as_u16(),
+                message: "the response lacks clientId or clientSecret".into(),
+            }),
+        }
+    }
+
+    // ----- plumbing ----------------------------------------------------------------------
+
+    fn request(&self, op: Op, method: Method, segments: &[&str]) -> (Call, Request) {
+        let url = join_segments(&self.inner.base, segments);
+        let call = Call { op, method: method.clone(), path: url.path().to_owned() };
+        let req = Request::new(method, url).header(ACCEPT, HeaderValue::from_static("application/json"));
+        (call, req)
+    }
+
+    /// A request addressing one object: gets the 404-after-create window if this client just
+    /// created the object.
+    fn object_request(&self, op: Op, method: Method, kind: Kind, segments: &[&str]) -> (Call, Request) {
+        let (call, req) = self.request(op, method, segments);
+        let id = segments.get(3).copied().unwrap_or_default();
+        let window = self.inner.created.window_for(kind, id);
+        if window.is_some() {
+            debug!(call = %call, "jamf: object created recently by this client; tolerating 404s");
+        }
+        (call, req.not_found_window(window))
+    }
+
+    async fn bearer(&self) -> Result<crate::rest::Lease<BearerToken>, JamfError> {
+        self.inner.tokens.get(|_| self.mint_token()).await
+    }
+
+    /// Sends without auth handling; maps only the no-response failures.
+    async fn send_raw(&self, call: &Call, req: &Request) -> Result<Response, JamfError> {
+        self.inner.core.send(req).await.map_err(|e| match e {
+            SendError::Cancelled { .. } => JamfError::Cancelled { call: call.clone() },
+            SendError::Transport { kind, message, attempts } => {
+                JamfError::Transport { call: call.clone(), kind, message, attempts }
+            }
+        })
+    }
+
+    /// Sends with a bearer token, re-authenticating once on 401, and maps any non-2xx answer.
+    async fn execute(&self, call: &Call, req: Request) -> Result<Response, JamfError> {
+        let lease = self.bearer().await?;
+        let resp = self.send_raw(call, &with_bearer(call, req.clone(), &lease.value)?).await?;
+        let resp = if resp.status == StatusCode::UNAUTHORIZED {
+            debug!(call = %call, "jamf: 401, obtaining a new token and retrying once");
+            self.inner.tokens.invalidate(lease.generation).await;
+            let lease = self.bearer().await?;
+            self.send_raw(call, &with_bearer(call, req, &lease.value)?).await?
+        } else {
+            resp
+        };
+        if resp.status.is_success() { Ok(resp) } else { Err(status_error(call, &resp)) }
+    }
+
+    async fn list_paged<T: DeserializeOwned>(
+        &self,
+        op: Op,
+        segments: &[&str],
+        filter: Option<&str>,
+    ) -> Result<Vec<T>, JamfError> {
+        let size = self.inner.page_size.to_string();
+        let mut out: Vec<T> = Vec::new();
+        for page in 0..MAX_PAGES {
+            let (call, mut req) = self.request(op, Method::GET, segments);
+            let page_s = page.to_string();
+            let mut query = vec![("page", page_s.as_str()), ("page-size", size.as_str()), ("sort", "id:asc")];
+            if let Some(f) = filter {
+                query.push(("filter", f));
+            }
+            set_query(&mut req.url, &query);
+            let resp = self.execute(&call, req).await?;
+            let body: Page<T> = decode(&call, &resp)?;
+            let got = body.results.len();
+            out.extend(body.results);
+            let done = match body.total_count {
+                Some(total) => got == 0 || out.len() as i64 >= total,
+                // Without a total, a short page is the last one.
+                None => got < self.inner.page_size as usize,
+            };
+            if done {
+                return Ok(out);
+            }
+        }
+        let (call, _) = self.request(op, Method::GET, segments);
+        Err(JamfError::Decode { call, status: 200, message: format!("paging did not end after {MAX_PAGES} pages") })
+    }
+}
+
+fn with_bearer(call: &Call, req: Request, token: &BearerToken) -> Result<Request, JamfError> {
+    req.secret_header(AUTHORIZATION, &format!("Bearer {}", token.0.expose_secret())).map_err(|_| JamfError::Decode {
+        call: call.clone(),
+        status: 200,
+        message: "the access token contains characters not allowed in an http header".into(),
+    })
+}
+
+fn json_body<T: serde::Serialize>(call: &Call, req: Request, body: &T) -> Result<Request, JamfError> {
+    req.json(body).map_err(|e| JamfError::Decode {
+        call: call.clone(),
+        status: 0,
+        message: format!("cannot encode the request body: {}", lenient::describe_json_error(&e)),
+    })
+}
+
+fn decode<T: DeserializeOwned>(call: &Call, resp: &Response) -> Result<T, JamfError> {
+    serde_json::from_slice(&resp.body).map_err(|e| JamfError::Decode {
+        call: call.clone(),
+        status: resp.status.as_u16(),
+        message: lenient::describe_json_error(&e),
+    })
+}
+
+fn privileges_of(call: &Call, resp: &Response) -> Result<Vec<String>, JamfError> {
+    let v: Value = decode(call, resp)?;
+    let list = v.get("privileges").ok_or_else(|| JamfError::Decode {
+        call: call.clone(),
+        status: resp.status.as_u16(),
+        message: "the response has no privileges list".into(),
+    })?;
+    Ok(lenient::one_or_many(Some(list)).into_iter().filter_map(lenient::string).collect())
+}
+
+/// Maps a non-2xx answer of a data call to its error kind (jamf-api.md §1.2–1.6, §5).
+fn status_error(call: &Call, resp: &Response) -> JamfError {
+    let api = Box::new(ApiError::parse(resp.content_type(), &resp.body));
+    let call = call.clone();
+    let status = resp.status.as_u16();
+    match status {
+        401 => JamfError::Auth {
+            call,
+            status,
+            error: api.first_code().map(str::to_owned),
+            description: api.first_description().map(str::to_owned),
+        },
+        403 => JamfError::Forbidden { call, api },
+        404 => JamfError::NotFound { call, api },
+        429 => JamfError::RateLimited { call, attempts: resp.attempts, retry_after: retry_after(resp) },
+        500..=599 => JamfError::Server { call, status, attempts: resp.attempts, api },
+        400 if api.description_containing("must be unique").is_some() => JamfError::NameConflict { call, api },
+        400 if api.description_containing("are not valid").is_some() => {
+            let description = api.description_containing("are not valid").unwrap_or_default();
+            let (raw, privileges) = error::parse_invalid_privileges(description);
+            JamfError::InvalidPrivileges { call, privileges, raw, api }
+        }
+        400 if api.description_containing("api integration is disabled").is_some() => {
+            JamfError::ClientDisabled { call, api }
+        }
+        409 if call.op == Op::DeleteRole => JamfError::InUse { call, status, api },
+        406 if api.has_code("HAS_DEPENDENCIES") => JamfError::InUse { call, status, api },
+        _ => JamfError::Rejected { call, status, api },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(url: &str) -> Result<JamfClient, JamfError> {
+        JamfClient::new(JamfConfig::new(
+            url,
+            JamfAuth::ClientCredentials { client_id: "id".into(), client_secret: SecretString::from("hunter2") },
+        ))
+    }
+
+    #[test]
+    fn base_url_forms() {
+        assert_eq!(
+            client("https://tenant.jamfcloud.com").unwrap().base_url().as_str(),
+            "https://tenant.jamfcloud.com/"
+        );
+        assert_eq!(client("https://host/jamf").unwrap().base_url().as_str(), "https://host/jamf/");
+        let e = client("tenant.jamfcloud.com").unwrap_err();
+        assert_eq!(e.kind(), JamfErrorKind::InvalidUrl);
+        assert!(e.to_string().contains("https://yourtenant.jamfcloud.com"), "{e}");
+    }
+
+    #[test]
+    fn config_debug_and_client_debug_hide_secrets() {
+        let cfg = JamfConfig::new(
+            "https://h",
+            JamfAuth::Basic { username: "admin".into(), password: SecretString::from("hunter2") },
+        );
+        assert!(!format!("{cfg:?}").contains("hunter2"));
+        let c = JamfClient::new(cfg).unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn empty_credentials_and_knobs_are_refused() {
+        assert_eq!(JamfClient::new(JamfConfig::default()).unwrap_err().kind(), JamfErrorKind::InvalidUrl);
+        let mut cfg = JamfConfig::new(
+            "https://h",
+            JamfAuth::ClientCredentials { client_id: "id".into(), client_secret: SecretString::from("") },
+        );
+        assert!(JamfClient::new(cfg.clone()).unwrap_err().to_string().contains("client_secret is empty"));
+        cfg.auth = JamfAuth::ClientCredentials { client_id: "id".into(), client_secret: SecretString::from("s") };
+        cfg.page_size = 0;
+        assert_eq!(JamfClient::new(cfg).unwrap_err().kind(), JamfErrorKind::InvalidConfig);
+    }
+
+    fn resp(status: u16, body: &str) -> Response {
+        Response {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: Default::default(),
+            body: body.to_owned().into(),
+            attempts: 3,
+        }
+    }
+
+    fn call(op: Op) -> Call {
+        Call { op, method: Method::DELETE, path: "/api/v1/x".into() }
+    }
+
+    #[test]
+    fn status_mapping() {
+        let err = |op, status, body: &str| status_error(&call(op), &resp(status, body)).kind();
+        let cause = |d: &str| {
+            format!(r#"{{"httpStatus":400,"errors":[{{"code":null,"description":"{d}","id":"0","field":null}}]}}"#)
+        };
+        use JamfErrorKind as K;
+        assert_eq!(err(Op::CreateRole, 400, &cause("role display name must be unique")), K::NameConflict);
+        assert_eq!(err(Op::CreateRole, 400, &cause("privilege(s) are not valid [X]")), K::InvalidPrivileges);
+        assert_eq!(
+            err(
+                Op::MintClientCredentials,
+                400,
+                &cause("API Integration is disabled. Enable it first before generating a new client secret.")
+            ),
+            K::ClientDisabled
+        );
+        assert_eq!(err(Op::CreateRole, 400, &cause("something else")), K::Rejected);
+        assert_eq!(err(Op::DeleteRole, 409, ""), K::InUse);
+        assert_eq!(err(Op::UpdateRole, 409, ""), K::Rejected);
+        assert_eq!(err(Op::DeleteRole, 406, r#"{"errors":[{"code":"HAS_DEPENDENCIES","description":"x"}]}"#), K::InUse);
+        assert_eq!(err(Op::DeleteRole, 406, ""), K::Rejected);
+        assert_eq!(
+            err(
+                Op::GetRole,
+                403,
+                r#"{"httpStatus":403,"errors":[{"code":"INVALID_PRIVILEGE","description":"Forbidden","id":"0","field":null}]}"#
+            ),
+            K::Forbidden
+        );
+        assert_eq!(err(Op::GetRole, 404, "not json"), K::NotFound);
+        assert_eq!(err(Op::GetRole, 401, r#"{"httpStatus":401,"errors":[]}"#), K::Auth);
+        assert_eq!(err(Op::GetRole, 429, ""), K::RateLimited);
+        assert_eq!(err(Op::GetRole, 502, "<html>bad gateway</html>"), K::Server);
+
+        let e = status_error(&call(Op::CreateRole), &resp(400, &cause("privilege(s) are not valid [Read Foo, Bar]")));
+        match &e {
+            JamfError::InvalidPrivileges { privileges, raw, .. } => {
+                assert_eq!(raw, "Read Foo, Bar");
+                assert_eq!(privileges, &["Read Foo", "Bar"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = status_error(&call(Op::GetRole), &resp(503, ""));
+        assert_eq!((e.status(), e.attempts()), (Some(503), Some(3)));
+        assert!(e.to_string().contains("after 3 attempt(s)"));
+    }
+}

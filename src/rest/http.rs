@@ -1,0 +1,544 @@
+//! The request engine both vendor clients sit on: one `reqwest::Client`, a concurrency limit,
+//! retries, cancellation and redacted logging. It knows nothing about auth or vendor errors: it
+//! returns the final HTTP response (whatever its status) or a transport/cancellation error, and
+//! the vendor client decides what the status means.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, InvalidHeaderValue};
+use reqwest::{Method, StatusCode};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tracing::{Level, debug, trace};
+use url::Url;
+
+use super::redact::{redact_body, redact_form, redact_headers};
+use super::retry::{
+    NotFoundWindow, RetryPolicy, RetryReason, TransportKind, classify_status, is_retryable_transport, rate_limit_reset,
+    server_requested_delay,
+};
+
+/// Settings of one [`RestCore`]; the vendor clients fill them from their own configuration.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Short name used in log lines (`"jamf"`, `"maas360"`).
+    pub service: &'static str,
+    /// `User-Agent` header, e.g. `terraform-provider-jamf/0.1.0`.
+    pub user_agent: String,
+    /// Limit for one attempt, from connect to the last body byte.
+    pub request_timeout: Duration,
+    /// How many attempts may be on the wire at once (at least 1).
+    pub max_concurrency: usize,
+    /// Retry behaviour.
+    pub retry: RetryPolicy,
+    /// Cancelled when the provider is told to stop.
+    pub cancel: CancellationToken,
+    /// Honour MaaS360's `X-Rate-Limit-Remaining` / `X-Rate-Limit-ResetWindow` headers: once the
+    /// budget is exhausted, no attempt starts before the window resets.
+    pub rate_limit_headers: bool,
+}
+
+/// A request description that can be sent more than once (the body is cheap to clone).
+#[derive(Clone)]
+pub struct Request {
+    /// HTTP method.
+    pub method: Method,
+    /// Full URL, query included.
+    pub url: Url,
+    /// Extra headers (auth, accept). Secret values must be marked sensitive.
+    pub headers: HeaderMap,
+    /// Body and its content type.
+    pub body: Option<(HeaderValue, Bytes)>,
+    /// Whether repeating the request after an ambiguous transport failure is harmless.
+    pub idempotent: bool,
+    /// Tolerate this many 404 answers (eventual consistency after a create).
+    pub not_found_window: Option<NotFoundWindow>,
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("url", &self.url.as_str())
+            .field("headers", &redact_headers(&self.headers))
+            .field("body_len", &self.body.as_ref().map(|(_, b)| b.len()))
+            .finish()
+    }
+}
+
+impl Request {
+    /// A request with no body; POST and PATCH are treated as non-idempotent.
+    pub fn new(method: Method, url: Url) -> Self {
+        let idempotent = !matches!(method, Method::POST | Method::PATCH);
+        Self { method, url, headers: HeaderMap::new(), body: None, idempotent, not_found_window: None }
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.insert(name, value);
+        self
+    }
+
+    /// Adds a header whose value is a secret: marked sensitive so neither hyper nor our logs print it.
+    pub fn secret_header(mut self, name: HeaderName, value: &str) -> Result<Self, InvalidHeaderValue> {
+        let mut v = HeaderValue::from_str(value)?;
+        v.set_sensitive(true);
+        self.headers.insert(name, v);
+        Ok(self)
+    }
+
+    /// Sets a body with its content type.
+    pub fn body(mut self, content_type: &'static str, bytes: impl Into<Bytes>) -> Self {
+        self.body = Some((HeaderValue::from_static(content_type), bytes.into()));
+        self
+    }
+
+    /// Sets a JSON body.
+    pub fn json<T: serde::Serialize + ?Sized>(self, value: &T) -> Result<Self, serde_json::Error> {
+        Ok(self.body("application/json", serde_json::to_vec(value)?))
+    }
+
+    /// Sets an `application/x-www-form-urlencoded` body.
+    pub fn form(self, pairs: &[(&str, &str)]) -> Self {
+        let mut s = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in pairs {
+            s.append_pair(k, v);
+        }
+        self.body("application/x-www-form-urlencoded", s.finish())
+    }
+
+    /// Overrides the idempotency guess (e.g. a token POST is safe to repeat).
+    pub fn idempotent(mut self, yes: bool) -> Self {
+        self.idempotent = yes;
+        self
+    }
+
+    /// Asks for a bounded tolerance of 404 answers.
+    pub fn not_found_window(mut self, window: Option<NotFoundWindow>) -> Self {
+        self.not_found_window = window;
+        self
+    }
+
+    fn log_target(&self) -> String {
+        match self.url.query() {
+            Some(q) => format!("{}?{}", self.url.path(), redact_form(q)),
+            None => self.url.path().to_owned(),
+        }
+    }
+}
+
+/// The final answer to a request.
+#[derive(Clone)]
+pub struct Response {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// The whole body.
+    pub body: Bytes,
+    /// Attempts made, this one included.
+    pub attempts: u32,
+}
+
+impl fmt::Debug for Response {
+    // The body may carry a secret (a minted client secret, a token): never print it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("attempts", &self.attempts)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+impl Response {
+    /// The `Content-Type` header, if readable.
+    pub fn content_type(&self) -> Option<&str> {
+        self.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// A request that produced no HTTP response.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SendError {
+    /// The provider was stopped before the request (or its next attempt) went on the wire.
+    #[error("cancelled by the provider being stopped")]
+    Cancelled {
+        /// Attempts that did go on the wire.
+        attempts: u32,
+    },
+    /// The connection failed or timed out, and retries (if allowed) did not help.
+    #[error("{message}")]
+    Transport {
+        /// Failure class.
+        kind: TransportKind,
+        /// What went wrong, without the URL.
+        message: String,
+        /// Attempts made.
+        attempts: u32,
+    },
+}
+
+impl SendError {
+    /// Attempts made before giving up.
+    pub fn attempts(&self) -> u32 {
+        match self {
+            SendError::Cancelled { attempts } | SendError::Transport { attempts, .. } => *attempts,
+        }
+    }
+}
+
+/// See the module docs. Cheap to clone; all clones share the connection pool and the limit.
+#[derive(Clone)]
+pub struct RestCore(Arc<Inner>);
+
+struct Inner {
+    http: reqwest::Client,
+    limiter: Semaphore,
+    settings: HttpSettings,
+    /// No attempt starts before this instant (MaaS360 rate-limit window).
+    throttle_until: Mutex<Option<Instant>>,
+}
+
+impl fmt::Debug for RestCore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RestCore").field("settings", &self.0.settings).finish_non_exhaustive()
+    }
+}
+
+impl RestCore {
+    /// Builds the HTTP client: rustls, connection reuse, a cookie store (Jamf Cloud's
+    /// `jpro-ingress` sticky-session cookie), the user agent, the per-attempt timeout and
+    /// `TCP_NODELAY`.
+    pub fn new(settings: HttpSettings) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .use_rustls_tls()
+            .user_agent(settings.user_agent.clone())
+            .timeout(settings.request_timeout)
+            .connect_timeout(settings.request_timeout.min(Duration::from_secs(30)))
+            .tcp_nodelay(true)
+            .cookie_store(true)
+            .build()?;
+        Ok(Self(Arc::new(Inner {
+            http,
+            limiter: Semaphore::new(settings.max_concurrency.max(1)),
+            settings,
+            throttle_until: Mutex::new(None),
+        })))
+    }
+
+    /// The settings this engine was built with.
+    pub fn settings(&self) -> &HttpSettings {
+        &self.0.settings
+    }
+
+    /// Whether the provider has been stopped.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.settings.cancel.is_cancelled()
+    }
+
+    /// Sends `req`, retrying per the policy. Returns the final response whatever its status;
+    /// `Response::attempts` says how many attempts it took.
+    pub async fn send(&self, req: &Request) -> Result<Response, SendError> {
+        let s = &self.0.settings;
+        let started = Instant::now();
+        let mut delays = s.retry.backoff();
+        let mut not_found_delays = req.not_found_window.map(|w| w.backoff());
+        let target = req.log_target();
+        let mut attempt: u32 = 0;
+        // Bounded: every pass either returns or consumes one delay from a finite iterator.
+        loop {
+            attempt += 1;
+            self.wait_for_rate_limit(attempt - 1).await?;
+            let permit = self.acquire(attempt - 1).await?;
+            if tracing::enabled!(Level::TRACE) {
+                trace!(service = s.service, method = %req.method, path = %target, attempt,
+                    headers = %redact_headers(&req.headers),
+                    body = %req.body.as_ref().map(|(ct, b)| redact_body(ct.to_str().ok(), b)).unwrap_or_default(),
+                    "http request");
+            }
+            let t0 = Instant::now();
+            // Not raced against cancellation: once on the wire, the answer is awaited so that a
+            // create that happened is reported (and saved to state) rather than lost.
+            let outcome = self.attempt(req).await;
+            drop(permit);
+            let duration_ms = t0.elapsed().as_millis() as u64;
+
+            let (delay, last) = match outcome {
+                Ok(resp) => {
+                    debug!(service = s.service, method = %req.method, path = %target,
+                        status = resp.status.as_u16(), duration_ms, attempt, "http response");
+                    if tracing::enabled!(Level::TRACE) {
+                        trace!(service = s.service, status = resp.status.as_u16(),
+                            headers = %redact_headers(&resp.headers),
+                            body = %redact_body(resp.content_type(), &resp.body), "http response body");
+                    }
+                    if s.rate_limit_headers {
+                        self.note_rate_limit(&resp.headers);
+                    }
+                    let next = match classify_status(resp.status, not_found_delays.is_some()) {
+                        None => {
+                            return Ok(Response { attempts: attempt, ..resp });
+                        }
+                        Some(RetryReason::NotFoundLag) => not_found_delays.as_mut().and_then(Iterator::next),
+                        Some(RetryReason::Server | RetryReason::RateLimited) => delays.next().map(|computed| {
+                            match server_requested_delay(&resp.headers, s.rate_limit_headers, SystemTime::now()) {
+                                Some(asked) => asked.min(s.retry.max_delay),
+                                None => computed,
+                            }
+                        }),
+                    };
+                    (next, Ok(resp))
+                }
+                Err(err) => {
+                    let kind = TransportKind::of(&err);
+                    let message = describe_reqwest_error(err);
+                    debug!(service = s.service, method = %req.method, path = %target, error = %message,
+                        duration_ms, attempt, "http transport failure");
+                    let next = is_retryable_transport(kind, req.idempotent).then(|| delays.next()).flatten();
+                    (next, Err((kind, message)))
+                }
+            };
+
+            let within_budget = |d: &Duration| started.elapsed() + *d <= s.retry.max_elapsed;
+            let Some(delay) = delay.filter(within_budget) else {
+                return match last {
+                    Ok(resp) => Ok(Response { attempts: attempt, ..resp }),
+                    Err((kind, message)) => Err(SendError::Transport { kind, message, attempts: attempt }),
+                };
+            };
+            debug!(service = s.service, method = %req.method, path = %target, attempt,
+                delay_ms = delay.as_millis() as u64, "retrying");
+            self.sleep(delay, attempt).await?;
+        }
+    }
+
+    async fn attempt(&self, req: &Request) -> Result<Response, reqwest::Error> {
+        let mut rb = self.0.http.request(req.method.clone(), req.url.clone()).headers(req.headers.clone());
+        if let Some((ct, bytes)) = &req.body {
+            rb = rb.header(CONTENT_TYPE, ct.clone()).body(bytes.clone());
+        }
+        let resp = rb.send().await?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp.bytes().await?;
+        Ok(Response { status, headers, body, attempts: 0 })
+    }
+
+    async fn acquire(&self, attempts: u32) -> Result<tokio::sync::SemaphorePermit<'_>, SendError> {
+        let cancel = &self.0.settings.cancel;
+        if cancel.is_cancelled() {
+            return Err(SendError::Cancelled { attempts });
+        }
+        let permit = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return Err(SendError::Cancelled { attempts }),
+            p = self.0.limiter.acquire() => p.map_err(|_| SendError::Cancelled { attempts })?,
+        };
+        if cancel.is_cancelled() {
+            return Err(SendError::Cancelled { attempts });
+        }
+        Ok(permit)
+    }
+
+    async fn sleep(&self, delay: Duration, attempts: u32) -> Result<(), SendError> {
+        tokio::select! {
+            biased;
+            _ = self.0.settings.cancel.cancelled() => Err(SendError::Cancelled { attempts }),
+            _ = tokio::time::sleep(delay) => Ok(()),
+        }
+    }
+
+    async fn wait_for_rate_limit(&self, attempts: u32) -> Result<(), SendError> {
+        let until = *self.0.throttle_until.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(until) = until {
+            let now = Instant::now();
+            if until > now {
+                debug!(
+                    service = self.0.settings.service,
+                    wait_ms = (until - now).as_millis() as u64,
+                    "rate limit exhausted; waiting for the reset window"
+                );
+                self.sleep(until - now, attempts).await?;
+            }
+        }
+        Ok(())
+    }
+
+    fn note_rate_limit(&self, headers: &HeaderMap) {
+        if let Some(reset) = rate_limit_reset(headers) {
+            let until = Instant::now() + reset.min(self.0.settings.retry.max_delay);
+            let mut slot = self.0.throttle_until.lock().unwrap_or_else(|p| p.into_inner());
+            if slot.is_none_or(|u| u < until) {
+                *slot = Some(until);
+            }
+        }
+    }
+}
+
+/// A transport error as text: the error and its causes, without the URL (the caller names the
+/// call itself) and without anything from the request body.
+fn describe_reqwest_error(err: reqwest::Error) -> String {
+    let kind = TransportKind::of(&err);
+    let err = err.without_url();
+    let mut parts = vec![err.to_string()];
+    let mut source = std::error::Error::source(&err);
+    // Bounded by the (finite) cause chain; the cap guards against a cyclic chain.
+    while let Some(s) = source {
+        if parts.len() >= 6 {
+            break;
+        }
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    let class = match kind {
+        TransportKind::Connect => "could not connect",
+        TransportKind::Timeout => "timed out",
+        TransportKind::Io => "connection failed",
+        TransportKind::Other => "request failed",
+    };
+    format!("{class}: {}", parts.join(": "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    fn core(timeout: Duration, cancel: CancellationToken, rate_limit_headers: bool) -> RestCore {
+        RestCore::new(HttpSettings {
+            service: "test",
+            user_agent: "mdmkit-test/0".into(),
+            request_timeout: timeout,
+            max_concurrency: 2,
+            retry: RetryPolicy {
+                max_attempts: 3,
+                min_delay: Duration::from_millis(20),
+                max_delay: Duration::from_millis(400),
+                max_elapsed: Duration::from_secs(20),
+            },
+            cancel,
+            rate_limit_headers,
+        })
+        .unwrap()
+    }
+
+    fn url(server: &MockServer, p: &str) -> Url {
+        Url::parse(&format!("{}{p}", server.uri())).unwrap()
+    }
+
+    #[tokio::test]
+    async fn timeouts_are_retried_only_for_idempotent_requests() {
+        let server = MockServer::start().await;
+        Mock::given(path("/slow"))
+            .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_millis(500)))
+            .mount(&server)
+            .await;
+        let c = core(Duration::from_millis(100), CancellationToken::new(), false);
+
+        let err = c.send(&Request::new(Method::POST, url(&server, "/slow"))).await.unwrap_err();
+        assert!(matches!(err, SendError::Transport { kind: TransportKind::Timeout, attempts: 1, .. }), "{err:?}");
+        let err = c.send(&Request::new(Method::GET, url(&server, "/slow"))).await.unwrap_err();
+        assert!(matches!(err, SendError::Transport { attempts: 3, .. }), "{err:?}");
+        assert!(err.to_string().starts_with("timed out"), "{err}");
+        assert!(!err.to_string().contains("127.0.0.1"), "no url in the message: {err}");
+    }
+
+    #[tokio::test]
+    async fn exhausted_retries_return_the_last_response() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET")).respond_with(ResponseTemplate::new(502)).expect(3).mount(&server).await;
+        let c = core(Duration::from_secs(5), CancellationToken::new(), false);
+        let resp = c.send(&Request::new(Method::GET, url(&server, "/x"))).await.unwrap();
+        assert_eq!((resp.status.as_u16(), resp.attempts), (502, 3));
+    }
+
+    #[tokio::test]
+    async fn retry_after_is_capped_by_max_delay() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "3600"))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET")).respond_with(ResponseTemplate::new(200)).mount(&server).await;
+        let c = core(Duration::from_secs(5), CancellationToken::new(), false);
+        let t0 = Instant::now();
+        let resp = c.send(&Request::new(Method::GET, url(&server, "/x"))).await.unwrap();
+        assert_eq!((resp.status.as_u16(), resp.attempts), (200, 2));
+        let waited = t0.elapsed();
+        assert!(waited >= Duration::from_millis(380) && waited < Duration::from_secs(3), "{waited:?}");
+    }
+
+    #[tokio::test]
+    async fn exhausted_rate_limit_budget_delays_the_next_request() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("x-rate-limit-remaining", "0")
+                    .insert_header("x-rate-limit-resetwindow", "0.3"),
+            )
+            .mount(&server)
+            .await;
+        let c = core(Duration::from_secs(5), CancellationToken::new(), true);
+        c.send(&Request::new(Method::GET, url(&server, "/a"))).await.unwrap();
+        let t0 = Instant::now();
+        c.send(&Request::new(Method::GET, url(&server, "/b"))).await.unwrap();
+        assert!(t0.elapsed() >= Duration::from_millis(280), "{:?}", t0.elapsed());
+
+        // Without the flag the headers are ignored.
+        let plain = core(Duration::from_secs(5), CancellationToken::new(), false);
+        plain.send(&Request::new(Method::GET, url(&server, "/a"))).await.unwrap();
+        let t0 = Instant::now();
+        plain.send(&Request::new(Method::GET, url(&server, "/b"))).await.unwrap();
+        assert!(t0.elapsed() < Duration::from_millis(250));
+    }
+
+    #[tokio::test]
+    async fn cancellation_ends_backoff_but_not_a_request_on_the_wire() {
+        let server = MockServer::start().await;
+        Mock::given(path("/down")).respond_with(ResponseTemplate::new(503)).mount(&server).await;
+        Mock::given(path("/slow"))
+            .respond_with(ResponseTemplate::new(201).set_delay(Duration::from_millis(300)))
+            .mount(&server)
+            .await;
+        let cancel = CancellationToken::new();
+        let mut c = core(Duration::from_secs(5), cancel.clone(), false);
+        // Long backoff so the retry is certainly sleeping when the stop arrives.
+        Arc::get_mut(&mut c.0).unwrap().settings.retry = RetryPolicy {
+            max_attempts: 3,
+            min_delay: Duration::from_secs(30),
+            max_delay: Duration::from_secs(60),
+            max_elapsed: Duration::from_secs(600),
+        };
+
+        let on_wire = {
+            let c = c.clone();
+            let u = url(&server, "/slow");
+            tokio::spawn(async move { c.send(&Request::new(Method::POST, u)).await })
+        };
+        let backing_off = {
+            let c = c.clone();
+            let u = url(&server, "/down");
+            tokio::spawn(async move { c.send(&Request::new(Method::GET, u)).await })
+        };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let t0 = Instant::now();
+        cancel.cancel();
+        let err = backing_off.await.unwrap().unwrap_err();
+        assert!(matches!(err, SendError::Cancelled { attempts: 1 }), "{err:?}");
+        assert!(t0.elapsed() < Duration::from_millis(200));
+        assert_eq!(on_wire.await.unwrap().unwrap().status.as_u16(), 201);
+        // And nothing new starts.
+        let err = c.send(&Request::new(Method::GET, url(&server, "/slow"))).await.unwrap_err();
+        assert!(matches!(err, SendError::Cancelled { attempts: 0 }));
+    }
+}

@@ -1,0 +1,306 @@
+//! `cargo xtask quickstart`: the demo. Builds the providers and the simulator, starts the simulator
+//! on a free loopback port, installs the providers into a project-local mirror with a CLI
+//! configuration of its own, and runs `examples/quickstart` through terraform: init, apply, the
+//! outputs a vendor is handed, drift detection, re-apply, destroy.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+use crate::install;
+use crate::util::{self, Output, Result, Step};
+
+/// The simulator's start-up line.
+struct Sim {
+    child: Option<Child>,
+    info: serde_json::Value,
+    log: PathBuf,
+}
+
+impl Sim {
+    fn start(release: &Path, dir: &Path) -> Result<Sim> {
+        let log = dir.join("mdm-sim.log");
+        let log_file = std::fs::File::create(&log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+        let mut child = Command::new(release.join(util::exe("mdm-sim")))
+            .args(["--listen", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log_file))
+            .spawn()
+            .map_err(|e| format!("cannot start mdm-sim: {e}"))?;
+        let stdout = child.stdout.take().ok_or("mdm-sim has no stdout")?;
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).map_err(|e| format!("cannot read mdm-sim's start line: {e}"))?;
+        let info: serde_json::Value = serde_json::from_str(line.trim()).map_err(|e| {
+            format!("mdm-sim printed {line:?} instead of its JSON start line ({e}); see {}", log.display())
+        })?;
+        Ok(Sim { child: Some(child), info, log })
+    }
+
+    fn s(&self, path: &[&str]) -> String {
+        let mut v = &self.info;
+        for p in path {
+            v = &v[*p];
+        }
+        v.as_str().unwrap_or_default().to_string()
+    }
+
+    fn url(&self) -> String {
+        self.s(&["url"])
+    }
+
+    fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("JAMF_CLIENT_ID", self.s(&["jamf", "client_id"])),
+            ("JAMF_CLIENT_SECRET", self.s(&["jamf", "client_secret"])),
+            ("TF_VAR_jamf_url", self.s(&["jamf", "url"])),
+            ("MAAS360_BASE_URL", self.s(&["maas360", "base_url"])),
+            ("MAAS360_BILLING_ID", self.s(&["maas360", "billing_id"])),
+            ("MAAS360_APP_ID", self.s(&["maas360", "app_id"])),
+            ("MAAS360_APP_VERSION", self.s(&["maas360", "app_version"])),
+            ("MAAS360_PLATFORM_ID", self.s(&["maas360", "platform_id"])),
+            ("MAAS360_APP_ACCESS_KEY", self.s(&["maas360", "app_access_key"])),
+            ("MAAS360_USERNAME", self.s(&["maas360", "username"])),
+            ("MAAS360_PASSWORD", self.s(&["maas360", "password"])),
+        ]
+    }
+
+    /// Call the simulator's control surface (`/_sim/...`), standing in for a portal user.
+    fn control(&self, method: &str, path: &str, body: serde_json::Value) -> Result<serde_json::Value> {
+        let url = format!("{}{path}", self.url());
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+        rt.block_on(async {
+            let client = reqwest::Client::new();
+            let req = match method {
+                "PATCH" => client.patch(&url),
+                "PUT" => client.put(&url),
+                _ => client.post(&url),
+            };
+            let resp = req.json(&body).send().await.map_err(|e| format!("{method} {path}: {e}"))?;
+            let status = resp.status();
+            let text = resp.text().await.unwrap_or_default();
+            if !status.is_success() {
+                return Err(format!("{method} {path}: HTTP {status}: {text}"));
+            }
+            Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+        })
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn detach(&mut self) -> Option<u32> {
+        self.child.take().map(|c| c.id())
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Terraform in the quickstart's working directory with its own CLI configuration.
+struct Tf {
+    bin: PathBuf,
+    work: PathBuf,
+    cli_config: PathBuf,
+    env: Vec<(&'static str, String)>,
+}
+
+impl Tf {
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(&self.bin);
+        c.args(args)
+            .current_dir(&self.work)
+            .env("TF_CLI_CONFIG_FILE", &self.cli_config)
+            .env("TF_IN_AUTOMATION", "1")
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_INPUT", "0")
+            .env_remove("TF_LOG")
+            .envs(self.env.iter().map(|(k, v)| (*k, v.as_str())));
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Result<Output> {
+        util::run(&mut self.cmd(args))
+    }
+
+    /// Run and require success (exit code in `ok`), else fail with terraform's output.
+    fn expect(&self, args: &[&str], ok: &[i32], sim: &Sim) -> Result<Output> {
+        let out = self.run(args)?;
+        if ok.contains(&out.code) {
+            Ok(out)
+        } else {
+            Err(format!(
+                "terraform {} exited {}:\n{}\n(simulator log: {})",
+                args.join(" "),
+                out.code,
+                out.combined(),
+                sim.log.display()
+            ))
+        }
+    }
+}
+
+fn copy_example(from: &Path, to: &Path) -> Result<()> {
+    if to.exists() {
+        std::fs::remove_dir_all(to).map_err(|e| format!("cannot clear {}: {e}", to.display()))?;
+    }
+    std::fs::create_dir_all(to).map_err(|e| e.to_string())?;
+    for e in std::fs::read_dir(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?.flatten() {
+        let p = e.path();
+        if p.extension().is_some_and(|x| x == "tf") {
+            std::fs::copy(&p, to.join(e.file_name())).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+/// Lines of a plan that show what changed, for the drift step.
+fn changed_lines(plan: &str) -> Vec<&str> {
+    plan.lines()
+        .filter(|l| {
+            let t = l.trim_start();
+            t.starts_with('~')
+                || t.starts_with("+ ")
+                || t.starts_with("- ")
+                || t.starts_with('#')
+                || t.starts_with("Plan:")
+        })
+        .collect()
+}
+
+pub fn run(keep: bool) -> Result<()> {
+    let started = Instant::now();
+    let terraform = util::terraform()?;
+    println!("Quickstart: both providers through real terraform against the bundled simulator\n");
+
+    let step = Step::start("build providers and simulator (release)");
+    let release = util::build_release()?;
+    step.done();
+
+    let dir = util::target_dir().join("quickstart");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let step = Step::start("start the simulator on a free loopback port");
+    let mut sim = Sim::start(&release, &dir)?;
+    step.done_with(&sim.url());
+
+    let step = Step::start("install providers into a project-local mirror");
+    let mirror = dir.join("plugins");
+    install::install_into(&release, &mirror)?;
+    let cli_config = dir.join("terraformrc");
+    std::fs::write(
+        &cli_config,
+        format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path    = {:?}\n    include = [\"registry.terraform.io/mdmkit/*\"]\n  }}\n  direct {{\n    exclude = [\"registry.terraform.io/mdmkit/*\"]\n  }}\n}}\n",
+            mirror.display().to_string()
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    let work = dir.join("work");
+    copy_example(&util::root().join("examples/quickstart"), &work)?;
+    step.done();
+
+    let tf = Tf { bin: terraform, work: work.clone(), cli_config: cli_config.clone(), env: sim.env() };
+
+    let step = Step::start("terraform init");
+    tf.expect(&["init", "-input=false", "-no-color"], &[0], &sim)?;
+    step.done();
+
+    let step = Step::start("terraform apply (role, client, secret, script user)");
+    let applied = tf.expect(&["apply", "-auto-approve", "-input=false", "-no-color"], &[0], &sim)?;
+    step.done();
+    if let Some(w) = applied.combined().lines().find(|l| l.contains("created: finish it in the MaaS360 portal")) {
+        println!("      warning shown by the provider: {}", w.trim_start_matches(['│', ' ', '╷']).trim());
+    }
+
+    let out = |name: &str| -> Result<String> { Ok(tf.expect(&["output", "-raw", name], &[0], &sim)?.stdout) };
+    println!("\n  Handed to the vendor:");
+    println!("    Jamf Pro URL   {}", out("jamf_url")?);
+    println!("    client ID      {}", out("client_id")?);
+    println!("    client secret  {}", out("client_secret")?);
+    println!("                   (as `terraform output -raw client_secret` gives it: hand it over a secure channel;");
+    println!("                    Jamf Pro shows a secret only once, so it lives only in your state)");
+    println!("    MaaS360 account {} / API user {}\n", out("maas360_billing_id")?, out("maas360_api_username")?);
+
+    let step = Step::start("portal steps for the script user (simulated)");
+    let user = out("maas360_api_username")?;
+    let password = "Quickstart-Pass-1";
+    sim.control(
+        "POST",
+        &format!("/_sim/maas360/admins/{user}/set-password"),
+        serde_json::json!({"password": password}),
+    )?;
+    sim.control("POST", &format!("/_sim/maas360/admins/{user}/convert-to-script-only"), serde_json::json!({}))?;
+    step.done();
+
+    let step = Step::start("terraform apply (verify the script user's API sign-in)");
+    let mut verify =
+        Tf { bin: tf.bin.clone(), work: work.clone(), cli_config: cli_config.clone(), env: tf.env.clone() };
+    verify.env.push(("TF_VAR_script_user_password", password.to_string()));
+    verify.env.push(("TF_VAR_script_user_password_version", "1".to_string()));
+    verify.expect(&["apply", "-auto-approve", "-input=false", "-no-color"], &[0], &sim)?;
+    let verified = util::run(&mut verify.cmd(&["output", "-raw", "maas360_api_access_verified"]))?.stdout;
+    step.done_with(&format!("api_access_verified = {verified}"));
+
+    let step = Step::start("drift: someone edits the role in the Jamf Pro UI");
+    let role_id = out("role_id")?;
+    sim.control(
+        "PATCH",
+        &format!("/_sim/jamf/roles/{role_id}"),
+        serde_json::json!({"privileges": ["Read Computers", "Delete Computers"]}),
+    )?;
+    step.done();
+
+    let step = Step::start("terraform plan shows the drift");
+    let plan = verify.expect(&["plan", "-detailed-exitcode", "-input=false", "-no-color"], &[2], &sim)?;
+    step.done_with("exit code 2: changes");
+    for l in changed_lines(&plan.stdout) {
+        println!("      {l}");
+    }
+
+    let step = Step::start("terraform apply restores the declared privileges");
+    verify.expect(&["apply", "-auto-approve", "-input=false", "-no-color"], &[0], &sim)?;
+    step.done();
+
+    let step = Step::start("terraform plan is clean again");
+    verify.expect(&["plan", "-detailed-exitcode", "-input=false", "-no-color"], &[0], &sim)?;
+    step.done_with("exit code 0: no changes");
+
+    if keep {
+        let pid = sim.detach();
+        println!(
+            "\nThe simulator keeps running (pid {}), with the applied configuration in {}.",
+            pid.unwrap_or(0),
+            work.display()
+        );
+        println!("To run terraform by hand:\n");
+        println!("  cd {}", work.display());
+        println!("  export TF_CLI_CONFIG_FILE={}", cli_config.display());
+        for (k, v) in sim.env() {
+            println!("  export {k}={v}");
+        }
+        println!("  terraform plan\n\nStop the simulator with: kill {}", pid.unwrap_or(0));
+        println!("\nquickstart finished in {:.1}s", started.elapsed().as_secs_f64());
+        return Ok(());
+    }
+
+    let step = Step::start("terraform destroy");
+    let destroyed = verify.expect(&["destroy", "-auto-approve", "-input=false", "-no-color"], &[0], &sim)?;
+    step.done();
+    if destroyed.combined().contains("still exists in MaaS360") {
+        println!("      (the provider reminds you to remove the MaaS360 account in the portal: no API can)");
+    }
+
+    let step = Step::start("stop the simulator");
+    sim.stop();
+    step.done();
+    println!("\nquickstart finished in {:.1}s", started.elapsed().as_secs_f64());
+    Ok(())
+}
