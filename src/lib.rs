@@ -1,1 +1,3 @@
 //! mdmkit: Terraform providers for MDM identity plumbing.
+
+pub mod sim;
