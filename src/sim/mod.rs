@@ -94,6 +94,8 @@ pub mod faults;
 mod persist;
 mod server;
 pub mod stats;
+#[cfg(test)]
+mod testkit;
 mod util;
 mod vendor;
 

@@ -4,6 +4,8 @@
 
 mod api;
 mod control;
+#[cfg(test)]
+mod http_tests;
 pub mod rsql;
 mod state;
 
