@@ -91,6 +91,8 @@
 
 mod control;
 pub mod faults;
+#[cfg(test)]
+mod http_tests;
 mod persist;
 mod server;
 pub mod stats;
