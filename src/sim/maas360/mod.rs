@@ -5,6 +5,8 @@
 
 mod api;
 mod control;
+#[cfg(test)]
+mod http_tests;
 mod state;
 pub mod unverified;
 
