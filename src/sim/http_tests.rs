@@ -446,7 +446,12 @@ async fn configured_credentials_are_used() {
         ),
         ("1.0", "3", "ops")
     );
-    let line = k.sim.startup_line();
+    let line: serde_json::Value = serde_json::from_str(&k.sim.startup_line()).unwrap();
+    assert!(
+        k.sim
+            .startup_line()
+            .starts_with(r#"{"url":"http://127.0.0.1:"#)
+    );
     assert_eq!(line["url"], k.sim.url());
     assert_eq!(line["jamf"]["client_secret"], "csecret");
     assert_eq!(line["maas360"]["base_url"], k.sim.url());

@@ -464,23 +464,58 @@ impl SimHandle {
         &self.maas360_admin
     }
 
-    /// The one JSON line `mdm-sim` prints on stdout (URLs and the seeded credentials).
-    pub fn startup_line(&self) -> serde_json::Value {
+    /// The one JSON line `mdm-sim` prints on stdout (URLs and the seeded credentials), keys in this order:
+    /// `{"url","jamf":{"url","client_id","client_secret","username","password"},"maas360":{"base_url",
+    /// "billing_id","app_id","app_version","platform_id","app_access_key","username","password"}}`.
+    pub fn startup_line(&self) -> String {
+        #[derive(Serialize)]
+        struct Jamf<'a> {
+            url: &'a str,
+            client_id: &'a str,
+            client_secret: &'a str,
+            username: &'a str,
+            password: &'a str,
+        }
+        #[derive(Serialize)]
+        struct Maas<'a> {
+            base_url: &'a str,
+            billing_id: &'a str,
+            app_id: &'a str,
+            app_version: &'a str,
+            platform_id: &'a str,
+            app_access_key: &'a str,
+            username: &'a str,
+            password: &'a str,
+        }
+        #[derive(Serialize)]
+        struct Line<'a> {
+            url: &'a str,
+            jamf: Jamf<'a>,
+            maas360: Maas<'a>,
+        }
         let url = self.url();
-        let j = &self.jamf_admin;
-        let m = &self.maas360_admin;
-        json!({
-            "url": url,
-            "jamf": {
-                "url": url, "client_id": j.client_id, "client_secret": j.client_secret,
-                "username": j.username, "password": j.password,
+        let (j, m) = (&self.jamf_admin, &self.maas360_admin);
+        let line = Line {
+            url: &url,
+            jamf: Jamf {
+                url: &url,
+                client_id: &j.client_id,
+                client_secret: &j.client_secret,
+                username: &j.username,
+                password: &j.password,
             },
-            "maas360": {
-                "base_url": url, "billing_id": m.billing_id, "app_id": m.app_id,
-                "app_version": m.app_version, "platform_id": m.platform_id,
-                "app_access_key": m.app_access_key, "username": m.username, "password": m.password,
+            maas360: Maas {
+                base_url: &url,
+                billing_id: &m.billing_id,
+                app_id: &m.app_id,
+                app_version: &m.app_version,
+                platform_id: &m.platform_id,
+                app_access_key: &m.app_access_key,
+                username: &m.username,
+                password: &m.password,
             },
-        })
+        };
+        serde_json::to_string(&line).expect("plain strings serialize")
     }
 
     /// Stops accepting, lets requests in flight finish (at most a few seconds), then returns.
