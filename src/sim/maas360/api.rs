@@ -15,7 +15,9 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::state::{AuthFields, AuthGrant, AuthKind, DataError, PageQuery, codes};
+use super::state::{
+    AuthFields, AuthGrant, AuthKind, DataError, PageQuery, SERVICE_ADMINISTRATOR, codes,
+};
 use super::unverified::{self, CreateFailure};
 use crate::sim::util::{body_bytes, media_type, now_ms, parse_form};
 use crate::sim::{App, PeerAddr};
@@ -459,9 +461,14 @@ async fn create_administrator(
 ) -> Response {
     let mut st = app.maas.lock();
     let caller = match st.session(maas_token(&headers), &billing) {
-        Ok(a) => a.username.clone(),
+        Ok(a) => a,
         Err(e) => return data_error(unverified::ACTION_ROOT, e),
     };
+    // Permission before validation: a caller who may not create admins learns nothing about its input.
+    if !caller.roles.iter().any(|r| r == SERVICE_ADMINISTRATOR) {
+        return create_failure(CreateFailure::caller_not_service_admin());
+    }
+    let caller = caller.username.clone();
     let bytes = match body_bytes(body) {
         Ok(b) => b,
         Err((s, m)) => {

@@ -201,6 +201,12 @@ async fn auth_v1_xml_and_json_with_accept() {
     assert_eq!(status, 400, "the <authRequest> wrapper is required");
     let (status, _, _) = v1_xml(&k, "", "<authRequest><oops".into(), None).await;
     assert_eq!(status, 400);
+    let huge = format!(
+        "<authRequest><maaS360AdminAuth><password>{}</password></maaS360AdminAuth></authRequest>",
+        "x".repeat(2 << 20)
+    );
+    let (status, _, body) = v1_xml(&k, "", huge, Some("application/json")).await;
+    assert_eq!(status, 413, "{body}");
     let resp = k
         .http
         .post(k.url(&format!(
