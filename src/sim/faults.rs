@@ -16,7 +16,9 @@ use std::time::Duration;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
+
+use super::util::present;
 
 /// A trigger: the next `count` requests, then each request with probability `rate`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -82,15 +84,6 @@ pub struct FaultPatch {
     pub drop_connections: Option<Option<Trigger>>,
     #[serde(default, deserialize_with = "present")]
     pub seed: Option<Option<u64>>,
-}
-
-/// Distinguishes "field absent" (outer `None`, via `default`) from "field is null" (`Some(None)`).
-fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// What the fault layer decided for one request.

@@ -89,6 +89,25 @@ pub fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, (StatusC
     })
 }
 
+/// The value of `key` among query pairs; when a key repeats, the last one wins (as in `parse_form`).
+pub fn query_param<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// For patch bodies: tells a field left out (`None`, through `#[serde(default)]`) from a field set to `null`
+/// (`Some(None)`).
+pub fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
 /// Parses an `application/x-www-form-urlencoded` body; the last occurrence of a key wins.
 pub fn parse_form(body: &[u8]) -> std::collections::HashMap<String, String> {
     url::form_urlencoded::parse(body).into_owned().collect()

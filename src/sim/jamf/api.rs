@@ -20,7 +20,7 @@ use super::state::{
     OAuthError, READ_INTEGRATIONS, READ_ROLES, UPDATE_INTEGRATIONS, UPDATE_ROLES, UserGrant,
 };
 use crate::sim::App;
-use crate::sim::util::{body_bytes, media_type, parse_form};
+use crate::sim::util::{body_bytes, media_type, parse_form, query_param};
 
 type Reply = Result<Response, JamfError>;
 type Body = Result<Bytes, BytesRejection>;
@@ -271,14 +271,8 @@ async fn search_privileges(
     Query(q): Pairs,
 ) -> Reply {
     authorize(&app, &headers, READ_ROLES)?;
-    let get = |k: &str| {
-        q.iter()
-            .rev()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.as_str())
-    };
-    let name = get("name").ok_or_else(|| JamfError::bad_request("name is required"))?;
-    let limit = get("limit").unwrap_or("15");
+    let name = query_param(&q, "name").ok_or_else(|| JamfError::bad_request("name is required"))?;
+    let limit = query_param(&q, "limit").unwrap_or("15");
     let limit: usize = limit
         .trim()
         .parse()

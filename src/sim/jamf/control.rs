@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use super::state::{IntegrationRequest, JamfError, JamfState, RoleRequest};
 use crate::sim::App;
 use crate::sim::control::{ControlError, control_json};
-use crate::sim::util::now_ms;
+use crate::sim::util::{now_ms, present};
 
 type Reply = Result<Response, ControlError>;
 type Body = Result<Bytes, BytesRejection>;
@@ -184,10 +184,6 @@ struct SettingsPatch {
     missing_display_name_status: Option<u16>,
     #[serde(default, deserialize_with = "present")]
     token_ttl_seconds: Option<Option<u64>>,
-}
-
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<u64>>, D::Error> {
-    Option::<u64>::deserialize(d).map(Some)
 }
 
 async fn get_settings(State(app): State<Arc<App>>) -> Json<Value> {

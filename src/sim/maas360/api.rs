@@ -19,7 +19,7 @@ use super::state::{
     AuthFields, AuthGrant, AuthKind, DataError, PageQuery, SERVICE_ADMINISTRATOR, codes,
 };
 use super::unverified::{self, CreateFailure};
-use crate::sim::util::{body_bytes, media_type, now_ms, parse_form};
+use crate::sim::util::{body_bytes, media_type, now_ms, parse_form, query_param};
 use crate::sim::{App, PeerAddr};
 
 type Body = Result<Bytes, BytesRejection>;
@@ -497,14 +497,8 @@ async fn create_administrator(
 /// `fromDate` / `toDate` (epoch ms, inclusive, default: everything), `pageSize` (default 50, at most
 /// 1000), `pageNumber` (from 1, default 1).
 fn page_query(q: &[(String, String)]) -> Result<PageQuery, DataError> {
-    let get = |k: &str| {
-        q.iter()
-            .rev()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.trim())
-    };
     let num = |k: &str, default: u64| -> Result<u64, DataError> {
-        match get(k) {
+        match query_param(q, k).map(str::trim) {
             None | Some("") => Ok(default),
             Some(v) => v.parse().map_err(|_| DataError {
                 status: 400,

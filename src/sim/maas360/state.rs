@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::unverified::{self, CreateFailure};
-use crate::sim::util::{now_ms, random_alnum, random_password};
+use crate::sim::util::{now_ms, random_alnum};
 
 /// The built-in roles, weakest first (IBM docs; ordering from the IBM community thread). Custom roles are not
 /// modelled, so these are the only role names the simulator knows.
@@ -707,11 +707,6 @@ fn page<T: Clone>(items: &[T], q: PageQuery, time: impl Fn(&T) -> u64) -> Vec<T>
         .take(q.page_size)
         .cloned()
         .collect()
-}
-
-/// A generated password as "Reset Password" would email it.
-pub fn generated_password() -> String {
-    random_password()
 }
 
 #[cfg(test)]

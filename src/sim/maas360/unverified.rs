@@ -26,6 +26,7 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use super::state::role_rank;
+use crate::sim::util::query_param;
 
 pub const AVAILABILITY_PATH: &str =
     "/account-provisioning/account/1.0/checkAdminAccountAvailability/{billingId}";
@@ -130,12 +131,10 @@ fn valid_email(e: &str) -> bool {
 
 /// The `adminUsername` query parameter of the availability check.
 pub fn availability_username(query: &[(String, String)]) -> Result<String, CreateFailure> {
-    query
-        .iter()
-        .rev()
-        .find(|(k, _)| k == PARAM_ADMIN_USERNAME)
-        .map(|(_, v)| v.trim().to_owned())
+    query_param(query, PARAM_ADMIN_USERNAME)
+        .map(str::trim)
         .filter(|v| !v.is_empty())
+        .map(str::to_owned)
         .ok_or_else(|| CreateFailure::invalid(format!("{PARAM_ADMIN_USERNAME} is required")))
 }
 
