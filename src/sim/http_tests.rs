@@ -26,15 +26,15 @@ async fn stats(k: &Kit, vendor: &str) -> serde_json::Value {
 #[tokio::test]
 async fn latency_fault_delays_api_but_not_control() {
     let k = Kit::start().await;
-    put_faults(&k, "jamf", json!({"latencyMs": 150})).await;
+    put_faults(&k, "jamf", json!({"latencyMs": 500})).await;
     let t0 = Instant::now();
     let r = k.call(Method::GET, "/api/v1/api-roles", None, None).await;
     assert_eq!(r.status, 401);
-    assert!(t0.elapsed() >= Duration::from_millis(150));
+    assert!(t0.elapsed() >= Duration::from_millis(500));
     let t0 = Instant::now();
     k.control(Method::GET, "/_sim/jamf/roles", None).await;
     assert!(
-        t0.elapsed() < Duration::from_millis(150),
+        t0.elapsed() < Duration::from_millis(500),
         "no faults on /_sim/"
     );
     assert_eq!(
@@ -246,17 +246,25 @@ async fn dropped_connection_sends_no_response() {
 #[tokio::test]
 async fn counters_by_route_and_max_in_flight() {
     let k = Kit::start().await;
-    put_faults(&k, "jamf", json!({"latencyMs": 300})).await;
+    put_faults(&k, "jamf", json!({"latencyMs": 1000})).await;
     let calls: Vec<_> = (0..5)
         .map(|i| k.call(Method::GET, &format!("/api/v1/api-roles/{i}"), None, None))
         .collect();
-    let mid = async {
-        tokio::time::sleep(Duration::from_millis(150)).await;
-        stats(&k, "jamf").await
+    // Watch the gauge while the five requests sit in the latency (bounded: at most ~900 ms).
+    let watch = async {
+        let mut seen = 0;
+        for _ in 0..45 {
+            seen = seen.max(stats(&k, "jamf").await["inFlight"].as_u64().unwrap());
+            if seen == 5 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        seen
     };
-    let (replies, during) = tokio::join!(futures::future::join_all(calls), mid);
+    let (replies, seen) = tokio::join!(futures::future::join_all(calls), watch);
     assert!(replies.iter().all(|r| r.status == 401));
-    assert_eq!(during["inFlight"].as_u64(), Some(5));
+    assert_eq!(seen, 5);
     let s = stats(&k, "jamf").await;
     assert_eq!(
         (s["inFlight"].as_u64(), s["maxInFlight"].as_u64()),
@@ -478,7 +486,22 @@ async fn shutdown_finishes_requests_in_flight_and_is_bounded() {
     let addr = k.sim.addr();
     let Kit { sim, http } = k;
     let request = tokio::spawn(pending);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Shut down only once the request is inside the server (bounded wait).
+    let probe = super::testkit::client();
+    for _ in 0..100 {
+        let s: serde_json::Value = probe
+            .get(format!("http://{addr}/_sim/jamf/stats"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if s["inFlight"].as_u64() == Some(1) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let t0 = Instant::now();
     sim.shutdown().await;
     assert!(t0.elapsed() < Duration::from_secs(6));

@@ -781,12 +781,14 @@ async fn audit_and_login_reports_page_with_the_vendor_quirks() {
 async fn rate_limit_budget_headers_and_429() {
     let k = Kit::start().await;
     let m = k.sim.maas360_admin().clone();
-    k.control(
-        Method::PUT,
-        "/_sim/maas360/settings",
-        Some(json!({"rateLimitBudget": 3, "rateLimitWindowSeconds": 1})),
-    )
-    .await;
+    let settings = |budget: u64, window: u64| {
+        k.control(
+            Method::PUT,
+            "/_sim/maas360/settings",
+            Some(json!({"rateLimitBudget": budget, "rateLimitWindowSeconds": window})),
+        )
+    };
+    settings(3, 60).await;
     let path = format!("/auth-apis/auth/2.0/authenticate/customer/{}", m.billing_id);
     let call = || {
         k.call(
@@ -805,7 +807,7 @@ async fn rate_limit_budget_headers_and_429() {
             .unwrap()
             .parse()
             .unwrap();
-        assert!((1..=1).contains(&reset));
+        assert!((1..=60).contains(&reset), "{reset}");
         remaining.push(
             r.headers["x-rate-limit-remaining"]
                 .to_str()
@@ -818,6 +820,7 @@ async fn rate_limit_budget_headers_and_429() {
     assert_eq!(r.status, 429);
     assert_eq!(r.headers["x-rate-limit-remaining"], "0");
     assert!(r.headers.contains_key("retry-after"));
+    assert_eq!(r.body["errorResponse"]["errorCode"].as_u64(), Some(9429));
     assert_eq!(
         k.control(Method::GET, "/_sim/maas360/stats", None)
             .await
@@ -832,7 +835,15 @@ async fn rate_limit_budget_headers_and_429() {
         200,
         "control routes are not limited"
     );
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // A window ends: budget 1 per 2 s.
+    settings(1, 2).await;
+    assert_eq!(
+        call().await.status,
+        200,
+        "changing the limit starts a fresh window"
+    );
+    assert_eq!(call().await.status, 429);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     assert_eq!(call().await.status, 200, "a new window");
 }
 
