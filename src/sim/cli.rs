@@ -45,7 +45,7 @@ pub struct Args {
     /// Billing ID of the seeded MaaS360 customer (default: 8 random digits).
     #[arg(long, env = "MDM_SIM_MAAS360_BILLING_ID")]
     pub maas360_billing_id: Option<String>,
-    /// App ID of its access key (default: com.<billing id>.mdmsim).
+    /// App ID of its access key (default: com.BILLING_ID.mdmsim).
     #[arg(long, env = "MDM_SIM_MAAS360_APP_ID")]
     pub maas360_app_id: Option<String>,
     /// App version (default: 1.0).
@@ -57,7 +57,7 @@ pub struct Args {
     /// App access key (default: 10 random characters).
     #[arg(long, env = "MDM_SIM_MAAS360_APP_ACCESS_KEY", hide_env_values = true)]
     pub maas360_app_access_key: Option<String>,
-    /// Username of the seeded primary Service Administrator (default: <billing id>_mdmsim_admin).
+    /// Username of the seeded primary Service Administrator (default: BILLING_ID_mdmsim_admin).
     #[arg(long, env = "MDM_SIM_MAAS360_USERNAME")]
     pub maas360_username: Option<String>,
     /// Its password (default: generated).

@@ -86,8 +86,19 @@
 //! | `GET`/`PUT`/`DELETE /_sim/{jamf,maas360}/faults` | PUT `{"latencyMs"?, "serverErrors"?: {"count"?, "rate"?, "status"?: 503}, "rateLimit"?: {"count"?, "rate"?, "retryAfterSeconds"}, "notFoundAfterCreate"?: n, "dropConnections"?: {"count"?, "rate"?}, "seed"?: u64}`; each field given replaces that fault, `null` switches it off, others are kept; DELETE clears → the fault spec (counts show what is left) |
 //! | `GET`/`DELETE /_sim/{jamf,maas360}/stats` | → `{"requests": {"GET /api/v1/api-roles/{id}": n, ...}, "responses": {"200": n, ...}, "total", "tokensIssued", "inFlight", "maxInFlight", "faultsInjected": {"latency", "serverErrors", "rateLimit", "notFoundAfterCreate", "dropConnections"}, "throttled"}`; DELETE zeroes them |
 //!
-//! Faults (see [`faults`]) apply to every vendor request including token requests. For MaaS360,
-//! `notFoundAfterCreate` makes the availability check report a just-created username as still available.
+//! Faults (see [`faults`]) apply to every vendor request including token requests. `notFoundAfterCreate`
+//! arms objects created afterwards: for Jamf, every request naming the new role or integration id (GET, PUT,
+//! DELETE, client-credentials) answers 404 until the count is used up; for MaaS360, the availability check
+//! reports a just-created username as still available.
+//!
+//! # Choices where the sources are silent
+//!
+//! - Jamf bearer tokens stay valid until they expire (or `/_sim/jamf/expire-tokens`, or invalidate-token),
+//!   even after their client is disabled, rotated or deleted: only minting new tokens is refused.
+//! - MaaS360 tokens stop working as soon as their admin is deactivated or deleted; role changes apply live.
+//! - The state file holds both vendors' objects, tokens and seeded credentials. Restarting with the file
+//!   reuses its credentials; a credential flag that disagrees with the file is a start-up error. Token
+//!   lifetime and rate-limit flags given at start override the saved settings.
 
 mod control;
 pub mod faults;
