@@ -13,6 +13,7 @@ pub mod maas360;
 pub mod plugin;
 pub mod rest;
 pub mod settings;
+pub mod sim;
 
 /// The version of the providers.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
