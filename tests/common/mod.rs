@@ -1,6 +1,7 @@
 //! Shared test helpers: the terraform runner, the fixture provider, gRPC clients.
 #![allow(dead_code)]
 
+pub mod acc;
 pub mod fixture;
 pub mod terraform;
 

@@ -89,11 +89,11 @@ impl Step {
     }
 
     pub fn done(self) {
-        println!("  ok  {:<52} {:>6.1}s", self.name, self.started.elapsed().as_secs_f64());
+        println!("  ok  {:<58} {:>6.1}s", self.name, self.started.elapsed().as_secs_f64());
     }
 
     pub fn done_with(self, note: &str) {
-        println!("  ok  {:<52} {:>6.1}s  {note}", self.name, self.started.elapsed().as_secs_f64());
+        println!("  ok  {:<58} {:>6.1}s  {note}", self.name, self.started.elapsed().as_secs_f64());
     }
 }
 
