@@ -609,3 +609,44 @@ async fn terraform_drives_the_fixture_provider() {
     assert!(store.things.lock().unwrap().is_empty(), "destroy removed everything");
     served.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_provider_cancels_work_in_flight() {
+    let (served, _store, _dir) = serve().await;
+    let mut c = common::provider_client(&served.socket).await;
+    let ty = thing_type();
+    c.configure_provider(tf::configure_provider::Request {
+        terraform_version: "1.11.4".into(),
+        config: Some(provider_config(Value::Null, Value::Null)),
+        client_capabilities: None,
+    })
+    .await
+    .unwrap();
+    let config = thing(&[("name", "slow".into()), ("zone", "z".into())]);
+    let mut planned = config.clone();
+    planned.as_entries_mut().unwrap().insert("id".into(), Value::Unknown);
+    let mut apply_client = c.clone();
+    let started = std::time::Instant::now();
+    let apply = tokio::spawn(async move {
+        apply_client
+            .apply_resource_change(tf::apply_resource_change::Request {
+                type_name: "fixture_thing".into(),
+                prior_state: None,
+                planned_state: dv(&planned, &thing_type()),
+                config: dv(&config, &thing_type()),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(!apply.is_finished(), "the slow create must still be running");
+    c.stop_provider(tf::stop_provider::Request {}).await.unwrap();
+    let r =
+        tokio::time::timeout(std::time::Duration::from_secs(5), apply).await.expect("apply ends after stop").unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(errors(&r.diagnostics)[0].summary, "Operation cancelled");
+    assert!(r.new_state.is_none() || decode(&r.new_state, &ty).is_null());
+    served.shutdown().await;
+}

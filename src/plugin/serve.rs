@@ -243,6 +243,8 @@ pub async fn serve<P: Provider>(provider: P, opts: ServeOptions, announce: impl 
         cert_field = base64::engine::general_purpose::STANDARD_NO_PAD.encode(der);
     }
 
+    // Before the line goes out: from then on Terraform (and its Ctrl-C) may reach us.
+    spawn_signal_handling(shutdown.clone(), opts.debug)?;
     if opts.debug {
         let reattach = serde_json::json!({
             opts.address.clone(): {
@@ -263,7 +265,6 @@ pub async fn serve<P: Provider>(provider: P, opts: ServeOptions, announce: impl 
         announce(format!("1|6|{network}|{addr}|grpc|{cert_field}"));
     }
 
-    spawn_signal_handling(shutdown.clone(), opts.debug)?;
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter.set_service_status("plugin", tonic_health::ServingStatus::Serving).await;
 

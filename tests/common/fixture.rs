@@ -34,6 +34,8 @@ pub struct Store {
     pub things: Arc<Mutex<BTreeMap<String, Thing>>>,
     pub next_id: Arc<Mutex<u64>>,
     pub configured_with: Arc<Mutex<Vec<String>>>,
+    /// The stop signal handed to `configure` (what an API client would watch).
+    pub cancel: Arc<Mutex<Option<tokio_util::sync::CancellationToken>>>,
 }
 
 impl Store {
@@ -84,6 +86,7 @@ impl Provider for FixtureProvider {
             return None;
         }
         self.store.configured_with.lock().unwrap().push(req.terraform_version.clone());
+        *self.store.cancel.lock().unwrap() = Some(req.cancel.clone());
         Some(self.store.clone())
     }
 
@@ -190,6 +193,18 @@ impl Resource for ThingResource {
         req: CreateRequest<ThingModel>,
         _diags: &mut Diagnostics,
     ) -> Option<StateResponse<ThingModel>> {
+        // A thing named "slow" takes until the provider is stopped (at most 30 s), like a long
+        // retry loop would.
+        if req.planned.name.get().map(String::as_str) == Some("slow") {
+            let token = store.cancel.lock().unwrap().clone().expect("configured");
+            tokio::select! {
+                _ = token.cancelled() => {
+                    _diags.error("Operation cancelled", "The provider was asked to stop.");
+                    return None;
+                }
+                _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+            }
+        }
         let id = {
             let mut n = store.next_id.lock().unwrap();
             *n += 1;
