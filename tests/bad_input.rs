@@ -44,28 +44,24 @@ fn arb_number() -> BoxedStrategy<Number> {
     .boxed()
 }
 
-fn arb_of_type(t: &Type, depth: u32) -> BoxedStrategy<Value> {
+fn arb_of_type(t: &Type) -> BoxedStrategy<Value> {
     let known: BoxedStrategy<Value> = match t {
         Type::Bool => any::<bool>().prop_map(Value::Bool).boxed(),
         Type::Number => arb_number().prop_map(Value::Number).boxed(),
         Type::String | Type::Dynamic => arb_string().prop_map(Value::String).boxed(),
         Type::List(e) | Type::Set(e) => {
             let set = matches!(t, Type::Set(_));
-            prop::collection::vec(arb_of_type(e, depth + 1), 0..4)
+            prop::collection::vec(arb_of_type(e), 0..4)
                 .prop_map(move |v| if set { Value::Set(v) } else { Value::List(v) })
                 .boxed()
         }
-        Type::Map(e) => {
-            prop::collection::btree_map(arb_string(), arb_of_type(e, depth + 1), 0..3).prop_map(Value::Map).boxed()
-        }
-        Type::Tuple(ts) => {
-            ts.iter().map(|t| arb_of_type(t, depth + 1)).collect::<Vec<_>>().prop_map(Value::Tuple).boxed()
-        }
+        Type::Map(e) => prop::collection::btree_map(arb_string(), arb_of_type(e), 0..3).prop_map(Value::Map).boxed(),
+        Type::Tuple(ts) => ts.iter().map(|t| arb_of_type(t)).collect::<Vec<_>>().prop_map(Value::Tuple).boxed(),
         Type::Object(attrs, _) => {
             let names: Vec<String> = attrs.keys().cloned().collect();
             attrs
                 .values()
-                .map(|t| arb_of_type(t, depth + 1))
+                .map(|t| arb_of_type(t))
                 .collect::<Vec<_>>()
                 .prop_map(move |vals| Value::Object(names.iter().cloned().zip(vals).collect::<BTreeMap<_, _>>()))
                 .boxed()
@@ -84,8 +80,8 @@ fn arb_config(schema: &Schema) -> BoxedStrategy<Value> {
                 Just(Value::Null).boxed()
             } else {
                 match &a.ty {
-                    AttributeType::Plain(t) => arb_of_type(t, 0),
-                    AttributeType::Nested { .. } => arb_of_type(&a.value_type(), 0),
+                    AttributeType::Plain(t) => arb_of_type(t),
+                    AttributeType::Nested { .. } => arb_of_type(&a.value_type()),
                 }
             }
         })
@@ -97,10 +93,7 @@ fn arb_config(schema: &Schema) -> BoxedStrategy<Value> {
 /// A wholly known prior state of `schema`.
 fn arb_state(schema: &Schema) -> BoxedStrategy<Value> {
     let ty = schema.value_type();
-    arb_of_type(&ty, 0)
-        .prop_map(|v| strip_unknown(v))
-        .prop_filter("an object", |v| matches!(v, Value::Object(_)))
-        .boxed()
+    arb_of_type(&ty).prop_map(strip_unknown).prop_filter("an object", |v| matches!(v, Value::Object(_))).boxed()
 }
 
 fn strip_unknown(v: Value) -> Value {
