@@ -56,12 +56,12 @@ fn arb_of_type(t: &Type) -> BoxedStrategy<Value> {
                 .boxed()
         }
         Type::Map(e) => prop::collection::btree_map(arb_string(), arb_of_type(e), 0..3).prop_map(Value::Map).boxed(),
-        Type::Tuple(ts) => ts.iter().map(|t| arb_of_type(t)).collect::<Vec<_>>().prop_map(Value::Tuple).boxed(),
+        Type::Tuple(ts) => ts.iter().map(arb_of_type).collect::<Vec<_>>().prop_map(Value::Tuple).boxed(),
         Type::Object(attrs, _) => {
             let names: Vec<String> = attrs.keys().cloned().collect();
             attrs
                 .values()
-                .map(|t| arb_of_type(t))
+                .map(arb_of_type)
                 .collect::<Vec<_>>()
                 .prop_map(move |vals| Value::Object(names.iter().cloned().zip(vals).collect::<BTreeMap<_, _>>()))
                 .boxed()
