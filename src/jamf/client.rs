@@ -23,6 +23,7 @@ pub mod error;
 pub mod model;
 pub mod rsql;
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -45,7 +46,7 @@ pub use self::model::{AppType, ClientCredentials, Integration, IntegrationReques
 use crate::rest::lenient::{self, de_opt_i64};
 use crate::rest::retry::parse_retry_after;
 use crate::rest::url::{join_segments, parse_base_url, set_query};
-use crate::rest::{HttpSettings, Request, Response, RestCore, RetryPolicy, SendError, TokenCache};
+use crate::rest::{HttpSettings, Request, Response, RestCore, RetryPolicy, SendError, TokenCache, TransportKind};
 
 /// `User-Agent` of every request.
 pub const USER_AGENT: &str = concat!("terraform-provider-jamf/", env!("CARGO_PKG_VERSION"));
@@ -58,6 +59,9 @@ pub const DEFAULT_MAX_CONCURRENCY: usize = 5;
 
 /// Default per-request timeout.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How many times a create whose outcome was lost is looked up and sent again.
+const CREATE_ROUNDS: u32 = 3;
 
 /// Safety bound on list paging (100 000 objects at the default page size).
 const MAX_PAGES: u32 = 1000;
@@ -267,14 +271,29 @@ impl JamfClient {
         decode(&call, &resp)
     }
 
-    /// Creates an API role. Any 2xx is success (Jamf answers 200).
+    /// Creates an API role. Any 2xx is success (Jamf answers 200). When the answer is lost after
+    /// the request may have been acted on, the role is looked up by its (unique) display name and
+    /// adopted if it holds exactly the requested privileges, so a flaky network neither fails a
+    /// create that happened nor makes a duplicate (see [`JamfClient::create_reconciled`]).
     pub async fn create_role(&self, role: &RoleRequest) -> Result<Role, JamfError> {
-        let (call, req) = self.request(Op::CreateRole, Method::POST, &["api", "v1", "api-roles"]);
-        let req = json_body(&call, req, role)?;
-        let resp = self.execute(&call, req).await?;
-        let created: Role = decode(&call, &resp)?;
-        self.inner.created.record(Kind::Role, &created.id);
-        Ok(created)
+        let wanted: BTreeSet<&String> = role.privileges.iter().collect();
+        let mut last = None;
+        for _ in 0..CREATE_ROUNDS {
+            let sent = self.send_create(Op::CreateRole, &["api", "v1", "api-roles"], role).await;
+            if let Some(created) = self.create_outcome(Kind::Role, sent, &mut last, |r: &Role| r.id.clone())? {
+                return Ok(created);
+            }
+            debug!("jamf: the outcome of a role create is unknown; looking the role up by name");
+            let found = self.find_roles_by_display_name(&role.display_name).await?;
+            if let Some(r) = found.into_iter().find(|r| r.privileges.iter().collect::<BTreeSet<_>>() == wanted) {
+                self.inner.created.record(Kind::Role, &r.id);
+                return Ok(r);
+            }
+            if matches!(last, Some(JamfError::NameConflict { .. })) {
+                break; // the name belongs to a role with other privileges: a genuine conflict
+            }
+        }
+        Err(last.expect("a round ran"))
     }
 
     /// Replaces an API role.
@@ -344,13 +363,35 @@ impl JamfClient {
     }
 
     /// Creates an API integration. Any 2xx is success (the spec says 201, servers answer 200).
+    /// A lost answer is reconciled by display name like [`JamfClient::create_role`]: an
+    /// integration with the same name, roles, enabled flag and lifetime is the one created.
     pub async fn create_integration(&self, integration: &IntegrationRequest) -> Result<Integration, JamfError> {
-        let (call, req) = self.request(Op::CreateIntegration, Method::POST, &["api", "v1", "api-integrations"]);
-        let req = json_body(&call, req, integration)?;
-        let resp = self.execute(&call, req).await?;
-        let created: Integration = decode(&call, &resp)?;
-        self.inner.created.record(Kind::Integration, &created.id);
-        Ok(created)
+        let scopes: BTreeSet<&String> = integration.authorization_scopes.iter().collect();
+        let mut last = None;
+        for _ in 0..CREATE_ROUNDS {
+            let sent = self.send_create(Op::CreateIntegration, &["api", "v1", "api-integrations"], integration).await;
+            if let Some(created) =
+                self.create_outcome(Kind::Integration, sent, &mut last, |i: &Integration| i.id.clone())?
+            {
+                return Ok(created);
+            }
+            debug!("jamf: the outcome of an api client create is unknown; looking it up by name");
+            let found = self.find_integrations_by_display_name(&integration.display_name).await?;
+            if let Some(i) = found.into_iter().find(|i| {
+                i.authorization_scopes.iter().collect::<BTreeSet<_>>() == scopes
+                    && i.enabled == integration.enabled
+                    && integration
+                        .access_token_lifetime_seconds
+                        .is_none_or(|l| i.access_token_lifetime_seconds == Some(l))
+            }) {
+                self.inner.created.record(Kind::Integration, &i.id);
+                return Ok(i);
+            }
+            if matches!(last, Some(JamfError::NameConflict { .. })) {
+                break;
+            }
+        }
+        Err(last.expect("a round ran"))
     }
 
     /// Replaces an API integration; all four fields are always sent.
@@ -384,8 +425,9 @@ impl JamfClient {
     }
 
     /// Generates a new client secret for an API integration. Every call invalidates the previous
-    /// secret; a disabled integration is [`JamfError::ClientDisabled`]. Never retried after an
-    /// ambiguous transport failure (that could rotate twice and hand back a dead secret).
+    /// secret; a disabled integration is [`JamfError::ClientDisabled`]. Safe to repeat after a lost
+    /// answer: a repeat mints again and the secret returned is the only valid one (the lost one,
+    /// if any, is already invalidated), so no stale secret is ever handed back.
     pub async fn mint_client_credentials(&self, id: &str) -> Result<ClientCredentials, JamfError> {
         let (call, req) = self.object_request(
             Op::MintClientCredentials,
@@ -393,6 +435,7 @@ impl JamfClient {
             Kind::Integration,
             &["api", "v1", "api-integrations", id, "client-credentials"],
         );
+        let req = req.idempotent(true);
         let resp = self.execute(&call, req).await?;
         let v: Value = decode(&call, &resp)?;
         let client_id = v.get("clientId").and_then(lenient::non_empty_string);
@@ -446,17 +489,71 @@ impl JamfClient {
 
     /// Sends with a bearer token, re-authenticating once on 401, and maps any non-2xx answer.
     async fn execute(&self, call: &Call, req: Request) -> Result<Response, JamfError> {
+        let resp = self.send_authed(call, req).await?;
+        if resp.status.is_success() { Ok(resp) } else { Err(status_error(call, &resp)) }
+    }
+
+    /// Sends with a bearer token, re-authenticating once on 401; returns the answer whatever its
+    /// status.
+    async fn send_authed(&self, call: &Call, req: Request) -> Result<Response, JamfError> {
         let lease = self.bearer().await?;
         let resp = self.send_raw(call, &with_bearer(call, req.clone(), &lease.value)?).await?;
-        let resp = if resp.status == StatusCode::UNAUTHORIZED {
+        if resp.status == StatusCode::UNAUTHORIZED {
             debug!(call = %call, "jamf: 401, obtaining a new token and retrying once");
             self.inner.tokens.invalidate(lease.generation).await;
             let lease = self.bearer().await?;
-            self.send_raw(call, &with_bearer(call, req, &lease.value)?).await?
-        } else {
-            resp
-        };
-        if resp.status.is_success() { Ok(resp) } else { Err(status_error(call, &resp)) }
+            return self.send_raw(call, &with_bearer(call, req, &lease.value)?).await;
+        }
+        Ok(resp)
+    }
+
+    /// POSTs a create body once (the REST layer retries what is safe to repeat).
+    async fn send_create<B: serde::Serialize>(
+        &self,
+        op: Op,
+        segments: &[&str],
+        body: &B,
+    ) -> Result<(Call, Response), JamfError> {
+        let (call, req) = self.request(op, Method::POST, segments);
+        let req = json_body(&call, req, body)?;
+        let resp = self.send_authed(&call, req).await?;
+        Ok((call, resp))
+    }
+
+    /// Reads the outcome of one create attempt: `Some` = created; `None` = the outcome is unknown
+    /// (the connection failed after the request went out, or a 5xx — or a name conflict after
+    /// earlier attempts that may have been acted on — came back), so the caller looks the object
+    /// up by its unique display name before sending again; `Err` = a definite failure.
+    fn create_outcome<T: DeserializeOwned>(
+        &self,
+        kind: Kind,
+        sent: Result<(Call, Response), JamfError>,
+        last: &mut Option<JamfError>,
+        id_of: impl Fn(&T) -> String,
+    ) -> Result<Option<T>, JamfError> {
+        match sent {
+            Ok((call, resp)) if resp.status.is_success() => {
+                let created: T = decode(&call, &resp)?;
+                self.inner.created.record(kind, &id_of(&created));
+                Ok(Some(created))
+            }
+            Ok((call, resp)) => {
+                let e = status_error(&call, &resp);
+                let maybe_acted = resp.attempts > 1 || last.is_some();
+                let unknown = matches!(e, JamfError::Server { .. })
+                    || (maybe_acted && matches!(e, JamfError::NameConflict { .. }));
+                if !unknown {
+                    return Err(e);
+                }
+                *last = Some(e);
+                Ok(None)
+            }
+            Err(e @ JamfError::Transport { kind: TransportKind::Io | TransportKind::Timeout, .. }) => {
+                *last = Some(e);
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     async fn list_paged<T: DeserializeOwned>(

@@ -41,7 +41,7 @@ use self::parse::{error_info, parse_body, says_token_rejected};
 use self::unverified::CreateOutcome;
 use crate::rest::retry::{parse_retry_after, rate_limit_reset};
 use crate::rest::url::{join_segments, parse_base_url, set_query};
-use crate::rest::{HttpSettings, Request, Response, RestCore, RetryPolicy, SendError, TokenCache};
+use crate::rest::{HttpSettings, Request, Response, RestCore, RetryPolicy, SendError, TokenCache, TransportKind};
 
 /// `User-Agent` of every request.
 pub const USER_AGENT: &str = concat!("terraform-provider-maas360/", env!("CARGO_PKG_VERSION"));
@@ -65,6 +65,9 @@ pub const DEFAULT_MAX_CONCURRENCY: usize = 5;
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// `pageSize` of the audit reports.
 pub const AUDIT_PAGE_SIZE: usize = 250;
+/// How many times a createAdministrator whose outcome was lost is checked and sent again.
+pub const CREATE_ROUNDS: u32 = 3;
+
 /// Safety bound on audit paging (100 000 records).
 const MAX_AUDIT_PAGES: u32 = 400;
 
@@ -329,33 +332,68 @@ impl Maas360Client {
 
     /// Creates an administrator (the new admin gets an email to set a password). See
     /// [`unverified`] for the request and the error mapping.
+    ///
+    /// When the answer is lost after the request may have been acted on (the connection failed
+    /// mid-request, or a 5xx — or "username taken" after earlier attempts — came back), the
+    /// username's availability tells the outcome: taken means created (callers check that the
+    /// username is free before creating), free means send again, at most [`CREATE_ROUNDS`] times.
     pub async fn create_administrator(&self, admin: &NewAdministrator) -> Result<AdministratorCreated, Maas360Error> {
-        let form = unverified::create_form(admin).map_err(Maas360Error::InvalidArgument)?;
+        let mut last: Option<Maas360Error> = None;
+        for _ in 0..CREATE_ROUNDS {
+            let outcome = self.create_administrator_once(admin).await;
+            let maybe_acted = last.is_some() || matches!(&outcome, Err((_, attempts)) if *attempts > 1);
+            match outcome {
+                Ok(created) => return Ok(created),
+                Err((
+                    e @ (Maas360Error::Server { .. }
+                    | Maas360Error::Transport { kind: TransportKind::Io | TransportKind::Timeout, .. }),
+                    _,
+                )) => last = Some(e),
+                Err((e @ Maas360Error::UsernameTaken { .. }, _)) if maybe_acted => last = Some(e),
+                Err((e, _)) => return Err(e),
+            }
+            debug!("maas360: the outcome of createAdministrator is unknown; checking the username");
+            if !self.check_admin_account_availability(&admin.username).await? {
+                return Ok(AdministratorCreated { description: None });
+            }
+        }
+        Err(last.expect("a round ran"))
+    }
+
+    /// One createAdministrator request; the error comes with the number of attempts it took.
+    async fn create_administrator_once(
+        &self,
+        admin: &NewAdministrator,
+    ) -> Result<AdministratorCreated, (Maas360Error, u32)> {
+        let form = unverified::create_form(admin).map_err(|e| (Maas360Error::InvalidArgument(e), 0))?;
         let (call, req) = self.request(Op::CreateAdministrator, unverified::CREATE_METHOD, unverified::CREATE_PATH);
         let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let req = req.form(&pairs);
-        let resp = self.execute(&call, req).await?;
+        let resp = self.execute(&call, req).await.map_err(|e| {
+            let attempts = e.attempts().unwrap_or(1);
+            (e, attempts)
+        })?;
+        let attempts = resp.attempts;
         let status = resp.status;
         if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() || status == StatusCode::NOT_FOUND {
-            return Err(status_error(&call, &resp));
+            return Err((status_error(&call, &resp), attempts));
         }
         let body = parse_body(resp.content_type(), &resp.body);
-        match unverified::interpret_create(status, body.as_ref()) {
-            CreateOutcome::Created { description } => Ok(AdministratorCreated { description }),
+        let e = match unverified::interpret_create(status, body.as_ref()) {
+            CreateOutcome::Created { description } => return Ok(AdministratorCreated { description }),
             CreateOutcome::UsernameTaken { description } => {
-                Err(Maas360Error::UsernameTaken { call, username: admin.username.clone(), description })
+                Maas360Error::UsernameTaken { call, username: admin.username.clone(), description }
             }
             CreateOutcome::RoleNotGrantable { description } => {
-                Err(Maas360Error::RoleNotGrantable { call, roles: admin.roles.clone(), description })
+                Maas360Error::RoleNotGrantable { call, roles: admin.roles.clone(), description }
             }
-            CreateOutcome::Forbidden { description } => Err(Maas360Error::Forbidden { call, description }),
+            CreateOutcome::Forbidden { description } => Maas360Error::Forbidden { call, description },
             CreateOutcome::Rejected { code, description } => {
-                Err(Maas360Error::Rejected { call, status: status.as_u16(), code, description })
+                Maas360Error::Rejected { call, status: status.as_u16(), code, description }
             }
-            CreateOutcome::Undecodable => {
-                Err(decode_error(&call, &resp, "the answer states neither success nor failure"))
-            }
-        }
+            CreateOutcome::Undecodable => decode_error(&call, &resp, "the answer states neither success nor failure"),
+        };
+        Err((e, attempts))
     }
 
     /// Administrator changes between `from` and `to` (all pages).

@@ -8,7 +8,9 @@
 //! error, rate limit. A trigger with `count` fires for the next `count` requests; once that is used up, a
 //! trigger with `rate` fires for each request independently with that probability, drawn from a per-vendor
 //! RNG that `seed` makes deterministic. `notFoundAfterCreate: n` arms every object created afterwards so that
-//! the next `n` requests addressing it answer 404 (Jamf Cloud replication lag).
+//! the next `n` requests addressing it answer 404 (Jamf Cloud replication lag). `lostResponses` lets the
+//! request reach the handler (so a create really happens) and then drops the connection before the answer:
+//! the ambiguous failure a client must reconcile without losing or duplicating the object.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -64,6 +66,7 @@ pub struct FaultSpec {
     pub rate_limit: Option<RateLimitFault>,
     pub not_found_after_create: u32,
     pub drop_connections: Option<Trigger>,
+    pub lost_responses: Option<Trigger>,
     pub seed: Option<u64>,
 }
 
@@ -83,6 +86,8 @@ pub struct FaultPatch {
     #[serde(default, deserialize_with = "present")]
     pub drop_connections: Option<Option<Trigger>>,
     #[serde(default, deserialize_with = "present")]
+    pub lost_responses: Option<Option<Trigger>>,
+    #[serde(default, deserialize_with = "present")]
     pub seed: Option<Option<u64>>,
 }
 
@@ -90,8 +95,12 @@ pub struct FaultPatch {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Injected {
     DropConnection,
+    /// Handle the request, then drop the connection instead of answering.
+    LostResponse,
     ServerError(u16),
-    RateLimited { retry_after_seconds: u64 },
+    RateLimited {
+        retry_after_seconds: u64,
+    },
 }
 
 struct State {
@@ -154,6 +163,9 @@ impl Faults {
         if let Some(Some(t)) = &patch.drop_connections {
             check_rate("dropConnections", t.rate)?;
         }
+        if let Some(Some(t)) = &patch.lost_responses {
+            check_rate("lostResponses", t.rate)?;
+        }
         let mut st = self.lock();
         if let Some(v) = patch.latency_ms {
             st.spec.latency_ms = v.unwrap_or(0);
@@ -169,6 +181,9 @@ impl Faults {
         }
         if let Some(v) = patch.drop_connections {
             st.spec.drop_connections = v;
+        }
+        if let Some(v) = patch.lost_responses {
+            st.spec.lost_responses = v;
         }
         if let Some(v) = patch.seed {
             st.spec.seed = v;
@@ -198,6 +213,11 @@ impl Faults {
             && fire(&mut t.count, t.rate, &mut st.rng)
         {
             return Some(Injected::DropConnection);
+        }
+        if let Some(t) = &mut st.spec.lost_responses
+            && fire(&mut t.count, t.rate, &mut st.rng)
+        {
+            return Some(Injected::LostResponse);
         }
         if let Some(s) = &mut st.spec.server_errors
             && fire(&mut s.count, s.rate, &mut st.rng)
@@ -243,6 +263,15 @@ mod tests {
 
     fn patch(json: &str) -> FaultPatch {
         serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn lost_responses_fire_after_drops() {
+        let f = Faults::new(0);
+        f.apply(patch(r#"{"lostResponses":{"count":1}}"#)).unwrap();
+        assert_eq!(f.decide(), Some(Injected::LostResponse));
+        assert_eq!(f.decide(), None);
+        assert!(f.apply(patch(r#"{"lostResponses":{"rate":2.0}}"#)).is_err());
     }
 
     #[test]

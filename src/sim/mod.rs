@@ -83,8 +83,8 @@
 //! | `PUT /_sim/maas360/admins/{username}/roles` | `{"roles": [...]}` → the admin dump |
 //! | `POST /_sim/maas360/expire-tokens` | `{"refreshTokens"?: bool}` → `{"expired": n, "refreshTokensExpired": m}` |
 //! | `GET`/`PUT /_sim/maas360/settings` | `{"tokenTtlSeconds"?, "refreshTokenTtlSeconds"?, "rateLimitBudget"?, "rateLimitWindowSeconds"?}` → the settings |
-//! | `GET`/`PUT`/`DELETE /_sim/{jamf,maas360}/faults` | PUT `{"latencyMs"?, "serverErrors"?: {"count"?, "rate"?, "status"?: 503}, "rateLimit"?: {"count"?, "rate"?, "retryAfterSeconds"}, "notFoundAfterCreate"?: n, "dropConnections"?: {"count"?, "rate"?}, "seed"?: u64}`; each field given replaces that fault, `null` switches it off, others are kept; DELETE clears → the fault spec (counts show what is left) |
-//! | `GET`/`DELETE /_sim/{jamf,maas360}/stats` | → `{"requests": {"GET /api/v1/api-roles/{id}": n, ...}, "responses": {"200": n, ...}, "total", "tokensIssued", "inFlight", "maxInFlight", "faultsInjected": {"latency", "serverErrors", "rateLimit", "notFoundAfterCreate", "dropConnections"}, "throttled"}`; DELETE zeroes them |
+//! | `GET`/`PUT`/`DELETE /_sim/{jamf,maas360}/faults` | PUT `{"latencyMs"?, "serverErrors"?: {"count"?, "rate"?, "status"?: 503}, "rateLimit"?: {"count"?, "rate"?, "retryAfterSeconds"}, "notFoundAfterCreate"?: n, "dropConnections"?: {"count"?, "rate"?}, "lostResponses"?: {"count"?, "rate"?} (handled, then the connection drops), "seed"?: u64}`; each field given replaces that fault, `null` switches it off, others are kept; DELETE clears → the fault spec (counts show what is left) |
+//! | `GET`/`DELETE /_sim/{jamf,maas360}/stats` | → `{"requests": {"GET /api/v1/api-roles/{id}": n, ...}, "responses": {"200": n, ...}, "total", "tokensIssued", "inFlight", "maxInFlight", "faultsInjected": {"latency", "serverErrors", "rateLimit", "notFoundAfterCreate", "dropConnections", "lostResponses"}, "throttled"}`; DELETE zeroes them |
 //!
 //! Faults (see [`faults`]) apply to every vendor request including token requests. `notFoundAfterCreate`
 //! arms objects created afterwards: for Jamf, every request naming the new role or integration id (GET, PUT,

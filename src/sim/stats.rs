@@ -15,6 +15,7 @@ pub enum FaultKind {
     RateLimit,
     NotFoundAfterCreate,
     DropConnection,
+    LostResponse,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -25,6 +26,7 @@ pub struct FaultCounts {
     pub rate_limit: u64,
     pub not_found_after_create: u64,
     pub drop_connections: u64,
+    pub lost_responses: u64,
 }
 
 #[derive(Debug, Default)]
@@ -108,6 +110,7 @@ impl Stats {
             FaultKind::RateLimit => f.rate_limit += 1,
             FaultKind::NotFoundAfterCreate => f.not_found_after_create += 1,
             FaultKind::DropConnection => f.drop_connections += 1,
+            FaultKind::LostResponse => f.lost_responses += 1,
         }
     }
 

@@ -69,6 +69,12 @@ pub async fn inject(State(rt): State<Arc<VendorRuntime>>, req: Request, next: Ne
             resp.extensions_mut().insert(DropConnection);
             resp
         }
+        Some(Injected::LostResponse) => {
+            rt.stats.fault(FaultKind::LostResponse);
+            let mut resp = next.run(req).await;
+            resp.extensions_mut().insert(DropConnection);
+            resp
+        }
         Some(Injected::ServerError(status)) => {
             rt.stats.fault(FaultKind::ServerError);
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
