@@ -1,0 +1,197 @@
+//! Acceptance tests of terraform-provider-maas360: real terraform, the real provider binary, the
+//! simulator in this process (its own port and working directory per test).
+
+mod common;
+
+use common::acc::{Acc, flat};
+use serde_json::json;
+
+const PASSWORD: &str = "Scr1pt!Only-pass";
+
+fn script_user(username: &str, roles: &str, extra: &str) -> String {
+    format!(
+        r#"
+resource "maas360_script_user" "api" {{
+  username = "{username}"
+  email    = "mdm-team@example.com"
+  roles    = {roles}
+{extra}
+}}
+"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_warns_with_the_portal_steps_then_plan_is_empty() {
+    let Some(acc) = Acc::start("create_warns_with_the_portal_steps_then_plan_is_empty").await else { return };
+    acc.config(&script_user("Acme_SO", r#"["Read-Only"]"#, ""));
+    let out = acc.wd.apply().await.ok();
+    let text = flat(&out.combined());
+    assert!(text.contains("Warning: Administrator \"Acme_SO\" created: finish it in the MaaS360 portal"), "{text}");
+    assert!(text.contains("open the email MaaS360 sent to mdm-team@example.com"), "{text}");
+    assert!(text.contains("Setup > Administrators"), "{text}");
+    assert!(text.contains("More > Convert to Script Only"), "{text}");
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 0, "{}", plan.combined());
+
+    let v = acc.wd.resource_values("maas360_script_user.api").await;
+    let billing = &acc.sim.maas360_admin().billing_id;
+    assert_eq!(v["id"], format!("{billing}/Acme_SO"));
+    assert_eq!(v["billing_id"], billing.as_str());
+    assert_eq!(v["api_access_verified"], false);
+    assert!(v.get("script_only").is_none(), "the resource never claims script-only: {v}");
+    let admin = acc.maas360_admin("Acme_SO").await.expect("admin exists");
+    assert_eq!(admin["roles"], json!(["Read-Only"]));
+    assert_eq!(admin["email"], "mdm-team@example.com");
+    assert_eq!(admin["scriptOnly"], false);
+    assert_eq!(admin["passwordSet"], false);
+}
+
+/// Set the password from the "email" and convert the account, as a person would in the portal.
+async fn finish_in_portal(acc: &Acc, username: &str, password: &str) {
+    acc.post(&format!("/_sim/maas360/admins/{username}/set-password"), json!({ "password": password })).await;
+    acc.post(&format!("/_sim/maas360/admins/{username}/convert-to-script-only"), json!({})).await;
+}
+
+const PASSWORD_VARIABLE: &str = r#"
+variable "script_password" {
+  type      = string
+  default   = null
+  sensitive = true
+  ephemeral = true
+}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_wo_verifies_api_access_and_never_reaches_state_or_logs() {
+    let Some(mut acc) = Acc::start("password_wo_verifies_api_access_and_never_reaches_state_or_logs").await else {
+        return;
+    };
+    acc.config(&script_user("Acme_SO", r#"["Read-Only"]"#, ""));
+    acc.wd.apply().await.ok();
+    finish_in_portal(&acc, "Acme_SO", PASSWORD).await;
+
+    // The password arrives through an ephemeral variable; the version bump asks for a verification.
+    let extra = "  password_wo         = var.script_password\n  password_wo_version = 1";
+    acc.config(&format!("{PASSWORD_VARIABLE}{}", script_user("Acme_SO", r#"["Read-Only"]"#, extra)));
+    acc.wd.set_env("TF_VAR_script_password", PASSWORD);
+    acc.wd.set_env("TF_LOG", "trace");
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 2, "{}", plan.combined());
+    assert!(flat(&plan.stdout).contains("~ api_access_verified = false -> (known after apply)"), "{}", plan.stdout);
+    let apply = acc.wd.apply().await.ok();
+    // The provider's HTTP logs are part of what is scanned: the verification's sign-in request is there.
+    assert!(
+        apply
+            .combined()
+            .lines()
+            .any(|l| l.contains("http request:") && l.contains("/auth-apis/auth/2.0/authenticate/")),
+        "the provider's request logs are missing"
+    );
+    for out in [&plan, &apply] {
+        let text = out.combined();
+        assert!(text.contains("[TRACE]"), "TF_LOG=trace is in effect");
+        assert!(!text.contains(PASSWORD), "the password leaked into terraform's output or logs");
+    }
+    acc.wd.remove_env("TF_LOG");
+    let v = acc.wd.resource_values("maas360_script_user.api").await;
+    assert_eq!(v["api_access_verified"], true, "{v}");
+    assert_eq!(v["password_wo"], serde_json::Value::Null);
+    assert_eq!(v["password_wo_version"], 1);
+    assert!(!acc.wd.state_text().contains(PASSWORD), "the password is in the state file");
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 0, "{}", plan.combined());
+
+    // A literal works the same way.
+    let extra = format!("  password_wo         = \"{PASSWORD}\"\n  password_wo_version = 2");
+    acc.config(&script_user("Acme_SO", r#"["Read-Only"]"#, &extra));
+    acc.wd.set_env("TF_LOG", "trace");
+    let apply = acc.wd.apply().await.ok();
+    let text = apply.combined();
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains(PASSWORD)).map(|l| &l[..l.len().min(300)]).collect();
+    assert!(lines.is_empty(), "the literal password leaked: {lines:#?}");
+    acc.wd.remove_env("TF_LOG");
+    assert!(!acc.wd.state_text().contains(PASSWORD), "the password is in the state file");
+    let v = acc.wd.resource_values("maas360_script_user.api").await;
+    assert_eq!(v["api_access_verified"], true, "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_breaking_the_rule_is_refused_at_plan_without_echoing_it() {
+    let Some(mut acc) = Acc::start("a_password_breaking_the_rule_is_refused_at_plan_without_echoing_it").await else {
+        return;
+    };
+    let extra = "  password_wo         = var.script_password\n  password_wo_version = 1";
+    acc.config(&format!("{PASSWORD_VARIABLE}{}", script_user("Acme_SO", r#"["Read-Only"]"#, extra)));
+    for (password, rule) in [
+        ("Ab1!xyz", "it must be at least 8 characters long"),
+        ("12345678!", "it must contain at least one letter"),
+        ("Password!", "it must contain at least one number"),
+        ("Passw0rdXY", "it must contain at least one special character"),
+    ] {
+        acc.wd.set_env("TF_VAR_script_password", password);
+        let plan = acc.wd.plan_exitcode().await;
+        assert_eq!(plan.code, 1, "{password:?} must be refused: {}", plan.combined());
+        let text = flat(&plan.combined());
+        assert!(text.contains("Error: Password does not meet MaaS360's rule"), "{text}");
+        assert!(text.contains(rule), "{rule:?} not named: {text}");
+        assert_eq!(text.matches("it must").count(), 1, "only the broken rule is named: {text}");
+        assert!(!text.contains(password), "the password was echoed: {text}");
+    }
+    let stats = acc.take_stats("maas360").await;
+    assert_eq!(stats["total"], 0, "nothing reached the API: {stats}");
+    assert!(acc.maas360_admin("Acme_SO").await.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_deleted_in_the_portal_is_planned_for_creation_again() {
+    let Some(acc) = Acc::start("an_account_deleted_in_the_portal_is_planned_for_creation_again").await else {
+        return;
+    };
+    acc.config(&script_user("Acme_SO", r#"["Read-Only"]"#, ""));
+    acc.wd.apply().await.ok();
+    acc.control(reqwest::Method::DELETE, "/_sim/maas360/admins/Acme_SO", None).await;
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 2, "{}", plan.combined());
+    let text = flat(&plan.stdout);
+    assert!(text.contains("# maas360_script_user.api will be created"), "{text}");
+    assert!(text.contains("Plan: 1 to add, 0 to change, 0 to destroy."), "{text}");
+    acc.wd.apply().await.ok();
+    assert!(acc.maas360_admin("Acme_SO").await.is_some());
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 0, "{}", plan.combined());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_change_replaces_and_says_how_to_free_the_username() {
+    let Some(acc) = Acc::start("a_role_change_replaces_and_says_how_to_free_the_username").await else { return };
+    acc.config(&script_user("Acme_SO", r#"["Read-Only"]"#, ""));
+    acc.wd.apply().await.ok();
+    acc.config(&script_user("Acme_SO", r#"["Administrator"]"#, ""));
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 2, "{}", plan.combined());
+    let text = flat(&plan.stdout);
+    assert!(text.contains("# maas360_script_user.api must be replaced"), "{text}");
+    assert!(text.contains("# forces replacement"), "{text}");
+    assert!(text.contains("Plan: 1 to add, 0 to change, 1 to destroy."), "{text}");
+
+    let out = acc.wd.apply().await;
+    assert_eq!(out.code, 1, "{}", out.combined());
+    let text = flat(&out.combined());
+    assert!(text.contains("Warning: Administrator \"Acme_SO\" still exists in MaaS360"), "{text}");
+    assert!(text.contains("Error: Administrator username already exists"), "{text}");
+    assert!(
+        text.contains(
+            "in the MaaS360 portal go to Setup > Administrators, hover over \"Acme_SO\", then More > Remove > Delete"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("choose another username"), "{text}");
+    assert_eq!(acc.maas360_admin("Acme_SO").await.unwrap()["roles"], json!(["Read-Only"]));
+
+    acc.control(reqwest::Method::DELETE, "/_sim/maas360/admins/Acme_SO", None).await;
+    acc.wd.apply().await.ok();
+    assert_eq!(acc.maas360_admin("Acme_SO").await.unwrap()["roles"], json!(["Administrator"]));
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 0, "{}", plan.combined());
+}
