@@ -8,6 +8,14 @@ use serde_json::json;
 
 const PASSWORD: &str = "Scr1pt!Only-pass";
 
+/// A `maas360_script_user.<name>` with a fixed email and the Read-Only role.
+fn script_user_named(name: &str, username: &str) -> String {
+    format!(
+        "resource \"maas360_script_user\" \"{name}\" {{\n  username = \"{username}\"\n  email    = \"it@example.com\"\n  \
+         roles    = [\"Read-Only\"]\n}}\n"
+    )
+}
+
 fn script_user(username: &str, roles: &str, extra: &str) -> String {
     format!(
         r#"
@@ -141,6 +149,36 @@ async fn a_password_breaking_the_rule_is_refused_at_plan_without_echoing_it() {
     let stats = acc.take_stats("maas360").await;
     assert_eq!(stats["total"], 0, "nothing reached the API: {stats}");
     assert!(acc.maas360_admin("Acme_SO").await.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_provider_credentials_are_a_clear_error_without_retries() {
+    let Some(mut acc) = Acc::start("wrong_provider_credentials_are_a_clear_error_without_retries").await else {
+        return;
+    };
+    // More resources than terraform reads at once (-parallelism=10), so that reads start after the
+    // first refusal: each of them must not send the wrong password again.
+    let users: String = (0..15).map(|i| script_user_named(&format!("u{i}"), &format!("U{i}_SO"))).collect();
+    acc.config(&users);
+    acc.wd.apply().await.ok();
+    let good = acc.sim.maas360_admin().clone();
+    for (var, value) in [("MAAS360_PASSWORD", "Wr0ng!password"), ("MAAS360_APP_ACCESS_KEY", "WRONGKEY00")] {
+        acc.wd.set_env("MAAS360_PASSWORD", &good.password);
+        acc.wd.set_env("MAAS360_APP_ACCESS_KEY", &good.app_access_key);
+        acc.wd.set_env(var, value);
+        acc.take_stats("maas360").await;
+        let out = acc.wd.plan_exitcode().await;
+        assert_eq!(out.code, 1, "{}", out.combined());
+        let text = flat(&out.combined());
+        assert!(text.contains("Error: MaaS360 rejected the provider's credentials"), "{var}: {text}");
+        assert!(text.contains("error code 1002"), "{var}: {text}");
+        assert!(text.contains("Check the provider's username and password, app_id, app_access_key"), "{text}");
+        assert!(!text.to_lowercase().contains("unexpected"), "{text}");
+        assert!(!text.contains(value), "the wrong secret was echoed: {text}");
+        let stats = acc.take_stats("maas360").await;
+        assert_eq!(stats["total"], 1, "{var}: one refused sign-in, nothing retried: {stats}");
+        assert_eq!(stats["tokensIssued"], 0);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -308,6 +308,30 @@ async fn an_http_200_login_failure_is_a_typed_error_and_not_retried() {
 }
 
 #[tokio::test]
+async fn a_refused_sign_in_is_final_for_the_client() {
+    // Sequential calls (terraform reading more resources than its parallelism) would otherwise
+    // each send the wrong password again, which can lock the account.
+    let server = MockServer::start().await;
+    Mock::given(path(AUTH2))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"authResponse": {"errorCode": 1002, "errorDesc": "Invalid credentials"}})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    for _ in 0..3 {
+        let e = c.check_admin_account_availability("x").await.unwrap_err();
+        assert_eq!((e.kind(), e.error_code()), (Maas360ErrorKind::InvalidCredentials, Some(1002)));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(c.authenticate().await.unwrap_err().kind(), Maas360ErrorKind::InvalidCredentials);
+    assert_eq!(requests_to(&server, AUTH2).await.len(), 1);
+    assert!(requests_to(&server, AVAIL).await.is_empty());
+}
+
+#[tokio::test]
 async fn verify_credentials_checks_another_admin_without_touching_the_session() {
     let server = MockServer::start().await;
     mount_auth2(&server).await;

@@ -9,7 +9,10 @@
 //!   to a full authentication) or 1.0 (JSON or XML body). HTTP-200 login failures
 //!   (`errorCode != 0`) are [`Maas360Error::InvalidCredentials`]. One token per client, shared
 //!   by concurrent calls, renewed 5 minutes before the 60-minute mark, and renewed once when a
-//!   call answers 401, error 1009, "Token expired." or "Token invalid".
+//!   call answers 401, error 1009, "Token expired." or "Token invalid". A refused sign-in of the
+//!   provider's own administrator is final for the client: later calls fail with the same error
+//!   without asking again, so a wrong password costs one refused sign-in per run however many
+//!   resources are read (repeated failures can lock an account).
 //! - **Header**: `Authorization: MaaS token="<token>"`.
 //! - **Rate limits**: `X-Rate-Limit-Remaining: 0` holds further requests until
 //!   `X-Rate-Limit-ResetWindow` has passed; 429 and 5xx are retried per [`crate::rest`].
@@ -23,7 +26,7 @@ pub mod parse;
 pub mod unverified;
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
@@ -198,6 +201,8 @@ struct Inner {
     token_lifetime: Duration,
     token_refresh_margin: Duration,
     session: TokenCache<Session, Maas360Error>,
+    /// Set once the provider's own credentials were refused: never sent again by this client.
+    refused: OnceLock<Maas360Error>,
 }
 
 impl fmt::Debug for Maas360Client {
@@ -276,6 +281,7 @@ impl Maas360Client {
                 token_lifetime: config.token_lifetime,
                 token_refresh_margin: config.token_refresh_margin,
                 session: TokenCache::default(),
+                refused: OnceLock::new(),
             }),
         })
     }
@@ -430,7 +436,16 @@ impl Maas360Client {
     }
 
     async fn session(&self) -> Result<crate::rest::Lease<Session>, Maas360Error> {
-        self.inner.session.get(|previous| self.mint_session(previous)).await
+        if let Some(e) = self.inner.refused.get() {
+            return Err(e.clone());
+        }
+        let r = self.inner.session.get(|previous| self.mint_session(previous)).await;
+        if let Err(e) = &r
+            && e.is_invalid_credentials()
+        {
+            let _ = self.inner.refused.set(e.clone());
+        }
+        r
     }
 
     async fn send_raw(&self, call: &Call, req: &Request) -> Result<Response, Maas360Error> {
