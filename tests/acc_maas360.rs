@@ -233,3 +233,76 @@ async fn a_role_change_replaces_and_says_how_to_free_the_username() {
     let plan = acc.wd.plan_exitcode().await;
     assert_eq!(plan.code, 0, "{}", plan.combined());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_by_username_or_billing_id_reads_email_and_roles_from_the_audit() {
+    let Some(acc) = Acc::start("import_by_username_or_billing_id_reads_email_and_roles_from_the_audit").await else {
+        return;
+    };
+    let names = "  first_name = \"Api\"\n  last_name  = \"Bot\"";
+    acc.config(&script_user("Acme_SO", r#"["Read-Only", "Help Desk"]"#, names));
+    acc.wd.apply().await.ok();
+    // The portal steps add later audit records of their own, without roles.
+    finish_in_portal(&acc, "Acme_SO", PASSWORD).await;
+    // Adopting an account must not depend on writing its optional names.
+    acc.config(&script_user("Acme_SO", r#"["Read-Only", "Help Desk"]"#, ""));
+    let billing = acc.sim.maas360_admin().billing_id.clone();
+    for id in ["Acme_SO".to_string(), format!("{billing}/Acme_SO")] {
+        acc.wd.run(&["state", "rm", "maas360_script_user.api"]).await.ok();
+        let out = acc.wd.run(&["import", "-input=false", "maas360_script_user.api", &id]).await.ok();
+        assert!(out.stdout.contains("Import successful!"), "{}", out.combined());
+        let v = acc.wd.resource_values("maas360_script_user.api").await;
+        assert_eq!(v["id"], format!("{billing}/Acme_SO"), "{id}");
+        assert_eq!(v["email"], "mdm-team@example.com", "{id}");
+        assert_eq!(v["roles"], json!(["Help Desk", "Read-Only"]), "{id}");
+        assert_eq!(v["first_name"], serde_json::Value::Null, "{id}");
+        assert_eq!(v["api_access_verified"], false);
+        let plan = acc.wd.plan_exitcode().await;
+        assert_eq!(plan.code, 0, "import {id}: {}", plan.combined());
+    }
+    // Configured names are adopted in place.
+    acc.config(&script_user("Acme_SO", r#"["Read-Only", "Help Desk"]"#, names));
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 2, "{}", plan.combined());
+    let text = flat(&plan.stdout);
+    assert!(text.contains("Plan: 0 to add, 1 to change, 0 to destroy."), "{text}");
+    acc.wd.apply().await.ok();
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 0, "{}", plan.combined());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_without_audit_records_adopts_the_configuration_in_place() {
+    let Some(acc) = Acc::start("import_without_audit_records_adopts_the_configuration_in_place").await else {
+        return;
+    };
+    // A reset leaves only the seeded administrator, with no audit record at all.
+    acc.post("/_sim/reset", json!({})).await;
+    let seeded = acc.sim.maas360_admin().username.clone();
+    let admin = acc.maas360_admin(&seeded).await.expect("seeded admin");
+    let email = admin["email"].as_str().unwrap().to_string();
+    acc.config(&format!(
+        "resource \"maas360_script_user\" \"api\" {{\n  username = \"{seeded}\"\n  email    = \"{email}\"\n  roles    = [\"Service Administrator\"]\n}}\n"
+    ));
+    acc.wd.run(&["import", "-input=false", "maas360_script_user.api", &seeded]).await.ok();
+    let v = acc.wd.resource_values("maas360_script_user.api").await;
+    assert_eq!(v["email"], serde_json::Value::Null);
+    assert_eq!(v["roles"], serde_json::Value::Null);
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 2, "{}", plan.combined());
+    let text = flat(&plan.stdout);
+    assert!(text.contains("# maas360_script_user.api will be updated in-place"), "{text}");
+    assert!(!text.contains("replace"), "{text}");
+    assert!(text.contains("Plan: 0 to add, 1 to change, 0 to destroy."), "{text}");
+    acc.take_stats("maas360").await;
+    acc.wd.apply().await.ok();
+    let stats = acc.take_stats("maas360").await;
+    assert_eq!(
+        common::acc::requests(&stats, "POST /account-provisioning/administrator/1.0/createAdministrator/{billingId}"),
+        0
+    );
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 0, "{}", plan.combined());
+    let v = acc.wd.resource_values("maas360_script_user.api").await;
+    assert_eq!(v["email"], email.as_str());
+}

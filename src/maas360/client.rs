@@ -39,7 +39,9 @@ use url::Url;
 
 use self::auth::Session;
 pub use self::error::{Call, Maas360Error, Maas360ErrorKind, Op};
-pub use self::model::{AdminChange, AdministratorCreated, AuditedAdministrator, LoginEvent, NewAdministrator};
+pub use self::model::{
+    AdminChange, AdministratorCreated, AuditedAdministrator, AuditedState, LoginEvent, NewAdministrator, audited_state,
+};
 use self::parse::{error_info, parse_body, says_token_rejected};
 use self::unverified::CreateOutcome;
 use crate::rest::retry::{parse_retry_after, rate_limit_reset};

@@ -20,7 +20,7 @@ use crate::framework::{
     ReadRequest, Resource, Schema, StateResponse, Type, UpdateRequest,
 };
 
-use super::client::{Maas360Error, NewAdministrator};
+use super::client::{Maas360Error, NewAdministrator, audited_state};
 use super::provider::Maas360Data;
 
 /// The five roles every MaaS360 account has (custom and inherited roles may exist too).
@@ -487,28 +487,26 @@ impl Resource for ScriptUserResource {
             ..Default::default()
         };
         // No API returns an administrator's email or roles; the audit log of the last year may.
+        // First and last names are left out: they are optional in the configuration, and a name
+        // read here but not configured would plan a replacement of the adopted account.
         let now = SystemTime::now();
-        if let Ok(changes) = data.client.admin_changes_audit(now - IMPORT_AUDIT_WINDOW, now).await
-            && let Some(rec) = changes
-                .iter()
-                .filter(|c| c.administrator.username == username)
-                .max_by_key(|c| c.update_date.unwrap_or(0))
-        {
-            let a = &rec.administrator;
-            if !a.email.is_empty() {
-                state.email = Attr::Known(a.email.clone());
+        match data.client.admin_changes_audit(now - IMPORT_AUDIT_WINDOW, now).await {
+            Ok(changes) => {
+                let audited = audited_state(&changes, &username);
+                if let Some(email) = audited.email {
+                    state.email = Attr::Known(email);
+                }
+                if let Some(roles) = audited.roles {
+                    state.roles = Attr::Known(roles.into_iter().collect());
+                }
             }
-            let roles: BTreeSet<String> =
-                a.roles_added.split(',').map(str::trim).filter(|r| !r.is_empty()).map(str::to_string).collect();
-            if !roles.is_empty() {
-                state.roles = Attr::Known(roles);
-            }
-            if !a.first_name.is_empty() {
-                state.first_name = Attr::Known(a.first_name.clone());
-            }
-            if !a.last_name.is_empty() {
-                state.last_name = Attr::Known(a.last_name.clone());
-            }
+            Err(e) => diags.warning(
+                "Email and roles not read",
+                format!(
+                    "The administrator audit could not be read ({e}), so the configured email and roles will be \
+                     adopted without a check."
+                ),
+            ),
         }
         Some(StateResponse::new(state))
     }
