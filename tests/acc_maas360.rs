@@ -306,3 +306,206 @@ async fn import_without_audit_records_adopts_the_configuration_in_place() {
     let v = acc.wd.resource_values("maas360_script_user.api").await;
     assert_eq!(v["email"], email.as_str());
 }
+
+/// Two script users created one after the other, with a pause between them longer than the
+/// simulator's token lifetime: the second create meets an expired token in the same provider process.
+const TWO_USERS_WITH_A_PAUSE: &str = r#"
+resource "maas360_script_user" "first" {
+  username = "First_SO"
+  email    = "it@example.com"
+  roles    = ["Read-Only"]
+}
+
+resource "terraform_data" "pause" {
+  depends_on = [maas360_script_user.first]
+  provisioner "local-exec" {
+    command = "sleep 3"
+  }
+}
+
+resource "maas360_script_user" "second" {
+  depends_on = [terraform_data.pause]
+  username   = "Second_SO"
+  email      = "it@example.com"
+  roles      = ["Read-Only"]
+}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_expiring_mid_run_costs_exactly_one_reauthentication() {
+    let Some(mut acc) = Acc::start("a_token_expiring_mid_run_costs_exactly_one_reauthentication").await else {
+        return;
+    };
+    acc.put("/_sim/maas360/settings", json!({"tokenTtlSeconds": 2})).await;
+    acc.config(TWO_USERS_WITH_A_PAUSE);
+    let auth2 = "POST /auth-apis/auth/2.0/authenticate/customer/{billingId}";
+    let refresh2 = "POST /auth-apis/auth/2.0/refreshToken/customer/{billingId}";
+    let auth1 = "POST /auth-apis/auth/1.0/authenticate/{billingId}";
+    // Auth 2.0 renews with the refresh token; auth 1.0 signs in again.
+    for (version, expected) in [("2.0", [(auth2, 1), (refresh2, 1)]), ("1.0", [(auth1, 2), (refresh2, 0)])] {
+        acc.wd.set_env("MAAS360_AUTH_API_VERSION", version);
+        acc.take_stats("maas360").await;
+        let out = acc.wd.apply().await.ok();
+        let stats = acc.take_stats("maas360").await;
+        assert_eq!(stats["responses"]["401"], 1, "auth {version}: one call met the expired token: {stats}");
+        assert_eq!(stats["tokensIssued"], 2, "auth {version}: one sign-in, one re-authentication: {stats}");
+        for (key, n) in expected {
+            assert_eq!(common::acc::requests(&stats, key), n, "auth {version}: {key}: {stats}");
+        }
+        assert!(flat(&out.stdout).contains("Apply complete! Resources: 3 added"), "{}", out.stdout);
+        assert!(acc.maas360_admin("Second_SO").await.is_some());
+        acc.wd
+            .run(&["state", "rm", "maas360_script_user.first", "maas360_script_user.second", "terraform_data.pause"])
+            .await
+            .ok();
+        acc.delete("/_sim/maas360/admins/First_SO").await;
+        acc.delete("/_sim/maas360/admins/Second_SO").await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_429_is_absorbed() {
+    let Some(acc) = Acc::start("a_burst_of_429_is_absorbed").await else { return };
+    acc.config(&script_user("Acme_SO", r#"["Read-Only"]"#, ""));
+    acc.put("/_sim/maas360/faults", json!({"rateLimit": {"count": 3, "retryAfterSeconds": 1}})).await;
+    acc.take_stats("maas360").await;
+    let out = acc.wd.apply().await.ok();
+    let stats = acc.take_stats("maas360").await;
+    assert_eq!(stats["faultsInjected"]["rateLimit"], 3, "{stats}");
+    assert_eq!(stats["responses"]["429"], 3, "{stats}");
+    assert!(out.elapsed >= std::time::Duration::from_secs(3), "Retry-After was honoured: {:?}", out.elapsed);
+    assert!(acc.maas360_admin("Acme_SO").await.is_some());
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 0, "{}", plan.combined());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destroy_warns_how_to_remove_the_account_which_stays() {
+    let Some(acc) = Acc::start("destroy_warns_how_to_remove_the_account_which_stays").await else { return };
+    acc.config(&script_user("Acme_SO", r#"["Read-Only"]"#, ""));
+    acc.wd.apply().await.ok();
+    let out = acc.wd.destroy().await.ok();
+    let text = flat(&out.combined());
+    assert!(text.contains("Warning: Administrator \"Acme_SO\" still exists in MaaS360"), "{text}");
+    assert!(text.contains("in the MaaS360 portal go to Setup > Administrators"), "{text}");
+    assert!(text.contains("More > Remove and choose Delete"), "{text}");
+    assert!(text.contains("Destroy complete! Resources: 1 destroyed."), "{text}");
+    assert_eq!(acc.maas360_admin("Acme_SO").await.expect("still there")["status"], "Active");
+    assert!(!acc.wd.state_text().contains("Acme_SO"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_administrator_data_source_tells_whether_a_username_exists() {
+    let Some(acc) = Acc::start("the_administrator_data_source_tells_whether_a_username_exists").await else {
+        return;
+    };
+    let lookups = r#"
+data "maas360_administrator" "taken" {
+  username = maas360_script_user.api.username
+}
+
+data "maas360_administrator" "free" {
+  username = "Nobody_SO"
+}
+
+output "taken" {
+  value = data.maas360_administrator.taken
+}
+
+output "free" {
+  value = data.maas360_administrator.free
+}
+"#;
+    acc.config(&format!("{}{lookups}", script_user("Acme_SO", r#"["Read-Only"]"#, "")));
+    acc.wd.apply().await.ok();
+    let out = acc.wd.run(&["output", "-json"]).await.ok();
+    let outputs: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let billing = acc.sim.maas360_admin().billing_id.clone();
+    assert_eq!(outputs["taken"]["value"], json!({"username": "Acme_SO", "exists": true, "billing_id": billing}));
+    assert_eq!(outputs["free"]["value"], json!({"username": "Nobody_SO", "exists": false, "billing_id": billing}));
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 0, "{}", plan.combined());
+    // Deleted in the portal: the username is free again.
+    acc.delete("/_sim/maas360/admins/Acme_SO").await;
+    acc.config(
+        "data \"maas360_administrator\" \"deleted\" {\n  username = \"Acme_SO\"\n}\n\n\
+         output \"deleted\" {\n  value = data.maas360_administrator.deleted.exists\n}\n",
+    );
+    acc.wd.apply().await.ok();
+    let out = acc.wd.run(&["output", "-json"]).await.ok();
+    let outputs: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(outputs["deleted"]["value"], false, "{outputs}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_configuration_errors_name_the_setting_to_fix() {
+    let Some(mut acc) = Acc::start("provider_configuration_errors_name_the_setting_to_fix").await else { return };
+    let user = script_user("Acme_SO", r#"["Read-Only"]"#, "");
+
+    // A missing setting names its environment variable.
+    acc.wd.remove_env("MAAS360_APP_ACCESS_KEY");
+    acc.config(&format!("provider \"maas360\" {{}}\n{user}"));
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 1, "{}", plan.combined());
+    let text = flat(&plan.combined());
+    assert!(text.contains("Error: Missing app_access_key"), "{text}");
+    assert!(text.contains("MAAS360_APP_ACCESS_KEY"), "{text}");
+    acc.wd.set_env("MAAS360_APP_ACCESS_KEY", &acc.sim.maas360_admin().app_access_key.clone());
+
+    // An unknown instance lists the valid ones.
+    acc.wd.remove_env("MAAS360_BASE_URL");
+    acc.config(&format!("provider \"maas360\" {{\n  instance = \"M9\"\n}}\n{user}"));
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 1, "{}", plan.combined());
+    let text = flat(&plan.combined());
+    assert!(text.contains("Error: Unknown MaaS360 instance"), "{text}");
+    assert!(text.contains("\"M9\""), "{text}");
+    for valid in ["M1", "M2", "M3", "M4", "M6", "https://services.m3.maas360.com"] {
+        assert!(text.contains(valid), "{valid} not listed: {text}");
+    }
+
+    // base_url and instance together conflict, also when one comes from the environment.
+    for (config, env) in
+        [("base_url = \"http://127.0.0.1:9\"\n  instance = \"M3\"", false), ("instance = \"M3\"", true)]
+    {
+        if env {
+            acc.wd.set_env("MAAS360_BASE_URL", &acc.sim.url());
+        }
+        acc.config(&format!("provider \"maas360\" {{\n  {config}\n}}\n{user}"));
+        let plan = acc.wd.plan_exitcode().await;
+        assert_eq!(plan.code, 1, "{}", plan.combined());
+        let text = flat(&plan.combined());
+        assert!(text.contains("Error: Conflicting MaaS360 endpoint"), "{text}");
+        assert!(text.contains("base_url") && text.contains("instance"), "{text}");
+    }
+    assert_eq!(acc.take_stats("maas360").await["total"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_settings_unknown_at_plan_time_are_tolerated() {
+    let Some(mut acc) = Acc::start("provider_settings_unknown_at_plan_time_are_tolerated").await else { return };
+    // The billing ID is only known after terraform_data.account is created.
+    let billing = acc.sim.maas360_admin().billing_id.clone();
+    acc.wd.remove_env("MAAS360_BILLING_ID");
+    acc.config(&format!(
+        r#"
+resource "terraform_data" "account" {{
+  input = "{billing}"
+}}
+
+provider "maas360" {{
+  billing_id = "${{terraform_data.account.output}}${{substr(terraform_data.account.id, 0, 0)}}"
+}}
+{}"#,
+        script_user("Acme_SO", r#"["Read-Only"]"#, "")
+    ));
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 2, "{}", plan.combined());
+    let text = flat(&plan.stdout);
+    assert!(text.contains("+ billing_id = (known after apply)"), "{text}");
+    assert!(text.contains("Plan: 2 to add"), "{text}");
+    acc.wd.apply().await.ok();
+    let v = acc.wd.resource_values("maas360_script_user.api").await;
+    assert_eq!(v["billing_id"], billing.as_str());
+    assert!(acc.maas360_admin("Acme_SO").await.is_some());
+}
