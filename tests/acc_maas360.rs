@@ -509,3 +509,61 @@ provider "maas360" {{
     assert_eq!(v["billing_id"], billing.as_str());
     assert!(acc.maas360_admin("Acme_SO").await.is_some());
 }
+
+/// A provider without retries whose hold on an exhausted rate budget is capped at a second, and
+/// `maas360_script_user.api` with `password_wo` at `version`.
+fn impatient_provider_and_user(version: u32) -> String {
+    let extra = format!("  password_wo         = \"{PASSWORD}\"\n  password_wo_version = {version}");
+    format!(
+        "provider \"maas360\" {{\n  retry = {{ max_attempts = 1, max_delay = \"1s\" }}\n}}\n{}",
+        script_user("Acme_SO", r#"["Read-Only"]"#, &extra)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verification_that_cannot_run_at_create_only_warns() {
+    let Some(acc) = Acc::start("a_verification_that_cannot_run_at_create_only_warns").await else { return };
+    // The budget covers the sign-in, the availability check and the create; the verification's
+    // sign-in is then refused with 429.
+    acc.put("/_sim/maas360/settings", json!({"rateLimitBudget": 3, "rateLimitWindowSeconds": 3600})).await;
+    acc.config(&impatient_provider_and_user(1));
+    let out = acc.wd.apply().await;
+    let text = flat(&out.combined());
+    assert_eq!(out.code, 0, "the account exists; a failed verification only warns: {text}");
+    assert!(text.contains("Warning: API sign-in not verified"), "{text}");
+    assert!(text.contains("rate limited"), "{text}");
+    assert!(text.contains("Increase password_wo_version and apply again"), "{text}");
+    assert!(!acc.wd.state_text().contains("tainted"), "the created account must not be replaced");
+    acc.put("/_sim/maas360/settings", json!({"rateLimitBudget": 10000})).await;
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 0, "{}", plan.combined());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verification_that_cannot_run_at_update_fails_and_keeps_the_old_version() {
+    let Some(acc) = Acc::start("a_verification_that_cannot_run_at_update_fails_and_keeps_the_old_version").await else {
+        return;
+    };
+    acc.config(&script_user("Acme_SO", r#"["Read-Only"]"#, ""));
+    acc.wd.apply().await.ok();
+    finish_in_portal(&acc, "Acme_SO", PASSWORD).await;
+    // The budget covers the refresh (sign-in, availability check); the verification's sign-in gets 429.
+    acc.put("/_sim/maas360/settings", json!({"rateLimitBudget": 2, "rateLimitWindowSeconds": 3600})).await;
+    acc.config(&impatient_provider_and_user(1));
+    let out = acc.wd.apply().await;
+    assert_eq!(out.code, 1, "{}", out.combined());
+    let text = flat(&out.combined());
+    assert!(text.contains("Error: MaaS360 is not answering normally"), "{text}");
+    assert!(text.contains("rate limited"), "{text}");
+    assert!(text.contains("While trying to verify the API sign-in of \"Acme_SO\""), "{text}");
+    assert!(!text.contains("was retried"), "retries are off: {text}");
+    // Not recorded as done: the next apply asks again.
+    let v = acc.wd.resource_values("maas360_script_user.api").await;
+    assert_eq!(v["password_wo_version"], serde_json::Value::Null, "{v}");
+    acc.put("/_sim/maas360/settings", json!({"rateLimitBudget": 10000})).await;
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 2, "{}", plan.combined());
+    acc.wd.apply().await.ok();
+    let v = acc.wd.resource_values("maas360_script_user.api").await;
+    assert_eq!((v["password_wo_version"].clone(), v["api_access_verified"].clone()), (json!(1), json!(true)), "{v}");
+}

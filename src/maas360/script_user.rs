@@ -99,13 +99,29 @@ pub struct ScriptUserModel {
 
 pub struct ScriptUserResource;
 
+/// How a verification of `password_wo` ended.
+enum Verification {
+    /// The account signed in to the API.
+    Verified,
+    /// MaaS360 refused the sign-in (a warning with the portal steps was added).
+    Refused,
+    /// The question could not be asked (rate limit, server or network trouble).
+    NotAsked(Maas360Error),
+}
+
 impl ScriptUserResource {
-    /// Verify the API login with the write-only password: `Some(true|false)`, or `None` when no
-    /// password is configured.
-    async fn verify(&self, data: &Maas360Data, m: &ScriptUserModel, diags: &mut Diagnostics) -> Option<bool> {
-        let (Attr::Known(user), Attr::Known(pw)) = (&m.username, &m.password_wo) else { return None };
-        match data.client.verify_credentials(user, &SecretString::from(pw.clone())).await {
-            Ok(()) => Some(true),
+    /// Verify the API sign-in of `m.username` with `password`. A refusal adds a warning that says
+    /// what to finish in the portal.
+    async fn verify(
+        &self,
+        data: &Maas360Data,
+        m: &ScriptUserModel,
+        password: &str,
+        diags: &mut Diagnostics,
+    ) -> Verification {
+        let user = m.username.get().map(String::as_str).unwrap_or_default();
+        match data.client.verify_credentials(user, &SecretString::from(password.to_owned())).await {
+            Ok(()) => Verification::Verified,
             Err(e) if e.is_invalid_credentials() => {
                 diags.warning_at(
                     AttributePath::attr("password_wo"),
@@ -118,12 +134,9 @@ impl ScriptUserResource {
                         portal_steps(user, m.email.get().map(String::as_str).unwrap_or("the account's email"))
                     ),
                 );
-                Some(false)
+                Verification::Refused
             }
-            Err(e) => {
-                diags.push(api_error(&format!("verify the API sign-in of {user:?}"), &e));
-                Some(false)
-            }
+            Err(e) => Verification::NotAsked(e),
         }
     }
 }
@@ -152,7 +165,10 @@ pub fn api_error(what: &str, e: &Maas360Error) -> Diagnostic {
         ),
         Maas360Error::Server { .. } | Maas360Error::RateLimited { .. } => Diagnostic::error(
             "MaaS360 is not answering normally",
-            format!("While trying to {what}: {e}.\n\nThe request was retried; retry later or lower max_concurrency."),
+            format!(
+                "While trying to {what}: {e}.\n\n{}Retry later, or lower max_concurrency.",
+                if e.attempts().unwrap_or(1) > 1 { "The request was retried. " } else { "" }
+            ),
         ),
         Maas360Error::Cancelled { .. } => Diagnostic::error(
             "Operation cancelled",
@@ -398,10 +414,21 @@ impl Resource for ScriptUserResource {
         state.id = Attr::Known(id_of(data.client.billing_id(), &username));
         state.billing_id = Attr::Known(data.client.billing_id().to_string());
         state.api_access_verified = Attr::Known(false);
-        let mut with_password = state.clone();
-        with_password.password_wo = req.config.password_wo.clone();
-        if let Some(ok) = self.verify(data, &with_password, diags).await {
-            state.api_access_verified = Attr::Known(ok);
+        if let Attr::Known(password) = &req.config.password_wo {
+            match self.verify(data, &state, password, diags).await {
+                Verification::Verified => state.api_access_verified = Attr::Known(true),
+                Verification::Refused => {}
+                // The account exists: an error would taint it, and the replacement would collide
+                // with it. Warn, and let a version bump ask again.
+                Verification::NotAsked(e) => diags.warning_at(
+                    AttributePath::attr("password_wo"),
+                    "API sign-in not verified",
+                    format!(
+                        "The administrator was created, but its API sign-in could not be checked: {e}.\n\nIncrease \
+                         password_wo_version and apply again to check it."
+                    ),
+                ),
+            }
         }
         Some(StateResponse::new(state))
     }
@@ -435,9 +462,21 @@ impl Resource for ScriptUserResource {
         let mut state = req.planned.clone();
         state.password_wo = Attr::Null;
         if state.api_access_verified.is_unknown() {
-            let mut with_password = state.clone();
-            with_password.password_wo = req.config.password_wo.clone();
-            state.api_access_verified = Attr::Known(self.verify(data, &with_password, diags).await.unwrap_or(false));
+            let verified = match &req.config.password_wo {
+                Attr::Known(password) => match self.verify(data, &state, password, diags).await {
+                    Verification::Verified => true,
+                    Verification::Refused => false,
+                    // Keep the prior state (and its password_wo_version), so that the next apply
+                    // asks again instead of recording a verification that never happened.
+                    Verification::NotAsked(e) => {
+                        let username = state.username.get().cloned().unwrap_or_default();
+                        diags.push(api_error(&format!("verify the API sign-in of {username:?}"), &e));
+                        return None;
+                    }
+                },
+                _ => false,
+            };
+            state.api_access_verified = Attr::Known(verified);
         }
         Some(StateResponse::new(state))
     }
