@@ -567,3 +567,52 @@ async fn a_verification_that_cannot_run_at_update_fails_and_keeps_the_old_versio
     let v = acc.wd.resource_values("maas360_script_user.api").await;
     assert_eq!((v["password_wo_version"].clone(), v["api_access_verified"].clone()), (json!(1), json!(true)), "{v}");
 }
+
+const TECHSAFE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/integrations/techsafe");
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_techsafe_example_applies_verifies_and_plans_empty() {
+    let Some(mut acc) = Acc::start("the_techsafe_example_applies_verifies_and_plans_empty").await else { return };
+    let fmt = acc.wd.run(&["fmt", "-check", "-diff", "-recursive", TECHSAFE]).await;
+    assert_eq!(fmt.code, 0, "terraform fmt -check: {}", fmt.combined());
+    for file in ["main.tf", "variables.tf", "outputs.tf"] {
+        let text = std::fs::read_to_string(format!("{TECHSAFE}/{file}")).unwrap();
+        acc.wd.write(file, &text);
+    }
+    assert!(acc.wd.read("main.tf").contains("maas360 = { source = \"mdmkit/maas360\" }"));
+    acc.wd.set_env("TF_VAR_customer", "Acme");
+    acc.wd.set_env("TF_VAR_notification_email", "it@acme.example");
+    acc.wd.set_env("TF_VAR_users_domain", "acme.example");
+    let out = acc.wd.apply().await.ok();
+    let text = flat(&out.combined());
+    assert!(text.contains("Administrator \"Acme_SO\" created: finish it in the MaaS360 portal"), "{text}");
+    assert!(text.contains("More > Convert to Script Only"), "{text}");
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 0, "{}", plan.combined());
+    let admin = acc.maas360_admin("Acme_SO").await.expect("created");
+    assert_eq!(admin["roles"], json!(["Administrator"]));
+    assert_eq!(admin["email"], "it@acme.example");
+
+    // The portal steps, then the password through the ephemeral variable.
+    finish_in_portal(&acc, "Acme_SO", PASSWORD).await;
+    acc.wd.set_env("TF_VAR_api_password", PASSWORD);
+    acc.wd.set_env("TF_VAR_api_password_version", "1");
+    acc.wd.apply().await.ok();
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 0, "{}", plan.combined());
+    let out = acc.wd.run(&["output", "-json"]).await.ok();
+    assert!(!out.stdout.contains(PASSWORD));
+    let outputs: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let values: serde_json::Map<String, serde_json::Value> =
+        outputs.as_object().unwrap().iter().map(|(k, v)| (k.clone(), v["value"].clone())).collect();
+    assert_eq!(
+        serde_json::Value::Object(values),
+        json!({
+            "instance_id": acc.sim.maas360_admin().billing_id,
+            "users_domain": "acme.example",
+            "api_account_name": "Acme_SO",
+            "api_access_verified": true,
+        })
+    );
+    assert!(!acc.wd.state_text().contains(PASSWORD));
+}
