@@ -368,6 +368,38 @@ async fn verify_credentials_checks_another_admin_without_touching_the_session() 
     assert_eq!(body_json(verify), auth_request_json("acme_so", "password", "good-Pa55!"));
 }
 
+#[tokio::test]
+async fn verify_credentials_with_auth_1_0_and_an_xml_body_sends_that_admins_credentials() {
+    let server = MockServer::start().await;
+    Mock::given(path(AUTH1))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            "<authResponse><authToken>script-token</authToken><errorCode>0</errorCode></authResponse>",
+            "application/xml",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = Maas360Client::new(Maas360Config {
+        auth_api_version: AuthApiVersion::V1,
+        auth_v1_body: AuthBodyFormat::Xml,
+        ..config(&server)
+    })
+    .unwrap();
+    c.verify_credentials("Acme_SO", &SecretString::from("Scr1pt!Only")).await.unwrap();
+    assert_eq!(c.tokens_minted(), 0, "the provider's own session is not touched");
+    let auth = &requests_to(&server, AUTH1).await[0];
+    assert_eq!(auth.method.as_str(), "POST");
+    assert_eq!(header(auth, "content-type"), Some("application/xml"));
+    assert_eq!(header(auth, "accept"), Some("application/json"));
+    assert_eq!(header(auth, "authorization"), None);
+    assert_eq!(
+        std::str::from_utf8(&auth.body).unwrap(),
+        "<authRequest><maaS360AdminAuth><billingID>1234567</billingID><platformID>3</platformID>\
+         <appID>com.1234567.webapi</appID><appVersion>1.0</appVersion><appAccessKey>K3yK3yK3y0</appAccessKey>\
+         <userName>Acme_SO</userName><password>Scr1pt!Only</password></maaS360AdminAuth></authRequest>"
+    );
+}
+
 // ----- token expiry -------------------------------------------------------------------------
 
 #[tokio::test]
@@ -469,6 +501,22 @@ async fn availability_request_is_exact_and_lenient() {
     let c = client(&server);
     assert!(!c.check_admin_account_availability("a b@x").await.unwrap());
     assert_data_request(&requests_to(&server, AVAIL).await[0], "GET", AVAIL, Some("adminUsername=a%20b%40x"), TOKEN);
+}
+
+#[tokio::test]
+async fn availability_answered_in_xml_is_read() {
+    let server = MockServer::start().await;
+    mount_auth2(&server).await;
+    Mock::given(path(AVAIL))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            "<?xml version=\"1.0\"?><adminAccountAvailability><adminUsername>acme_so</adminUsername>\
+             <available>false</available></adminAccountAvailability>",
+            "application/xml",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    assert!(!client(&server).check_admin_account_availability("acme_so").await.unwrap());
 }
 
 #[tokio::test]
@@ -630,8 +678,11 @@ async fn admin_login_reports_parse_the_documented_shape() {
     assert_eq!(events[0].duration, Some(0.1));
     assert_eq!(events[1].login_attempt_time, Some(1_730_208_920_000));
     assert_eq!(events[1].logout_time, None);
-    let q = requests_to(&server, LOGINS).await[0].url.query().unwrap().to_owned();
-    assert!(q.ends_with("&pageSize=250&pageNumber=1"), "{q}");
+    let (from_ms, to_ms) = [now - Duration::from_secs(3600), now]
+        .map(|t| t.duration_since(UNIX_EPOCH).unwrap().as_millis().to_string())
+        .into();
+    let query = format!("fromDate={from_ms}&toDate={to_ms}&pageSize=250&pageNumber=1");
+    assert_data_request(&requests_to(&server, LOGINS).await[0], "GET", LOGINS, Some(&query), TOKEN);
 }
 
 // ----- secrets never logged -----------------------------------------------------------------
