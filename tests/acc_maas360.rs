@@ -48,6 +48,15 @@ async fn create_warns_with_the_portal_steps_then_plan_is_empty() {
     assert_eq!(v["billing_id"], billing.as_str());
     assert_eq!(v["api_access_verified"], false);
     assert!(v.get("script_only").is_none(), "the resource never claims script-only: {v}");
+    // No attribute claims it; the documentation says why.
+    let out = acc.wd.run(&["providers", "schema", "-json"]).await.ok();
+    let schemas: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let block = &schemas["provider_schemas"]["registry.terraform.io/mdmkit/maas360"]["resource_schemas"]["maas360_script_user"]
+        ["block"];
+    let names: Vec<&String> = block["attributes"].as_object().expect("attributes").keys().collect();
+    assert!(!names.iter().any(|n| n.contains("script") || n.contains("portal")), "{names:?}");
+    let doc = block["description"].as_str().unwrap();
+    assert!(doc.contains("Whether the account is script-only cannot be read through any API"), "{doc}");
     let admin = acc.maas360_admin("Acme_SO").await.expect("admin exists");
     assert_eq!(admin["roles"], json!(["Read-Only"]));
     assert_eq!(admin["email"], "mdm-team@example.com");
@@ -100,6 +109,10 @@ async fn password_wo_verifies_api_access_and_never_reaches_state_or_logs() {
         let text = out.combined();
         assert!(text.contains("[TRACE]"), "TF_LOG=trace is in effect");
         assert!(!text.contains(PASSWORD), "the password leaked into terraform's output or logs");
+        let provider = acc.sim.maas360_admin();
+        for secret in [&provider.password, &provider.app_access_key] {
+            assert!(!text.contains(secret.as_str()), "a provider secret leaked into terraform's output or logs");
+        }
     }
     acc.wd.remove_env("TF_LOG");
     let v = acc.wd.resource_values("maas360_script_user.api").await;
