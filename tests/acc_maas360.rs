@@ -332,7 +332,7 @@ resource "maas360_script_user" "first" {
 resource "terraform_data" "pause" {
   depends_on = [maas360_script_user.first]
   provisioner "local-exec" {
-    command = "sleep 3"
+    command = "sleep 4"
   }
 }
 
@@ -349,7 +349,7 @@ async fn a_token_expiring_mid_run_costs_exactly_one_reauthentication() {
     let Some(mut acc) = Acc::start("a_token_expiring_mid_run_costs_exactly_one_reauthentication").await else {
         return;
     };
-    acc.put("/_sim/maas360/settings", json!({"tokenTtlSeconds": 2})).await;
+    acc.put("/_sim/maas360/settings", json!({"tokenTtlSeconds": 3})).await;
     acc.config(TWO_USERS_WITH_A_PAUSE);
     let auth2 = "POST /auth-apis/auth/2.0/authenticate/customer/{billingId}";
     let refresh2 = "POST /auth-apis/auth/2.0/refreshToken/customer/{billingId}";
@@ -628,4 +628,20 @@ async fn the_techsafe_example_applies_verifies_and_plans_empty() {
         })
     );
     assert!(!acc.wd.state_text().contains(PASSWORD));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_above_the_providers_own_is_refused_on_roles() {
+    let Some(acc) = Acc::start("a_role_above_the_providers_own_is_refused_on_roles").await else { return };
+    // The provider signs in as a Service Administrator; Partner Administrator is above it.
+    acc.config(&script_user("Acme_SO", r#"["Partner Administrator"]"#, ""));
+    let out = acc.wd.apply().await;
+    assert_eq!(out.code, 1, "{}", out.combined());
+    let text = flat(&out.combined());
+    assert!(text.contains("Error: Role cannot be granted"), "{text}");
+    assert!(text.contains("roles = [\"Partner Administrator\"]"), "the error points at roles: {text}");
+    assert!(text.contains("Not permitted to grant role 'Partner Administrator'"), "{text}");
+    assert!(text.contains("equal or lesser roles"), "{text}");
+    assert!(!text.contains("needs the Service Administrator role"), "not a missing right of the provider: {text}");
+    assert!(acc.maas360_admin("Acme_SO").await.is_none());
 }

@@ -581,14 +581,19 @@ async fn create_error(status: u16, body: serde_json::Value) -> Maas360Error {
 async fn create_administrator_failures_are_typed() {
     let fail =
         |code: i64, d: &str| json!({"actionResponse": {"status": "Failure", "errorCode": code, "description": d}});
-    let e = create_error(200, fail(1101, "Username already exists")).await;
+    let e = create_error(409, fail(9101, "Username already exists")).await;
     assert_eq!(e.kind(), Maas360ErrorKind::UsernameTaken);
     assert!(e.to_string().contains("\"acme_so\" is already taken: Username already exists"), "{e}");
     assert_eq!(create_error(409, json!({})).await.kind(), Maas360ErrorKind::UsernameTaken);
-    let e = create_error(400, fail(1102, "Role not allowed")).await;
+    assert_eq!(create_error(200, fail(9101, "Username already exists")).await.kind(), Maas360ErrorKind::UsernameTaken);
+    let e = create_error(403, fail(9102, "Not permitted to grant role 'Help Desk'")).await;
     assert_eq!(e.kind(), Maas360ErrorKind::RoleNotGrantable);
     assert!(e.to_string().contains("[Read-Only, Help Desk]"), "{e}");
     assert_eq!(create_error(403, json!({})).await.kind(), Maas360ErrorKind::Forbidden);
+    assert_eq!(create_error(403, fail(9104, "Only a Service Administrator")).await.kind(), Maas360ErrorKind::Forbidden);
+    let e = create_error(400, fail(9103, "Unknown role 'Helpdesk'")).await;
+    assert_eq!((e.kind(), e.error_code()), (Maas360ErrorKind::Rejected, Some(9103)));
+    assert!(e.to_string().ends_with("Unknown role 'Helpdesk'"), "{e}");
     let e = create_error(200, fail(7, "Other")).await;
     assert_eq!((e.kind(), e.error_code()), (Maas360ErrorKind::Rejected, Some(7)));
     assert_eq!(create_error(404, json!({})).await.kind(), Maas360ErrorKind::NotFound);
