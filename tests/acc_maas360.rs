@@ -536,9 +536,9 @@ fn impatient_provider_and_user(version: u32) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_verification_that_cannot_run_at_create_only_warns() {
     let Some(acc) = Acc::start("a_verification_that_cannot_run_at_create_only_warns").await else { return };
-    // The budget covers the sign-in, the availability check and the create; the verification's
-    // sign-in is then refused with 429.
-    acc.put("/_sim/maas360/settings", json!({"rateLimitBudget": 3, "rateLimitWindowSeconds": 3600})).await;
+    // The budget covers the sign-in, the availability check, the create and the check that confirms
+    // it; the verification's sign-in is then refused with 429.
+    acc.put("/_sim/maas360/settings", json!({"rateLimitBudget": 4, "rateLimitWindowSeconds": 3600})).await;
     acc.config(&impatient_provider_and_user(1));
     let out = acc.wd.apply().await;
     let text = flat(&out.combined());
@@ -644,4 +644,26 @@ async fn a_role_above_the_providers_own_is_refused_on_roles() {
     assert!(text.contains("equal or lesser roles"), "{text}");
     assert!(!text.contains("needs the Service Administrator role"), "not a missing right of the provider: {text}");
     assert!(acc.maas360_admin("Acme_SO").await.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_administrator_listed_late_is_not_planned_again() {
+    let Some(acc) = Acc::start("a_new_administrator_listed_late_is_not_planned_again").await else { return };
+    // Replication lag: the availability check reports the new username as free three more times.
+    acc.put("/_sim/maas360/faults", json!({"notFoundAfterCreate": 3})).await;
+    acc.config(&script_user("Acme_SO", r#"["Read-Only"]"#, ""));
+    let out = acc.wd.apply().await.ok();
+    assert!(!flat(&out.combined()).contains("does not list"), "{}", out.combined());
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 0, "{}", plan.combined());
+    let stats = acc.take_stats("maas360").await;
+    assert_eq!(stats["faultsInjected"]["notFoundAfterCreate"], 3, "the create waited the lag out: {stats}");
+
+    // Lag beyond the window: the create warns instead of leaving a surprise for the next plan.
+    acc.put("/_sim/maas360/faults", json!({"notFoundAfterCreate": 20})).await;
+    acc.config(&format!("{}{}", script_user("Acme_SO", r#"["Read-Only"]"#, ""), script_user_named("late", "Late_SO")));
+    let out = acc.wd.apply().await.ok();
+    let text = flat(&out.combined());
+    assert!(text.contains("Warning: MaaS360 does not list administrator \"Late_SO\" yet"), "{text}");
+    assert!(text.contains("do not delete anything in the portal"), "{text}");
 }

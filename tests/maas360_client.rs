@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use mdmkit::maas360::client::{
     AuthApiVersion, AuthBodyFormat, Maas360Client, Maas360Config, Maas360Error, Maas360ErrorKind, NewAdministrator,
 };
-use mdmkit::rest::{RetryPolicy, SecretString};
+use mdmkit::rest::{NotFoundWindow, RetryPolicy, SecretString};
 use serde_json::json;
 use wiremock::matchers::{body_partial_json, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -38,6 +38,12 @@ fn config(server: &MockServer) -> Maas360Config {
             min_delay: Duration::from_millis(10),
             max_delay: Duration::from_secs(2),
             max_elapsed: Duration::from_secs(30),
+        },
+        after_create_window: NotFoundWindow {
+            max_attempts: 3,
+            min_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(50),
+            max_elapsed: Duration::from_secs(1),
         },
         ..Maas360Config::default()
     }
@@ -555,8 +561,14 @@ async fn create_administrator_request_is_exact() {
         ))
         .mount(&server)
         .await;
+    mount_taken(&server).await;
     let created = client(&server).create_administrator(&new_admin()).await.unwrap();
     assert_eq!(created.description.as_deref(), Some("Administrator created"));
+    assert!(created.listed);
+    // Then one availability check confirms it.
+    let checks = requests_to(&server, AVAIL).await;
+    assert_eq!(checks.len(), 1);
+    assert_data_request(&checks[0], "GET", AVAIL, Some("adminUsername=acme_so"), TOKEN);
     let r = &requests_to(&server, CREATE).await[0];
     assert_data_request(r, "POST", CREATE, None, TOKEN);
     assert_eq!(header(r, "content-type"), Some("application/x-www-form-urlencoded"));
@@ -564,6 +576,56 @@ async fn create_administrator_request_is_exact() {
         std::str::from_utf8(&r.body).unwrap(),
         "adminUsername=acme_so&adminEmailAddress=it%40acme.example&roles=Read-Only%2CHelp+Desk&firstName=Acme&lastName=Bot"
     );
+}
+
+async fn mount_taken(server: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path(AVAIL))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"adminAccountAvailability": {"adminUsername": "acme_so", "available": false}})),
+        )
+        .mount(server)
+        .await;
+}
+
+async fn mount_created(server: &MockServer) {
+    Mock::given(method("POST"))
+        .and(path(CREATE))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"actionResponse": {"status": "Success"}})))
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn a_new_administrator_not_listed_yet_is_checked_again_within_a_bounded_window() {
+    // Listed at the third check.
+    let server = MockServer::start().await;
+    mount_auth2(&server).await;
+    mount_created(&server).await;
+    Mock::given(path(AVAIL))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"adminAccountAvailability": {"available": true}})),
+        )
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    mount_taken(&server).await;
+    let created = client(&server).create_administrator(&new_admin()).await.unwrap();
+    assert!(created.listed);
+    assert_eq!(requests_to(&server, AVAIL).await.len(), 3);
+
+    // Never listed: the create still succeeded, after max_attempts checks.
+    let server = MockServer::start().await;
+    mount_auth2(&server).await;
+    mount_created(&server).await;
+    mount_available(&server).await;
+    let t0 = Instant::now();
+    let created = client(&server).create_administrator(&new_admin()).await.unwrap();
+    assert!(!created.listed);
+    assert_eq!(requests_to(&server, AVAIL).await.len(), 3);
+    assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
 }
 
 async fn create_error(status: u16, body: serde_json::Value) -> Maas360Error {

@@ -46,7 +46,7 @@ use self::parse::{error_info, parse_body, says_token_rejected};
 use self::unverified::CreateOutcome;
 use crate::rest::retry::{parse_retry_after, rate_limit_reset};
 use crate::rest::url::{join_segments, parse_base_url, set_query};
-use crate::rest::{HttpSettings, Request, Response, RestCore, RetryPolicy, SendError, TokenCache};
+use crate::rest::{HttpSettings, NotFoundWindow, Request, Response, RestCore, RetryPolicy, SendError, TokenCache};
 
 /// `User-Agent` of every request.
 pub const USER_AGENT: &str = concat!("terraform-provider-maas360/", env!("CARGO_PKG_VERSION"));
@@ -68,6 +68,16 @@ pub const DEFAULT_TOKEN_REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 pub const DEFAULT_MAX_CONCURRENCY: usize = 5;
 /// Default per-request timeout.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long [`Maas360Client::create_administrator`] waits for a new username to be reported as
+/// taken: a clustered service may answer the next availability check from a node that has not
+/// seen the new administrator yet, and Terraform would then plan to create it again. At most 5
+/// checks over about 5 s.
+pub const AFTER_CREATE_WINDOW: NotFoundWindow = NotFoundWindow {
+    max_attempts: 5,
+    min_delay: Duration::from_millis(300),
+    max_delay: Duration::from_secs(2),
+    max_elapsed: Duration::from_secs(5),
+};
 /// `pageSize` of the audit reports.
 pub const AUDIT_PAGE_SIZE: usize = 250;
 /// Safety bound on audit paging (100 000 records).
@@ -154,6 +164,9 @@ pub struct Maas360Config {
     pub token_lifetime: Duration,
     /// Renew the token this long before the lifetime ends. Default 5 min.
     pub token_refresh_margin: Duration,
+    /// How long a create waits for the new username to be reported as taken. Default
+    /// [`AFTER_CREATE_WINDOW`].
+    pub after_create_window: NotFoundWindow,
     /// The provider's stop signal.
     pub cancel: CancellationToken,
 }
@@ -177,6 +190,7 @@ impl Default for Maas360Config {
             retry: RetryPolicy::default(),
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             token_refresh_margin: DEFAULT_TOKEN_REFRESH_MARGIN,
+            after_create_window: AFTER_CREATE_WINDOW,
             cancel: CancellationToken::new(),
         }
     }
@@ -202,6 +216,7 @@ struct Inner {
     auth_v1_body: AuthBodyFormat,
     token_lifetime: Duration,
     token_refresh_margin: Duration,
+    after_create_window: NotFoundWindow,
     session: TokenCache<Session, Maas360Error>,
     /// Set once the provider's own credentials were refused: never sent again by this client.
     refused: OnceLock<Maas360Error>,
@@ -282,6 +297,7 @@ impl Maas360Client {
                 auth_v1_body: config.auth_v1_body,
                 token_lifetime: config.token_lifetime,
                 token_refresh_margin: config.token_refresh_margin,
+                after_create_window: config.after_create_window,
                 session: TokenCache::default(),
                 refused: OnceLock::new(),
             }),
@@ -349,7 +365,10 @@ impl Maas360Client {
         }
         let body = parse_body(resp.content_type(), &resp.body);
         match unverified::interpret_create(status, body.as_ref()) {
-            CreateOutcome::Created { description } => Ok(AdministratorCreated { description }),
+            CreateOutcome::Created { description } => {
+                let listed = self.wait_until_taken(&admin.username).await;
+                Ok(AdministratorCreated { description, listed })
+            }
             CreateOutcome::UsernameTaken { description } => {
                 Err(Maas360Error::UsernameTaken { call, username: admin.username.clone(), description })
             }
@@ -362,6 +381,31 @@ impl Maas360Client {
             }
             CreateOutcome::Undecodable => {
                 Err(decode_error(&call, &resp, "the answer states neither success nor failure"))
+            }
+        }
+    }
+
+    /// Checks availability until `username` is reported as taken, within the after-create window.
+    /// `false` if it never was (or a check failed, or the provider is stopping): the create itself
+    /// succeeded either way.
+    async fn wait_until_taken(&self, username: &str) -> bool {
+        let cancel = self.inner.core.settings().cancel.clone();
+        let mut delays = self.inner.after_create_window.backoff();
+        // Bounded: the window yields at most max_attempts - 1 delays.
+        loop {
+            match self.check_admin_account_availability(username).await {
+                Ok(false) => return true,
+                Ok(true) => {}
+                Err(e) => {
+                    debug!(error = %e, "maas360: could not confirm the new administrator");
+                    return false;
+                }
+            }
+            let Some(delay) = delays.next() else { return false };
+            debug!(?delay, "maas360: new administrator not listed yet; checking again");
+            tokio::select! {
+                _ = cancel.cancelled() => return false,
+                _ = tokio::time::sleep(delay) => {}
             }
         }
     }

@@ -178,6 +178,27 @@ pub fn api_error(what: &str, e: &Maas360Error) -> Diagnostic {
     }
 }
 
+/// The diagnostic for a failed createAdministrator.
+fn create_error(username: &str, e: &Maas360Error) -> Diagnostic {
+    match e {
+        Maas360Error::UsernameTaken { .. } => Diagnostic::error(
+            "Administrator username already exists",
+            format!("{e}. Choose another username, or import the existing account."),
+        )
+        .at(AttributePath::attr("username")),
+        Maas360Error::RoleNotGrantable { .. } => Diagnostic::error(
+            "Role cannot be granted",
+            format!(
+                "{e}. An administrator can only create administrators with equal or lesser roles: give the \
+                 provider's administrator (username) the role, or choose a lesser one. Role names must match \
+                 the portal exactly."
+            ),
+        )
+        .at(AttributePath::attr("roles")),
+        _ => api_error(&format!("create administrator {username:?}"), e),
+    }
+}
+
 fn id_of(billing: &str, username: &str) -> String {
     format!("{billing}/{username}")
 }
@@ -384,26 +405,21 @@ impl Resource for ScriptUserResource {
             first_name: p.first_name.get().cloned(),
             last_name: p.last_name.get().cloned(),
         };
-        if let Err(e) = data.client.create_administrator(&admin).await {
-            let d = match &e {
-                Maas360Error::UsernameTaken { .. } => Diagnostic::error(
-                    "Administrator username already exists",
-                    format!("{e}. Choose another username, or import the existing account."),
-                )
-                .at(AttributePath::attr("username")),
-                Maas360Error::RoleNotGrantable { .. } => Diagnostic::error(
-                    "Role cannot be granted",
-                    format!(
-                        "{e}. An administrator can only create administrators with equal or lesser roles: give the \
-                         provider's administrator (username) the role, or choose a lesser one. Role names must match \
-                         the portal exactly."
-                    ),
-                )
-                .at(AttributePath::attr("roles")),
-                _ => api_error(&format!("create administrator {username:?}"), &e),
-            };
-            diags.push(d);
-            return None;
+        let created = match data.client.create_administrator(&admin).await {
+            Ok(created) => created,
+            Err(e) => {
+                diags.push(create_error(&username, &e));
+                return None;
+            }
+        };
+        if !created.listed {
+            diags.warning_at(
+                AttributePath::attr("username"),
+                format!("MaaS360 does not list administrator {username:?} yet"),
+                "MaaS360 accepted the new administrator, but its availability check still reports the username as \
+                 free (its servers may take a moment to agree). If the next plan proposes to create it again, wait a \
+                 minute and plan again; do not delete anything in the portal.",
+            );
         }
         diags.warning(
             format!("Administrator {username:?} created: finish it in the MaaS360 portal"),

@@ -24,6 +24,9 @@ pub struct NewAdministrator {
 pub struct AdministratorCreated {
     /// The server's description, if any.
     pub description: Option<String>,
+    /// Whether the availability check reported the username as taken afterwards (within the
+    /// after-create window). `false` means a refresh soon after may not see the administrator.
+    pub listed: bool,
 }
 
 /// The administrator as recorded in an audit entry.
