@@ -224,7 +224,11 @@ impl Resource for ScriptUserResource {
              account is script-only cannot be read through any API, so this resource never claims it.\n\n\
              A deleted account is detected on refresh and planned for creation again; changes of email or roles \
              made in the portal cannot be detected. Destroying only removes the resource from the state, with a \
-             warning saying how to remove the account in the portal.",
+             warning saying how to remove the account in the portal.\n\n\
+             Import with `<username>` or `<billing_id>/<username>`. No API returns an administrator's email or \
+             roles, so import reads them from the administrator audit of the last year when the account's \
+             creation is recorded there; otherwise (and always for `first_name` and `last_name`) the configured \
+             values are adopted in place, without a replacement.",
         )
         .attribute(
             Attribute::string("id")
