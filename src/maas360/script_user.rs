@@ -64,7 +64,8 @@ pub fn password_problems(p: &str) -> Vec<&'static str> {
     if !p.chars().any(|c| c.is_ascii_digit()) {
         out.push("it must contain at least one number");
     }
-    if !p.chars().any(|c| !c.is_alphanumeric() && !c.is_whitespace()) {
+    // Anything but a letter or digit counts, a space included, as in the portal.
+    if !p.chars().any(|c| !c.is_alphanumeric()) {
         out.push("it must contain at least one special character such as ! or #");
     }
     if p.chars().any(char::is_control) {
@@ -641,6 +642,28 @@ mod tests {
         for msg in password_problems("hunter") {
             assert!(!msg.contains("hunter"));
         }
+    }
+
+    #[test]
+    fn the_plan_time_rule_is_never_stricter_than_the_portal() {
+        // The simulator's set-password rule stands in for the portal's. Control characters are
+        // the one deliberate difference (they cannot be sent in an XML sign-in body).
+        for p in [
+            "Passw0rd word",
+            "Passw0rd!",
+            "Пароль12!",
+            "short1!",
+            "12345678!",
+            "Password!",
+            "Passw0rdXY",
+            "        ",
+            "aaaa 1111",
+            "Ab1!Ab1!",
+        ] {
+            let portal = crate::sim::maas360::check_password_rule(p).is_ok();
+            assert_eq!(password_problems(p).is_empty(), portal, "{p:?}: the portal says {portal}");
+        }
+        assert!(!password_problems("Passw0rd\u{7}x").is_empty());
     }
 
     #[test]
