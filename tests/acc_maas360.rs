@@ -631,8 +631,8 @@ async fn the_techsafe_example_applies_verifies_and_plans_empty() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_role_above_the_providers_own_is_refused_on_roles() {
-    let Some(acc) = Acc::start("a_role_above_the_providers_own_is_refused_on_roles").await else { return };
+async fn roles_the_provider_cannot_grant_are_refused_with_the_reason() {
+    let Some(mut acc) = Acc::start("roles_the_provider_cannot_grant_are_refused_with_the_reason").await else { return };
     // The provider signs in as a Service Administrator; Partner Administrator is above it.
     acc.config(&script_user("Acme_SO", r#"["Partner Administrator"]"#, ""));
     let out = acc.wd.apply().await;
@@ -644,6 +644,20 @@ async fn a_role_above_the_providers_own_is_refused_on_roles() {
     assert!(text.contains("equal or lesser roles"), "{text}");
     assert!(!text.contains("needs the Service Administrator role"), "not a missing right of the provider: {text}");
     assert!(acc.maas360_admin("Acme_SO").await.is_none());
+
+    // A provider signed in as an administrator without Service Administrator is told what it lacks.
+    acc.config(&script_user("Helper_SO", r#"["Read-Only"]"#, ""));
+    acc.wd.apply().await.ok();
+    finish_in_portal(&acc, "Helper_SO", PASSWORD).await;
+    acc.wd.set_env("MAAS360_USERNAME", "Helper_SO");
+    acc.wd.set_env("MAAS360_PASSWORD", PASSWORD);
+    acc.config(&format!("{}{}", script_user("Helper_SO", r#"["Read-Only"]"#, ""), script_user_named("x", "X_SO")));
+    let out = acc.wd.apply().await;
+    assert_eq!(out.code, 1, "{}", out.combined());
+    let text = flat(&out.combined());
+    assert!(text.contains("Error: The provider's MaaS360 administrator lacks a right"), "{text}");
+    assert!(text.contains("needs the Service Administrator role"), "{text}");
+    assert!(acc.maas360_admin("X_SO").await.is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
