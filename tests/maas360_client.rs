@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use mdmkit::maas360::client::{
     AuthApiVersion, AuthBodyFormat, Maas360Client, Maas360Config, Maas360Error, Maas360ErrorKind, NewAdministrator,
 };
-use mdmkit::rest::{RetryPolicy, SecretString};
+use mdmkit::rest::{NotFoundWindow, RetryPolicy, SecretString};
 use serde_json::json;
 use wiremock::matchers::{body_partial_json, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -38,6 +38,12 @@ fn config(server: &MockServer) -> Maas360Config {
             min_delay: Duration::from_millis(10),
             max_delay: Duration::from_secs(2),
             max_elapsed: Duration::from_secs(30),
+        },
+        after_create_window: NotFoundWindow {
+            max_attempts: 3,
+            min_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(50),
+            max_elapsed: Duration::from_secs(1),
         },
         ..Maas360Config::default()
     }
@@ -308,6 +314,30 @@ async fn an_http_200_login_failure_is_a_typed_error_and_not_retried() {
 }
 
 #[tokio::test]
+async fn a_refused_sign_in_is_final_for_the_client() {
+    // Sequential calls (terraform reading more resources than its parallelism) would otherwise
+    // each send the wrong password again, which can lock the account.
+    let server = MockServer::start().await;
+    Mock::given(path(AUTH2))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"authResponse": {"errorCode": 1002, "errorDesc": "Invalid credentials"}})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    for _ in 0..3 {
+        let e = c.check_admin_account_availability("x").await.unwrap_err();
+        assert_eq!((e.kind(), e.error_code()), (Maas360ErrorKind::InvalidCredentials, Some(1002)));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(c.authenticate().await.unwrap_err().kind(), Maas360ErrorKind::InvalidCredentials);
+    assert_eq!(requests_to(&server, AUTH2).await.len(), 1);
+    assert!(requests_to(&server, AVAIL).await.is_empty());
+}
+
+#[tokio::test]
 async fn verify_credentials_checks_another_admin_without_touching_the_session() {
     let server = MockServer::start().await;
     mount_auth2(&server).await;
@@ -342,6 +372,38 @@ async fn verify_credentials_checks_another_admin_without_touching_the_session() 
     assert_data_request(&requests_to(&server, AVAIL).await[0], "GET", AVAIL, Some("adminUsername=x"), TOKEN);
     let verify = &requests_to(&server, AUTH2).await[1];
     assert_eq!(body_json(verify), auth_request_json("acme_so", "password", "good-Pa55!"));
+}
+
+#[tokio::test]
+async fn verify_credentials_with_auth_1_0_and_an_xml_body_sends_that_admins_credentials() {
+    let server = MockServer::start().await;
+    Mock::given(path(AUTH1))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            "<authResponse><authToken>script-token</authToken><errorCode>0</errorCode></authResponse>",
+            "application/xml",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = Maas360Client::new(Maas360Config {
+        auth_api_version: AuthApiVersion::V1,
+        auth_v1_body: AuthBodyFormat::Xml,
+        ..config(&server)
+    })
+    .unwrap();
+    c.verify_credentials("Acme_SO", &SecretString::from("Scr1pt!Only")).await.unwrap();
+    assert_eq!(c.tokens_minted(), 0, "the provider's own session is not touched");
+    let auth = &requests_to(&server, AUTH1).await[0];
+    assert_eq!(auth.method.as_str(), "POST");
+    assert_eq!(header(auth, "content-type"), Some("application/xml"));
+    assert_eq!(header(auth, "accept"), Some("application/json"));
+    assert_eq!(header(auth, "authorization"), None);
+    assert_eq!(
+        std::str::from_utf8(&auth.body).unwrap(),
+        "<authRequest><maaS360AdminAuth><billingID>1234567</billingID><platformID>3</platformID>\
+         <appID>com.1234567.webapi</appID><appVersion>1.0</appVersion><appAccessKey>K3yK3yK3y0</appAccessKey>\
+         <userName>Acme_SO</userName><password>Scr1pt!Only</password></maaS360AdminAuth></authRequest>"
+    );
 }
 
 // ----- token expiry -------------------------------------------------------------------------
@@ -448,6 +510,22 @@ async fn availability_request_is_exact_and_lenient() {
 }
 
 #[tokio::test]
+async fn availability_answered_in_xml_is_read() {
+    let server = MockServer::start().await;
+    mount_auth2(&server).await;
+    Mock::given(path(AVAIL))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            "<?xml version=\"1.0\"?><adminAccountAvailability><adminUsername>acme_so</adminUsername>\
+             <available>false</available></adminAccountAvailability>",
+            "application/xml",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    assert!(!client(&server).check_admin_account_availability("acme_so").await.unwrap());
+}
+
+#[tokio::test]
 async fn availability_with_an_error_code_is_a_refusal() {
     let server = MockServer::start().await;
     mount_auth2(&server).await;
@@ -483,8 +561,14 @@ async fn create_administrator_request_is_exact() {
         ))
         .mount(&server)
         .await;
+    mount_taken(&server).await;
     let created = client(&server).create_administrator(&new_admin()).await.unwrap();
     assert_eq!(created.description.as_deref(), Some("Administrator created"));
+    assert!(created.listed);
+    // Then one availability check confirms it.
+    let checks = requests_to(&server, AVAIL).await;
+    assert_eq!(checks.len(), 1);
+    assert_data_request(&checks[0], "GET", AVAIL, Some("adminUsername=acme_so"), TOKEN);
     let r = &requests_to(&server, CREATE).await[0];
     assert_data_request(r, "POST", CREATE, None, TOKEN);
     assert_eq!(header(r, "content-type"), Some("application/x-www-form-urlencoded"));
@@ -492,6 +576,56 @@ async fn create_administrator_request_is_exact() {
         std::str::from_utf8(&r.body).unwrap(),
         "adminUsername=acme_so&adminEmailAddress=it%40acme.example&roles=Read-Only%2CHelp+Desk&firstName=Acme&lastName=Bot"
     );
+}
+
+async fn mount_taken(server: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path(AVAIL))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"adminAccountAvailability": {"adminUsername": "acme_so", "available": false}})),
+        )
+        .mount(server)
+        .await;
+}
+
+async fn mount_created(server: &MockServer) {
+    Mock::given(method("POST"))
+        .and(path(CREATE))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"actionResponse": {"status": "Success"}})))
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn a_new_administrator_not_listed_yet_is_checked_again_within_a_bounded_window() {
+    // Listed at the third check.
+    let server = MockServer::start().await;
+    mount_auth2(&server).await;
+    mount_created(&server).await;
+    Mock::given(path(AVAIL))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"adminAccountAvailability": {"available": true}})),
+        )
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    mount_taken(&server).await;
+    let created = client(&server).create_administrator(&new_admin()).await.unwrap();
+    assert!(created.listed);
+    assert_eq!(requests_to(&server, AVAIL).await.len(), 3);
+
+    // Never listed: the create still succeeded, after max_attempts checks.
+    let server = MockServer::start().await;
+    mount_auth2(&server).await;
+    mount_created(&server).await;
+    mount_available(&server).await;
+    let t0 = Instant::now();
+    let created = client(&server).create_administrator(&new_admin()).await.unwrap();
+    assert!(!created.listed);
+    assert_eq!(requests_to(&server, AVAIL).await.len(), 3);
+    assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
 }
 
 async fn create_error(status: u16, body: serde_json::Value) -> Maas360Error {
@@ -509,14 +643,19 @@ async fn create_error(status: u16, body: serde_json::Value) -> Maas360Error {
 async fn create_administrator_failures_are_typed() {
     let fail =
         |code: i64, d: &str| json!({"actionResponse": {"status": "Failure", "errorCode": code, "description": d}});
-    let e = create_error(200, fail(1101, "Username already exists")).await;
+    let e = create_error(409, fail(9101, "Username already exists")).await;
     assert_eq!(e.kind(), Maas360ErrorKind::UsernameTaken);
     assert!(e.to_string().contains("\"acme_so\" is already taken: Username already exists"), "{e}");
     assert_eq!(create_error(409, json!({})).await.kind(), Maas360ErrorKind::UsernameTaken);
-    let e = create_error(400, fail(1102, "Role not allowed")).await;
+    assert_eq!(create_error(200, fail(9101, "Username already exists")).await.kind(), Maas360ErrorKind::UsernameTaken);
+    let e = create_error(403, fail(9102, "Not permitted to grant role 'Help Desk'")).await;
     assert_eq!(e.kind(), Maas360ErrorKind::RoleNotGrantable);
     assert!(e.to_string().contains("[Read-Only, Help Desk]"), "{e}");
     assert_eq!(create_error(403, json!({})).await.kind(), Maas360ErrorKind::Forbidden);
+    assert_eq!(create_error(403, fail(9104, "Only a Service Administrator")).await.kind(), Maas360ErrorKind::Forbidden);
+    let e = create_error(400, fail(9103, "Unknown role 'Helpdesk'")).await;
+    assert_eq!((e.kind(), e.error_code()), (Maas360ErrorKind::Rejected, Some(9103)));
+    assert!(e.to_string().ends_with("Unknown role 'Helpdesk'"), "{e}");
     let e = create_error(200, fail(7, "Other")).await;
     assert_eq!((e.kind(), e.error_code()), (Maas360ErrorKind::Rejected, Some(7)));
     assert_eq!(create_error(404, json!({})).await.kind(), Maas360ErrorKind::NotFound);
@@ -606,8 +745,11 @@ async fn admin_login_reports_parse_the_documented_shape() {
     assert_eq!(events[0].duration, Some(0.1));
     assert_eq!(events[1].login_attempt_time, Some(1_730_208_920_000));
     assert_eq!(events[1].logout_time, None);
-    let q = requests_to(&server, LOGINS).await[0].url.query().unwrap().to_owned();
-    assert!(q.ends_with("&pageSize=250&pageNumber=1"), "{q}");
+    let (from_ms, to_ms) = [now - Duration::from_secs(3600), now]
+        .map(|t| t.duration_since(UNIX_EPOCH).unwrap().as_millis().to_string())
+        .into();
+    let query = format!("fromDate={from_ms}&toDate={to_ms}&pageSize=250&pageNumber=1");
+    assert_data_request(&requests_to(&server, LOGINS).await[0], "GET", LOGINS, Some(&query), TOKEN);
 }
 
 // ----- secrets never logged -----------------------------------------------------------------

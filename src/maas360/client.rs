@@ -9,7 +9,10 @@
 //!   to a full authentication) or 1.0 (JSON or XML body). HTTP-200 login failures
 //!   (`errorCode != 0`) are [`Maas360Error::InvalidCredentials`]. One token per client, shared
 //!   by concurrent calls, renewed 5 minutes before the 60-minute mark, and renewed once when a
-//!   call answers 401, error 1009, "Token expired." or "Token invalid".
+//!   call answers 401, error 1009, "Token expired." or "Token invalid". A refused sign-in of the
+//!   provider's own administrator is final for the client: later calls fail with the same error
+//!   without asking again, so a wrong password costs one refused sign-in per run however many
+//!   resources are read (repeated failures can lock an account).
 //! - **Header**: `Authorization: MaaS token="<token>"`.
 //! - **Rate limits**: `X-Rate-Limit-Remaining: 0` holds further requests until
 //!   `X-Rate-Limit-ResetWindow` has passed; 429 and 5xx are retried per [`crate::rest`].
@@ -23,7 +26,7 @@ pub mod parse;
 pub mod unverified;
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
@@ -36,12 +39,16 @@ use url::Url;
 
 use self::auth::Session;
 pub use self::error::{Call, Maas360Error, Maas360ErrorKind, Op};
-pub use self::model::{AdminChange, AdministratorCreated, AuditedAdministrator, LoginEvent, NewAdministrator};
+pub use self::model::{
+    AdminChange, AdministratorCreated, AuditedAdministrator, AuditedState, LoginEvent, NewAdministrator, audited_state,
+};
 use self::parse::{error_info, parse_body, says_token_rejected};
 use self::unverified::CreateOutcome;
 use crate::rest::retry::{parse_retry_after, rate_limit_reset};
 use crate::rest::url::{join_segments, parse_base_url, set_query};
-use crate::rest::{HttpSettings, Request, Response, RestCore, RetryPolicy, SendError, TokenCache, TransportKind};
+use crate::rest::{
+    HttpSettings, NotFoundWindow, Request, Response, RestCore, RetryPolicy, SendError, TokenCache, TransportKind,
+};
 
 /// `User-Agent` of every request.
 pub const USER_AGENT: &str = concat!("terraform-provider-maas360/", env!("CARGO_PKG_VERSION"));
@@ -63,6 +70,16 @@ pub const DEFAULT_TOKEN_REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 pub const DEFAULT_MAX_CONCURRENCY: usize = 5;
 /// Default per-request timeout.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long [`Maas360Client::create_administrator`] waits for a new username to be reported as
+/// taken: a clustered service may answer the next availability check from a node that has not
+/// seen the new administrator yet, and Terraform would then plan to create it again. At most 5
+/// checks over about 5 s.
+pub const AFTER_CREATE_WINDOW: NotFoundWindow = NotFoundWindow {
+    max_attempts: 5,
+    min_delay: Duration::from_millis(300),
+    max_delay: Duration::from_secs(2),
+    max_elapsed: Duration::from_secs(5),
+};
 /// `pageSize` of the audit reports.
 pub const AUDIT_PAGE_SIZE: usize = 250;
 /// How many times a createAdministrator whose outcome was lost is checked and sent again.
@@ -152,6 +169,9 @@ pub struct Maas360Config {
     pub token_lifetime: Duration,
     /// Renew the token this long before the lifetime ends. Default 5 min.
     pub token_refresh_margin: Duration,
+    /// How long a create waits for the new username to be reported as taken. Default
+    /// [`AFTER_CREATE_WINDOW`].
+    pub after_create_window: NotFoundWindow,
     /// The provider's stop signal.
     pub cancel: CancellationToken,
 }
@@ -175,6 +195,7 @@ impl Default for Maas360Config {
             retry: RetryPolicy::default(),
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             token_refresh_margin: DEFAULT_TOKEN_REFRESH_MARGIN,
+            after_create_window: AFTER_CREATE_WINDOW,
             cancel: CancellationToken::new(),
         }
     }
@@ -200,7 +221,10 @@ struct Inner {
     auth_v1_body: AuthBodyFormat,
     token_lifetime: Duration,
     token_refresh_margin: Duration,
+    after_create_window: NotFoundWindow,
     session: TokenCache<Session, Maas360Error>,
+    /// Set once the provider's own credentials were refused: never sent again by this client.
+    refused: OnceLock<Maas360Error>,
 }
 
 impl fmt::Debug for Maas360Client {
@@ -278,7 +302,9 @@ impl Maas360Client {
                 auth_v1_body: config.auth_v1_body,
                 token_lifetime: config.token_lifetime,
                 token_refresh_margin: config.token_refresh_margin,
+                after_create_window: config.after_create_window,
                 session: TokenCache::default(),
+                refused: OnceLock::new(),
             }),
         })
     }
@@ -354,7 +380,7 @@ impl Maas360Client {
             }
             debug!("maas360: the outcome of createAdministrator is unknown; checking the username");
             if !self.check_admin_account_availability(&admin.username).await? {
-                return Ok(AdministratorCreated { description: None });
+                return Ok(AdministratorCreated { description: None, listed: true });
             }
         }
         Err(last.expect("a round ran"))
@@ -380,7 +406,10 @@ impl Maas360Client {
         }
         let body = parse_body(resp.content_type(), &resp.body);
         let e = match unverified::interpret_create(status, body.as_ref()) {
-            CreateOutcome::Created { description } => return Ok(AdministratorCreated { description }),
+            CreateOutcome::Created { description } => {
+                let listed = self.wait_until_taken(&admin.username).await;
+                return Ok(AdministratorCreated { description, listed });
+            }
             CreateOutcome::UsernameTaken { description } => {
                 Maas360Error::UsernameTaken { call, username: admin.username.clone(), description }
             }
@@ -394,6 +423,31 @@ impl Maas360Client {
             CreateOutcome::Undecodable => decode_error(&call, &resp, "the answer states neither success nor failure"),
         };
         Err((e, attempts))
+    }
+
+    /// Checks availability until `username` is reported as taken, within the after-create window.
+    /// `false` if it never was (or a check failed, or the provider is stopping): the create itself
+    /// succeeded either way.
+    async fn wait_until_taken(&self, username: &str) -> bool {
+        let cancel = self.inner.core.settings().cancel.clone();
+        let mut delays = self.inner.after_create_window.backoff();
+        // Bounded: the window yields at most max_attempts - 1 delays.
+        loop {
+            match self.check_admin_account_availability(username).await {
+                Ok(false) => return true,
+                Ok(true) => {}
+                Err(e) => {
+                    debug!(error = %e, "maas360: could not confirm the new administrator");
+                    return false;
+                }
+            }
+            let Some(delay) = delays.next() else { return false };
+            debug!(?delay, "maas360: new administrator not listed yet; checking again");
+            tokio::select! {
+                _ = cancel.cancelled() => return false,
+                _ = tokio::time::sleep(delay) => {}
+            }
+        }
     }
 
     /// Administrator changes between `from` and `to` (all pages).
@@ -468,7 +522,16 @@ impl Maas360Client {
     }
 
     async fn session(&self) -> Result<crate::rest::Lease<Session>, Maas360Error> {
-        self.inner.session.get(|previous| self.mint_session(previous)).await
+        if let Some(e) = self.inner.refused.get() {
+            return Err(e.clone());
+        }
+        let r = self.inner.session.get(|previous| self.mint_session(previous)).await;
+        if let Err(e) = &r
+            && e.is_invalid_credentials()
+        {
+            let _ = self.inner.refused.set(e.clone());
+        }
+        r
     }
 
     async fn send_raw(&self, call: &Call, req: &Request) -> Result<Response, Maas360Error> {

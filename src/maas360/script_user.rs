@@ -20,7 +20,7 @@ use crate::framework::{
     ReadRequest, Resource, Schema, StateResponse, Type, UpdateRequest,
 };
 
-use super::client::{Maas360Error, NewAdministrator};
+use super::client::{Maas360Error, NewAdministrator, audited_state};
 use super::provider::Maas360Data;
 
 /// The five roles every MaaS360 account has (custom and inherited roles may exist too).
@@ -64,7 +64,8 @@ pub fn password_problems(p: &str) -> Vec<&'static str> {
     if !p.chars().any(|c| c.is_ascii_digit()) {
         out.push("it must contain at least one number");
     }
-    if !p.chars().any(|c| !c.is_alphanumeric() && !c.is_whitespace()) {
+    // Anything but a letter or digit counts, a space included, as in the portal.
+    if !p.chars().any(|c| !c.is_alphanumeric()) {
         out.push("it must contain at least one special character such as ! or #");
     }
     if p.chars().any(char::is_control) {
@@ -99,13 +100,29 @@ pub struct ScriptUserModel {
 
 pub struct ScriptUserResource;
 
+/// How a verification of `password_wo` ended.
+enum Verification {
+    /// The account signed in to the API.
+    Verified,
+    /// MaaS360 refused the sign-in (a warning with the portal steps was added).
+    Refused,
+    /// The question could not be asked (rate limit, server or network trouble).
+    NotAsked(Maas360Error),
+}
+
 impl ScriptUserResource {
-    /// Verify the API login with the write-only password: `Some(true|false)`, or `None` when no
-    /// password is configured.
-    async fn verify(&self, data: &Maas360Data, m: &ScriptUserModel, diags: &mut Diagnostics) -> Option<bool> {
-        let (Attr::Known(user), Attr::Known(pw)) = (&m.username, &m.password_wo) else { return None };
-        match data.client.verify_credentials(user, &SecretString::from(pw.clone())).await {
-            Ok(()) => Some(true),
+    /// Verify the API sign-in of `m.username` with `password`. A refusal adds a warning that says
+    /// what to finish in the portal.
+    async fn verify(
+        &self,
+        data: &Maas360Data,
+        m: &ScriptUserModel,
+        password: &str,
+        diags: &mut Diagnostics,
+    ) -> Verification {
+        let user = m.username.get().map(String::as_str).unwrap_or_default();
+        match data.client.verify_credentials(user, &SecretString::from(password.to_owned())).await {
+            Ok(()) => Verification::Verified,
             Err(e) if e.is_invalid_credentials() => {
                 diags.warning_at(
                     AttributePath::attr("password_wo"),
@@ -118,12 +135,9 @@ impl ScriptUserResource {
                         portal_steps(user, m.email.get().map(String::as_str).unwrap_or("the account's email"))
                     ),
                 );
-                Some(false)
+                Verification::Refused
             }
-            Err(e) => {
-                diags.push(api_error(&format!("verify the API sign-in of {user:?}"), &e));
-                Some(false)
-            }
+            Err(e) => Verification::NotAsked(e),
         }
     }
 }
@@ -152,13 +166,37 @@ pub fn api_error(what: &str, e: &Maas360Error) -> Diagnostic {
         ),
         Maas360Error::Server { .. } | Maas360Error::RateLimited { .. } => Diagnostic::error(
             "MaaS360 is not answering normally",
-            format!("While trying to {what}: {e}.\n\nThe request was retried; retry later or lower max_concurrency."),
+            format!(
+                "While trying to {what}: {e}.\n\n{}Retry later, or lower max_concurrency.",
+                if e.attempts().unwrap_or(1) > 1 { "The request was retried. " } else { "" }
+            ),
         ),
         Maas360Error::Cancelled { .. } => Diagnostic::error(
             "Operation cancelled",
             format!("Terraform asked the provider to stop while it tried to {what}."),
         ),
         _ => Diagnostic::error(format!("Failed to {what}"), format!("{e}.")),
+    }
+}
+
+/// The diagnostic for a failed createAdministrator.
+fn create_error(username: &str, e: &Maas360Error) -> Diagnostic {
+    match e {
+        Maas360Error::UsernameTaken { .. } => Diagnostic::error(
+            "Administrator username already exists",
+            format!("{e}. Choose another username, or import the existing account."),
+        )
+        .at(AttributePath::attr("username")),
+        Maas360Error::RoleNotGrantable { .. } => Diagnostic::error(
+            "Role cannot be granted",
+            format!(
+                "{e}. An administrator can only create administrators with equal or lesser roles: give the \
+                 provider's administrator (username) the role, or choose a lesser one. Role names must match \
+                 the portal exactly."
+            ),
+        )
+        .at(AttributePath::attr("roles")),
+        _ => api_error(&format!("create administrator {username:?}"), e),
     }
 }
 
@@ -187,7 +225,11 @@ impl Resource for ScriptUserResource {
              account is script-only cannot be read through any API, so this resource never claims it.\n\n\
              A deleted account is detected on refresh and planned for creation again; changes of email or roles \
              made in the portal cannot be detected. Destroying only removes the resource from the state, with a \
-             warning saying how to remove the account in the portal.",
+             warning saying how to remove the account in the portal.\n\n\
+             Import with `<username>` or `<billing_id>/<username>`. No API returns an administrator's email or \
+             roles, so import reads them from the administrator audit of the last year when the account's \
+             creation is recorded there; otherwise (and always for `first_name` and `last_name`) the configured \
+             values are adopted in place, without a replacement.",
         )
         .attribute(
             Attribute::string("id")
@@ -368,26 +410,21 @@ impl Resource for ScriptUserResource {
             first_name: p.first_name.get().cloned(),
             last_name: p.last_name.get().cloned(),
         };
-        if let Err(e) = data.client.create_administrator(&admin).await {
-            let d = match &e {
-                Maas360Error::UsernameTaken { .. } => Diagnostic::error(
-                    "Administrator username already exists",
-                    format!("{e}. Choose another username, or import the existing account."),
-                )
-                .at(AttributePath::attr("username")),
-                Maas360Error::RoleNotGrantable { .. } => Diagnostic::error(
-                    "Role cannot be granted",
-                    format!(
-                        "{e}. An administrator can only create administrators with equal or lesser roles: give the \
-                         provider's administrator (username) the role, or choose a lesser one. Role names must match \
-                         the portal exactly."
-                    ),
-                )
-                .at(AttributePath::attr("roles")),
-                _ => api_error(&format!("create administrator {username:?}"), &e),
-            };
-            diags.push(d);
-            return None;
+        let created = match data.client.create_administrator(&admin).await {
+            Ok(created) => created,
+            Err(e) => {
+                diags.push(create_error(&username, &e));
+                return None;
+            }
+        };
+        if !created.listed {
+            diags.warning_at(
+                AttributePath::attr("username"),
+                format!("MaaS360 does not list administrator {username:?} yet"),
+                "MaaS360 accepted the new administrator, but its availability check still reports the username as \
+                 free (its servers may take a moment to agree). If the next plan proposes to create it again, wait a \
+                 minute and plan again; do not delete anything in the portal.",
+            );
         }
         diags.warning(
             format!("Administrator {username:?} created: finish it in the MaaS360 portal"),
@@ -398,10 +435,21 @@ impl Resource for ScriptUserResource {
         state.id = Attr::Known(id_of(data.client.billing_id(), &username));
         state.billing_id = Attr::Known(data.client.billing_id().to_string());
         state.api_access_verified = Attr::Known(false);
-        let mut with_password = state.clone();
-        with_password.password_wo = req.config.password_wo.clone();
-        if let Some(ok) = self.verify(data, &with_password, diags).await {
-            state.api_access_verified = Attr::Known(ok);
+        if let Attr::Known(password) = &req.config.password_wo {
+            match self.verify(data, &state, password, diags).await {
+                Verification::Verified => state.api_access_verified = Attr::Known(true),
+                Verification::Refused => {}
+                // The account exists: an error would taint it, and the replacement would collide
+                // with it. Warn, and let a version bump ask again.
+                Verification::NotAsked(e) => diags.warning_at(
+                    AttributePath::attr("password_wo"),
+                    "API sign-in not verified",
+                    format!(
+                        "The administrator was created, but its API sign-in could not be checked: {e}.\n\nIncrease \
+                         password_wo_version and apply again to check it."
+                    ),
+                ),
+            }
         }
         Some(StateResponse::new(state))
     }
@@ -435,9 +483,21 @@ impl Resource for ScriptUserResource {
         let mut state = req.planned.clone();
         state.password_wo = Attr::Null;
         if state.api_access_verified.is_unknown() {
-            let mut with_password = state.clone();
-            with_password.password_wo = req.config.password_wo.clone();
-            state.api_access_verified = Attr::Known(self.verify(data, &with_password, diags).await.unwrap_or(false));
+            let verified = match &req.config.password_wo {
+                Attr::Known(password) => match self.verify(data, &state, password, diags).await {
+                    Verification::Verified => true,
+                    Verification::Refused => false,
+                    // Keep the prior state (and its password_wo_version), so that the next apply
+                    // asks again instead of recording a verification that never happened.
+                    Verification::NotAsked(e) => {
+                        let username = state.username.get().cloned().unwrap_or_default();
+                        diags.push(api_error(&format!("verify the API sign-in of {username:?}"), &e));
+                        return None;
+                    }
+                },
+                _ => false,
+            };
+            state.api_access_verified = Attr::Known(verified);
         }
         Some(StateResponse::new(state))
     }
@@ -487,28 +547,26 @@ impl Resource for ScriptUserResource {
             ..Default::default()
         };
         // No API returns an administrator's email or roles; the audit log of the last year may.
+        // First and last names are left out: they are optional in the configuration, and a name
+        // read here but not configured would plan a replacement of the adopted account.
         let now = SystemTime::now();
-        if let Ok(changes) = data.client.admin_changes_audit(now - IMPORT_AUDIT_WINDOW, now).await
-            && let Some(rec) = changes
-                .iter()
-                .filter(|c| c.administrator.username == username)
-                .max_by_key(|c| c.update_date.unwrap_or(0))
-        {
-            let a = &rec.administrator;
-            if !a.email.is_empty() {
-                state.email = Attr::Known(a.email.clone());
+        match data.client.admin_changes_audit(now - IMPORT_AUDIT_WINDOW, now).await {
+            Ok(changes) => {
+                let audited = audited_state(&changes, &username);
+                if let Some(email) = audited.email {
+                    state.email = Attr::Known(email);
+                }
+                if let Some(roles) = audited.roles {
+                    state.roles = Attr::Known(roles.into_iter().collect());
+                }
             }
-            let roles: BTreeSet<String> =
-                a.roles_added.split(',').map(str::trim).filter(|r| !r.is_empty()).map(str::to_string).collect();
-            if !roles.is_empty() {
-                state.roles = Attr::Known(roles);
-            }
-            if !a.first_name.is_empty() {
-                state.first_name = Attr::Known(a.first_name.clone());
-            }
-            if !a.last_name.is_empty() {
-                state.last_name = Attr::Known(a.last_name.clone());
-            }
+            Err(e) => diags.warning(
+                "Email and roles not read",
+                format!(
+                    "The administrator audit could not be read ({e}), so the configured email and roles will be \
+                     adopted without a check."
+                ),
+            ),
         }
         Some(StateResponse::new(state))
     }
@@ -584,6 +642,28 @@ mod tests {
         for msg in password_problems("hunter") {
             assert!(!msg.contains("hunter"));
         }
+    }
+
+    #[test]
+    fn the_plan_time_rule_is_never_stricter_than_the_portal() {
+        // The simulator's set-password rule stands in for the portal's. Control characters are
+        // the one deliberate difference (they cannot be sent in an XML sign-in body).
+        for p in [
+            "Passw0rd word",
+            "Passw0rd!",
+            "Пароль12!",
+            "short1!",
+            "12345678!",
+            "Password!",
+            "Passw0rdXY",
+            "        ",
+            "aaaa 1111",
+            "Ab1!Ab1!",
+        ] {
+            let portal = crate::sim::maas360::check_password_rule(p).is_ok();
+            assert_eq!(password_problems(p).is_empty(), portal, "{p:?}: the portal says {portal}");
+        }
+        assert!(!password_problems("Passw0rd\u{7}x").is_empty());
     }
 
     #[test]

@@ -114,3 +114,21 @@ impl Acc {
 pub fn requests(stats: &Value, key: &str) -> u64 {
     stats["requests"][key].as_u64().unwrap_or(0)
 }
+
+/// Terraform's human output with the diagnostic box drawing removed and all whitespace collapsed to
+/// single spaces, so that assertions do not depend on line wrapping.
+pub fn flat(text: &str) -> String {
+    text.replace(['│', '╷', '╵'], " ").split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+impl Acc {
+    /// The simulator's dump of the MaaS360 administrator `username` (not deleted), if any.
+    pub async fn maas360_admin(&self, username: &str) -> Option<Value> {
+        self.get("/_sim/maas360/admins")
+            .await
+            .as_array()?
+            .iter()
+            .find(|a| a["username"] == username && a["status"] != "Deleted")
+            .cloned()
+    }
+}

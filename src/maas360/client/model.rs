@@ -24,6 +24,9 @@ pub struct NewAdministrator {
 pub struct AdministratorCreated {
     /// The server's description, if any.
     pub description: Option<String>,
+    /// Whether the availability check reported the username as taken afterwards (within the
+    /// after-create window). `false` means a refresh soon after may not see the administrator.
+    pub listed: bool,
 }
 
 /// The administrator as recorded in an audit entry.
@@ -89,6 +92,64 @@ pub struct LoginEvent {
     pub auth_status: String,
 }
 
+/// `operationType` of the record written when an administrator is created. **Unverified**: public
+/// samples show only `CHANGE`; `ADD` and `DELETE` are the simulator's choice (maas360-api.md §2.1).
+pub const AUDIT_OPERATION_ADD: &str = "ADD";
+/// `operationType` of the record written when an administrator is deleted (unverified, see above).
+pub const AUDIT_OPERATION_DELETE: &str = "DELETE";
+
+/// What the audit records say about one administrator as it is now.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditedState {
+    /// The email of the latest record that has one.
+    pub email: Option<String>,
+    /// The roles, known only when the creation record is among the records: `rolesAdded` and
+    /// `rolesDeleted` are changes, so later records alone cannot tell the whole set.
+    pub roles: Option<Vec<String>>,
+}
+
+/// Replays the records of `username` (oldest first): the creation record gives the roles, each
+/// later record adds `rolesAdded` and removes `rolesDeleted`, and a deletion forgets everything
+/// before it (the username may have been given to a new administrator since).
+pub fn audited_state(changes: &[AdminChange], username: &str) -> AuditedState {
+    let mut mine: Vec<&AdminChange> = changes.iter().filter(|c| c.administrator.username == username).collect();
+    // Stable: records of the same millisecond keep the order the server listed them in.
+    mine.sort_by_key(|c| c.update_date.unwrap_or(0));
+    let mut out = AuditedState::default();
+    for c in mine {
+        let a = &c.administrator;
+        let op = c.operation_type.trim();
+        if op.eq_ignore_ascii_case(AUDIT_OPERATION_DELETE) {
+            out = AuditedState::default();
+            continue;
+        }
+        if !a.email.trim().is_empty() {
+            out.email = Some(a.email.trim().to_owned());
+        }
+        if op.eq_ignore_ascii_case(AUDIT_OPERATION_ADD) {
+            out.roles = Some(Vec::new());
+        }
+        if let Some(roles) = &mut out.roles {
+            let deleted = role_list(&a.roles_deleted);
+            roles.retain(|r| !deleted.contains(r));
+            for r in role_list(&a.roles_added) {
+                if !roles.contains(&r) {
+                    roles.push(r);
+                }
+            }
+        }
+    }
+    if out.roles.as_ref().is_some_and(Vec::is_empty) {
+        out.roles = None;
+    }
+    out
+}
+
+/// Role names of `rolesAdded` / `rolesDeleted` (comma-separated display names).
+fn role_list(s: &str) -> Vec<String> {
+    s.split(',').map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned).collect()
+}
+
 fn text(v: &Value, key: &str) -> String {
     v.get(key).and_then(lenient::string).unwrap_or_default()
 }
@@ -151,6 +212,52 @@ pub(crate) fn page_items<'a>(v: &'a Value, root: &str, item: &str) -> Option<Vec
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn rec(at: i64, op: &str, user: &str, email: &str, added: &str, deleted: &str) -> AdminChange {
+        AdminChange {
+            update_date: Some(at),
+            operation_type: op.into(),
+            administrator: AuditedAdministrator {
+                username: user.into(),
+                email: email.into(),
+                roles_added: added.into(),
+                roles_deleted: deleted.into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn audit_replay_gives_the_current_roles_and_email() {
+        let changes = vec![
+            rec(5, "CHANGE", "so", "it@x.example", "", ""),
+            rec(1, "ADD", "so", "it@x.example", "Read-Only,Help Desk", ""),
+            rec(3, "CHANGE", "so", "", "Administrator", "Help Desk"),
+            rec(4, "CHANGE", "other", "o@x.example", "Service Administrator", ""),
+        ];
+        let s = audited_state(&changes, "so");
+        assert_eq!(s.email.as_deref(), Some("it@x.example"));
+        assert_eq!(s.roles, Some(vec!["Read-Only".to_string(), "Administrator".to_string()]));
+
+        // Without the creation record the roles are unknown, not the last change's.
+        let s = audited_state(&changes[2..3], "so");
+        assert_eq!(s, AuditedState { email: None, roles: None });
+        let s = audited_state(&[rec(1, "CHANGE", "so", "it@x.example", "Help Desk", "")], "so");
+        assert_eq!(s, AuditedState { email: Some("it@x.example".into()), roles: None });
+
+        // A deletion forgets the earlier account of the same name.
+        let changes = vec![
+            rec(1, "ADD", "so", "old@x.example", "Read-Only", ""),
+            rec(2, "DELETE", "so", "old@x.example", "", ""),
+            rec(3, "ADD", "so", "new@x.example", "Administrator", ""),
+        ];
+        let s = audited_state(&changes, "so");
+        assert_eq!(s.email.as_deref(), Some("new@x.example"));
+        assert_eq!(s.roles, Some(vec!["Administrator".to_string()]));
+        assert_eq!(audited_state(&changes[..2], "so"), AuditedState::default());
+        assert_eq!(audited_state(&[], "so"), AuditedState::default());
+    }
 
     #[test]
     fn audit_records_parse_leniently() {

@@ -40,11 +40,17 @@
 //!   `{"actionResponse": {"status": "Success", "description": "<text>", "adminUsername": "<username>"}}`.
 //!   `status` is compared case-insensitively; a non-zero `errorCode` is never success.
 //! - Failure: HTTP 200 or 4xx with
-//!   `{"actionResponse": {"status": "Failure", "errorCode": <n>, "description": "<text>"}}`:
-//!   - `errorCode` [`ERROR_USERNAME_TAKEN`] (1101), or HTTP 409 → the username is taken;
-//!   - `errorCode` [`ERROR_ROLE_NOT_GRANTABLE`] (1102) → a role is unknown or above the calling
+//!   `{"actionResponse": {"status": "Failure", "errorCode": <n>, "description": "<text>"}}`. The
+//!   codes are invented (IBM's error-code table is not public) and kept in the 9100s, away from the
+//!   codes seen on real tenants (1002, 1008, 1009), so that no real code is misread:
+//!   - `errorCode` [`ERROR_USERNAME_TAKEN`] (9101, with HTTP 409), or any HTTP 409 → the username is
+//!     taken;
+//!   - `errorCode` [`ERROR_ROLE_NOT_GRANTABLE`] (9102, with HTTP 403) → a role is above the calling
 //!     administrator's own roles;
-//!   - any other HTTP 403 → the caller may not create administrators;
+//!   - `errorCode` [`ERROR_INVALID_INPUT`] (9103, with HTTP 400 or 415) → invalid input, e.g. an
+//!     unknown role name (the description names it): a refusal;
+//!   - `errorCode` [`ERROR_NOT_ALLOWED`] (9104), or any other HTTP 403 → the caller may not create
+//!     administrators;
 //!   - anything else → a refusal carrying the code and description.
 //!
 //! # Open questions (maas360-api.md §7.4), to settle on a real tenant
@@ -109,9 +115,13 @@ pub const CREATE_ERROR_CODE_FIELD: &str = "errorCode";
 /// Field of a success answer echoing the username.
 pub const CREATE_USERNAME_FIELD: &str = "adminUsername";
 /// `errorCode`: the username is taken.
-pub const ERROR_USERNAME_TAKEN: i64 = 1101;
-/// `errorCode`: a role is unknown or may not be granted by the caller.
-pub const ERROR_ROLE_NOT_GRANTABLE: i64 = 1102;
+pub const ERROR_USERNAME_TAKEN: i64 = 9101;
+/// `errorCode`: a role is above the caller's own roles.
+pub const ERROR_ROLE_NOT_GRANTABLE: i64 = 9102;
+/// `errorCode`: invalid input (e.g. an unknown role name).
+pub const ERROR_INVALID_INPUT: i64 = 9103;
+/// `errorCode`: the caller may not create administrators.
+pub const ERROR_NOT_ALLOWED: i64 = 9104;
 
 /// Reads the availability flag (see the module docs); `None` if absent or not a boolean.
 pub fn read_availability(v: &Value) -> Option<bool> {
@@ -205,7 +215,7 @@ pub fn interpret_create(status: StatusCode, body: Option<&Value>) -> CreateOutco
     if code == Some(ERROR_ROLE_NOT_GRANTABLE) {
         return CreateOutcome::RoleNotGrantable { description };
     }
-    if status == StatusCode::FORBIDDEN {
+    if status == StatusCode::FORBIDDEN || code == Some(ERROR_NOT_ALLOWED) {
         return CreateOutcome::Forbidden { description };
     }
     if status.is_success() && code.is_none() {
@@ -271,14 +281,20 @@ mod tests {
             interpret_create(StatusCode::OK, Some(&ok)),
             CreateOutcome::Created { description: Some("created".into()) }
         );
-        let taken = json!({"actionResponse": {"status": "Failure", "errorCode": "1101", "description": "exists"}});
+        let taken = json!({"actionResponse": {"status": "Failure", "errorCode": "9101", "description": "exists"}});
         assert!(matches!(interpret_create(StatusCode::OK, Some(&taken)), CreateOutcome::UsernameTaken { .. }));
         assert!(matches!(interpret_create(StatusCode::CONFLICT, None), CreateOutcome::UsernameTaken { .. }));
-        let role = json!({"actionResponse": {"status": "Failure", "errorCode": 1102, "description": "role"}});
-        assert!(matches!(
-            interpret_create(StatusCode::BAD_REQUEST, Some(&role)),
-            CreateOutcome::RoleNotGrantable { .. }
-        ));
+        let role = json!({"actionResponse": {"status": "Failure", "errorCode": 9102, "description": "role"}});
+        // A 403 that says which role is not a missing right of the caller.
+        assert!(matches!(interpret_create(StatusCode::FORBIDDEN, Some(&role)), CreateOutcome::RoleNotGrantable { .. }));
+        let not_allowed = json!({"actionResponse": {"status": "Failure", "errorCode": 9104, "description": "no"}});
+        assert!(matches!(interpret_create(StatusCode::FORBIDDEN, Some(&not_allowed)), CreateOutcome::Forbidden { .. }));
+        let invalid =
+            json!({"actionResponse": {"status": "Failure", "errorCode": 9103, "description": "Unknown role"}});
+        assert_eq!(
+            interpret_create(StatusCode::BAD_REQUEST, Some(&invalid)),
+            CreateOutcome::Rejected { code: Some(ERROR_INVALID_INPUT), description: Some("Unknown role".into()) }
+        );
         assert!(matches!(interpret_create(StatusCode::FORBIDDEN, None), CreateOutcome::Forbidden { .. }));
         let other = json!({"actionResponse": {"status": "Failure", "errorCode": 7, "description": "no"}});
         assert_eq!(
