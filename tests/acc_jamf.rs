@@ -1,9 +1,11 @@
 //! Acceptance tests of terraform-provider-jamf: real terraform, the real provider binary, the
-//! simulator in this process.
+//! simulator in this process. Each test has its own simulator (port 0) and working directory.
 
 mod common;
 
-use common::acc::Acc;
+use common::acc::{Acc, planned_actions, requests};
+use reqwest::Method;
+use serde_json::{Value, json};
 
 const VENDOR: &str = r#"
 resource "jamf_api_role" "vendor" {
@@ -21,13 +23,67 @@ resource "jamf_client_secret" "vendor" {
 }
 "#;
 
+/// A role, a client holding it and a secret, with the parts that tests vary.
+fn vendor(role_name: &str, privileges: &[&str], client_extra: &str, secret_extra: &str) -> String {
+    let privileges = privileges.iter().map(|p| format!("{p:?}")).collect::<Vec<_>>().join(", ");
+    format!(
+        r#"
+resource "jamf_api_role" "vendor" {{
+  display_name = {role_name:?}
+  privileges   = [{privileges}]
+}}
+
+resource "jamf_api_client" "vendor" {{
+  display_name         = "Vendor"
+  authorization_scopes = [jamf_api_role.vendor.display_name]
+  {client_extra}
+}}
+
+resource "jamf_client_secret" "vendor" {{
+  api_client_id = jamf_api_client.vendor.id
+  {secret_extra}
+}}
+"#
+    )
+}
+
+/// `attr` of `address` in the state, as a string.
+async fn state_str(acc: &Acc, address: &str, attr: &str) -> String {
+    let v = acc.wd.resource_values(address).await;
+    match &v[attr] {
+        Value::String(s) => s.clone(),
+        other => panic!("{address}.{attr} is not a string: {other}"),
+    }
+}
+
+/// The secret in state and whether the simulator's token endpoint accepts it.
+async fn secret_works(acc: &Acc) -> (String, String, bool) {
+    let s = acc.wd.resource_values("jamf_client_secret.vendor").await;
+    let id = s["client_id"].as_str().expect("client_id").to_string();
+    let secret = s["client_secret"].as_str().expect("client_secret").to_string();
+    let ok = acc.oauth_token(&id, &secret).await.status == 200;
+    (id, secret, ok)
+}
+
+/// Terraform wraps diagnostic text at 80 columns: compare with whitespace collapsed.
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[track_caller]
+fn assert_plan_code(out: &common::terraform::TfOutput, code: i32) {
+    assert_eq!(out.code, code, "plan exit code (0 none, 1 error, 2 changes):\n{}", out.combined());
+}
+
+// ----- 1. create, then nothing to do -----
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_role_client_secret_then_plan_is_empty() {
     let Some(acc) = Acc::start("create_role_client_secret_then_plan_is_empty").await else { return };
     acc.config(VENDOR);
     acc.wd.apply().await.ok();
     let plan = acc.wd.plan_exitcode().await;
-    assert_eq!(plan.code, 0, "{}", plan.combined());
+    assert_plan_code(&plan, 0);
     let client = acc.wd.resource_values("jamf_api_client.vendor").await;
     assert_eq!(client["access_token_lifetime_seconds"], 300);
     assert_eq!(client["enabled"], true);
@@ -36,4 +92,460 @@ async fn create_role_client_secret_then_plan_is_empty() {
     let integrations = acc.jamf_objects("integrations").await;
     assert_eq!(integrations.len(), 1);
     assert_eq!(integrations[0]["hasValidSecret"], true);
+    assert_eq!(integrations[0]["secretsIssued"], 1, "one secret minted, none on refresh");
+    let (_, _, ok) = secret_works(&acc).await;
+    assert!(ok, "the minted secret obtains a token");
+}
+
+// ----- 2. rename a role in place -----
+
+// ----- 3. add a privilege in place -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn add_privilege_in_place() {
+    let Some(acc) = Acc::start("add_privilege_in_place").await else { return };
+    acc.config(&vendor("Vendor Integration", &["Read Computers"], "", ""));
+    acc.wd.apply().await.ok();
+    let role_id = state_str(&acc, "jamf_api_role.vendor", "id").await;
+    let (_, secret_before, _) = secret_works(&acc).await;
+
+    acc.config(&vendor("Vendor Integration", &["Read Computers", "Read Buildings"], "", ""));
+    let plan = acc.plan_json().await;
+    assert_eq!(planned_actions(&plan, "jamf_api_role.vendor"), ["update"]);
+    assert_eq!(planned_actions(&plan, "jamf_api_client.vendor"), ["no-op"]);
+    assert_eq!(planned_actions(&plan, "jamf_client_secret.vendor"), ["no-op"], "privilege edits apply live");
+    acc.wd.apply().await.ok();
+    assert_eq!(state_str(&acc, "jamf_api_role.vendor", "id").await, role_id);
+    let role = acc.jamf_object("roles", &role_id).await.expect("role");
+    assert_eq!(role["privileges"], json!(["Read Buildings", "Read Computers"]));
+    assert_eq!(secret_works(&acc).await.1, secret_before);
+    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+}
+
+// ----- 4. privileges are a set -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reordered_privileges_make_no_diff() {
+    let Some(acc) = Acc::start("reordered_privileges_make_no_diff").await else { return };
+    let given = ["Update Computers", "Read Mobile Devices", "Read Computers"];
+    acc.config(&vendor("Vendor Integration", &given, "", ""));
+    acc.wd.apply().await.ok();
+    let role_id = state_str(&acc, "jamf_api_role.vendor", "id").await;
+    // The simulator hands them back in another order than sent.
+    let role = acc.jamf_object("roles", &role_id).await.expect("role");
+    let returned: Vec<&str> = role["privileges"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+    assert_ne!(returned, given, "the server reorders");
+    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+    // Reordering in HCL is no change either.
+    acc.config(&vendor("Vendor Integration", &["Read Computers", "Update Computers", "Read Mobile Devices"], "", ""));
+    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+}
+
+// ----- 5. unknown privilege at plan time -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_privilege_fails_the_plan_with_a_suggestion() {
+    let Some(acc) = Acc::start("unknown_privilege_fails_the_plan_with_a_suggestion").await else { return };
+    acc.config(&vendor("Vendor Integration", &["Read Computers", "Read Computres"], "", ""));
+    acc.reset_stats("jamf").await;
+    let plan = acc.wd.plan_exitcode().await;
+    assert_plan_code(&plan, 1);
+    let out = flat(&plan.combined());
+    assert!(out.contains("Unknown Jamf Pro privilege"), "{out}");
+    assert!(out.contains("Did you mean \"Read Computers\"?"), "{out}");
+    // The diagnostic points at the attribute in the configuration.
+    assert!(out.contains("privileges"), "{out}");
+    assert!(out.contains("with jamf_api_role.vendor"), "{out}");
+    assert!(out.contains("\"Read Computres\""), "{out}");
+    let stats = acc.stats("jamf").await;
+    assert_eq!(requests(&stats, "POST /api/v1/api-roles"), 0, "nothing is created by a plan");
+    // Apply stops at the same plan-time error: nothing created.
+    let apply = acc.wd.apply().await;
+    assert_eq!(apply.code, 1, "{}", apply.combined());
+    assert!(acc.jamf_objects("roles").await.is_empty());
+    assert!(acc.jamf_objects("integrations").await.is_empty());
+}
+
+// ----- 6. duplicate display names -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicate_display_name_is_a_clear_error() {
+    let Some(acc) = Acc::start("duplicate_display_name_is_a_clear_error").await else { return };
+    // Created out of band.
+    let r = acc
+        .jamf_api(
+            Method::POST,
+            "/api/v1/api-roles",
+            Some(json!({"displayName": "Vendor Integration", "privileges": ["Read Computers"]})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let existing_id = r.body["id"].as_str().unwrap().to_string();
+    acc.config(VENDOR);
+    let apply = acc.wd.apply().await;
+    assert_eq!(apply.code, 1, "{}", apply.combined());
+    let out = flat(&apply.combined());
+    assert!(out.contains("API role display name already in use"), "{out}");
+    assert!(out.contains("\"Vendor Integration\""), "{out}");
+    assert!(out.contains(&format!("id {existing_id}")), "names the existing role: {out}");
+    assert!(out.contains("terraform import"), "offers adoption: {out}");
+    assert!(out.contains("display_name"), "{out}");
+
+    // Two resources of this configuration with the same name.
+    let Some(acc) = Acc::start("duplicate_display_name_is_a_clear_error/second").await else { return };
+    acc.config(
+        r#"
+resource "jamf_api_role" "a" {
+  display_name = "Same"
+  privileges   = ["Read Computers"]
+}
+resource "jamf_api_role" "b" {
+  display_name = "Same"
+  privileges   = ["Read Buildings"]
+}
+"#,
+    );
+    let apply = acc.wd.apply().await;
+    assert_eq!(apply.code, 1, "{}", apply.combined());
+    let out = flat(&apply.combined());
+    assert!(out.contains("API role display name already in use"), "{out}");
+    assert!(out.contains("\"Same\""), "{out}");
+    assert_eq!(acc.jamf_objects("roles").await.len(), 1, "exactly one of them was created");
+}
+
+// ----- 7. the default token lifetime -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn omitted_lifetime_absorbs_the_default_then_updates_in_place() {
+    let Some(acc) = Acc::start("omitted_lifetime_absorbs_the_default_then_updates_in_place").await else { return };
+    acc.config(VENDOR);
+    acc.wd.apply().await.ok();
+    assert_eq!(acc.wd.resource_values("jamf_api_client.vendor").await["access_token_lifetime_seconds"], 300);
+    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+    let id = state_str(&acc, "jamf_api_client.vendor", "id").await;
+    let (_, secret_before, _) = secret_works(&acc).await;
+
+    acc.config(&vendor(
+        "Vendor Integration",
+        &["Read Computers", "Read Mobile Devices"],
+        "access_token_lifetime_seconds = 1800",
+        "",
+    ));
+    let plan = acc.plan_json().await;
+    assert_eq!(planned_actions(&plan, "jamf_api_client.vendor"), ["update"]);
+    assert_eq!(planned_actions(&plan, "jamf_client_secret.vendor"), ["no-op"]);
+    acc.wd.apply().await.ok();
+    assert_eq!(state_str(&acc, "jamf_api_client.vendor", "id").await, id);
+    let i = acc.jamf_object("integrations", &id).await.unwrap();
+    assert_eq!(i["accessTokenLifetimeSeconds"], 1800);
+    let (cid, secret_after, _) = secret_works(&acc).await;
+    assert_eq!(secret_after, secret_before);
+    let token = acc.oauth_token(&cid, &secret_after).await;
+    assert_eq!(token.body["expires_in"], 1799);
+    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+}
+
+// ----- 8. disable and re-enable -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disable_revokes_the_secret_and_reenable_generates_a_new_one() {
+    let Some(acc) = Acc::start("disable_revokes_the_secret_and_reenable_generates_a_new_one").await else { return };
+    let privileges = ["Read Computers"];
+    acc.config(&vendor("Vendor Integration", &privileges, "", ""));
+    acc.wd.apply().await.ok();
+    let (cid, old_secret, ok) = secret_works(&acc).await;
+    assert!(ok);
+
+    acc.config(&vendor("Vendor Integration", &privileges, "enabled = false", ""));
+    acc.wd.apply().await.ok();
+    assert_eq!(acc.oauth_token(&cid, &old_secret).await.status, 401, "disabling revoked the secret");
+
+    // While disabled: the secret is gone and the plan says why, at plan time.
+    let plan = acc.wd.plan_exitcode().await;
+    assert_plan_code(&plan, 1);
+    let out = flat(&plan.combined());
+    assert!(out.contains("Cannot generate a secret for a disabled API client"), "{out}");
+    assert!(out.contains("enabled = true"), "{out}");
+
+    // Re-enable: one plan updates the client and creates a secret.
+    acc.config(&vendor("Vendor Integration", &privileges, "enabled = true", ""));
+    let plan = acc.plan_json().await;
+    assert_eq!(planned_actions(&plan, "jamf_api_client.vendor"), ["update"]);
+    assert_eq!(planned_actions(&plan, "jamf_client_secret.vendor"), ["create"]);
+    acc.wd.apply().await.ok();
+    let (cid2, new_secret, ok) = secret_works(&acc).await;
+    assert_eq!(cid2, cid, "same client");
+    assert_ne!(new_secret, old_secret);
+    assert!(ok, "the new secret works at the token endpoint");
+    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+}
+
+// ----- 9. rotation on demand -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changing_a_keeper_rotates_the_secret() {
+    let Some(acc) = Acc::start("changing_a_keeper_rotates_the_secret").await else { return };
+    let privileges = ["Read Computers"];
+    acc.config(&vendor("Vendor Integration", &privileges, "", r#"keepers = { rotation = "2026-q1" }"#));
+    acc.wd.apply().await.ok();
+    let (cid, old_secret, ok) = secret_works(&acc).await;
+    assert!(ok);
+
+    acc.config(&vendor("Vendor Integration", &privileges, "", r#"keepers = { rotation = "2026-q2" }"#));
+    let plan = acc.plan_json().await;
+    assert_eq!(planned_actions(&plan, "jamf_client_secret.vendor"), ["delete", "create"]);
+    assert_eq!(planned_actions(&plan, "jamf_api_client.vendor"), ["no-op"]);
+    acc.wd.apply().await.ok();
+    let (_, new_secret, ok) = secret_works(&acc).await;
+    assert_ne!(new_secret, old_secret);
+    assert!(ok, "the new secret works");
+    assert_eq!(acc.oauth_token(&cid, &old_secret).await.status, 401, "the old one is refused");
+    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+}
+
+// ----- 10. a change of the client's roles needs a new secret -----
+
+const TWO_ROLES: &str = r#"
+resource "jamf_api_role" "roles" {
+  display_name = "Reads roles"
+  privileges   = ["Read API Roles"]
+}
+
+resource "jamf_api_role" "clients" {
+  display_name = "Reads clients"
+  privileges   = ["Read API Integrations"]
+}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changing_the_clients_roles_replaces_the_secret_in_the_same_plan() {
+    let Some(acc) = Acc::start("changing_the_clients_roles_replaces_the_secret_in_the_same_plan").await else {
+        return;
+    };
+    let with_scopes = |scopes: &str| {
+        format!(
+            r#"{TWO_ROLES}
+resource "jamf_api_client" "vendor" {{
+  display_name         = "Vendor"
+  authorization_scopes = [{scopes}]
+}}
+
+resource "jamf_client_secret" "vendor" {{
+  api_client_id = jamf_api_client.vendor.id
+}}
+"#
+        )
+    };
+    acc.config(&with_scopes("jamf_api_role.roles.display_name"));
+    acc.wd.apply().await.ok();
+    let (cid, old_secret, _) = secret_works(&acc).await;
+    let token = acc.oauth_token(&cid, &old_secret).await.body["access_token"].as_str().unwrap().to_string();
+    assert_eq!(acc.jamf_api_with(&token, Method::GET, "/api/v1/api-roles", None).await.status, 200);
+    assert_eq!(acc.jamf_api_with(&token, Method::GET, "/api/v1/api-integrations", None).await.status, 403);
+
+    acc.config(&with_scopes("jamf_api_role.clients.display_name"));
+    let plan = acc.plan_json().await;
+    assert_eq!(planned_actions(&plan, "jamf_api_client.vendor"), ["update"]);
+    assert_eq!(planned_actions(&plan, "jamf_client_secret.vendor"), ["delete", "create"]);
+    acc.wd.apply().await.ok();
+
+    let (_, new_secret, ok) = secret_works(&acc).await;
+    assert!(ok);
+    assert_ne!(new_secret, old_secret);
+    let clients_role = state_str(&acc, "jamf_api_role.clients", "id").await;
+    let grant = acc.oauth_token(&cid, &new_secret).await;
+    assert_eq!(grant.body["scope"], format!("api-role:{clients_role}"), "{:?}", grant.body);
+    let token = grant.body["access_token"].as_str().unwrap().to_string();
+    assert_eq!(acc.jamf_api_with(&token, Method::GET, "/api/v1/api-integrations", None).await.status, 200);
+    assert_eq!(acc.jamf_api_with(&token, Method::GET, "/api/v1/api-roles", None).await.status, 403);
+    let secret = acc.wd.resource_values("jamf_client_secret.vendor").await;
+    assert_eq!(secret["authorization_scopes"], json!(["Reads clients"]));
+    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+
+    // Adding a second role: the same again.
+    acc.config(&with_scopes("jamf_api_role.clients.display_name, jamf_api_role.roles.display_name"));
+    let plan = acc.plan_json().await;
+    assert_eq!(planned_actions(&plan, "jamf_client_secret.vendor"), ["delete", "create"]);
+    acc.wd.apply().await.ok();
+    let (_, third, ok) = secret_works(&acc).await;
+    assert!(ok);
+    let grant = acc.oauth_token(&cid, &third).await;
+    assert_eq!(grant.body["scope"].as_str().unwrap().split(' ').count(), 2, "{:?}", grant.body);
+    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+}
+
+// ----- 11. out-of-band deletes -----
+
+// ----- 12. out-of-band edits -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_band_edits_show_as_drift() {
+    let Some(acc) = Acc::start("out_of_band_edits_show_as_drift").await else { return };
+    acc.config(&vendor("Vendor Integration", &["Read Computers"], "access_token_lifetime_seconds = 600", ""));
+    acc.wd.apply().await.ok();
+    let role_id = state_str(&acc, "jamf_api_role.vendor", "id").await;
+    let client_id = state_str(&acc, "jamf_api_client.vendor", "id").await;
+
+    let cases: [(&str, Value, &str, &str); 3] = [
+        ("roles", json!({"displayName": "Renamed by hand"}), "jamf_api_role.vendor", "display_name"),
+        ("roles", json!({"privileges": ["Read Computers", "Delete Computers"]}), "jamf_api_role.vendor", "privileges"),
+        (
+            "integrations",
+            json!({"accessTokenLifetimeSeconds": 60}),
+            "jamf_api_client.vendor",
+            "access_token_lifetime_seconds",
+        ),
+    ];
+    for (kind, patch, address, attr) in cases {
+        let id = if kind == "roles" { &role_id } else { &client_id };
+        acc.patch(&format!("/_sim/jamf/{kind}/{id}"), patch.clone()).await;
+        let plan = acc.wd.plan_exitcode().await;
+        assert_plan_code(&plan, 2);
+        let out = flat(&plan.combined());
+        assert!(out.contains(&format!("# {address} will be updated in-place")), "{patch}: {out}");
+        assert!(out.contains(attr), "{patch}: {out}");
+        acc.wd.apply().await.ok();
+        assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+    }
+    let role = acc.jamf_object("roles", &role_id).await.unwrap();
+    assert_eq!(role["displayName"], "Vendor Integration");
+    assert_eq!(role["privileges"], json!(["Read Computers"]));
+    assert_eq!(acc.jamf_object("integrations", &client_id).await.unwrap()["accessTokenLifetimeSeconds"], 600);
+}
+
+// ----- 13. a role in use -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destroying_a_role_in_use_names_the_clients() {
+    let Some(acc) = Acc::start("destroying_a_role_in_use_names_the_clients").await else { return };
+    acc.config(
+        r#"
+resource "jamf_api_role" "shared" {
+  display_name = "Shared Role"
+  privileges   = ["Read Computers"]
+}
+"#,
+    );
+    acc.wd.apply().await.ok();
+    // Another tool assigns the role to its own client.
+    let r = acc
+        .jamf_api(
+            Method::POST,
+            "/api/v1/api-integrations",
+            Some(json!({"displayName": "Someone Else's Client", "authorizationScopes": ["Shared Role"], "enabled": true})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let destroy = acc.wd.destroy().await;
+    assert_eq!(destroy.code, 1, "{}", destroy.combined());
+    let out = flat(&destroy.combined());
+    assert!(out.contains("API role still in use"), "{out}");
+    assert!(out.contains("\"Someone Else's Client\""), "names the client: {out}");
+    assert!(out.contains(&format!("id {}", r.body["id"])), "{out}");
+    assert_eq!(acc.jamf_objects("roles").await.len(), 1, "the role is kept, and in state");
+    assert!(acc.wd.state_text().contains("Shared Role"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_a_role_a_managed_client_still_uses_fails_and_full_destroy_works() {
+    let Some(acc) = Acc::start("removing_a_role_a_managed_client_still_uses_fails_and_full_destroy_works").await else {
+        return;
+    };
+    // The client names the role by a literal, so Terraform cannot order the two.
+    let client = r#"
+resource "jamf_api_client" "vendor" {
+  display_name         = "Vendor"
+  authorization_scopes = ["Vendor Integration"]
+}
+"#;
+    let role = r#"
+resource "jamf_api_role" "vendor" {
+  display_name = "Vendor Integration"
+  privileges   = ["Read Computers"]
+}
+"#;
+    acc.config(role);
+    acc.wd.apply().await.ok();
+    acc.config(&format!("{role}{client}"));
+    acc.wd.apply().await.ok();
+    acc.config(client);
+    let apply = acc.wd.apply().await;
+    assert_eq!(apply.code, 1, "{}", apply.combined());
+    let out = flat(&apply.combined());
+    assert!(out.contains("API role still in use"), "{out}");
+    assert!(out.contains("\"Vendor\""), "{out}");
+    assert!(out.contains("authorization_scopes"), "says what to change: {out}");
+
+    // With references, Terraform orders a full destroy itself.
+    let Some(acc) = Acc::start("removing_a_role_a_managed_client_still_uses_fails_and_full_destroy_works/2").await
+    else {
+        return;
+    };
+    acc.config(VENDOR);
+    acc.wd.apply().await.ok();
+    acc.wd.destroy().await.ok();
+    assert!(acc.jamf_objects("roles").await.is_empty());
+    assert!(acc.jamf_objects("integrations").await.is_empty());
+}
+
+// ----- 14. import -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_by_id_and_by_name_then_no_diff() {
+    let Some(acc) = Acc::start("import_by_id_and_by_name_then_no_diff").await else { return };
+    let role = acc
+        .jamf_api(
+            Method::POST,
+            "/api/v1/api-roles",
+            Some(json!({"displayName": "Vendor Integration", "privileges": ["Read Mobile Devices", "Read Computers"]})),
+        )
+        .await;
+    let client = acc
+        .jamf_api(
+            Method::POST,
+            "/api/v1/api-integrations",
+            Some(json!({"displayName": "Vendor", "authorizationScopes": ["Vendor Integration"], "enabled": true})),
+        )
+        .await;
+    let role_id = role.body["id"].as_str().unwrap().to_string();
+    let client_id = client.body["id"].to_string();
+    let config = r#"
+resource "jamf_api_role" "vendor" {
+  display_name = "Vendor Integration"
+  privileges   = ["Read Computers", "Read Mobile Devices"]
+}
+
+resource "jamf_api_client" "vendor" {
+  display_name         = "Vendor"
+  authorization_scopes = [jamf_api_role.vendor.display_name]
+}
+"#;
+    acc.config(config);
+    for (role_key, client_key) in [(role_id.as_str(), client_id.as_str()), ("Vendor Integration", "Vendor")] {
+        acc.wd.run(&["import", "-input=false", "jamf_api_role.vendor", role_key]).await.ok();
+        acc.wd.run(&["import", "-input=false", "jamf_api_client.vendor", client_key]).await.ok();
+        assert_eq!(state_str(&acc, "jamf_api_role.vendor", "id").await, role_id);
+        assert_eq!(state_str(&acc, "jamf_api_client.vendor", "id").await, client_id);
+        assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+        acc.wd.run(&["state", "rm", "jamf_api_role.vendor", "jamf_api_client.vendor"]).await.ok();
+    }
+    // Not found, by either key.
+    let out = acc.wd.run(&["import", "-input=false", "jamf_api_role.vendor", "No Such Role"]).await;
+    assert_eq!(out.code, 1);
+    assert!(out.combined().contains("No API role has the id or display name \"No Such Role\""), "{}", out.combined());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_secret_import_is_refused_with_an_explanation() {
+    let Some(acc) = Acc::start("client_secret_import_is_refused_with_an_explanation").await else { return };
+    acc.config(VENDOR);
+    acc.wd.apply().await.ok();
+    let client_id = state_str(&acc, "jamf_api_client.vendor", "id").await;
+    acc.wd.run(&["state", "rm", "jamf_client_secret.vendor"]).await.ok();
+    let out = acc.wd.run(&["import", "-input=false", "jamf_client_secret.vendor", &client_id]).await;
+    assert_eq!(out.code, 1, "{}", out.combined());
+    let text = flat(&out.combined());
+    assert!(text.contains("jamf_client_secret cannot be imported"), "{text}");
+    assert!(text.contains("never shows a client secret again"), "{text}");
+    assert_eq!(acc.jamf_objects("integrations").await[0]["secretsIssued"], 1, "nothing minted");
 }
