@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::time::{Duration, Instant};
+
 use common::acc::{Acc, planned_actions, requests};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -98,6 +100,34 @@ async fn create_role_client_secret_then_plan_is_empty() {
 }
 
 // ----- 2. rename a role in place -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rename_role_in_place_keeps_id_client_and_secret() {
+    let Some(acc) = Acc::start("rename_role_in_place_keeps_id_client_and_secret").await else { return };
+    acc.config(&vendor("Vendor Integration", &["Read Computers"], "", ""));
+    acc.wd.apply().await.ok();
+    let role_id = state_str(&acc, "jamf_api_role.vendor", "id").await;
+    let client_id = state_str(&acc, "jamf_api_client.vendor", "id").await;
+    let (_, secret_before, _) = secret_works(&acc).await;
+
+    acc.config(&vendor("Vendor Integration (renamed)", &["Read Computers"], "", ""));
+    let plan = acc.plan_json().await;
+    assert_eq!(planned_actions(&plan, "jamf_api_role.vendor"), ["update"]);
+    assert_eq!(planned_actions(&plan, "jamf_api_client.vendor"), ["update"]);
+    // The role set is the same role under a new name: no new secret.
+    assert_eq!(planned_actions(&plan, "jamf_client_secret.vendor"), ["no-op"]);
+    acc.wd.apply().await.ok();
+
+    assert_eq!(state_str(&acc, "jamf_api_role.vendor", "id").await, role_id, "renamed in place");
+    assert_eq!(state_str(&acc, "jamf_api_client.vendor", "id").await, client_id);
+    let client = acc.wd.resource_values("jamf_api_client.vendor").await;
+    assert_eq!(client["authorization_scopes"], json!(["Vendor Integration (renamed)"]));
+    let (_, secret_after, ok) = secret_works(&acc).await;
+    assert_eq!(secret_after, secret_before, "renaming a role must not rotate the secret");
+    assert!(ok);
+    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+    assert_eq!(acc.jamf_objects("integrations").await[0]["secretsIssued"], 1);
+}
 
 // ----- 3. add a privilege in place -----
 
@@ -375,6 +405,52 @@ resource "jamf_client_secret" "vendor" {{
 }
 
 // ----- 11. out-of-band deletes -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_band_deletes_plan_a_recreate_without_waiting() {
+    let Some(acc) = Acc::start("out_of_band_deletes_plan_a_recreate_without_waiting").await else { return };
+    acc.config(VENDOR);
+    acc.wd.apply().await.ok();
+    let role_id = state_str(&acc, "jamf_api_role.vendor", "id").await;
+    let client_id = state_str(&acc, "jamf_api_client.vendor", "id").await;
+
+    // The role goes.
+    acc.delete(&format!("/_sim/jamf/roles/{role_id}")).await;
+    acc.reset_stats("jamf").await;
+    let started = Instant::now();
+    let plan = acc.plan_json().await;
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(10), "plan took {took:?}");
+    assert_eq!(planned_actions(&plan, "jamf_api_role.vendor"), ["create"]);
+    assert_eq!(planned_actions(&plan, "jamf_api_client.vendor"), ["update"]);
+    // The secret's tokens carried the deleted role: a new one is needed for the recreated role.
+    assert_eq!(planned_actions(&plan, "jamf_client_secret.vendor"), ["delete", "create"]);
+    let stats = acc.stats("jamf").await;
+    // The role's read and the secret's read each confirm the absence once; a 404 is not retried.
+    let gets = requests(&stats, "GET /api/v1/api-roles/{id}");
+    assert!((1..=2).contains(&gets), "{stats:#}");
+    assert_eq!(stats["responses"]["404"].as_u64(), Some(gets), "{stats:#}");
+    acc.wd.apply().await.ok();
+    assert!(secret_works(&acc).await.2);
+    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+
+    // The client goes.
+    acc.delete(&format!("/_sim/jamf/integrations/{client_id}")).await;
+    acc.reset_stats("jamf").await;
+    let started = Instant::now();
+    let plan = acc.plan_json().await;
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(10), "plan took {took:?}");
+    assert_eq!(planned_actions(&plan, "jamf_api_client.vendor"), ["create"]);
+    assert_eq!(planned_actions(&plan, "jamf_client_secret.vendor"), ["create"]);
+    assert_eq!(planned_actions(&plan, "jamf_api_role.vendor"), ["no-op"]);
+    let stats = acc.stats("jamf").await;
+    assert!(requests(&stats, "GET /api/v1/api-integrations/{id}") <= 2, "no retries: {stats:#}");
+    acc.wd.apply().await.ok();
+    assert_ne!(state_str(&acc, "jamf_api_client.vendor", "id").await, client_id);
+    assert!(secret_works(&acc).await.2);
+    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+}
 
 // ----- 12. out-of-band edits -----
 
