@@ -625,3 +625,292 @@ async fn client_secret_import_is_refused_with_an_explanation() {
     assert!(text.contains("never shows a client secret again"), "{text}");
     assert_eq!(acc.jamf_objects("integrations").await[0]["secretsIssued"], 1, "nothing minted");
 }
+
+// ----- 17. logs -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trace_logs_are_structured_and_never_contain_a_secret() {
+    let Some(mut acc) = Acc::start("trace_logs_are_structured_and_never_contain_a_secret").await else { return };
+    acc.wd.set_env("TF_LOG", "trace");
+    acc.config(VENDOR);
+    let apply = acc.wd.apply().await.ok();
+    let (_, minted, _) = secret_works(&acc).await;
+    let logs = apply.combined();
+    let provider_secret = acc.sim.jamf_admin().client_secret.clone();
+    assert!(logs.len() > 10_000, "trace logs were produced");
+    assert!(!logs.contains(&minted), "the minted client secret is in the logs");
+    assert!(!logs.contains(&provider_secret), "the provider's client secret is in the logs");
+    // Access tokens are credentials too.
+    assert!(!logs.contains("Bearer ey"), "a bearer token is in the logs");
+    // The provider's own lines arrive as structured hclog entries.
+    let provider_lines: Vec<&str> = logs.lines().filter(|l| l.contains("provider.terraform-provider-jamf")).collect();
+    assert!(provider_lines.iter().any(|l| l.contains("@module=provider.jamf")), "{}", provider_lines.join("\n"));
+    assert!(provider_lines.iter().any(|l| l.contains("tf_rpc=ApplyResourceChange")), "{}", provider_lines.join("\n"));
+    assert!(provider_lines.iter().any(|l| l.contains("/api/v1/api-integrations")), "HTTP calls are logged");
+    // Still nothing secret once the secret is rotated and the old one is refreshed.
+    acc.config(&vendor(
+        "Vendor Integration",
+        &["Read Computers", "Read Mobile Devices"],
+        "",
+        r#"keepers = { r = "2" }"#,
+    ));
+    let apply = acc.wd.apply().await.ok();
+    let (_, rotated, _) = secret_works(&acc).await;
+    for secret in [&minted, &rotated, &provider_secret] {
+        assert!(!apply.combined().contains(secret.as_str()));
+    }
+}
+
+// ----- 18. the secret in state -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_secret_is_sensitive_in_show_and_state() {
+    let Some(acc) = Acc::start("client_secret_is_sensitive_in_show_and_state").await else { return };
+    acc.config(&format!(
+        r#"{VENDOR}
+output "client_id" {{
+  value = jamf_client_secret.vendor.client_id
+}}
+"#
+    ));
+    let apply = acc.wd.apply().await.ok();
+    let (_, secret, _) = secret_works(&acc).await;
+    assert!(!apply.combined().contains(&secret));
+    let show = acc.wd.run(&["show"]).await.ok();
+    assert!(!show.stdout.contains(&secret), "terraform show prints the secret");
+    assert!(flat(&show.stdout).contains("client_secret = (sensitive value)"), "{}", show.stdout);
+    let json = acc.wd.show_json().await;
+    let res = json["values"]["root_module"]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["address"] == "jamf_client_secret.vendor")
+        .unwrap()
+        .clone();
+    assert_eq!(res["sensitive_values"]["client_secret"], true, "{res:#}");
+    let state: Value = serde_json::from_str(&acc.wd.state_text()).unwrap();
+    let inst =
+        state["resources"].as_array().unwrap().iter().find(|r| r["type"] == "jamf_client_secret").unwrap()["instances"]
+            [0]
+        .clone();
+    let sensitive = inst["sensitive_attributes"].to_string();
+    assert!(sensitive.contains("client_secret"), "sensitive_attributes: {sensitive}");
+    // An output of the secret must itself be marked sensitive.
+    acc.config(&format!(
+        r#"{VENDOR}
+output "secret" {{
+  value = jamf_client_secret.vendor.client_secret
+}}
+"#
+    ));
+    let plan = acc.wd.plan_exitcode().await;
+    assert_plan_code(&plan, 1);
+    assert!(flat(&plan.combined()).contains("Output refers to sensitive values"), "{}", plan.combined());
+}
+
+// ----- 19. data sources -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn privileges_data_source_lists_filters_and_fails_on_no_match() {
+    let Some(acc) = Acc::start("privileges_data_source_lists_filters_and_fails_on_no_match").await else { return };
+    acc.config(
+        r#"
+data "jamf_api_role_privileges" "all" {}
+
+data "jamf_api_role_privileges" "groups" {
+  name_contains = "static computer group"
+}
+
+output "count" {
+  value = length(data.jamf_api_role_privileges.all.privileges)
+}
+
+output "groups" {
+  value = data.jamf_api_role_privileges.groups.privileges
+}
+"#,
+    );
+    acc.wd.apply().await.ok();
+    let out: Value = serde_json::from_str(&acc.wd.run(&["output", "-json"]).await.ok().stdout).unwrap();
+    let catalogue = include_str!("../data/jamf-privileges.txt").lines().filter(|l| !l.trim().is_empty()).count();
+    assert_eq!(out["count"]["value"], catalogue);
+    assert_eq!(
+        out["groups"]["value"],
+        json!([
+            "Create Static Computer Groups",
+            "Delete Static Computer Groups",
+            "Read Static Computer Groups",
+            "Update Static Computer Groups"
+        ])
+    );
+    acc.config(
+        r#"
+data "jamf_api_role_privileges" "none" {
+  name_contains = "Launch Rockets"
+}
+"#,
+    );
+    let plan = acc.wd.plan_exitcode().await;
+    assert_plan_code(&plan, 1);
+    let out = flat(&plan.combined());
+    assert!(out.contains("No matching privilege"), "{out}");
+    assert!(out.contains("\"Launch Rockets\""), "{out}");
+    assert!(out.contains("name_contains"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn role_and_client_data_sources_look_up_by_id_or_name_and_never_mint() {
+    let Some(acc) = Acc::start("role_and_client_data_sources_look_up_by_id_or_name_and_never_mint").await else {
+        return;
+    };
+    acc.config(VENDOR);
+    acc.wd.apply().await.ok();
+    let role_id = state_str(&acc, "jamf_api_role.vendor", "id").await;
+    let client_id = state_str(&acc, "jamf_api_client.vendor", "id").await;
+    let (_, secret_before, _) = secret_works(&acc).await;
+    acc.config(&format!(
+        r#"{VENDOR}
+data "jamf_api_role" "by_id" {{
+  id = {role_id:?}
+}}
+data "jamf_api_role" "by_name" {{
+  display_name = "Vendor Integration"
+}}
+data "jamf_api_client" "by_id" {{
+  id = {client_id:?}
+}}
+data "jamf_api_client" "by_name" {{
+  display_name = "Vendor"
+}}
+output "found" {{
+  value = {{
+    role_by_id     = data.jamf_api_role.by_id.display_name
+    role_by_name   = data.jamf_api_role.by_name.id
+    privileges     = data.jamf_api_role.by_name.privileges
+    client_by_id   = data.jamf_api_client.by_id.display_name
+    client_by_name = data.jamf_api_client.by_name.id
+    client         = data.jamf_api_client.by_name
+  }}
+}}
+"#
+    ));
+    acc.reset_stats("jamf").await;
+    acc.wd.apply().await.ok();
+    let stats = acc.stats("jamf").await;
+    assert_eq!(requests(&stats, "POST /api/v1/api-integrations/{id}/client-credentials"), 0, "{stats:#}");
+    let out: Value = serde_json::from_str(&acc.wd.run(&["output", "-json"]).await.ok().stdout).unwrap();
+    let found = &out["found"]["value"];
+    assert_eq!(found["role_by_id"], "Vendor Integration");
+    assert_eq!(found["role_by_name"], role_id.as_str());
+    assert_eq!(found["privileges"], json!(["Read Computers", "Read Mobile Devices"]));
+    assert_eq!(found["client_by_id"], "Vendor");
+    assert_eq!(found["client_by_name"], client_id.as_str());
+    let client = found["client"].as_object().unwrap();
+    assert!(!client.keys().any(|k| k.contains("secret")), "no secret attribute: {client:?}");
+    assert_eq!(client["authorization_scopes"], json!(["Vendor Integration"]));
+    assert_eq!(client["app_type"], "CLIENT_CREDENTIALS");
+    assert!(secret_works(&acc).await.2, "reading the data source did not rotate the secret");
+    assert_eq!(secret_works(&acc).await.1, secret_before);
+
+    // Not found, and both keys.
+    for (body, needle) in [
+        (r#"data "jamf_api_role" "x" { display_name = "Nope" }"#, "No API role has display_name \"Nope\""),
+        (r#"data "jamf_api_client" "x" { id = "999" }"#, "No API client has id \"999\""),
+        (
+            r#"data "jamf_api_role" "x" {
+  id           = "1"
+  display_name = "Nope"
+}"#,
+            "Look the API role up by id or by display_name, not both",
+        ),
+        (r#"data "jamf_api_client" "x" {}"#, "Set id or display_name to find the API client"),
+    ] {
+        acc.config(body);
+        let plan = acc.wd.plan_exitcode().await;
+        assert_plan_code(&plan, 1);
+        let out = flat(&plan.combined());
+        assert!(out.contains(needle), "{body}: {out}");
+    }
+}
+
+// ----- 20. provider configuration -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_provider_settings_name_the_attribute_and_env_var() {
+    let Some(mut acc) = Acc::start("missing_provider_settings_name_the_attribute_and_env_var").await else { return };
+    acc.config(VENDOR);
+    // Empty counts as unset (and overrides anything inherited from the test's environment).
+    acc.wd.set_env("JAMF_URL", "");
+    acc.wd.set_env("JAMFPRO_INSTANCE_FQDN", "");
+    let plan = acc.wd.plan_exitcode().await;
+    assert_plan_code(&plan, 1);
+    let out = flat(&plan.combined());
+    assert!(out.contains("Missing Jamf Pro URL"), "{out}");
+    assert!(out.contains("JAMF_URL"), "{out}");
+    assert!(out.contains("JAMFPRO_INSTANCE_FQDN"), "{out}");
+    acc.wd.set_env("JAMF_URL", &acc.sim.url());
+    for var in ["JAMF_CLIENT_ID", "JAMF_CLIENT_SECRET", "JAMFPRO_CLIENT_ID", "JAMFPRO_CLIENT_SECRET"] {
+        acc.wd.set_env(var, "");
+    }
+    let plan = acc.wd.plan_exitcode().await;
+    assert_plan_code(&plan, 1);
+    let out = flat(&plan.combined());
+    assert!(out.contains("Missing Jamf Pro credentials"), "{out}");
+    assert!(out.contains("JAMF_CLIENT_ID") && out.contains("JAMF_CLIENT_SECRET"), "{out}");
+    assert!(out.contains("JAMF_USERNAME"), "offers the alternative: {out}");
+    // Half of a pair.
+    acc.wd.set_env("JAMF_CLIENT_ID", &acc.sim.jamf_admin().client_id.clone());
+    let plan = acc.wd.plan_exitcode().await;
+    assert_plan_code(&plan, 1);
+    let out = flat(&plan.combined());
+    assert!(out.contains("Missing client_secret"), "{out}");
+    assert!(out.contains("from the JAMF_CLIENT_ID environment variable"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jamfpro_environment_variables_are_accepted() {
+    let Some(mut acc) = Acc::start("jamfpro_environment_variables_are_accepted").await else { return };
+    let a = acc.sim.jamf_admin().clone();
+    for var in ["JAMF_URL", "JAMF_CLIENT_ID", "JAMF_CLIENT_SECRET"] {
+        acc.wd.set_env(var, "");
+    }
+    acc.wd.set_env("JAMFPRO_INSTANCE_FQDN", &acc.sim.url());
+    acc.wd.set_env("JAMFPRO_CLIENT_ID", &a.client_id);
+    acc.wd.set_env("JAMFPRO_CLIENT_SECRET", &a.client_secret);
+    acc.config(VENDOR);
+    acc.wd.apply().await.ok();
+    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+    assert!(secret_works(&acc).await.2);
+    // Username and password through the deploymenttheory names too.
+    acc.wd.set_env("JAMFPRO_CLIENT_ID", "");
+    acc.wd.set_env("JAMFPRO_CLIENT_SECRET", "");
+    acc.wd.set_env("JAMFPRO_BASIC_USERNAME", &a.username);
+    acc.wd.set_env("JAMFPRO_BASIC_PASSWORD", &a.password);
+    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_provider_configuration_does_not_fail_the_plan() {
+    let Some(mut acc) = Acc::start("unknown_provider_configuration_does_not_fail_the_plan").await else { return };
+    acc.wd.set_env("JAMF_URL", "");
+    acc.config(&format!(
+        r#"
+resource "terraform_data" "jamf_url" {{
+  input = {url:?}
+}}
+
+provider "jamf" {{
+  url = terraform_data.jamf_url.output
+}}
+{VENDOR}"#,
+        url = acc.sim.url()
+    ));
+    // terraform_data comes with terraform itself (terraform.io/builtin/terraform).
+    let plan = acc.wd.plan_exitcode().await;
+    assert_plan_code(&plan, 2);
+    let out = flat(&plan.combined());
+    assert!(out.contains("jamf_api_role.vendor will be created"), "{out}");
+    acc.wd.apply().await.ok();
+    assert!(secret_works(&acc).await.2);
+    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+}
