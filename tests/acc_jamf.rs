@@ -626,6 +626,79 @@ async fn client_secret_import_is_refused_with_an_explanation() {
     assert_eq!(acc.jamf_objects("integrations").await[0]["secretsIssued"], 1, "nothing minted");
 }
 
+// ----- 15. the provider's own credentials are wrong -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_provider_credentials_fail_clearly_without_a_retry_storm() {
+    let Some(mut acc) = Acc::start("wrong_provider_credentials_fail_clearly_without_a_retry_storm").await else {
+        return;
+    };
+    acc.config(VENDOR);
+    acc.wd.apply().await.ok();
+    acc.wd.set_env("JAMF_CLIENT_SECRET", "not-the-secret");
+    for (what, config) in [
+        ("with objects in state", VENDOR.to_string()),
+        (
+            "creating a role",
+            String::from(
+                r#"
+resource "jamf_api_role" "new" {
+  display_name = "New Role"
+  privileges   = ["Read Computers"]
+}
+"#,
+            ),
+        ),
+    ] {
+        // Both the refresh of existing objects and a plan that only creates must fail.
+        if what == "creating a role" {
+            acc.wd.remove("terraform.tfstate");
+        }
+        acc.config(&config);
+        acc.reset_stats("jamf").await;
+        let plan = acc.wd.plan_exitcode().await;
+        assert_plan_code(&plan, 1);
+        let out = flat(&plan.combined());
+        assert!(out.contains("Jamf Pro rejected the provider's credentials"), "{what}: {out}");
+        assert!(out.contains("JAMF_CLIENT_SECRET"), "{what}: names the env var: {out}");
+        assert!(out.contains("invalid_client"), "{what}: {out}");
+        let stats = acc.stats("jamf").await;
+        let tokens = requests(&stats, "POST /api/v1/oauth/token");
+        assert!((1..=2).contains(&tokens), "{what}: token requests {tokens}: {stats:#}");
+        assert_eq!(stats["total"].as_u64(), Some(tokens), "{what}: nothing else was tried: {stats:#}");
+    }
+}
+
+// ----- 16. the server is down -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_down_fails_after_bounded_retries() {
+    let Some(mut acc) = Acc::start("server_down_fails_after_bounded_retries").await else { return };
+    let gone = mdmkit::sim::Simulator::start("127.0.0.1:0".parse().unwrap(), Default::default()).await.unwrap();
+    let url = gone.url();
+    gone.shutdown().await;
+    acc.wd.set_env("JAMF_URL", &url);
+    acc.config(&format!(
+        r#"
+provider "jamf" {{
+  retry = {{
+    max_attempts = 3
+    min_delay    = "100ms"
+    max_delay    = "500ms"
+  }}
+}}
+{VENDOR}"#
+    ));
+    let plan = acc.wd.plan_exitcode().await;
+    assert_plan_code(&plan, 1);
+    let out = flat(&plan.combined());
+    eprintln!("server down: plan failed after {:?}:\n{out}", plan.elapsed);
+    assert!(out.contains("Cannot reach Jamf Pro"), "{out}");
+    assert!(out.contains(&url), "names the server: {out}");
+    assert!(out.contains("3 attempt"), "says it retried, bounded: {out}");
+    assert!(plan.elapsed < Duration::from_secs(20), "{:?}", plan.elapsed);
+}
+
 // ----- 17. logs -----
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
