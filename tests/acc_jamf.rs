@@ -987,3 +987,130 @@ provider "jamf" {{
     assert!(secret_works(&acc).await.2);
     assert_plan_code(&acc.wd.plan_exitcode().await, 0);
 }
+
+// ----- performance: counted by the simulator -----
+
+/// `n` roles and `n` clients (client i holds role i), and optionally `n` secrets.
+fn many(n: usize, secrets: bool) -> String {
+    let mut hcl = format!(
+        r#"
+resource "jamf_api_role" "r" {{
+  count        = {n}
+  display_name = "Role ${{count.index}}"
+  privileges   = ["Read Computers", "Read Mobile Devices"]
+}}
+
+resource "jamf_api_client" "c" {{
+  count                = {n}
+  display_name         = "Client ${{count.index}}"
+  authorization_scopes = [jamf_api_role.r[count.index].display_name]
+}}
+"#
+    );
+    if secrets {
+        hcl.push_str(&format!(
+            r#"
+resource "jamf_client_secret" "s" {{
+  count         = {n}
+  api_client_id = jamf_api_client.c[count.index].id
+}}
+"#
+        ));
+    }
+    hcl
+}
+
+/// Requests per endpoint, without the zero counters.
+fn request_counts(stats: &Value) -> Vec<(String, u64)> {
+    let mut v: Vec<(String, u64)> = stats["requests"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, n)| (k.clone(), n.as_u64().unwrap_or(0)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refreshing_300_roles_and_300_clients_pages_each_list_once() {
+    let Some(acc) = Acc::start("refreshing_300_roles_and_300_clients_pages_each_list_once").await else { return };
+    let n = 300;
+    acc.config(&many(n, false));
+    let started = Instant::now();
+    acc.wd.run(&["apply", "-auto-approve", "-input=false", "-parallelism=20"]).await.ok();
+    eprintln!("setup: applying {n} roles + {n} clients took {:?}", started.elapsed());
+    assert_eq!(acc.jamf_objects("roles").await.len(), n);
+
+    acc.reset_stats("jamf").await;
+    let plan = acc.wd.plan_exitcode().await;
+    assert_plan_code(&plan, 0);
+    let stats = acc.stats("jamf").await;
+    eprintln!("refresh of {n} roles + {n} clients (plan took {:?}): {:?}", plan.elapsed, request_counts(&stats));
+    // 301 objects of each type (the simulator seeds one) at 100 a page.
+    let max_lists = n.div_ceil(100) as u64 + 1;
+    let role_lists = requests(&stats, "GET /api/v1/api-roles");
+    let client_lists = requests(&stats, "GET /api/v1/api-integrations");
+    assert!((1..=max_lists).contains(&role_lists), "{stats:#}");
+    assert!((1..=max_lists).contains(&client_lists), "{stats:#}");
+    assert_eq!(requests(&stats, "GET /api/v1/api-roles/{id}"), 0, "no GET per role: {stats:#}");
+    assert_eq!(requests(&stats, "GET /api/v1/api-integrations/{id}"), 0, "no GET per client: {stats:#}");
+    assert_eq!(stats["tokensIssued"], 1, "one token for the one provider process that reads: {stats:#}");
+    assert_eq!(stats["total"].as_u64(), Some(role_lists + client_lists + 1), "nothing else: {stats:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_token_per_provider_process() {
+    let Some(acc) = Acc::start("one_token_per_provider_process").await else { return };
+    for n in [1, 20] {
+        acc.config(&many(n, true));
+        acc.reset_stats("jamf").await;
+        let apply = acc.wd.apply().await.ok();
+        let stats = acc.stats("jamf").await;
+        eprintln!("apply of {n}+{n}+{n}: {} tokens, {} requests", stats["tokensIssued"], stats["total"]);
+        // terraform apply configures the provider twice: once to plan, once to apply.
+        assert_eq!(stats["tokensIssued"], 2, "{stats:#}");
+        assert_eq!(requests(&stats, "POST /api/v1/oauth/token"), 2, "{stats:#}");
+        assert!(!apply.combined().contains("Privileges not checked"), "{}", apply.combined());
+        acc.reset_stats("jamf").await;
+        assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+        assert_eq!(acc.stats("jamf").await["tokensIssued"], 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn applying_100_of_each_at_50ms_latency_keeps_5_in_flight_and_no_errors() {
+    let Some(acc) = Acc::start("applying_100_of_each_at_50ms_latency_keeps_5_in_flight_and_no_errors").await else {
+        return;
+    };
+    let n = 100;
+    acc.config(&many(n, true));
+    acc.put("/_sim/jamf/faults", json!({"latencyMs": 50})).await;
+    acc.reset_stats("jamf").await;
+    let started = Instant::now();
+    let apply = acc.wd.run(&["apply", "-auto-approve", "-input=false", "-parallelism=20"]).await.ok();
+    let wall = started.elapsed();
+    let stats = acc.stats("jamf").await;
+    eprintln!(
+        "apply of {n} roles + {n} clients + {n} secrets, -parallelism=20, 50 ms latency: {wall:?}, max in flight {}, \
+         {} requests: {:?}, responses {}",
+        stats["maxInFlight"],
+        stats["total"],
+        request_counts(&stats),
+        stats["responses"]
+    );
+    assert!(stats["maxInFlight"].as_u64().unwrap() <= 5, "{stats:#}");
+    assert!(stats["maxInFlight"].as_u64().unwrap() >= 2, "requests did run concurrently: {stats:#}");
+    let responses = stats["responses"].as_object().unwrap();
+    assert!(responses.keys().all(|k| k.starts_with('2')), "only successes: {stats:#}");
+    assert!(!apply.combined().contains("Error"), "{}", apply.combined());
+    assert_eq!(requests(&stats, "POST /api/v1/api-roles"), n as u64);
+    assert_eq!(requests(&stats, "POST /api/v1/api-integrations"), n as u64);
+    assert_eq!(requests(&stats, "POST /api/v1/api-integrations/{id}/client-credentials"), n as u64);
+    let integrations = acc.jamf_objects("integrations").await;
+    assert_eq!(integrations.len(), n);
+    assert!(integrations.iter().all(|i| i["hasValidSecret"] == true && i["secretsIssued"] == 1));
+    acc.delete("/_sim/jamf/faults").await;
+    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+}
