@@ -1114,3 +1114,45 @@ async fn applying_100_of_each_at_50ms_latency_keeps_5_in_flight_and_no_errors() 
     acc.delete("/_sim/jamf/faults").await;
     assert_plan_code(&acc.wd.plan_exitcode().await, 0);
 }
+
+// ----- 21. the vendor guides' privilege names -----
+
+/// The StackOne guide's privilege names that Jamf Pro does not have fail at plan time, each with
+/// the suggestion the example's README follows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stackone_guide_privilege_names_are_caught_at_plan() {
+    let Some(acc) = Acc::start("stackone_guide_privilege_names_are_caught_at_plan").await else { return };
+    let guide = [
+        "Send Mobile Device Mobile Device Wipe Command",
+        "Read Users",
+        "Create Users",
+        "Update Users",
+        "Delete Users",
+        "Send Computer Remote Command",
+        "Send Mobile Device Remote Command",
+        "Read Mobile Device Configuration Profiles",
+    ];
+    let list = guide.iter().map(|p| format!("{p:?}")).collect::<Vec<_>>().join(", ");
+    acc.config(&format!(
+        "resource \"jamf_api_role\" \"guide\" {{\n  display_name = \"StackOne Integration\"\n  privileges   = [{list}]\n}}\n"
+    ));
+    let plan = acc.wd.plan_exitcode().await;
+    assert_plan_code(&plan, 1);
+    let out = flat(&plan.combined());
+    assert_eq!(out.matches("Error: Unknown Jamf Pro privilege").count(), guide.len(), "{out}");
+    for (wrong, suggested) in [
+        ("Send Mobile Device Mobile Device Wipe Command", "Send Mobile Device Remote Wipe Command"),
+        ("Read Users", "Read User"),
+        ("Create Users", "Create User"),
+        ("Update Users", "Update User"),
+        ("Delete Users", "Delete User"),
+        ("Send Computer Remote Command", "Send Computer Remote Lock Command"),
+        ("Send Mobile Device Remote Command", "Send Mobile Device Remote Lock Command"),
+        ("Read Mobile Device Configuration Profiles", "Read iOS Configuration Profiles"),
+    ] {
+        assert!(out.contains(&format!("\"{wrong}\" is not a privilege")), "{wrong}: {out}");
+        let diagnostic = out.split("Error: ").find(|d| d.contains(&format!("\"{wrong}\" is not"))).unwrap();
+        assert!(diagnostic.contains("Did you mean"), "{wrong}: {diagnostic}");
+        assert!(diagnostic.contains(&format!("\"{suggested}\"")), "{wrong} -> {suggested}: {diagnostic}");
+    }
+}
