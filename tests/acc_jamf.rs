@@ -1115,7 +1115,102 @@ async fn applying_100_of_each_at_50ms_latency_keeps_5_in_flight_and_no_errors() 
     assert_plan_code(&acc.wd.plan_exitcode().await, 0);
 }
 
-// ----- 21. the vendor guides' privilege names -----
+// ----- 21. the integration examples -----
+
+/// Copy `examples/integrations/<name>` into the workdir, apply it against the simulator, and check
+/// that the next plan is empty. Returns the outputs.
+async fn apply_example(acc: &mut Acc, name: &str) -> Value {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/integrations").join(name);
+    for file in ["main.tf", "variables.tf", "outputs.tf", "README.md"] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{name}/{file}: {e}"));
+        acc.wd.write(file, &text);
+    }
+    let fmt = acc.wd.run(&["fmt", "-check", "-diff", "-recursive", dir.to_str().unwrap()]).await;
+    assert_eq!(fmt.code, 0, "terraform fmt -check {name}:\n{}", fmt.combined());
+    acc.wd.set_env("TF_VAR_jamf_url", &acc.sim.url());
+    acc.wd.apply().await.ok();
+    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+    let out = acc.wd.run(&["output", "-json"]).await.ok();
+    serde_json::from_str(&out.stdout).expect("outputs")
+}
+
+/// The example's role and client in the simulator, and a token obtained with the handed-over
+/// secret (`expires_in`, privileges of the role).
+async fn check_handover(acc: &Acc, outputs: &Value, lifetime: u64) -> (Value, Value) {
+    let client_id = outputs["client_id"]["value"].as_str().expect("client_id output");
+    assert_eq!(outputs["client_secret"]["sensitive"], true, "the secret output is sensitive");
+    let secret = outputs["client_secret"]["value"].as_str().expect("client_secret output");
+    let grant = acc.oauth_token(client_id, secret).await;
+    assert_eq!(grant.status, 200, "{:?}", grant.body);
+    assert_eq!(grant.body["expires_in"], lifetime - 1);
+    let client = acc.jamf_objects("integrations").await.into_iter().find(|i| i["clientId"] == client_id).unwrap();
+    assert_eq!(client["enabled"], true);
+    assert_eq!(client["accessTokenLifetimeSeconds"], lifetime);
+    let role_id = client["roleIds"][0].as_str().unwrap().to_string();
+    let role = acc.jamf_object("roles", &role_id).await.unwrap();
+    (client, role)
+}
+
+fn sorted(v: &[&str]) -> Value {
+    let mut v: Vec<&str> = v.to_vec();
+    v.sort();
+    json!(v)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stackone_example_applies_and_plans_clean() {
+    let Some(mut acc) = Acc::start("stackone_example_applies_and_plans_clean").await else { return };
+    let outputs = apply_example(&mut acc, "stackone").await;
+    assert_eq!(outputs["jamf_url"]["value"], acc.sim.url().as_str());
+    let (client, role) = check_handover(&acc, &outputs, 1800).await;
+    assert_eq!(client["displayName"], "StackOne");
+    assert_eq!(role["displayName"], "StackOne Integration");
+    assert_eq!(role["privileges"].as_array().unwrap().len(), 44, "{role:#}");
+    for p in ["Send Mobile Device Remote Wipe Command", "Read User", "Delete User", "Read iOS Configuration Profiles"] {
+        assert!(role["privileges"].as_array().unwrap().contains(&json!(p)), "{p}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admina_example_applies_and_plans_clean() {
+    let Some(mut acc) = Acc::start("admina_example_applies_and_plans_clean").await else { return };
+    let outputs = apply_example(&mut acc, "admina").await;
+    // http://127.0.0.1:PORT: the first label of the host, as for https://acme.jamfcloud.com -> "acme".
+    assert_eq!(outputs["workspace_key"]["value"], "127");
+    let (client, role) = check_handover(&acc, &outputs, 3600).await;
+    assert_eq!(client["displayName"], "Admina");
+    assert_eq!(
+        role["privileges"],
+        sorted(&[
+            "Read Accounts",
+            "Create Accounts",
+            "Delete Accounts",
+            "Read Buildings",
+            "Read Departments",
+            "Read Mobile Devices",
+            "Read Computers"
+        ])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clarity_example_applies_and_plans_clean() {
+    let Some(mut acc) = Acc::start("clarity_example_applies_and_plans_clean").await else { return };
+    let outputs = apply_example(&mut acc, "clarity").await;
+    assert_eq!(outputs["jamf_url"]["value"], acc.sim.url().as_str());
+    let (client, role) = check_handover(&acc, &outputs, 86400).await;
+    assert_eq!(client["displayName"], "Diamond Assets");
+    assert_eq!(role["displayName"], "Diamond Assets Integration");
+    assert_eq!(
+        role["privileges"],
+        sorted(&[
+            "Read Computers",
+            "Read Static Computer Groups",
+            "Read Mobile Devices",
+            "Read Static Mobile Device Groups"
+        ])
+    );
+}
 
 /// The StackOne guide's privilege names that Jamf Pro does not have fail at plan time, each with
 /// the suggestion the example's README follows.
