@@ -699,6 +699,47 @@ provider "jamf" {{
     assert!(plan.elapsed < Duration::from_secs(20), "{:?}", plan.elapsed);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_down_with_default_retries_fails_within_a_bounded_time() {
+    let Some(mut acc) = Acc::start("server_down_with_default_retries_fails_within_a_bounded_time").await else {
+        return;
+    };
+    let gone = mdmkit::sim::Simulator::start("127.0.0.1:0".parse().unwrap(), Default::default()).await.unwrap();
+    let url = gone.url();
+    gone.shutdown().await;
+    acc.wd.set_env("JAMF_URL", &url);
+    acc.config(VENDOR);
+    let plan = acc.wd.plan_exitcode().await;
+    assert_plan_code(&plan, 1);
+    let out = flat(&plan.combined());
+    eprintln!("server down, default retries: plan failed after {:?}", plan.elapsed);
+    assert!(out.contains("Cannot reach Jamf Pro"), "{out}");
+    assert!(out.contains("after 5 attempt(s)"), "{out}");
+    // Four jittered backoffs from 500 ms doubling: at most 0.5+1+2+4 s, twice that with jitter.
+    assert!(plan.elapsed < Duration::from_secs(30), "{:?}", plan.elapsed);
+}
+
+// ----- transient faults -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transient_server_errors_and_replication_lag_are_ridden_out() {
+    let Some(acc) = Acc::start("transient_server_errors_and_replication_lag_are_ridden_out").await else { return };
+    acc.config(VENDOR);
+    // Three 503s, and every object created answers 404 twice before it is visible (Jamf Cloud).
+    acc.put("/_sim/jamf/faults", json!({"serverErrors": {"count": 3}, "notFoundAfterCreate": 2})).await;
+    acc.reset_stats("jamf").await;
+    let apply = acc.wd.apply().await.ok();
+    let stats = acc.stats("jamf").await;
+    assert_eq!(stats["faultsInjected"]["serverErrors"], 3, "{stats:#}");
+    assert!(stats["faultsInjected"]["notFoundAfterCreate"].as_u64().unwrap() >= 2, "{stats:#}");
+    assert!(apply.elapsed < Duration::from_secs(30), "{:?}", apply.elapsed);
+    assert!(secret_works(&acc).await.2);
+    acc.delete("/_sim/jamf/faults").await;
+    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+    assert_eq!(acc.jamf_objects("roles").await.len(), 1, "no duplicate from a retried create");
+    assert_eq!(acc.jamf_objects("integrations").await[0]["secretsIssued"], 1, "no secret minted twice");
+}
+
 // ----- 17. logs -----
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
