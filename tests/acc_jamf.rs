@@ -183,8 +183,9 @@ async fn unknown_privilege_fails_the_plan_with_a_suggestion() {
     let out = flat(&plan.combined());
     assert!(out.contains("Unknown Jamf Pro privilege"), "{out}");
     assert!(out.contains("Did you mean \"Read Computers\"?"), "{out}");
-    // The diagnostic points at the attribute in the configuration.
-    assert!(out.contains("privileges"), "{out}");
+    // The diagnostic points at the attribute in the configuration (a set element has no source
+    // range of its own, so Terraform shows the attribute's).
+    assert!(out.contains(r#": privileges = ["Read Computers", "Read Computres"]"#), "{out}");
     assert!(out.contains("with jamf_api_role.vendor"), "{out}");
     assert!(out.contains("\"Read Computres\""), "{out}");
     let stats = acc.stats("jamf").await;
@@ -296,6 +297,11 @@ async fn disable_revokes_the_secret_and_reenable_generates_a_new_one() {
     let out = flat(&plan.combined());
     assert!(out.contains("Cannot generate a secret for a disabled API client"), "{out}");
     assert!(out.contains("enabled = true"), "{out}");
+    // A refresh drops the revoked secret from the state.
+    acc.wd.run(&["apply", "-refresh-only", "-auto-approve", "-input=false"]).await.ok();
+    let show = acc.wd.show_json().await;
+    assert!(common::terraform::find_resource(&show, "jamf_client_secret.vendor").is_none(), "{show:#}");
+    assert_eq!(acc.wd.resource_values("jamf_api_client.vendor").await["app_type"], "NONE");
 
     // Re-enable: one plan updates the client and creates a secret.
     acc.config(&vendor("Vendor Integration", &privileges, "enabled = true", ""));
