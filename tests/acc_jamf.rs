@@ -978,6 +978,13 @@ async fn missing_provider_settings_name_the_attribute_and_env_var() {
     assert!(out.contains("Missing Jamf Pro credentials"), "{out}");
     assert!(out.contains("JAMF_CLIENT_ID") && out.contains("JAMF_CLIENT_SECRET"), "{out}");
     assert!(out.contains("JAMF_USERNAME"), "offers the alternative: {out}");
+    // With a provider block, Terraform shows it as the place to set them.
+    acc.config(&format!("provider \"jamf\" {{\n  max_concurrency = 5\n}}\n{VENDOR}"));
+    let plan = acc.wd.plan_exitcode().await;
+    assert_plan_code(&plan, 1);
+    let out = flat(&plan.combined());
+    assert!(out.contains("Missing Jamf Pro credentials"), "{out}");
+    assert!(out.contains(r#"in provider "jamf""#), "{out}");
     // Half of a pair.
     acc.wd.set_env("JAMF_CLIENT_ID", &acc.sim.jamf_admin().client_id.clone());
     let plan = acc.wd.plan_exitcode().await;
