@@ -297,6 +297,13 @@ async fn disable_revokes_the_secret_and_reenable_generates_a_new_one() {
     let out = flat(&plan.combined());
     assert!(out.contains("Cannot generate a secret for a disabled API client"), "{out}");
     assert!(out.contains("enabled = true"), "{out}");
+    // Terraform plans the configuration before destroying it, so a plain destroy stops at the same
+    // check; the message says how to destroy anyway. (Checked on a copy of the state.)
+    let state = acc.wd.state_text();
+    let destroy = acc.wd.destroy().await;
+    assert_eq!(destroy.code, 1, "{}", destroy.combined());
+    assert!(flat(&destroy.combined()).contains("terraform destroy -refresh=false"), "{}", destroy.combined());
+    acc.wd.write("terraform.tfstate", &state);
     // A refresh drops the revoked secret from the state.
     acc.wd.run(&["apply", "-refresh-only", "-auto-approve", "-input=false"]).await.ok();
     let show = acc.wd.show_json().await;
@@ -314,6 +321,13 @@ async fn disable_revokes_the_secret_and_reenable_generates_a_new_one() {
     assert_ne!(new_secret, old_secret);
     assert!(ok, "the new secret works at the token endpoint");
     assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+
+    // Disabled again, the configuration is destroyed the way the message says.
+    acc.config(&vendor("Vendor Integration", &privileges, "enabled = false", ""));
+    acc.wd.apply().await.ok();
+    acc.wd.run(&["destroy", "-auto-approve", "-input=false", "-refresh=false"]).await.ok();
+    assert!(acc.jamf_objects("roles").await.is_empty());
+    assert!(acc.jamf_objects("integrations").await.is_empty());
 }
 
 // ----- 9. rotation on demand -----

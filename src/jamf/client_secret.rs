@@ -35,7 +35,9 @@ fn disabled_detail(api_client_id: &str) -> String {
     format!(
         "The API client {api_client_id} is disabled, and Jamf Pro generates secrets only for enabled clients \
          (disabling a client also revokes its secret). Set `enabled = true` on the jamf_api_client, or remove this \
-         jamf_client_secret while the client stays disabled."
+         jamf_client_secret while the client stays disabled.\n\nTo destroy the configuration as it is, run \
+         `terraform destroy -refresh=false`: Terraform plans the configuration once before destroying it, and \
+         that plan stops here."
     )
 }
 
