@@ -156,6 +156,13 @@ impl Resource for ApiRoleResource {
 
     async fn plan(&self, data: Option<&JamfData>, req: &mut PlanRequest<ApiRoleModel>, diags: &mut Diagnostics) {
         let Some(data) = data else { return };
+        // Secrets compare their client's planned roles with the roles they were generated for:
+        // tell them what this role will be called, so that a rename is not taken for a new role.
+        if let (Some(Attr::Known(id)), Attr::Known(name)) =
+            (req.prior.as_ref().map(|p| &p.id), &req.planned.display_name)
+        {
+            data.record_planned_role(id, name);
+        }
         let Attr::Known(wanted) = &req.planned.privileges else { return };
         // Only names not already accepted by Jamf Pro need checking: a plan with no privilege
         // change costs no API call.
@@ -192,10 +199,13 @@ impl Resource for ApiRoleResource {
     ) -> Option<StateResponse<ApiRoleModel>> {
         let body = req.planned.request();
         let result = data.client.create_role(&body).await;
-        data.roles.invalidate();
         match result {
-            Ok(role) => Some(StateResponse::new(ApiRoleModel::from_role(&role))),
+            Ok(role) => {
+                data.roles.apply(&role.id, Some(role.clone()));
+                Some(StateResponse::new(ApiRoleModel::from_role(&role)))
+            }
             Err(e) => {
+                data.roles.invalidate();
                 diags.extend(self.create_error(data, &body, e).await);
                 None
             }
@@ -228,9 +238,12 @@ impl Resource for ApiRoleResource {
         let id = req.prior.id.get()?.clone();
         let body = req.planned.request();
         let result = data.client.update_role(&id, &body).await;
-        data.roles.invalidate();
         // Renaming a role renames it in every client's authorization_scopes.
         data.integrations.invalidate();
+        match &result {
+            Ok(role) => data.roles.apply(&role.id, Some(role.clone())),
+            Err(_) => data.roles.invalidate(),
+        }
         match result {
             Ok(role) => Some(StateResponse::new(ApiRoleModel::from_role(&role))),
             Err(e) if e.is_not_found() => {
@@ -253,7 +266,11 @@ impl Resource for ApiRoleResource {
     async fn delete(&self, data: &JamfData, prior: ApiRoleModel, _private: Private, diags: &mut Diagnostics) {
         let Some(id) = prior.id.get() else { return };
         let result = data.client.delete_role(id).await;
-        data.roles.invalidate();
+        match &result {
+            Ok(()) => data.roles.apply(id, None),
+            Err(e) if e.is_not_found() => data.roles.apply(id, None),
+            Err(_) => data.roles.invalidate(),
+        }
         match result {
             Ok(()) => {}
             Err(e) if e.is_not_found() => {}

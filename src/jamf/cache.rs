@@ -64,14 +64,40 @@ impl<T> ListCache<T> {
         let items = load().await?;
         self.loads.fetch_add(1, Ordering::Relaxed);
         let map: Arc<HashMap<String, T>> = Arc::new(items.into_iter().map(|t| (id_of(&t).to_string(), t)).collect());
-        // A write during the load bumped the generation: the result serves this caller only.
-        *self.slot.lock().expect("cache lock") = Some((generation, map.clone()));
+        // A write during the load bumped the generation: the result serves this caller only (and
+        // must not replace what the write stored).
+        let mut slot = self.slot.lock().expect("cache lock");
+        if self.generation.load(Ordering::Acquire) == generation {
+            *slot = Some((generation, map.clone()));
+        }
         Ok(map)
     }
 
-    /// Forget the list (after a write of this type).
+    /// Forget the list (after a write of this type whose outcome is not known).
     pub fn invalidate(&self) {
+        let _slot = self.slot.lock().expect("cache lock");
         self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Apply a write the server confirmed to the loaded list (write-through), so that a run which
+    /// creates or renames many objects does not page through the whole list again after each one.
+    /// With no valid list loaded, only makes sure a load in flight is not kept.
+    pub fn apply(&self, id: &str, item: Option<T>)
+    where
+        T: Clone,
+    {
+        let mut slot = self.slot.lock().expect("cache lock");
+        let generation = self.generation.fetch_add(1, Ordering::AcqRel);
+        let current = match slot.take() {
+            Some((g, map)) if g == generation => map,
+            _ => return,
+        };
+        let mut map = (*current).clone();
+        match item {
+            Some(t) => map.insert(id.to_string(), t),
+            None => map.remove(id),
+        };
+        *slot = Some((generation + 1, Arc::new(map)));
     }
 
     /// How many times the list was loaded.
@@ -94,6 +120,9 @@ pub struct JamfData {
     pub integrations: ListCache<Integration>,
     privileges: OnceCell<Result<Arc<Vec<String>>, String>>,
     planned_clients: Mutex<HashMap<String, PlannedClient>>,
+    /// Role id → the display name its plan gives it (so a secret can tell a rename from a change
+    /// of its client's roles).
+    planned_roles: Mutex<HashMap<String, String>>,
 }
 
 fn role_id(r: &Role) -> &str {
@@ -112,6 +141,7 @@ impl JamfData {
             integrations: ListCache::default(),
             privileges: OnceCell::new(),
             planned_clients: Mutex::new(HashMap::new()),
+            planned_roles: Mutex::new(HashMap::new()),
         }
     }
 
@@ -166,6 +196,14 @@ impl JamfData {
     pub fn planned_client(&self, id: &str) -> Option<PlannedClient> {
         self.planned_clients.lock().expect("planned lock").get(id).cloned()
     }
+
+    pub fn record_planned_role(&self, id: &str, display_name: &str) {
+        self.planned_roles.lock().expect("planned lock").insert(id.to_string(), display_name.to_string());
+    }
+
+    pub fn planned_role_name(&self, id: &str) -> Option<String> {
+        self.planned_roles.lock().expect("planned lock").get(id).cloned()
+    }
 }
 
 #[cfg(test)]
@@ -210,5 +248,39 @@ mod tests {
         let v = cache.get(id, || async { Ok(vec![Item("3".into())]) }).await.unwrap();
         assert!(v.contains_key("3"));
         assert_eq!(cache.loads(), 2);
+    }
+
+    #[tokio::test]
+    async fn confirmed_writes_update_the_loaded_list_without_a_reload() {
+        let cache: ListCache<Item> = ListCache::default();
+        // Nothing loaded: a write is not cached (there is no list to add it to).
+        cache.apply("9", Some(Item("9".into())));
+        assert!(cache.peek().is_none());
+        cache.get(id, || async { Ok(vec![Item("1".into())]) }).await.unwrap();
+        cache.apply("2", Some(Item("2".into())));
+        cache.apply("1", None);
+        let v = cache.get(id, || async { panic!("no reload after a confirmed write") }).await.unwrap();
+        assert_eq!(v.keys().cloned().collect::<Vec<_>>(), ["2"]);
+        assert_eq!(cache.loads(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_load_overlapping_a_write_is_not_kept() {
+        let cache: Arc<ListCache<Item>> = Arc::new(ListCache::default());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let c = cache.clone();
+        let load = tokio::spawn(async move {
+            c.get(id, || async move {
+                rx.await.unwrap();
+                Ok(vec![Item("old".into())])
+            })
+            .await
+            .unwrap()
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        cache.invalidate();
+        tx.send(()).unwrap();
+        assert!(load.await.unwrap().contains_key("old"), "the caller gets its result");
+        assert!(cache.peek().is_none(), "but it is not cached: a write happened meanwhile");
     }
 }

@@ -35,8 +35,41 @@ fn disabled_detail(api_client_id: &str) -> String {
     format!(
         "The API client {api_client_id} is disabled, and Jamf Pro generates secrets only for enabled clients \
          (disabling a client also revokes its secret). Set `enabled = true` on the jamf_api_client, or remove this \
-         jamf_client_secret while the client stays disabled."
+         jamf_client_secret while the client stays disabled.\n\nTo destroy the configuration as it is, run \
+         `terraform destroy -refresh=false`: Terraform plans the configuration once before destroying it, and \
+         that plan stops here."
     )
+}
+
+/// Private-state key of the roles a secret was generated for: `{role id: display name}`. Jamf
+/// binds a secret to role ids, while clients name roles by display name; keeping the ids lets a
+/// rename be told apart from a change of roles, and a role deleted (and perhaps re-created under
+/// the same name) be noticed.
+const MINTED_ROLES: &str = "minted_roles";
+
+fn minted_roles(p: &Private) -> Option<BTreeMap<String, String>> {
+    serde_json::from_value(p.0.get(MINTED_ROLES)?.clone()).ok()
+}
+
+fn set_minted_roles(p: &mut Private, roles: &BTreeMap<String, String>) {
+    p.0.insert(MINTED_ROLES.to_string(), serde_json::json!(roles));
+}
+
+/// `{id: name}` of the roles named `names`, from the role list (re-read once if a name is
+/// missing from a cached list); `None` if the list cannot be read.
+async fn ids_of_roles(data: &JamfData, names: &BTreeSet<String>) -> Option<BTreeMap<String, String>> {
+    let find = |all: &std::collections::HashMap<String, super::client::Role>| -> BTreeMap<String, String> {
+        all.values()
+            .filter(|r| names.contains(&r.display_name))
+            .map(|r| (r.id.clone(), r.display_name.clone()))
+            .collect()
+    };
+    let mut found = find(&*data.all_roles().await.ok()?);
+    if found.len() < names.len() {
+        data.roles.invalidate();
+        found = find(&*data.all_roles().await.ok()?);
+    }
+    Some(found)
 }
 
 /// Why a stored secret no longer works, if it does not.
@@ -46,6 +79,47 @@ fn revoked(i: Option<&Integration>) -> Option<&'static str> {
         Some(i) if !i.enabled => Some("its API client is disabled"),
         Some(i) if i.app_type == AppType::None => Some("the client has no secret any more"),
         Some(_) => None,
+    }
+}
+
+impl ClientSecretResource {
+    /// The roles the secret was generated for, under their current names: a renamed role keeps
+    /// its place, a deleted one drops out (its tokens no longer carry it). Best effort: the state
+    /// is kept as it is when the roles cannot be read.
+    async fn refresh_roles(
+        &self,
+        data: &JamfData,
+        mut state: ClientSecretModel,
+        mut private: Private,
+    ) -> (ClientSecretModel, Private) {
+        match minted_roles(&private) {
+            Some(ids) => {
+                let mut current = BTreeMap::new();
+                for id in ids.keys() {
+                    match data.role(id).await {
+                        Ok(Some(r)) => {
+                            current.insert(id.clone(), r.display_name);
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            tracing::debug!(error = %e, "roles of a client secret not refreshed");
+                            return (state, private);
+                        }
+                    }
+                }
+                state.authorization_scopes = Attr::Known(current.values().cloned().collect());
+                set_minted_roles(&mut private, &current);
+            }
+            // A state written before role ids were recorded: learn them now, by name.
+            None => {
+                if let Attr::Known(names) = &state.authorization_scopes
+                    && let Some(ids) = ids_of_roles(data, names).await
+                {
+                    set_minted_roles(&mut private, &ids);
+                }
+            }
+        }
+        (state, private)
     }
 }
 
@@ -67,7 +141,9 @@ impl Resource for ClientSecretResource {
              `keepers` (for example with a `time_rotating` value) or replace the resource.\n\n\
              The secret also follows the client's roles: Jamf Pro grants a change of `authorization_scopes` only \
              to newly generated secrets, so when the client's `authorization_scopes` change in the same plan, this \
-             resource is planned for replacement and a new secret is generated after the client is updated.\n\n\
+             resource is planned for replacement and a new secret is generated after the client is updated. Renaming \
+             a role is not a change of roles and keeps the secret; a role deleted and created again is a new role \
+             to Jamf Pro, so it needs a new secret.\n\n\
              A secret that Jamf Pro revoked (the client was disabled or deleted) is detected on refresh and planned \
              for creation again. A secret rotated by hand in the Jamf Pro UI cannot be detected through the API. \
              Destroying this resource only removes it from the Terraform state: the secret stays valid until it \
@@ -117,12 +193,20 @@ impl Resource for ClientSecretResource {
         let creating =
             req.prior.is_none() || req.requires_replace.iter().any(|p| p == &AttributePath::attr("api_client_id"));
 
-        // The client's roles changed in this plan: Jamf only grants them to a new secret.
+        // The client's roles changed in this plan: Jamf only grants them to a new secret. The
+        // roles the secret was generated for are compared by id, under the names their own plans
+        // give them: renaming a role changes nothing for its secrets.
         if let (Some(prior), Some(roles)) = (&req.prior, planned.as_ref().and_then(|p| p.authorization_scopes.clone()))
         {
             let roles: BTreeSet<String> = roles.into_iter().collect();
-            if let Attr::Known(minted_for) = &prior.authorization_scopes
-                && minted_for != &roles
+            let minted_for: Option<BTreeSet<String>> = match minted_roles(&req.private) {
+                Some(ids) => Some(
+                    ids.iter().map(|(id, name)| data.planned_role_name(id).unwrap_or_else(|| name.clone())).collect(),
+                ),
+                None => prior.authorization_scopes.get().cloned(),
+            };
+            if let Some(minted_for) = minted_for
+                && minted_for != roles
             {
                 req.requires_replace.push(AttributePath::attr("authorization_scopes"));
                 req.planned.authorization_scopes = Attr::Known(roles);
@@ -176,7 +260,7 @@ impl Resource for ClientSecretResource {
         };
         // Minting changed the client's app type; its next read must not come from the old list.
         data.integrations.invalidate();
-        let roles = match data.client.get_integration(&id).await {
+        let roles: BTreeSet<String> = match data.client.get_integration(&id).await {
             Ok(i) => i.authorization_scopes.into_iter().collect(),
             // The secret exists now: record it even if this follow-up read fails.
             Err(_) => data
@@ -185,14 +269,19 @@ impl Resource for ClientSecretResource {
                 .map(|v| v.into_iter().collect())
                 .unwrap_or_default(),
         };
-        Some(StateResponse::new(ClientSecretModel {
+        let mut private = Private::default();
+        if let Some(ids) = ids_of_roles(data, &roles).await {
+            set_minted_roles(&mut private, &ids);
+        }
+        let response = StateResponse::new(ClientSecretModel {
             id: Attr::Known(id.clone()),
             api_client_id: Attr::Known(id),
             keepers: req.planned.keepers.clone(),
             client_id: Attr::Known(creds.client_id.clone()),
             client_secret: Attr::Known(creds.client_secret.expose_secret().to_string()),
             authorization_scopes: Attr::Known(roles),
-        }))
+        });
+        Some(response.with_private(private))
     }
 
     async fn read(
@@ -209,7 +298,10 @@ impl Resource for ClientSecretResource {
                     tracing::info!(api_client_id = %id, reason = why, "client secret revoked; planning a new one");
                     Some(StateResponse::gone())
                 }
-                None => Some(StateResponse::new(req.state)),
+                None => {
+                    let (state, private) = self.refresh_roles(data, req.state, req.private).await;
+                    Some(StateResponse::new(state).with_private(private))
+                }
             },
             Err(e) => {
                 diags.push(diag::error(&format!("read API client {id}"), &e));
@@ -225,7 +317,7 @@ impl Resource for ClientSecretResource {
         _diags: &mut Diagnostics,
     ) -> Option<StateResponse<ClientSecretModel>> {
         // Every input forces replacement; nothing to send.
-        Some(StateResponse::new(req.planned))
+        Some(StateResponse::new(req.planned).with_private(req.private))
     }
 
     async fn delete(&self, _data: &JamfData, _prior: ClientSecretModel, _private: Private, _diags: &mut Diagnostics) {

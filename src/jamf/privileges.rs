@@ -4,8 +4,31 @@
 
 use std::collections::HashSet;
 
-/// Up to three catalogue names close to `wanted`: same text in another case first, then a
-/// singular/plural variant, then the nearest by edit distance.
+/// Where Jamf Pro's web UI (and the vendor guides that copy it) words a privilege differently from
+/// the API: lowercase `(UI, API)` fragments. Terminology, not a privilege list.
+const UI_WORDING: &[(&str, &str)] = &[
+    ("mobile device configuration profiles", "ios configuration profiles"),
+    ("computer configuration profiles", "macos configuration profiles"),
+];
+
+/// Lowercase words, for comparing names that differ by whole words.
+fn words(s: &str) -> Vec<String> {
+    s.to_lowercase().split_whitespace().map(str::to_string).collect()
+}
+
+/// Share of words two names have in common (Jaccard), when they start with the same verb.
+fn word_overlap(a: &[String], b: &[String]) -> f64 {
+    if a.first() != b.first() {
+        return 0.0;
+    }
+    let a: HashSet<&String> = a.iter().collect();
+    let b: HashSet<&String> = b.iter().collect();
+    a.intersection(&b).count() as f64 / a.union(&b).count() as f64
+}
+
+/// Up to three catalogue names close to `wanted`: same text in another case first, then the API's
+/// wording of a UI name, then a singular/plural variant, then the nearest by edit distance, then
+/// names sharing most of their words (a word repeated or replaced).
 pub fn suggestions(wanted: &str, catalogue: &[String]) -> Vec<String> {
     let lower = wanted.to_lowercase();
     let mut out: Vec<String> = Vec::new();
@@ -17,6 +40,16 @@ pub fn suggestions(wanted: &str, catalogue: &[String]) -> Vec<String> {
     for c in catalogue {
         if c.to_lowercase() == lower {
             push(c, &mut out);
+        }
+    }
+    for (ui, api) in UI_WORDING {
+        if lower.contains(ui) {
+            let reworded = lower.replace(ui, api);
+            for c in catalogue {
+                if c.to_lowercase() == reworded {
+                    push(c, &mut out);
+                }
+            }
         }
     }
     let singular_plural = |a: &str, b: &str| {
@@ -39,6 +72,16 @@ pub fn suggestions(wanted: &str, catalogue: &[String]) -> Vec<String> {
         .collect();
     scored.sort();
     for (_, c) in scored {
+        push(c, &mut out);
+    }
+    let wanted_words = words(wanted);
+    let mut overlapping: Vec<(f64, usize, &String)> = catalogue
+        .iter()
+        .map(|c| (word_overlap(&wanted_words, &words(c)), strsim::levenshtein(&c.to_lowercase(), &lower), c))
+        .filter(|(o, _, _)| *o >= 0.6)
+        .collect();
+    overlapping.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    for (_, _, c) in overlapping {
         push(c, &mut out);
     }
     out
@@ -89,6 +132,21 @@ mod tests {
         let s = suggestions("Read Computres", &catalogue());
         assert_eq!(s[0], "Read Computers");
         assert!(did_you_mean("Read Computres", &catalogue()).starts_with("Did you mean"));
+    }
+
+    #[test]
+    fn ui_wording_is_mapped_to_the_api_name() {
+        let s = suggestions("Read Mobile Device Configuration Profiles", &catalogue());
+        assert_eq!(s[0], "Read iOS Configuration Profiles");
+        let s = suggestions("Update Computer Configuration Profiles", &catalogue());
+        assert_eq!(s[0], "Update macOS Configuration Profiles");
+    }
+
+    #[test]
+    fn a_repeated_or_replaced_word_is_found() {
+        // StackOne's guide lists this one.
+        let s = suggestions("Send Mobile Device Mobile Device Wipe Command", &catalogue());
+        assert_eq!(s[0], "Send Mobile Device Remote Wipe Command", "{s:?}");
     }
 
     #[test]

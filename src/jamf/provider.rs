@@ -238,6 +238,89 @@ pub fn client_config(c: &JamfProviderConfig, diags: &mut Diagnostics) -> Option<
     })
 }
 
+trait AtIfConfigured {
+    fn at_if_configured(self, attribute: &str, setting: &Setting) -> Self;
+}
+
+impl AtIfConfigured for crate::framework::Diagnostic {
+    /// Point at the attribute only when the configuration sets it: a value from the environment
+    /// has no line to show, and Terraform would print an empty source location.
+    fn at_if_configured(self, attribute: &str, setting: &Setting) -> Self {
+        match setting {
+            Setting::Set { source: crate::framework::env::Source::Config, .. } => {
+                self.at(AttributePath::attr(attribute))
+            }
+            _ => self,
+        }
+    }
+}
+
+/// "with the client_secret from the JAMF_CLIENT_SECRET environment variable" (never the value).
+fn secret_from(setting: &Setting, name: &str) -> String {
+    match setting {
+        Setting::Set { source: crate::framework::env::Source::Env(var), .. } => {
+            format!("with the {name} from the {var} environment variable")
+        }
+        _ => format!("with the configured {name}"),
+    }
+}
+
+/// The diagnostic for a failed first contact with Jamf Pro: names the server, the setting to
+/// check and where its value came from.
+fn connect_error(client: &JamfClient, s: &Settings, e: &JamfError) -> crate::framework::Diagnostic {
+    use crate::framework::Diagnostic;
+    let url = client.base_url().as_str().trim_end_matches('/').to_string();
+    match e {
+        JamfError::Auth { .. } => {
+            let (who, path, check) = if s.username.is_set() {
+                (
+                    format!("the account {:?}{}", s.username.value().unwrap_or_default(), source_note(&s.username)),
+                    "password",
+                    format!("{} and {}", describe("username", ENV_USERNAME), describe("password", ENV_PASSWORD)),
+                )
+            } else {
+                (
+                    format!(
+                        "the API client {:?}{}",
+                        s.client_id.value().unwrap_or_default(),
+                        source_note(&s.client_id)
+                    ),
+                    "client_secret",
+                    format!(
+                        "{} and {}",
+                        describe("client_id", ENV_CLIENT_ID),
+                        describe("client_secret", ENV_CLIENT_SECRET)
+                    ),
+                )
+            };
+            Diagnostic::error(
+                "Jamf Pro rejected the provider's credentials",
+                format!(
+                    "{url} refused {who}, {}: {e}.\n\nCheck {check}. An API client must be enabled in Jamf Pro \
+                     (Settings > System > API roles and clients) and its secret current: generating a new secret \
+                     invalidates the previous one. Nothing was retried.",
+                    secret_from(if path == "client_secret" { &s.client_secret } else { &s.password }, path)
+                ),
+            )
+            .at_if_configured(path, if path == "client_secret" { &s.client_secret } else { &s.password })
+        }
+        JamfError::Transport { .. } | JamfError::Server { .. } | JamfError::RateLimited { .. } => Diagnostic::error(
+            "Cannot reach Jamf Pro",
+            format!(
+                "No usable answer from {url}{}: {e}.\n\nCheck {}, the network path to the server, and that the \
+                 server is up. Retries follow the provider's `retry` settings.",
+                source_note(&s.url),
+                describe("url", ENV_URL)
+            ),
+        )
+        .at_if_configured("url", &s.url),
+        JamfError::InvalidUrl { .. } => {
+            Diagnostic::error("Invalid Jamf Pro URL", e.to_string()).at_if_configured("url", &s.url)
+        }
+        _ => super::diag::error(&format!("connect to Jamf Pro at {url}"), e),
+    }
+}
+
 #[async_trait]
 impl Provider for JamfProvider {
     type Data = JamfData;
@@ -277,17 +360,25 @@ impl Provider for JamfProvider {
     async fn configure(&self, req: ConfigureRequest<JamfProviderConfig>, diags: &mut Diagnostics) -> Option<JamfData> {
         let mut cfg = client_config(&req.config, diags)?;
         cfg.cancel = req.cancel;
-        match JamfClient::new(cfg) {
-            Ok(client) => Some(JamfData::new(client)),
+        let client = match JamfClient::new(cfg) {
+            Ok(client) => client,
             Err(e @ JamfError::InvalidUrl { .. }) => {
                 diags.error_at(AttributePath::attr("url"), "Invalid Jamf Pro URL", e.to_string());
-                None
+                return None;
             }
             Err(e) => {
                 diags.error("Invalid provider configuration", e.to_string());
-                None
+                return None;
             }
+        };
+        // Obtain the access token now: wrong credentials or an unreachable server are one clear
+        // error here instead of one per resource (or a mere warning from the plan-time privilege
+        // check), and the token is the one every later call of this process uses.
+        if let Err(e) = client.authenticate().await {
+            diags.push(connect_error(&client, &Settings::resolve(&req.config), &e));
+            return None;
         }
+        Some(JamfData::new(client))
     }
 
     fn resources(&self) -> Vec<Arc<dyn DynResource<JamfData>>> {

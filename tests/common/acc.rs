@@ -132,3 +132,100 @@ impl Acc {
             .cloned()
     }
 }
+
+// ----- Jamf acceptance helpers (appended for tests/acc_jamf.rs) -----
+
+/// The outcome of one HTTP call to the simulator's Jamf API (not the control surface).
+#[derive(Debug)]
+pub struct ApiReply {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Acc {
+    /// Zero a vendor's request counters.
+    pub async fn reset_stats(&self, vendor: &str) {
+        self.delete(&format!("/_sim/{vendor}/stats")).await;
+    }
+
+    /// A vendor's request counters (without resetting them).
+    pub async fn stats(&self, vendor: &str) -> Value {
+        self.get(&format!("/_sim/{vendor}/stats")).await
+    }
+
+    /// One object of a Jamf list dump by id (`roles` or `integrations`).
+    pub async fn jamf_object(&self, kind: &str, id: &str) -> Option<Value> {
+        let all = self.get(&format!("/_sim/jamf/{kind}")).await;
+        all.as_array()?
+            .iter()
+            .find(|o| o["id"].as_str() == Some(id) || o["id"].as_u64().map(|n| n.to_string()).as_deref() == Some(id))
+            .cloned()
+    }
+
+    /// `POST /api/v1/oauth/token` with a client's credentials, as a vendor holding them would.
+    pub async fn oauth_token(&self, client_id: &str, client_secret: &str) -> ApiReply {
+        let resp = self
+            .http
+            .post(format!("{}/api/v1/oauth/token", self.sim.url()))
+            .form(&[("grant_type", "client_credentials"), ("client_id", client_id), ("client_secret", client_secret)])
+            .send()
+            .await
+            .expect("token request");
+        let status = resp.status().as_u16();
+        let body = resp.json().await.unwrap_or(Value::Null);
+        ApiReply { status, body }
+    }
+
+    /// An access token of the seeded admin client (holds every privilege).
+    pub async fn admin_token(&self) -> String {
+        let a = self.sim.jamf_admin().clone();
+        let r = self.oauth_token(&a.client_id, &a.client_secret).await;
+        assert_eq!(r.status, 200, "admin token: {:?}", r.body);
+        r.body["access_token"].as_str().expect("access_token").to_string()
+    }
+
+    /// A Jamf API call with a bearer token (e.g. `GET /api/v1/api-roles`).
+    pub async fn jamf_api_with(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> ApiReply {
+        let mut req = self.http.request(method, format!("{}{path}", self.sim.url())).bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("jamf api request");
+        let status = resp.status().as_u16();
+        let body = resp.json().await.unwrap_or(Value::Null);
+        ApiReply { status, body }
+    }
+
+    /// A Jamf API call as the seeded admin (what another tool or a person would do out of band).
+    pub async fn jamf_api(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> ApiReply {
+        let token = self.admin_token().await;
+        self.jamf_api_with(&token, method, path, body).await
+    }
+
+    /// `terraform plan -out` then `terraform show -json` of that plan. Panics if the plan fails.
+    pub async fn plan_json(&self) -> Value {
+        let out = self.wd.run(&["plan", "-input=false", "-out=acc.tfplan"]).await;
+        assert_eq!(out.code, 0, "plan failed:\n{}", out.combined());
+        let show = self.wd.run(&["show", "-json", "acc.tfplan"]).await.ok();
+        serde_json::from_str(&show.stdout).expect("plan JSON")
+    }
+}
+
+/// The planned actions of `address` in a `terraform show -json <plan>` document (`["no-op"]`,
+/// `["update"]`, `["delete", "create"]`, ...); empty when the address is not in the plan.
+pub fn planned_actions(plan: &Value, address: &str) -> Vec<String> {
+    plan["resource_changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["address"] == address)
+        .and_then(|c| c["change"]["actions"].as_array())
+        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
+}
