@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::sync::OnceCell;
 
@@ -14,9 +15,13 @@ use super::client::{Integration, JamfClient, JamfError, Role};
 /// A loaded list and the cache generation it belongs to.
 type Loaded<T> = (u64, Arc<HashMap<String, T>>);
 
+/// How long a failed load answers the callers that waited for it.
+const FAILURE_SHARED_FOR: Duration = Duration::from_secs(10);
+
 /// A list of objects by id, loaded once (single flight) and dropped on any write of its type.
 pub struct ListCache<T> {
     slot: Mutex<Option<Loaded<T>>>,
+    failed: Mutex<Option<(u64, Instant, JamfError)>>,
     generation: AtomicU64,
     loading: tokio::sync::Mutex<()>,
     loads: AtomicU64,
@@ -26,6 +31,7 @@ impl<T> Default for ListCache<T> {
     fn default() -> Self {
         ListCache {
             slot: Mutex::new(None),
+            failed: Mutex::new(None),
             generation: AtomicU64::new(0),
             loading: tokio::sync::Mutex::new(()),
             loads: AtomicU64::new(0),
@@ -61,7 +67,22 @@ impl<T> ListCache<T> {
             return Ok(v);
         }
         let generation = self.generation.load(Ordering::Acquire);
-        let items = load().await?;
+        // Callers that queued behind a load which just failed share its error instead of each
+        // starting the same doomed load (a server that is down would otherwise cost every Read
+        // of the refresh a full round of retries, one after the other).
+        if let Some((g, at, e)) = &*self.failed.lock().expect("cache lock")
+            && *g == generation
+            && at.elapsed() < FAILURE_SHARED_FOR
+        {
+            return Err(e.clone());
+        }
+        let items = match load().await {
+            Ok(items) => items,
+            Err(e) => {
+                *self.failed.lock().expect("cache lock") = Some((generation, Instant::now(), e.clone()));
+                return Err(e);
+            }
+        };
         self.loads.fetch_add(1, Ordering::Relaxed);
         let map: Arc<HashMap<String, T>> = Arc::new(items.into_iter().map(|t| (id_of(&t).to_string(), t)).collect());
         // A write during the load bumped the generation: the result serves this caller only (and
@@ -248,6 +269,34 @@ mod tests {
         let v = cache.get(id, || async { Ok(vec![Item("3".into())]) }).await.unwrap();
         assert!(v.contains_key("3"));
         assert_eq!(cache.loads(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_failed_load_is_shared_with_the_callers_waiting_for_it() {
+        let cache: Arc<ListCache<Item>> = Arc::new(ListCache::default());
+        let calls = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..10 {
+            let cache = cache.clone();
+            let calls = calls.clone();
+            tasks.push(tokio::spawn(async move {
+                cache
+                    .get(id, || async move {
+                        calls.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                        Err(JamfError::InvalidConfig("server down".into()))
+                    })
+                    .await
+                    .is_err()
+            }));
+        }
+        for t in tasks {
+            assert!(t.await.unwrap());
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "one load for everyone");
+        // A write starts a new generation: the next caller tries again.
+        cache.invalidate();
+        assert!(cache.get(id, || async { Ok(vec![Item("1".into())]) }).await.is_ok());
     }
 
     #[tokio::test]

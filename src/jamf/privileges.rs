@@ -11,6 +11,9 @@ const UI_WORDING: &[(&str, &str)] = &[
     ("computer configuration profiles", "macos configuration profiles"),
 ];
 
+/// Longer than any privilege name Jamf Pro has (the longest is about 70 characters).
+const LONGEST_PLAUSIBLE_NAME: usize = 200;
+
 /// Lowercase words, for comparing names that differ by whole words.
 fn words(s: &str) -> Vec<String> {
     s.to_lowercase().split_whitespace().map(str::to_string).collect()
@@ -61,6 +64,11 @@ pub fn suggestions(wanted: &str, catalogue: &[String]) -> Vec<String> {
         }
     }
     let wanted_len = lower.chars().count();
+    if wanted_len > LONGEST_PLAUSIBLE_NAME {
+        // No privilege is anywhere near this long: nothing below could match, and the distance
+        // computations are quadratic in the name's length.
+        return out;
+    }
     let max_distance = (wanted_len / 4).clamp(2, 6);
     let mut scored: Vec<(usize, &String)> = catalogue
         .iter()
@@ -77,8 +85,9 @@ pub fn suggestions(wanted: &str, catalogue: &[String]) -> Vec<String> {
     let wanted_words = words(wanted);
     let mut overlapping: Vec<(f64, usize, &String)> = catalogue
         .iter()
-        .map(|c| (word_overlap(&wanted_words, &words(c)), strsim::levenshtein(&c.to_lowercase(), &lower), c))
-        .filter(|(o, _, _)| *o >= 0.6)
+        .map(|c| (word_overlap(&wanted_words, &words(c)), c))
+        .filter(|(o, _)| *o >= 0.6)
+        .map(|(o, c)| (o, strsim::levenshtein(&c.to_lowercase(), &lower), c))
         .collect();
     overlapping.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     for (_, _, c) in overlapping {

@@ -201,7 +201,13 @@ struct Inner {
     settings: HttpSettings,
     /// No attempt starts before this instant (MaaS360 rate-limit window).
     throttle_until: Mutex<Option<Instant>>,
+    /// Set when a request gave up because no connection could be made: until then, requests fail
+    /// at once with the same reason instead of each retrying against a server that is down.
+    unreachable: Mutex<Option<(Instant, String)>>,
 }
+
+/// How long "the server is unreachable" is remembered after a request gave up on it.
+const UNREACHABLE_FOR: Duration = Duration::from_secs(15);
 
 impl fmt::Debug for RestCore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -227,6 +233,7 @@ impl RestCore {
             limiter: Semaphore::new(settings.max_concurrency.max(1)),
             settings,
             throttle_until: Mutex::new(None),
+            unreachable: Mutex::new(None),
         })))
     }
 
@@ -241,8 +248,40 @@ impl RestCore {
     }
 
     /// Sends `req`, retrying per the policy. Returns the final response whatever its status;
+    /// after a request gave up because the server accepted no connection, others fail at once for
+    /// a short while (no retry storm against a server that is down);
     /// `Response::attempts` says how many attempts it took.
     pub async fn send(&self, req: &Request) -> Result<Response, SendError> {
+        if let Some(message) = self.recently_unreachable() {
+            debug!(service = self.0.settings.service, method = %req.method, path = %req.log_target(),
+                "not sent: the server was unreachable moments ago");
+            return Err(SendError::Transport {
+                kind: TransportKind::Connect,
+                message: format!("not sent: the server did not accept connections moments ago ({message})"),
+                attempts: 0,
+            });
+        }
+        let result = self.send_with_retries(req).await;
+        let mut slot = self.0.unreachable.lock().unwrap_or_else(|p| p.into_inner());
+        match &result {
+            Err(SendError::Transport { kind: TransportKind::Connect, message, .. }) => {
+                *slot = Some((Instant::now() + UNREACHABLE_FOR, message.clone()));
+            }
+            Ok(_) => *slot = None,
+            Err(_) => {}
+        }
+        result
+    }
+
+    fn recently_unreachable(&self) -> Option<String> {
+        let slot = self.0.unreachable.lock().unwrap_or_else(|p| p.into_inner());
+        match &*slot {
+            Some((until, message)) if *until > Instant::now() => Some(message.clone()),
+            _ => None,
+        }
+    }
+
+    async fn send_with_retries(&self, req: &Request) -> Result<Response, SendError> {
         let s = &self.0.settings;
         let started = Instant::now();
         let mut delays = s.retry.backoff();
@@ -449,6 +488,21 @@ mod tests {
         assert!(matches!(err, SendError::Transport { attempts: 3, .. }), "{err:?}");
         assert!(err.to_string().starts_with("timed out"), "{err}");
         assert!(!err.to_string().contains("127.0.0.1"), "no url in the message: {err}");
+    }
+
+    #[tokio::test]
+    async fn a_server_that_is_down_is_not_retried_by_every_request() {
+        // A port nothing listens on: bind, note the port, close.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let c = core(Duration::from_secs(2), CancellationToken::new(), false);
+        let u = Url::parse(&format!("http://127.0.0.1:{port}/x")).unwrap();
+        let first = c.send(&Request::new(Method::GET, u.clone())).await.unwrap_err();
+        assert!(matches!(first, SendError::Transport { kind: TransportKind::Connect, attempts: 3, .. }), "{first:?}");
+        let t0 = Instant::now();
+        let second = c.send(&Request::new(Method::GET, u)).await.unwrap_err();
+        assert!(matches!(second, SendError::Transport { attempts: 0, .. }), "{second:?}");
+        assert!(second.to_string().contains("moments ago"), "{second}");
+        assert!(t0.elapsed() < Duration::from_millis(50), "failed at once");
     }
 
     #[tokio::test]
