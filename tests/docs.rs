@@ -78,3 +78,25 @@ fn every_page_has_an_example_and_import_where_supported() {
     assert!(!secret.contains("Import is supported"));
     assert!(secret.contains("Import is not supported"));
 }
+
+/// The authentication table on each provider page lists every provider attribute with the
+/// environment variables its schema description names (so a new setting cannot be forgotten).
+#[test]
+fn provider_pages_list_every_setting_with_its_environment_variables() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let docs = mdmkit::docgen::generate(root);
+    for p in mdmkit::docgen::all_providers() {
+        let index = &docs[&Path::new("docs").join(p.name).join("index.md")];
+        for a in &p.provider.block.attributes {
+            let row = index
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{}` |", a.name)))
+                .unwrap_or_else(|| panic!("docs/{}/index.md: no table row for `{}`", p.name, a.name));
+            // `JAMF_URL`, `JAMFPRO_INSTANCE_FQDN`, `MAAS360_BILLING_ID`...
+            let prefix = p.name.to_ascii_uppercase();
+            for var in a.description.split('`').filter(|w| w.starts_with(&prefix) && !w.contains(' ')) {
+                assert!(row.contains(var), "docs/{}/index.md: the row for `{}` does not name {var}", p.name, a.name);
+            }
+        }
+    }
+}

@@ -168,3 +168,33 @@ async fn quickstart_applies_against_the_simulator_and_plans_clean() {
 
     acc.wd.destroy().await.ok();
 }
+
+/// The examples that create their own objects really apply against the simulator (so privilege
+/// names, references and outputs in them are right), plan clean afterwards and destroy. The import
+/// examples are left out: they name objects of a real tenant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn self_contained_examples_apply_against_the_simulator() {
+    for example in [
+        "resources/jamf_api_role",
+        "resources/jamf_api_client",
+        "resources/jamf_client_secret",
+        "resources/maas360_script_user",
+        "data-sources/jamf_api_role_privileges",
+        "data-sources/maas360_administrator",
+    ] {
+        let Some(acc) = Acc::start("self_contained_examples_apply_against_the_simulator").await else { return };
+        let dir = examples_dir().join(example);
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".tf") && !name.starts_with("import") {
+                acc.wd.write(&name, &std::fs::read_to_string(e.path()).unwrap());
+            }
+        }
+        let applied = acc.wd.apply().await;
+        assert_eq!(applied.code, 0, "examples/{example}: apply failed:\n{}", applied.combined());
+        let plan = acc.wd.plan_exitcode().await;
+        assert_eq!(plan.code, 0, "examples/{example}: the plan after apply is not empty:\n{}", plan.combined());
+        let destroyed = acc.wd.destroy().await;
+        assert_eq!(destroyed.code, 0, "examples/{example}: destroy failed:\n{}", destroyed.combined());
+    }
+}
