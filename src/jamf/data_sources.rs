@@ -223,9 +223,9 @@ impl DataSource for ApiClientDataSource {
         .attribute(
             Attribute::set_of("authorization_scopes", Type::String)
                 .computed()
-                .description("Display names of its API roles."),
+                .description("Display names of the client's API roles."),
         )
-        .attribute(Attribute::bool("enabled").computed().description("Whether it may obtain tokens."))
+        .attribute(Attribute::bool("enabled").computed().description("Whether the client may obtain access tokens."))
         .attribute(
             Attribute::number("access_token_lifetime_seconds")
                 .computed()

@@ -545,7 +545,11 @@ impl DataSource for AdministratorDataSource {
                 .description("The username to look up."),
         )
         .attribute(Attribute::bool("exists").computed().description("True when an administrator holds this username."))
-        .attribute(Attribute::string("billing_id").computed().description("The provider's MaaS360 account."))
+        .attribute(
+            Attribute::string("billing_id")
+                .computed()
+                .description("The MaaS360 account (billing ID) the provider is configured for."),
+        )
     }
 
     async fn read(
