@@ -135,6 +135,12 @@ pub fn run(dir: Option<PathBuf>) -> Result<()> {
             cli_config(&mirror)
         );
     }
+    println!(
+        "`terraform init` then warns \"Incomplete lock file information for providers\": expected with a local \
+         mirror (only this platform's checksum is recorded). The `terraform providers lock` it suggests asks the \
+         public registry, which does not have these providers; add -fs-mirror={} to use this directory.\n",
+        mirror.display()
+    );
     let note = lock_note(&mirror, &changed);
     if !note.is_empty() {
         println!("{note}");
