@@ -1,9 +1,20 @@
 //! Registry-format documentation generated from the schemas and `examples/` (what
-//! tfplugindocs does for Go providers): `docs/<provider>/index.md`, `docs/<provider>/resources/*.md`
-//! and `docs/<provider>/data-sources/*.md`. Hand-written prose lives in `templates/`:
-//! `templates/<provider>/index.md` (with `{{example}}` and `{{schema}}` placeholders) and optional
-//! `templates/<provider>/{resources,data-sources}/<name>.md` sections appended to a page.
-//! `cargo xtask docs` writes the files; a test fails when they are stale.
+//! tfplugindocs does for Go providers), in tfplugindocs' page layout: frontmatter, `## Example Usage`,
+//! `## Schema` (Required / Optional / Read-Only, sorted by name, then the nested schemas) and
+//! `## Import`. Two providers live in one repository, so each has its own tree:
+//!
+//! - `docs/<provider>/index.md` from `templates/<provider>/index.md`, whose `{{example}}` and
+//!   `{{schema}}` placeholders become `examples/provider/<provider>/provider.tf` and the provider
+//!   schema;
+//! - `docs/<provider>/resources/<short>.md` from the schema, `examples/resources/<type>/resource.tf`,
+//!   `import-by-string-id.tf` and `import.sh` (no Import section without them), then the optional
+//!   hand-written sections in `templates/<provider>/resources/<short>.md`;
+//! - `docs/<provider>/data-sources/<short>.md` likewise from `examples/data-sources/<type>/data-source.tf`
+//!   and `templates/<provider>/data-sources/<short>.md`.
+//!
+//! Other files in an example directory (such as a `versions.tf` that lets it validate on its own)
+//! are not shown. Generation is deterministic; `cargo xtask docs` writes the files and a test fails
+//! when the committed ones are stale.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -77,19 +88,25 @@ fn plain_name(t: &crate::framework::Type) -> &'static str {
     }
 }
 
-fn attribute_line(a: &Attribute, anchor_prefix: &str) -> String {
+/// tfplugindocs' link for write-only attributes.
+const WRITE_ONLY_LINK: &str =
+    "[Write-only](https://developer.hashicorp.com/terraform/language/resources/ephemeral#write-only-arguments)";
+/// The note tfplugindocs puts at the top of a group that holds a write-only attribute.
+const WRITE_ONLY_NOTE: &str = "> **NOTE**: [Write-only arguments](https://developer.hashicorp.com/terraform/language/resources/ephemeral#write-only-arguments) are supported in Terraform 1.11 and later.";
+
+fn attribute_line(a: &Attribute, anchor: &str) -> String {
     let mut flags = vec![type_label(a)];
     if a.sensitive {
         flags.push("Sensitive".into());
     }
-    if a.write_only {
-        flags.push("Write-only".into());
-    }
     if a.deprecation.is_some() {
         flags.push("Deprecated".into());
     }
+    if a.write_only {
+        flags.push(WRITE_ONLY_LINK.into());
+    }
     let mut line = format!("- `{}` ({})", a.name, flags.join(", "));
-    let mut desc = a.description.trim().replace('\n', " ");
+    let mut desc = a.description.trim().replace("\n\n", " ").replace('\n', " ");
     if let Some(d) = &a.default {
         let shown = match d {
             crate::framework::Value::String(s) => format!("`{s:?}`"),
@@ -107,59 +124,150 @@ fn attribute_line(a: &Attribute, anchor_prefix: &str) -> String {
             desc.push_str(&format!(" {text}"));
         }
     }
+    let desc = desc.trim();
     if !desc.is_empty() {
         line.push(' ');
-        line.push_str(&desc);
+        line.push_str(desc);
     }
     if let Some(dep) = &a.deprecation {
         line.push_str(&format!(" **Deprecated:** {dep}"));
     }
     if matches!(a.ty, AttributeType::Nested { .. }) {
-        line.push_str(&format!(" (see [below for nested schema](#nestedatt--{anchor_prefix}{}))", a.name));
+        line.push_str(&format!(" (see [below for nested schema](#{anchor}))"));
     }
     line
 }
 
-/// The `## Schema` section: Required / Optional / Read-Only, then nested schemas.
-pub fn schema_markdown(block: &Block) -> String {
-    let mut out = String::from("## Schema\n");
-    let mut nested: Vec<(String, Vec<Attribute>)> = Vec::new();
-    write_block(&mut out, block, "", &mut nested);
-    for nb in &block.blocks {
-        write_nested_block(&mut out, nb);
+fn block_line(nb: &NestedBlock, anchor: &str) -> String {
+    let kind = match nb.nesting {
+        Nesting::Single | Nesting::Group => "Block",
+        Nesting::List => "Block List",
+        Nesting::Set => "Block Set",
+        Nesting::Map => "Block Map",
+    };
+    let mut limits = Vec::new();
+    if nb.min_items > 0 {
+        limits.push(format!("Min: {}", nb.min_items));
     }
-    while let Some((path, attrs)) = (!nested.is_empty()).then(|| nested.remove(0)) {
-        let _ =
-            write!(out, "\n<a id=\"nestedatt--{path}\"></a>\n### Nested Schema for `{}`\n", path.replace("--", "."));
-        let b = Block { attributes: attrs, ..Block::default() };
-        write_block(&mut out, &b, &format!("{path}--"), &mut nested);
+    if nb.max_items > 0 {
+        limits.push(format!("Max: {}", nb.max_items));
+    }
+    let label = if limits.is_empty() { kind.to_string() } else { format!("{kind}, {}", limits.join(", ")) };
+    let mut line = format!("- `{}` ({label})", nb.type_name);
+    let desc = nb.block.description.trim().replace('\n', " ");
+    if !desc.is_empty() {
+        line.push(' ');
+        line.push_str(&desc);
+    }
+    line.push_str(&format!(" (see [below for nested schema](#{anchor}))"));
+    line
+}
+
+/// Which group of a schema section an attribute or block belongs to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Group {
+    Required,
+    Optional,
+    ReadOnly,
+}
+
+impl Group {
+    const ALL: [Group; 3] = [Group::Required, Group::Optional, Group::ReadOnly];
+
+    fn title(self, nested: bool) -> &'static str {
+        match (self, nested) {
+            (Group::Required, false) => "### Required",
+            (Group::Optional, false) => "### Optional",
+            (Group::ReadOnly, false) => "### Read-Only",
+            (Group::Required, true) => "Required:",
+            (Group::Optional, true) => "Optional:",
+            (Group::ReadOnly, true) => "Read-Only:",
+        }
+    }
+
+    fn of_attribute(a: &Attribute) -> Group {
+        if a.required {
+            Group::Required
+        } else if a.optional {
+            Group::Optional
+        } else {
+            Group::ReadOnly
+        }
+    }
+
+    fn of_block(nb: &NestedBlock) -> Group {
+        if nb.min_items > 0 { Group::Required } else { Group::Optional }
+    }
+}
+
+/// A nested schema still to be written below the current one.
+struct Pending {
+    /// Attribute names from the root, e.g. `["retry"]`.
+    path: Vec<String>,
+    anchor: String,
+    block: Block,
+}
+
+/// The `## Schema` section in tfplugindocs' layout: Required / Optional / Read-Only, each sorted
+/// by name, then one section per nested attribute or block (breadth-first, in the order listed).
+pub fn schema_markdown(block: &Block) -> String {
+    let mut out = String::from("<!-- schema generated by cargo xtask docs -->\n## Schema\n");
+    let mut pending = std::collections::VecDeque::new();
+    write_children(&mut out, block, &[], false, &mut pending);
+    while let Some(p) = pending.pop_front() {
+        let _ = write!(out, "\n<a id=\"{}\"></a>\n### Nested Schema for `{}`\n", p.anchor, p.path.join("."));
+        write_children(&mut out, &p.block, &p.path, true, &mut pending);
     }
     out
 }
 
-fn write_block(out: &mut String, block: &Block, prefix: &str, nested: &mut Vec<(String, Vec<Attribute>)>) {
-    type Pick = fn(&Attribute) -> bool;
-    let groups: [(&str, Pick); 3] =
-        [("Required", |a| a.required), ("Optional", |a| a.optional), ("Read-Only", |a| a.computed && !a.optional)];
-    for (title, pick) in groups {
-        let attrs: Vec<&Attribute> = block.attributes.iter().filter(|a| pick(a)).collect();
-        if attrs.is_empty() {
+fn write_children(
+    out: &mut String,
+    block: &Block,
+    parents: &[String],
+    nested: bool,
+    pending: &mut std::collections::VecDeque<Pending>,
+) {
+    enum Child<'a> {
+        Attr(&'a Attribute),
+        Block(&'a NestedBlock),
+    }
+    let mut children: Vec<(&str, Group, Child)> = block
+        .attributes
+        .iter()
+        .map(|a| (a.name.as_str(), Group::of_attribute(a), Child::Attr(a)))
+        .chain(block.blocks.iter().map(|b| (b.type_name.as_str(), Group::of_block(b), Child::Block(b))))
+        .collect();
+    children.sort_by(|a, b| a.0.cmp(b.0));
+    for group in Group::ALL {
+        let members: Vec<&(&str, Group, Child)> = children.iter().filter(|c| c.1 == group).collect();
+        if members.is_empty() {
             continue;
         }
-        let _ = write!(out, "\n### {title}\n\n");
-        for a in attrs {
-            let _ = writeln!(out, "{}", attribute_line(a, prefix));
-            if let AttributeType::Nested { attributes, .. } = &a.ty {
-                nested.push((format!("{prefix}{}", a.name), attributes.clone()));
+        let _ = write!(out, "\n{}\n\n", group.title(nested));
+        if members.iter().any(|c| matches!(c.2, Child::Attr(a) if a.write_only)) {
+            let _ = write!(out, "{WRITE_ONLY_NOTE}\n\n");
+        }
+        for (name, _, child) in members {
+            let mut path = parents.to_vec();
+            path.push(name.to_string());
+            match child {
+                Child::Attr(a) => {
+                    let anchor = format!("nestedatt--{}", path.join("--"));
+                    let _ = writeln!(out, "{}", attribute_line(a, &anchor));
+                    if let AttributeType::Nested { attributes, .. } = &a.ty {
+                        let block = Block { attributes: attributes.clone(), ..Block::default() };
+                        pending.push_back(Pending { path, anchor, block });
+                    }
+                }
+                Child::Block(nb) => {
+                    let anchor = format!("nestedblock--{}", path.join("--"));
+                    let _ = writeln!(out, "{}", block_line(nb, &anchor));
+                    pending.push_back(Pending { path, anchor, block: nb.block.clone() });
+                }
             }
         }
     }
-}
-
-fn write_nested_block(out: &mut String, nb: &NestedBlock) {
-    let _ = write!(out, "\n### Nested Schema for `{}`\n", nb.type_name);
-    let mut more = Vec::new();
-    write_block(out, &nb.block, &format!("{}--", nb.type_name), &mut more);
 }
 
 fn first_paragraph(s: &str) -> String {
@@ -188,17 +296,39 @@ fn page(root: &Path, provider: &str, kind: &str, type_name: &str, schema: &Schem
         let _ = write!(out, "\n## Example Usage\n\n{}", fenced("terraform", &example));
     }
     let _ = write!(out, "\n{}", schema_markdown(&schema.block));
-    if kind == "resource"
-        && let Some(import) = read(root, &format!("examples/resources/{type_name}/import.sh"))
-    {
-        let _ = write!(
-            out,
-            "\n## Import\n\nImport is supported using the following syntax:\n\n{}",
-            fenced("shell", &import)
-        );
+    if kind == "resource" {
+        let _ = write!(out, "{}", import_section(root, type_name));
     }
     if let Some(extra) = read(root, &format!("templates/{provider}/{templ_dir}/{short}.md")) {
         let _ = write!(out, "\n{}\n", extra.trim_end());
+    }
+    out
+}
+
+/// `## Import` from `import-by-string-id.tf` (an `import` block) and `import.sh` (the CLI), as
+/// tfplugindocs renders them; empty when the resource has neither (import is not supported).
+fn import_section(root: &Path, type_name: &str) -> String {
+    let block = read(root, &format!("examples/resources/{type_name}/import-by-string-id.tf"));
+    let cli = read(root, &format!("examples/resources/{type_name}/import.sh"));
+    if block.is_none() && cli.is_none() {
+        return String::new();
+    }
+    let mut out = String::from("\n## Import\n\nImport is supported using the following syntax:\n");
+    if let Some(b) = block {
+        let _ = write!(
+            out,
+            "\nIn Terraform v1.5.0 and later, the [`import` block](https://developer.hashicorp.com/terraform/language/import) \
+             can be used with the `id` attribute, for example:\n\n{}",
+            fenced("terraform", &b)
+        );
+    }
+    if let Some(c) = cli {
+        let _ = write!(
+            out,
+            "\nThe [`terraform import` command](https://developer.hashicorp.com/terraform/cli/commands/import) can be \
+             used, for example:\n\n{}",
+            fenced("shell", &c)
+        );
     }
     out
 }
@@ -213,9 +343,7 @@ fn index(root: &Path, p: &ProviderDocs) -> String {
     let example = read(root, &format!("examples/provider/{}/provider.tf", p.name))
         .map(|e| fenced("terraform", &e))
         .unwrap_or_default();
-    let mut schema = schema_markdown(&p.provider.block);
-    // The provider page's schema lists every attribute as optional: say which are needed.
-    schema = schema.replacen("## Schema", "## Argument Reference", 1);
+    let schema = schema_markdown(&p.provider.block);
     let body = template.replace("{{example}}", &example).replace("{{schema}}", &schema);
     format!(
         "---\n# generated by cargo xtask docs: edit the schema descriptions, examples/ or templates/ instead\n\
@@ -294,4 +422,93 @@ pub fn write(root: &Path) -> std::io::Result<Vec<PathBuf>> {
         }
     }
     Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::Type;
+
+    fn sample() -> Block {
+        let retry = Attribute::nested(
+            "retry",
+            Nesting::Single,
+            vec![
+                Attribute::string("max_delay").optional().description("Longest wait."),
+                Attribute::number("attempts").required().description("Attempts."),
+            ],
+        )
+        .optional()
+        .description("Retries.");
+        Block {
+            attributes: vec![
+                Attribute::string("url").required().description("The URL."),
+                Attribute::string("id").computed().description("The id."),
+                retry,
+                Attribute::string("password_wo").optional().write_only().sensitive().description("A password."),
+                Attribute::set_of("names", Type::String).optional().description("Names."),
+                Attribute::bool("enabled").optional().default(true).description("Enabled."),
+            ],
+            blocks: vec![
+                NestedBlock::new(
+                    "rule",
+                    Nesting::List,
+                    Block { attributes: vec![Attribute::string("name").required()], ..Block::default() },
+                )
+                .items(1, 3),
+            ],
+            ..Block::default()
+        }
+    }
+
+    #[test]
+    fn schema_follows_tfplugindocs_layout() {
+        let md = schema_markdown(&sample());
+        let want = "<!-- schema generated by cargo xtask docs -->
+## Schema
+
+### Required
+
+- `rule` (Block List, Min: 1, Max: 3) (see [below for nested schema](#nestedblock--rule))
+- `url` (String) The URL.
+
+### Optional
+
+> **NOTE**: [Write-only arguments](https://developer.hashicorp.com/terraform/language/resources/ephemeral#write-only-arguments) are supported in Terraform 1.11 and later.
+
+- `enabled` (Boolean) Enabled. Defaults to `true`.
+- `names` (Set of String) Names.
+- `password_wo` (String, Sensitive, [Write-only](https://developer.hashicorp.com/terraform/language/resources/ephemeral#write-only-arguments)) A password.
+- `retry` (Attributes) Retries. (see [below for nested schema](#nestedatt--retry))
+
+### Read-Only
+
+- `id` (String) The id.
+
+<a id=\"nestedblock--rule\"></a>
+### Nested Schema for `rule`
+
+Required:
+
+- `name` (String)
+
+<a id=\"nestedatt--retry\"></a>
+### Nested Schema for `retry`
+
+Required:
+
+- `attempts` (Number) Attempts.
+
+Optional:
+
+- `max_delay` (String) Longest wait.
+";
+        assert_eq!(md, want);
+    }
+
+    #[test]
+    fn generation_is_deterministic() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        assert_eq!(generate(root), generate(root));
+    }
 }

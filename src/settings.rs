@@ -69,10 +69,18 @@ pub fn max_concurrency_attribute(env: &[&str], vendor_hint: &str) -> Attribute {
         .optional()
         .validator(IntegerAtLeast(1))
         .validator(IntegerAtMost(50))
-        .description(format!(
-            "Requests in flight at most, whatever Terraform's `-parallelism`. Default `5`. {vendor_hint} {}",
-            env_note(env)
-        ))
+        .description(
+            [
+                "Requests in flight at most, whatever Terraform's `-parallelism`. Default `5`.",
+                vendor_hint,
+                &env_note(env),
+            ]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" "),
+        )
 }
 
 pub fn request_timeout_attribute(env: &[&str]) -> Attribute {

@@ -152,7 +152,7 @@ impl DataSource for ApiRoleDataSource {
     fn schema(&self) -> Schema {
         Schema::new("An existing API role, found by id or display name.")
             .attribute(
-                Attribute::string("id").optional().computed().description("The role's id. Set this or display_name."),
+                Attribute::string("id").optional().computed().description("The role's id. Set this or `display_name`."),
             )
             .attribute(
                 Attribute::string("display_name").optional().computed().description("The role's exact display name."),
@@ -214,7 +214,7 @@ impl DataSource for ApiClientDataSource {
              (reading one would rotate it).",
         )
         .attribute(
-            Attribute::string("id").optional().computed().description("The client's id. Set this or display_name."),
+            Attribute::string("id").optional().computed().description("The client's id. Set this or `display_name`."),
         )
         .attribute(
             Attribute::string("display_name").optional().computed().description("The client's exact display name."),
@@ -223,9 +223,9 @@ impl DataSource for ApiClientDataSource {
         .attribute(
             Attribute::set_of("authorization_scopes", Type::String)
                 .computed()
-                .description("Display names of its API roles."),
+                .description("Display names of the client's API roles."),
         )
-        .attribute(Attribute::bool("enabled").computed().description("Whether it may obtain tokens."))
+        .attribute(Attribute::bool("enabled").computed().description("Whether the client may obtain access tokens."))
         .attribute(
             Attribute::number("access_token_lifetime_seconds")
                 .computed()

@@ -235,7 +235,7 @@ impl Resource for ScriptUserResource {
             Attribute::string("id")
                 .computed()
                 .plan_modifier(UseStateForUnknown)
-                .description("`<billing_id>/<username>`."),
+                .description("`<billing_id>/<username>`, e.g. `1234567/TechSafe_SO`."),
         )
         .attribute(
             Attribute::string("username")
@@ -276,13 +276,13 @@ impl Resource for ScriptUserResource {
             Attribute::string("first_name")
                 .optional()
                 .plan_modifier(requires_replace_if_prior_known())
-                .description("Optional first name."),
+                .description("The administrator's first name, if given."),
         )
         .attribute(
             Attribute::string("last_name")
                 .optional()
                 .plan_modifier(requires_replace_if_prior_known())
-                .description("Optional last name."),
+                .description("The administrator's last name, if given."),
         )
         .attribute(Attribute::string("password_wo").optional().write_only().sensitive().description(
             "Write-only (Terraform 1.11+; never stored in plan or state): the password set from the email \
@@ -603,7 +603,11 @@ impl DataSource for AdministratorDataSource {
                 .description("The username to look up."),
         )
         .attribute(Attribute::bool("exists").computed().description("True when an administrator holds this username."))
-        .attribute(Attribute::string("billing_id").computed().description("The provider's MaaS360 account."))
+        .attribute(
+            Attribute::string("billing_id")
+                .computed()
+                .description("The MaaS360 account (billing ID) the provider is configured for."),
+        )
     }
 
     async fn read(

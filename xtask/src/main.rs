@@ -5,13 +5,8 @@
 //! - `dist`       — registry release archives, checksums and manifest for this platform.
 //! - `docs`       — generate `docs/` from the schemas, `examples/` and `templates/`.
 
-mod dist;
-mod docs;
-mod install;
-mod quickstart;
-mod util;
-
 use clap::{Parser, Subcommand};
+use xtask::{dist, docs, install, quickstart};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Project chores for the mdmkit Terraform providers")]

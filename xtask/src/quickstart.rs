@@ -195,14 +195,7 @@ pub fn run(keep: bool) -> Result<()> {
     let mirror = dir.join("plugins");
     install::install_into(&release, &mirror)?;
     let cli_config = dir.join("terraformrc");
-    std::fs::write(
-        &cli_config,
-        format!(
-            "provider_installation {{\n  filesystem_mirror {{\n    path    = {:?}\n    include = [\"registry.terraform.io/mdmkit/*\"]\n  }}\n  direct {{\n    exclude = [\"registry.terraform.io/mdmkit/*\"]\n  }}\n}}\n",
-            mirror.display().to_string()
-        ),
-    )
-    .map_err(|e| e.to_string())?;
+    std::fs::write(&cli_config, install::cli_config(&mirror)).map_err(|e| e.to_string())?;
     let work = dir.join("work");
     copy_example(&util::root().join("examples/quickstart"), &work)?;
     step.done();

@@ -1,0 +1,13 @@
+//! Project chores behind `cargo xtask`, as a library so that the repository's tests can check the
+//! install and release layouts with the debug binaries, without a release build.
+//!
+//! - [`quickstart`]: the demo, both providers through real terraform against the bundled simulator.
+//! - [`install`]: providers into a local plugin mirror, where `terraform init` finds them offline.
+//! - [`dist`]: registry release archives, checksums and manifest for this platform.
+//! - [`docs`]: `docs/` from the schemas, `examples/` and `templates/`.
+
+pub mod dist;
+pub mod docs;
+pub mod install;
+pub mod quickstart;
+pub mod util;
