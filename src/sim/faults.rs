@@ -62,6 +62,9 @@ pub struct RateLimitFault {
 #[serde(rename_all = "camelCase")]
 pub struct FaultSpec {
     pub latency_ms: u64,
+    /// Added after the handler ran: the request has taken effect but its answer is still coming
+    /// (a client killed meanwhile leaves an object it never heard of).
+    pub response_delay_ms: u64,
     pub server_errors: Option<ServerErrors>,
     pub rate_limit: Option<RateLimitFault>,
     pub not_found_after_create: u32,
@@ -77,6 +80,8 @@ pub struct FaultSpec {
 pub struct FaultPatch {
     #[serde(default, deserialize_with = "present")]
     pub latency_ms: Option<Option<u64>>,
+    #[serde(default, deserialize_with = "present")]
+    pub response_delay_ms: Option<Option<u64>>,
     #[serde(default, deserialize_with = "present")]
     pub server_errors: Option<Option<ServerErrors>>,
     #[serde(default, deserialize_with = "present")]
@@ -170,6 +175,9 @@ impl Faults {
         if let Some(v) = patch.latency_ms {
             st.spec.latency_ms = v.unwrap_or(0);
         }
+        if let Some(v) = patch.response_delay_ms {
+            st.spec.response_delay_ms = v.unwrap_or(0);
+        }
         if let Some(v) = patch.server_errors {
             st.spec.server_errors = v;
         }
@@ -204,6 +212,10 @@ impl Faults {
 
     pub fn latency(&self) -> Duration {
         Duration::from_millis(self.lock().spec.latency_ms)
+    }
+
+    pub fn response_delay(&self) -> Duration {
+        Duration::from_millis(self.lock().spec.response_delay_ms)
     }
 
     /// Decides whether this request fails, consuming counts and random draws.

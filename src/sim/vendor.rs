@@ -52,6 +52,10 @@ pub async fn observe(State(rt): State<Arc<VendorRuntime>>, req: Request, next: N
         tokio::time::sleep(latency).await;
     }
     let resp = next.run(req).await;
+    let delay = rt.faults.response_delay();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     if resp.extensions().get::<DropConnection>().is_none() {
         rt.stats.response(resp.status().as_u16());
     }

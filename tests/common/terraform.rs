@@ -55,6 +55,33 @@ impl TfOutput {
     }
 }
 
+/// A terraform run in the background (see [`Workdir::spawn`]).
+pub struct Running {
+    pub pid: u32,
+    child: tokio::process::Child,
+    stdout: tokio::task::JoinHandle<Vec<u8>>,
+    stderr: tokio::task::JoinHandle<Vec<u8>>,
+    started: Instant,
+}
+
+impl Running {
+    /// Wait for the run to end (at most `limit`) and collect its output.
+    pub async fn finish(mut self, limit: Duration) -> TfOutput {
+        let status = tokio::time::timeout(limit, self.child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("terraform did not finish within {limit:?}"))
+            .expect("terraform runs");
+        let stdout = self.stdout.await.unwrap_or_default();
+        let stderr = self.stderr.await.unwrap_or_default();
+        TfOutput {
+            code: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+            elapsed: self.started.elapsed(),
+        }
+    }
+}
+
 /// A terraform working directory with its own CLI configuration.
 pub struct Workdir {
     pub terraform: PathBuf,
@@ -123,8 +150,27 @@ impl Workdir {
         std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default()
     }
 
-    /// Run terraform with `args` (and `-no-color`), waiting at most `timeout`.
-    pub async fn run_timeout(&self, args: &[&str], timeout: Duration) -> TfOutput {
+    /// Start terraform with `args` in its own process group (so a test can send it Ctrl-C the
+    /// way a terminal does, to the whole group); its output is collected in the background so a
+    /// chatty run (TF_LOG=trace) never blocks on a full pipe.
+    pub fn spawn(&self, args: &[&str]) -> Running {
+        use tokio::io::AsyncReadExt;
+        let mut cmd = self.command(args);
+        cmd.process_group(0);
+        let mut child = cmd.spawn().expect("spawn terraform");
+        let collect = |mut r: Box<dyn tokio::io::AsyncRead + Unpin + Send>| {
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let _ = r.read_to_end(&mut buf).await;
+                buf
+            })
+        };
+        let stdout = collect(Box::new(child.stdout.take().expect("piped stdout")));
+        let stderr = collect(Box::new(child.stderr.take().expect("piped stderr")));
+        Running { pid: child.id().expect("running"), child, stdout, stderr, started: Instant::now() }
+    }
+
+    fn command(&self, args: &[&str]) -> tokio::process::Command {
         let mut cmd = tokio::process::Command::new(&self.terraform);
         cmd.args(args)
             .current_dir(self.dir.path())
@@ -141,6 +187,12 @@ impl Workdir {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        cmd
+    }
+
+    /// Run terraform with `args` (and `-no-color`), waiting at most `timeout`.
+    pub async fn run_timeout(&self, args: &[&str], timeout: Duration) -> TfOutput {
+        let mut cmd = self.command(args);
         let started = Instant::now();
         let child = cmd.spawn().expect("spawn terraform");
         let out = match tokio::time::timeout(timeout, child.wait_with_output()).await {
