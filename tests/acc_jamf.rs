@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::acc::{Acc, planned_actions, requests};
+use common::acc::{Acc, flat, many, planned_actions, requests};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -65,11 +65,6 @@ async fn secret_works(acc: &Acc) -> (String, String, bool) {
     let secret = s["client_secret"].as_str().expect("client_secret").to_string();
     let ok = acc.oauth_token(&id, &secret).await.status == 200;
     (id, secret, ok)
-}
-
-/// Terraform wraps diagnostic text at 80 columns: compare with whitespace collapsed.
-fn flat(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[track_caller]
@@ -1057,36 +1052,6 @@ provider "jamf" {{
 }
 
 // ----- performance: counted by the simulator -----
-
-/// `n` roles and `n` clients (client i holds role i), and optionally `n` secrets.
-fn many(n: usize, secrets: bool) -> String {
-    let mut hcl = format!(
-        r#"
-resource "jamf_api_role" "r" {{
-  count        = {n}
-  display_name = "Role ${{count.index}}"
-  privileges   = ["Read Computers", "Read Mobile Devices"]
-}}
-
-resource "jamf_api_client" "c" {{
-  count                = {n}
-  display_name         = "Client ${{count.index}}"
-  authorization_scopes = [jamf_api_role.r[count.index].display_name]
-}}
-"#
-    );
-    if secrets {
-        hcl.push_str(&format!(
-            r#"
-resource "jamf_client_secret" "s" {{
-  count         = {n}
-  api_client_id = jamf_api_client.c[count.index].id
-}}
-"#
-        ));
-    }
-    hcl
-}
 
 /// Requests per endpoint, without the zero counters.
 fn request_counts(stats: &Value) -> Vec<(String, u64)> {

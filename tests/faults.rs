@@ -7,40 +7,23 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::acc::{Acc, flat};
+use common::acc::{Acc, flat, many};
 use common::terraform::TfOutput;
 use serde_json::{Value, json};
 
-/// `n` roles, `n` API clients each holding one role, and `n` secrets.
+/// `n` roles, `n` API clients each holding one role, and `n` secrets, with retries generous
+/// enough for the faults injected and short enough for a test.
 fn jamf_fleet(n: usize) -> String {
-    format!(
-        r#"
-provider "jamf" {{
-  retry = {{
+    let provider = r#"
+provider "jamf" {
+  retry = {
     max_attempts = 10
     min_delay    = "50ms"
     max_delay    = "1s"
-  }}
-}}
-
-resource "jamf_api_role" "r" {{
-  count        = {n}
-  display_name = "Role ${{count.index}}"
-  privileges   = ["Read Computers", "Read Mobile Devices"]
-}}
-
-resource "jamf_api_client" "c" {{
-  count                = {n}
-  display_name         = "Client ${{count.index}}"
-  authorization_scopes = [jamf_api_role.r[count.index].display_name]
-}}
-
-resource "jamf_client_secret" "s" {{
-  count         = {n}
-  api_client_id = jamf_api_client.c[count.index].id
-}}
-"#
-    )
+  }
+}
+"#;
+    format!("{provider}{}", many(n, true))
 }
 
 /// Everything that must never appear in output: the provider's own credentials, and every

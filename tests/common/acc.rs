@@ -229,3 +229,33 @@ pub fn planned_actions(plan: &Value, address: &str) -> Vec<String> {
         .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
         .unwrap_or_default()
 }
+
+/// `n` roles and `n` clients (client i holds role i), and optionally `n` secrets.
+pub fn many(n: usize, secrets: bool) -> String {
+    let mut hcl = format!(
+        r#"
+resource "jamf_api_role" "r" {{
+  count        = {n}
+  display_name = "Role ${{count.index}}"
+  privileges   = ["Read Computers", "Read Mobile Devices"]
+}}
+
+resource "jamf_api_client" "c" {{
+  count                = {n}
+  display_name         = "Client ${{count.index}}"
+  authorization_scopes = [jamf_api_role.r[count.index].display_name]
+}}
+"#
+    );
+    if secrets {
+        hcl.push_str(&format!(
+            r#"
+resource "jamf_client_secret" "s" {{
+  count         = {n}
+  api_client_id = jamf_api_client.c[count.index].id
+}}
+"#
+        ));
+    }
+    hcl
+}
