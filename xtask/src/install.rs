@@ -13,7 +13,7 @@ pub fn default_dir() -> Result<PathBuf> {
 
 /// The directory of one provider version for this platform inside a mirror.
 pub fn package_dir(mirror: &Path, name: &str) -> PathBuf {
-    mirror.join("registry.terraform.io").join("mdmkit").join(name).join(VERSION).join(util::platform())
+    mdmkit::devtools::mirror::package_dir(mirror, name, VERSION)
 }
 
 /// Install the release binaries from `release` into `mirror`; returns the providers whose
@@ -24,8 +24,8 @@ pub fn install_into(release: &Path, mirror: &Path) -> Result<Vec<&'static str>> 
         let dir = package_dir(mirror, name);
         let before = if dir.is_dir() { util::h1_hash(&dir).ok() } else { None };
         let bin = util::exe(&format!("terraform-provider-{name}"));
-        let dest = dir.join(util::exe(&format!("terraform-provider-{name}_v{VERSION}")));
-        util::install_file(&release.join(&bin), &dest)?;
+        mdmkit::devtools::mirror::install_binary(&release.join(&bin), mirror, name, VERSION)
+            .map_err(|e| e.to_string())?;
         let after = util::h1_hash(&dir)?;
         if before.is_some_and(|b| b != after) {
             changed.push(*name);
