@@ -71,7 +71,10 @@ fn quick_bench_writes_a_complete_table_json_and_chart() {
         assert!(p["floor_secs"].as_f64() > Some(0.0));
         assert!(p["counts"]["max_in_flight"].as_u64() >= Some(1));
     }
-    assert!(json["footprint"]["peak_rss_kib"].as_u64() > Some(0), "the RSS sampler saw the provider");
+    assert!(json["footprint"]["peak_rss_kib"].as_u64() > Some(0), "the sampler saw the provider");
+    for command in ["plan", "apply", "refresh-plan"] {
+        assert!(json["footprint"]["provider_cpu_ms"][command].as_f64().is_some(), "provider CPU of {command}");
+    }
     assert!(json["handshake_tls_ms"]["samples"].as_array().is_some_and(|s| !s.is_empty()));
 
     // The chart: an SVG with its labels as text (no font library involved), copied where asked.

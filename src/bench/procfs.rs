@@ -1,6 +1,7 @@
 //! What `/proc` tells about the processes the benchmark starts (Linux; elsewhere these report
-//! nothing): peak resident memory of provider processes, sampled on a thread, and clean-up of any
-//! process left running from the benchmark's own directory. Plus a description of the machine.
+//! nothing): peak resident memory and CPU time of provider processes, sampled on a thread, and
+//! clean-up of any process left running from the benchmark's own directory. Plus a description of
+//! the machine.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -33,44 +34,60 @@ fn vm_hwm_kib(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Samples the peak RSS of matching processes every few milliseconds until stopped (or until its
-/// time limit, whichever comes first).
-pub struct RssSampler {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<BTreeMap<u32, u64>>>,
+/// CPU time a process has run (`/proc/<pid>/schedstat`, nanoseconds).
+fn cpu_ns(pid: u32) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/schedstat")).ok()?.split_whitespace().next()?.parse().ok()
 }
 
-impl RssSampler {
-    pub fn start(root: &Path, prefix: &str, limit: Duration) -> RssSampler {
+/// What a sampler saw of one process: its peak resident set (`VmHWM`, KiB) and the CPU time it
+/// had used at the last sample (nanoseconds; the last few milliseconds before it exited are lost).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ProcSample {
+    pub peak_rss_kib: u64,
+    pub cpu_ns: u64,
+}
+
+/// Samples matching processes every few milliseconds until stopped (or until its time limit,
+/// whichever comes first).
+pub struct ProcSampler {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<BTreeMap<u32, ProcSample>>>,
+}
+
+impl ProcSampler {
+    pub fn start(root: &Path, prefix: &str, limit: Duration) -> ProcSampler {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
         let prefix = prefix.to_string();
         let thread = std::thread::spawn(move || {
             let started = Instant::now();
-            let mut peaks: BTreeMap<u32, u64> = BTreeMap::new();
+            let mut seen: BTreeMap<u32, ProcSample> = BTreeMap::new();
             while !flag.load(Ordering::Relaxed) && started.elapsed() < limit {
                 for (pid, _) in matching_pids(&root, &prefix) {
+                    let e = seen.entry(pid).or_default();
                     if let Some(kib) = vm_hwm_kib(pid) {
-                        let e = peaks.entry(pid).or_default();
-                        *e = (*e).max(kib);
+                        e.peak_rss_kib = e.peak_rss_kib.max(kib);
+                    }
+                    if let Some(ns) = cpu_ns(pid) {
+                        e.cpu_ns = e.cpu_ns.max(ns);
                     }
                 }
                 std::thread::sleep(Duration::from_millis(5));
             }
-            peaks
+            seen
         });
-        RssSampler { stop, thread: Some(thread) }
+        ProcSampler { stop, thread: Some(thread) }
     }
 
-    /// Stop sampling; returns the peak `VmHWM` (KiB) of each process seen.
-    pub fn finish(mut self) -> BTreeMap<u32, u64> {
+    /// Stop sampling; returns what was seen of each process.
+    pub fn finish(mut self) -> BTreeMap<u32, ProcSample> {
         self.stop.store(true, Ordering::Relaxed);
         self.thread.take().and_then(|t| t.join().ok()).unwrap_or_default()
     }
 }
 
-impl Drop for RssSampler {
+impl Drop for ProcSampler {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(t) = self.thread.take() {
@@ -183,13 +200,13 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let exe = tmp.path().join("terraform-provider-sleepy");
         std::fs::copy("/bin/sleep", &exe).unwrap();
-        let sampler = RssSampler::start(tmp.path(), "terraform-provider-", Duration::from_secs(10));
+        let sampler = ProcSampler::start(tmp.path(), "terraform-provider-", Duration::from_secs(10));
         let mut child = std::process::Command::new(&exe).arg("5").spawn().unwrap();
         std::thread::sleep(Duration::from_millis(200));
         assert_eq!(kill_strays(tmp.path()), 1);
         let _ = child.wait();
-        let peaks = sampler.finish();
-        assert!(peaks.get(&child.id()).is_some_and(|k| *k > 0), "{peaks:?}");
+        let seen = sampler.finish();
+        assert!(seen.get(&child.id()).is_some_and(|s| s.peak_rss_kib > 0 && s.cpu_ns > 0), "{seen:?}");
         assert_eq!(kill_strays(tmp.path()), 0);
     }
 }

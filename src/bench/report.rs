@@ -127,7 +127,7 @@ pub struct Latency {
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Footprint {
-    /// N of the apply sampled.
+    /// N of the runs sampled.
     pub n: usize,
     /// Highest `VmHWM` among the provider processes of the apply (KiB).
     pub peak_rss_kib: u64,
@@ -135,6 +135,8 @@ pub struct Footprint {
     pub per_process_kib: Vec<u64>,
     /// Size of each binary (bytes).
     pub binary_bytes: BTreeMap<String, u64>,
+    /// CPU time of all provider launches of a command at N (ms), by command id.
+    pub provider_cpu_ms: BTreeMap<String, f64>,
 }
 
 /// One figure of the table.
