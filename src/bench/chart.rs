@@ -45,7 +45,7 @@ fn draw_panel<DB: DrawingBackend>(
     chart
         .configure_mesh()
         .x_desc("N (resources)")
-        .y_desc("seconds")
+        .y_desc("seconds (median; bar: min to max)")
         .x_labels(6)
         .y_labels(6)
         .x_label_formatter(&|x| format!("{x:.0}"))

@@ -130,6 +130,8 @@ impl Sizes {
 pub struct BenchOptions {
     /// Directory holding `terraform-provider-jamf`, `terraform-provider-maas360` and `mdm-sim`.
     pub bin_dir: PathBuf,
+    /// How the report names `bin_dir` (default: its path), e.g. `target/release`.
+    pub bin_label: Option<String>,
     pub terraform: PathBuf,
     /// Results go here; the scratch directory is `out_dir/work`.
     pub out_dir: PathBuf,
@@ -146,6 +148,7 @@ impl BenchOptions {
     pub fn new(bin_dir: impl Into<PathBuf>, terraform: impl Into<PathBuf>, out_dir: impl Into<PathBuf>) -> Self {
         BenchOptions {
             bin_dir: bin_dir.into(),
+            bin_label: None,
             terraform: terraform.into(),
             out_dir: out_dir.into(),
             quick: false,
@@ -311,7 +314,7 @@ impl<'a> Bench<'a> {
 
         let mut report = Report {
             profile: if self.opts.quick { "quick" } else { "full" }.into(),
-            binaries: self.opts.bin_dir.display().to_string(),
+            binaries: self.opts.bin_label.clone().unwrap_or_else(|| self.opts.bin_dir.display().to_string()),
             started_at,
             elapsed_secs: self.started.elapsed().as_secs_f64(),
             machine,
@@ -677,7 +680,7 @@ pub fn figures(r: &Report) -> Vec<Figure> {
             &format!("per_resource.provider_cpu.{}", command.id()),
             "per-resource",
             format!(
-                "provider CPU time, all launches, `terraform {}` of {} roles (sampled, untimed run)",
+                "provider CPU time, all launches, `terraform {}` of {} roles (untimed run, sampled every 5 ms: a lower bound)",
                 command.label(),
                 f.n
             ),

@@ -222,8 +222,8 @@ impl Report {
             "### Figures\n\n{}\n### Per-resource timings\n\nmin / **median** / max of {} counted run{} (after {} warm-up{}), \
              `jamf_api_role` and `terraform_data` runs alternated, simulator latency 0.\n\n{}\n\
              ### Machine\n\n- {} CPUs ({}), {} GiB RAM, {} (kernel {})\n- {}; {}\n- load average at start {} / at end {} \
-             (1, 5, 15 min); shared machine: other builds and tests ran at the same time\n- binaries: {} ({} profile), \
-             run started {} and took {:.0} s\n",
+             (1, 5, 15 min); shared machine: other builds and tests ran at the same time\n- {} run of the binaries in {}, \
+             started {} and took {:.0} s\n",
             self.figures_markdown(),
             self.counted_runs,
             if self.counted_runs == 1 { "" } else { "s" },
@@ -239,8 +239,8 @@ impl Report {
             m.rustc,
             m.load_at_start,
             m.load_at_end,
-            self.binaries,
             self.profile,
+            self.binaries,
             self.started_at,
             self.elapsed_secs
         )

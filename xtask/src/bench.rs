@@ -35,7 +35,9 @@ pub fn run(args: Args) -> Result<()> {
         }
     };
     let out = args.out.unwrap_or_else(|| util::target_dir().join(if args.quick { "bench-quick" } else { "bench" }));
+    let label = bin_dir.strip_prefix(util::root()).ok().map(|p| p.display().to_string());
     let mut opts = BenchOptions::new(bin_dir, terraform, &out);
+    opts.bin_label = label;
     opts.quick = args.quick;
     opts.progress = true;
     opts.command_timeout = Duration::from_secs(if args.quick { 120 } else { 900 });
