@@ -5,7 +5,11 @@
 //! protocol and knows no vendor; the [`framework`] gives resources typed models and Terraform's
 //! plan rules; [`jamf`] and [`maas360`] hold the resources and their API clients (which know
 //! nothing of Terraform); [`sim`] simulates both vendor APIs and shares no code with the clients.
+//! [`devtools`] and [`bench`] drive real terraform, provider and simulator processes for
+//! `cargo xtask` and the benchmark's smoke test; no provider uses them.
 
+pub mod bench;
+pub mod devtools;
 pub mod docgen;
 pub mod framework;
 pub mod jamf;

@@ -265,3 +265,18 @@ fn debug_mode_prints_the_reattach_value() {
     assert!(wait_exit(&mut child, Duration::from_secs(5)).is_some());
     assert!(!std::path::Path::new(&socket).exists(), "socket removed");
 }
+
+/// The provider serves from one thread (a current-thread runtime): measured cheaper than a
+/// work-stealing pool for Terraform's many small RPCs (BENCHMARKS.md). Blocking-pool threads may
+/// appear later, on demand; right after the handshake there are none.
+#[cfg(target_os = "linux")]
+#[test]
+fn serves_from_a_single_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = handshake(dir.path(), true);
+    let status = std::fs::read_to_string(format!("/proc/{}/status", h.child.id())).unwrap();
+    let threads = status.lines().find_map(|l| l.strip_prefix("Threads:")).map(str::trim);
+    let _ = h.child.kill();
+    let _ = h.child.wait();
+    assert_eq!(threads, Some("1"), "{status}");
+}

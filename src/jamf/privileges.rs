@@ -97,10 +97,21 @@ pub fn suggestions(wanted: &str, catalogue: &[String]) -> Vec<String> {
 }
 
 /// The names of `wanted` that are not in `catalogue`, in the order given.
+///
+/// Called by every role's plan: a role names a handful of privileges, so each is looked up with a
+/// scan of the catalogue; only many names at once pay for hashing the catalogue (hundreds of
+/// entries) into a set.
 pub fn unknown<'a>(wanted: impl IntoIterator<Item = &'a String>, catalogue: &[String]) -> Vec<&'a String> {
+    let wanted: Vec<&String> = wanted.into_iter().collect();
+    if wanted.len() <= SCAN_LIMIT {
+        return wanted.into_iter().filter(|w| !catalogue.iter().any(|c| c == *w)).collect();
+    }
     let known: HashSet<&str> = catalogue.iter().map(String::as_str).collect();
     wanted.into_iter().filter(|w| !known.contains(w.as_str())).collect()
 }
+
+/// Up to this many names, [`unknown`] scans instead of building a set.
+const SCAN_LIMIT: usize = 16;
 
 /// "Did you mean …?" text for one unknown name.
 pub fn did_you_mean(wanted: &str, catalogue: &[String]) -> String {
@@ -175,5 +186,17 @@ mod tests {
     fn unknown_keeps_order() {
         let wanted = ["Read Computers".to_string(), "Nope".to_string()];
         assert_eq!(unknown(&wanted, &catalogue()), vec![&"Nope".to_string()]);
+    }
+
+    #[test]
+    fn unknown_agrees_above_and_below_the_scan_limit() {
+        let cat = catalogue();
+        let mut wanted: Vec<String> = cat.iter().take(3 * SCAN_LIMIT).cloned().collect();
+        wanted.insert(5, "Nope".into());
+        wanted.push("read computers".into());
+        for n in [1, SCAN_LIMIT, SCAN_LIMIT + 1, wanted.len()] {
+            let expected: Vec<&String> = wanted[..n].iter().filter(|w| !cat.contains(w)).collect();
+            assert_eq!(unknown(&wanted[..n], &cat), expected, "n = {n}");
+        }
     }
 }

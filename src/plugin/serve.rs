@@ -113,7 +113,11 @@ pub fn main<P: Provider>(provider: P, address: &str) -> ! {
         std::process::exit(1);
     }
     super::logging::init(name);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime starts");
+    // One thread: the provider waits on Terraform and the vendor API, and spends microseconds of
+    // CPU per RPC. A work-stealing pool only added thread wake-ups: on a refresh of 500 roles it
+    // cost 2.5× the context switches and ~10% more CPU, taken from the cores terraform runs on
+    // (BENCHMARKS.md). Blocking work still goes to tokio's blocking pool, started on demand.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime starts");
     let opts = ServeOptions::from_env(address, debug);
     let result = runtime.block_on(serve(provider, opts, |line| {
         let mut out = std::io::stdout().lock();

@@ -19,6 +19,8 @@
 
 use std::path::{Path, PathBuf};
 
+use mdmkit::devtools::mirror;
+
 use crate::util::{self, PROVIDERS, Result, Step, VERSION};
 
 /// `~/.terraform.d/plugins` (Terraform's implied local mirror on Unix).
@@ -29,7 +31,7 @@ pub fn default_dir() -> Result<PathBuf> {
 
 /// The directory of one provider version for this platform inside a mirror.
 pub fn package_dir(mirror: &Path, name: &str) -> PathBuf {
-    mirror.join("registry.terraform.io").join("mdmkit").join(name).join(VERSION).join(util::platform())
+    mirror::package_dir(mirror, name, VERSION)
 }
 
 /// Install the provider binaries found in `bin_dir` (named `terraform-provider-<name>`, as cargo
@@ -41,8 +43,7 @@ pub fn install_into(bin_dir: &Path, mirror: &Path) -> Result<Vec<&'static str>> 
         let dir = package_dir(mirror, name);
         let before = if dir.is_dir() { util::h1_hash(&dir).ok() } else { None };
         let bin = util::exe(&format!("terraform-provider-{name}"));
-        let dest = dir.join(util::exe(&format!("terraform-provider-{name}_v{VERSION}")));
-        util::install_file(&bin_dir.join(&bin), &dest)?;
+        mirror::install_binary(&bin_dir.join(&bin), mirror, name, VERSION).map_err(|e| e.to_string())?;
         let after = util::h1_hash(&dir)?;
         if before.is_some_and(|b| b != after) {
             changed.push(*name);
@@ -54,11 +55,7 @@ pub fn install_into(bin_dir: &Path, mirror: &Path) -> Result<Vec<&'static str>> 
 /// A CLI configuration (`~/.terraformrc` or the file `TF_CLI_CONFIG_FILE` names) that installs
 /// `mdmkit/*` from `mirror` and every other provider from its registry.
 pub fn cli_config(mirror: &Path) -> String {
-    format!(
-        "provider_installation {{\n  filesystem_mirror {{\n    path    = {:?}\n    include = [\"registry.terraform.io/mdmkit/*\"]\n  }}\n  \
-         direct {{\n    exclude = [\"registry.terraform.io/mdmkit/*\"]\n  }}\n}}\n",
-        mirror.display().to_string()
-    )
+    mirror::cli_config(mirror)
 }
 
 /// The `terraform` block a configuration needs to use both providers at this version.

@@ -5,7 +5,9 @@
 //! - [`install`]: providers into a local plugin mirror, where `terraform init` finds them offline.
 //! - [`dist`]: registry release archives, checksums and manifest for this platform.
 //! - [`docs`]: `docs/` from the schemas, `examples/` and `templates/`.
+//! - [`bench`]: the providers against `terraform_data` through real terraform (BENCHMARKS.md).
 
+pub mod bench;
 pub mod dist;
 pub mod docs;
 pub mod install;

@@ -4,9 +4,10 @@
 //! - `install`    — build release providers and install them where `terraform init` finds them offline.
 //! - `dist`       — registry release archives, checksums and manifest for this platform.
 //! - `docs`       — generate `docs/` from the schemas, `examples/` and `templates/`.
+//! - `bench`      — the providers against `terraform_data` through real terraform; see BENCHMARKS.md.
 
 use clap::{Parser, Subcommand};
-use xtask::{dist, docs, install, quickstart};
+use xtask::{bench, dist, docs, install, quickstart};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Project chores for the mdmkit Terraform providers")]
@@ -41,6 +42,21 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Measure the providers against terraform_data through real terraform and the simulator.
+    Bench {
+        /// Small sizes, one counted run (what the test suite runs).
+        #[arg(long)]
+        quick: bool,
+        /// Use the binaries in this directory instead of building release binaries.
+        #[arg(long)]
+        bin_dir: Option<std::path::PathBuf>,
+        /// Output directory (default: target/bench, or target/bench-quick).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// Also write the table into BENCHMARKS.md and the chart into docs/bench/.
+        #[arg(long)]
+        publish: bool,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -50,6 +66,7 @@ fn main() -> std::process::ExitCode {
         Command::Install { dir } => install::run(dir),
         Command::Dist { out } => dist::run(out),
         Command::Docs { check } => docs::run(check),
+        Command::Bench { quick, bin_dir, out, publish } => bench::run(bench::Args { quick, bin_dir, out, publish }),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -3,106 +3,24 @@
 //! configuration of its own, and runs `examples/quickstart` through terraform: init, apply, the
 //! outputs a vendor is handed, drift detection, re-apply, destroy.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
+
+use mdmkit::devtools::{SimProcess, mirror};
 
 use crate::install;
 use crate::util::{self, Output, Result, Step};
 
-/// The simulator's start-up line.
-struct Sim {
-    child: Option<Child>,
-    info: serde_json::Value,
-    log: PathBuf,
+/// The quickstart's environment for the simulator's seeded admins: the providers' variables, with
+/// the Jamf URL passed as the configuration's `jamf_url` variable.
+fn sim_env(sim: &SimProcess) -> Vec<(&'static str, String)> {
+    sim.provider_env().into_iter().map(|(k, v)| if k == "JAMF_URL" { ("TF_VAR_jamf_url", v) } else { (k, v) }).collect()
 }
 
-impl Sim {
-    fn start(release: &Path, dir: &Path) -> Result<Sim> {
-        let log = dir.join("mdm-sim.log");
-        let log_file = std::fs::File::create(&log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
-        let mut child = Command::new(release.join(util::exe("mdm-sim")))
-            .args(["--listen", "127.0.0.1:0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log_file))
-            .spawn()
-            .map_err(|e| format!("cannot start mdm-sim: {e}"))?;
-        let stdout = child.stdout.take().ok_or("mdm-sim has no stdout")?;
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).map_err(|e| format!("cannot read mdm-sim's start line: {e}"))?;
-        let info: serde_json::Value = serde_json::from_str(line.trim()).map_err(|e| {
-            format!("mdm-sim printed {line:?} instead of its JSON start line ({e}); see {}", log.display())
-        })?;
-        Ok(Sim { child: Some(child), info, log })
-    }
-
-    fn s(&self, path: &[&str]) -> String {
-        let mut v = &self.info;
-        for p in path {
-            v = &v[*p];
-        }
-        v.as_str().unwrap_or_default().to_string()
-    }
-
-    fn url(&self) -> String {
-        self.s(&["url"])
-    }
-
-    fn env(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("JAMF_CLIENT_ID", self.s(&["jamf", "client_id"])),
-            ("JAMF_CLIENT_SECRET", self.s(&["jamf", "client_secret"])),
-            ("TF_VAR_jamf_url", self.s(&["jamf", "url"])),
-            ("MAAS360_BASE_URL", self.s(&["maas360", "base_url"])),
-            ("MAAS360_BILLING_ID", self.s(&["maas360", "billing_id"])),
-            ("MAAS360_APP_ID", self.s(&["maas360", "app_id"])),
-            ("MAAS360_APP_VERSION", self.s(&["maas360", "app_version"])),
-            ("MAAS360_PLATFORM_ID", self.s(&["maas360", "platform_id"])),
-            ("MAAS360_APP_ACCESS_KEY", self.s(&["maas360", "app_access_key"])),
-            ("MAAS360_USERNAME", self.s(&["maas360", "username"])),
-            ("MAAS360_PASSWORD", self.s(&["maas360", "password"])),
-        ]
-    }
-
-    /// Call the simulator's control surface (`/_sim/...`), standing in for a portal user.
-    fn control(&self, method: &str, path: &str, body: serde_json::Value) -> Result<serde_json::Value> {
-        let url = format!("{}{path}", self.url());
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
-        rt.block_on(async {
-            let client = reqwest::Client::new();
-            let req = match method {
-                "PATCH" => client.patch(&url),
-                "PUT" => client.put(&url),
-                _ => client.post(&url),
-            };
-            let resp = req.json(&body).send().await.map_err(|e| format!("{method} {path}: {e}"))?;
-            let status = resp.status();
-            let text = resp.text().await.unwrap_or_default();
-            if !status.is_success() {
-                return Err(format!("{method} {path}: HTTP {status}: {text}"));
-            }
-            Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
-        })
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn detach(&mut self) -> Option<u32> {
-        self.child.take().map(|c| c.id())
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        self.stop();
-    }
+/// Call the simulator's control surface (`/_sim/...`), standing in for a portal user.
+fn control(sim: &SimProcess, method: &str, path: &str, body: serde_json::Value) -> Result<serde_json::Value> {
+    sim.control_blocking(method, path, Some(body))
 }
 
 /// Terraform in the quickstart's working directory with its own CLI configuration.
@@ -132,7 +50,7 @@ impl Tf {
     }
 
     /// Run and require success (exit code in `ok`), else fail with terraform's output.
-    fn expect(&self, args: &[&str], ok: &[i32], sim: &Sim) -> Result<Output> {
+    fn expect(&self, args: &[&str], ok: &[i32], sim: &SimProcess) -> Result<Output> {
         let out = self.run(args)?;
         if ok.contains(&out.code) {
             Ok(out)
@@ -142,7 +60,7 @@ impl Tf {
                 args.join(" "),
                 out.code,
                 out.combined(),
-                sim.log.display()
+                sim.log().display()
             ))
         }
     }
@@ -188,19 +106,20 @@ pub fn run(keep: bool) -> Result<()> {
     let dir = util::target_dir().join("quickstart");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let step = Step::start("start the simulator on a free loopback port");
-    let mut sim = Sim::start(&release, &dir)?;
+    let mut sim = SimProcess::start(&release.join(util::exe("mdm-sim")), &[], &dir.join("mdm-sim.log"))
+        .map_err(|e| e.to_string())?;
     step.done_with(&sim.url());
 
     let step = Step::start("install providers into a project-local mirror");
-    let mirror = dir.join("plugins");
-    install::install_into(&release, &mirror)?;
+    let plugins = dir.join("plugins");
+    install::install_into(&release, &plugins)?;
     let cli_config = dir.join("terraformrc");
-    std::fs::write(&cli_config, install::cli_config(&mirror)).map_err(|e| e.to_string())?;
+    mirror::write_cli_config(&cli_config, &plugins).map_err(|e| e.to_string())?;
     let work = dir.join("work");
     copy_example(&util::root().join("examples/quickstart"), &work)?;
     step.done();
 
-    let tf = Tf { bin: terraform, work: work.clone(), cli_config: cli_config.clone(), env: sim.env() };
+    let tf = Tf { bin: terraform, work: work.clone(), cli_config: cli_config.clone(), env: sim_env(&sim) };
 
     let step = Step::start("terraform init");
     tf.expect(&["init", "-input=false", "-no-color"], &[0], &sim)?;
@@ -225,12 +144,13 @@ pub fn run(keep: bool) -> Result<()> {
     let step = Step::start("portal steps for the script user (simulated)");
     let user = out("maas360_api_username")?;
     let password = "Quickstart-Pass-1";
-    sim.control(
+    control(
+        &sim,
         "POST",
         &format!("/_sim/maas360/admins/{user}/set-password"),
         serde_json::json!({"password": password}),
     )?;
-    sim.control("POST", &format!("/_sim/maas360/admins/{user}/convert-to-script-only"), serde_json::json!({}))?;
+    control(&sim, "POST", &format!("/_sim/maas360/admins/{user}/convert-to-script-only"), serde_json::json!({}))?;
     step.done();
 
     let step = Step::start("terraform apply (verify the script user's API sign-in)");
@@ -244,7 +164,8 @@ pub fn run(keep: bool) -> Result<()> {
 
     let step = Step::start("drift: someone edits the role in the Jamf Pro UI");
     let role_id = out("role_id")?;
-    sim.control(
+    control(
+        &sim,
         "PATCH",
         &format!("/_sim/jamf/roles/{role_id}"),
         serde_json::json!({"privileges": ["Read Computers", "Delete Computers"]}),
@@ -276,7 +197,7 @@ pub fn run(keep: bool) -> Result<()> {
         println!("To run terraform by hand:\n");
         println!("  cd {}", work.display());
         println!("  export TF_CLI_CONFIG_FILE={}", cli_config.display());
-        for (k, v) in sim.env() {
+        for (k, v) in sim_env(&sim) {
             println!("  export {k}={v}");
         }
         println!("  terraform plan\n\nStop the simulator with: kill {}", pid.unwrap_or(0));

@@ -22,22 +22,11 @@ pub fn target_dir() -> PathBuf {
 
 /// `linux_amd64`-style platform name Terraform uses.
 pub fn platform() -> String {
-    let os = match std::env::consts::OS {
-        "macos" => "darwin",
-        other => other,
-    };
-    let arch = match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        "x86" => "386",
-        "arm" => "arm",
-        other => other,
-    };
-    format!("{os}_{arch}")
+    mdmkit::devtools::platform()
 }
 
 pub fn exe(name: &str) -> String {
-    format!("{name}{}", std::env::consts::EXE_SUFFIX)
+    mdmkit::devtools::exe(name)
 }
 
 /// `cargo build --release` of the two providers and the simulator; returns the release dir.
@@ -67,13 +56,7 @@ pub fn build_release() -> Result<PathBuf> {
 
 /// The terraform executable (`$TERRAFORM`, else `terraform` on the PATH).
 pub fn terraform() -> Result<PathBuf> {
-    if let Some(p) = std::env::var_os("TERRAFORM").filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(p));
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|d| d.join(exe("terraform")))
-        .find(|p| p.is_file())
+    mdmkit::devtools::find_terraform()
         .ok_or_else(|| "terraform is not on the PATH (install Terraform 1.11 or later, or set TERRAFORM)".into())
 }
 
@@ -118,16 +101,6 @@ pub fn run(cmd: &mut Command) -> Result<Output> {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     })
-}
-
-/// Copy a file, replacing the destination atomically (a running terraform may hold the old one).
-pub fn install_file(from: &Path, to: &Path) -> Result<()> {
-    let dir = to.parent().ok_or("destination has no parent")?;
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let tmp = dir.join(format!(".{}.tmp", to.file_name().and_then(|n| n.to_str()).unwrap_or("file")));
-    std::fs::copy(from, &tmp).map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), tmp.display()))?;
-    std::fs::rename(&tmp, to).map_err(|e| format!("cannot install {}: {e}", to.display()))?;
-    Ok(())
 }
 
 /// Terraform's `h1:` package hash of a directory (its "dirhash" Hash1): the SHA-256 of a listing of

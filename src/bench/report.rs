@@ -1,0 +1,248 @@
+//! What a run produces: the raw runs and counters (JSON) and the figures, each beside its target,
+//! as a markdown table.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::procfs::Machine;
+use super::stats::Summary;
+
+/// The terraform commands of the per-resource comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Command {
+    /// `plan` with no state: every resource is to be created.
+    Plan,
+    /// `apply -auto-approve` from no state.
+    Apply,
+    /// `plan` with every resource in the state: refresh (a Read each) then plan.
+    RefreshPlan,
+    /// `plan -refresh=false` with every resource in the state.
+    PlanNoRefresh,
+}
+
+impl Command {
+    pub const ALL: [Command; 4] = [Command::Plan, Command::Apply, Command::RefreshPlan, Command::PlanNoRefresh];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Command::Plan => "plan",
+            Command::Apply => "apply",
+            Command::RefreshPlan => "refresh-plan",
+            Command::PlanNoRefresh => "plan-refresh-false",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Command::Plan => "plan (empty state)",
+            Command::Apply => "apply",
+            Command::RefreshPlan => "plan (applied state: refresh)",
+            Command::PlanNoRefresh => "plan -refresh=false",
+        }
+    }
+
+    pub fn args(self) -> &'static [&'static str] {
+        match self {
+            Command::Plan | Command::RefreshPlan => &["plan", "-input=false"],
+            Command::Apply => &["apply", "-auto-approve", "-input=false"],
+            Command::PlanNoRefresh => &["plan", "-refresh=false", "-input=false"],
+        }
+    }
+}
+
+/// Which side of a comparison a run belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// N `jamf_api_role` through our provider.
+    Ours,
+    /// N `terraform_data`.
+    TerraformData,
+}
+
+/// One timed terraform command of the per-resource comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct Run {
+    pub command: Command,
+    pub n: usize,
+    pub side: Side,
+    /// 0 for the first run of this command and N (warm-ups first).
+    pub index: usize,
+    pub warmup: bool,
+    pub secs: f64,
+}
+
+/// The counted runs of one command and N, both sides.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cell {
+    pub command: Command,
+    pub n: usize,
+    pub ours: Summary,
+    pub terraform_data: Summary,
+}
+
+/// Simulator counters for one terraform command.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Counts {
+    pub secs: f64,
+    pub requests: u64,
+    pub tokens_issued: u64,
+    pub max_in_flight: u64,
+    /// Requests per route template (`GET /api/v1/api-roles`, ...).
+    pub by_route: BTreeMap<String, u64>,
+}
+
+/// The API-economy runs: counters per command.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Economy {
+    /// Roles, clients and secrets each (Jamf).
+    pub jamf_each: usize,
+    pub jamf: BTreeMap<String, Counts>,
+    /// Script users (MaaS360).
+    pub maas360_users: usize,
+    pub maas360: BTreeMap<String, Counts>,
+}
+
+/// One phase of the realistic-latency run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LatencyPhase {
+    pub counts: Counts,
+    /// requests × latency ÷ the provider's concurrency limit (5).
+    pub floor_secs: f64,
+    /// The same command with the simulator at latency 0.
+    pub secs_at_zero_latency: f64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Latency {
+    pub latency_ms: u64,
+    pub parallelism: u32,
+    /// Roles, clients and secrets each.
+    pub each: usize,
+    pub apply: LatencyPhase,
+    pub refresh: LatencyPhase,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Footprint {
+    /// N of the runs sampled.
+    pub n: usize,
+    /// Highest `VmHWM` among the provider processes of the apply (KiB).
+    pub peak_rss_kib: u64,
+    /// `VmHWM` of each provider process seen (KiB).
+    pub per_process_kib: Vec<u64>,
+    /// Size of each binary (bytes).
+    pub binary_bytes: BTreeMap<String, u64>,
+    /// CPU time of all provider launches of a command at N (ms), by command id.
+    pub provider_cpu_ms: BTreeMap<String, f64>,
+}
+
+/// One figure of the table.
+#[derive(Debug, Clone, Serialize)]
+pub struct Figure {
+    /// Stable key, e.g. `per_resource.ratio.plan`.
+    pub id: String,
+    pub section: String,
+    pub name: String,
+    pub value: f64,
+    /// The value as printed, with its unit.
+    pub shown: String,
+    /// The target as printed ("—" when there is none).
+    pub target: String,
+    /// `ok`, `miss`, or empty when there is no target.
+    pub status: String,
+}
+
+/// Everything one run measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// `full` or `quick`.
+    pub profile: String,
+    /// Where the provider and simulator binaries came from.
+    pub binaries: String,
+    pub started_at: String,
+    pub elapsed_secs: f64,
+    pub machine: Machine,
+    pub ns: Vec<usize>,
+    pub warmups: usize,
+    pub counted_runs: usize,
+    pub per_resource: Vec<Cell>,
+    pub runs: Vec<Run>,
+    pub handshake_tls_ms: Summary,
+    pub handshake_plain_ms: Summary,
+    /// Provider launches per terraform command (`init`, `plan`, `apply`, `refresh-plan`, `destroy`).
+    pub launches: BTreeMap<String, u64>,
+    pub economy: Economy,
+    pub latency: Latency,
+    pub footprint: Footprint,
+    pub figures: Vec<Figure>,
+}
+
+fn secs(v: f64) -> String {
+    if v < 10.0 { format!("{v:.3}") } else { format!("{v:.2}") }
+}
+
+fn summary_cell(s: &Summary) -> String {
+    format!("{} / **{}** / {}", secs(s.min), secs(s.median), secs(s.max))
+}
+
+impl Report {
+    /// The per-resource timings as a markdown table.
+    pub fn per_resource_markdown(&self) -> String {
+        let mut t =
+            String::from("| command | N | `jamf_api_role` (s) | `terraform_data` (s) |\n|---|---:|---:|---:|\n");
+        for c in &self.per_resource {
+            t.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                c.command.label(),
+                c.n,
+                summary_cell(&c.ours),
+                summary_cell(&c.terraform_data)
+            ));
+        }
+        t
+    }
+
+    /// The figures, each beside its target, as a markdown table.
+    pub fn figures_markdown(&self) -> String {
+        let mut t = String::from("| section | figure | value | target | result |\n|---|---|---:|---|---|\n");
+        for f in &self.figures {
+            let status = if f.status.is_empty() { "—" } else { f.status.as_str() };
+            t.push_str(&format!("| {} | {} | {} | {} | {} |\n", f.section, f.name, f.shown, f.target, status));
+        }
+        t
+    }
+
+    /// The whole result as markdown: what ran, the figures, the per-resource timings, the machine.
+    pub fn markdown(&self) -> String {
+        let m = &self.machine;
+        format!(
+            "### Figures\n\n{}\n### Per-resource timings\n\nmin / **median** / max of {} counted run{} (after {} warm-up{}), \
+             `jamf_api_role` and `terraform_data` runs alternated, simulator latency 0.\n\n{}\n\
+             ### Machine\n\n- {} CPUs ({}), {} GiB RAM, {} (kernel {})\n- {}; {}\n- load average at start {} / at end {} \
+             (1, 5, 15 min); shared machine: other builds and tests ran at the same time\n- {} run of the binaries in {}, \
+             started {} and took {:.0} s\n",
+            self.figures_markdown(),
+            self.counted_runs,
+            if self.counted_runs == 1 { "" } else { "s" },
+            self.warmups,
+            if self.warmups == 1 { "" } else { "s" },
+            self.per_resource_markdown(),
+            m.cpus,
+            m.cpu_model,
+            m.memory_gib,
+            m.os,
+            m.kernel,
+            m.terraform,
+            m.rustc,
+            m.load_at_start,
+            m.load_at_end,
+            self.profile,
+            self.binaries,
+            self.started_at,
+            self.elapsed_secs
+        )
+    }
+}
