@@ -401,6 +401,43 @@ async fn list_roles_reads_every_page() {
 }
 
 #[tokio::test]
+async fn the_pages_after_the_first_are_fetched_concurrently() {
+    let server = MockServer::start().await;
+    mount_token(&server).await;
+    Mock::given(path("/api/v1/api-roles"))
+        .and(wiremock::matchers::query_param("page", "0"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"totalCount": 5, "results": [role_json("1", "a"), role_json("2", "b")]})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    for (page, results) in
+        [("1", json!([role_json("3", "c"), role_json("4", "d")])), ("2", json!([role_json("5", "e")]))]
+    {
+        Mock::given(path("/api/v1/api-roles"))
+            .and(wiremock::matchers::query_param("page", page))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"totalCount": 5, "results": results}))
+                    .set_delay(std::time::Duration::from_millis(400)),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let cfg = JamfConfig { page_size: 2, ..config(&server) };
+    let client = JamfClient::new(cfg).unwrap();
+    client.authenticate().await.unwrap();
+    let started = std::time::Instant::now();
+    let roles = client.list_roles().await.unwrap();
+    let took = started.elapsed();
+    assert_eq!(roles.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["1", "2", "3", "4", "5"]);
+    assert!(took < std::time::Duration::from_millis(750), "pages 1 and 2 overlapped: {took:?}");
+}
+
+#[tokio::test]
 async fn paging_stops_on_an_empty_page_even_if_total_count_says_more() {
     let server = MockServer::start().await;
     mount_token(&server).await;

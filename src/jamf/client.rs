@@ -556,32 +556,68 @@ impl JamfClient {
         }
     }
 
+    /// One page of a list: its items and the server's total.
+    async fn list_page<T: DeserializeOwned>(
+        &self,
+        op: Op,
+        segments: &[&str],
+        filter: Option<&str>,
+        page: u32,
+    ) -> Result<(Vec<T>, Option<i64>), JamfError> {
+        let size = self.inner.page_size.to_string();
+        let (call, mut req) = self.request(op, Method::GET, segments);
+        let page_s = page.to_string();
+        let mut query = vec![("page", page_s.as_str()), ("page-size", size.as_str()), ("sort", "id:asc")];
+        if let Some(f) = filter {
+            query.push(("filter", f));
+        }
+        set_query(&mut req.url, &query);
+        let resp = self.execute(&call, req).await?;
+        let body: Page<T> = decode(&call, &resp)?;
+        Ok((body.results, body.total_count))
+    }
+
+    /// Every page of a list. The first page tells the total; the pages it implies are then
+    /// fetched concurrently (within the client's concurrency limit) instead of one round trip
+    /// after another, and paging goes on one page at a time should the list have grown. An empty
+    /// page ends the list whatever the total says; without a total, a short page does.
     async fn list_paged<T: DeserializeOwned>(
         &self,
         op: Op,
         segments: &[&str],
         filter: Option<&str>,
     ) -> Result<Vec<T>, JamfError> {
-        let size = self.inner.page_size.to_string();
-        let mut out: Vec<T> = Vec::new();
-        for page in 0..MAX_PAGES {
-            let (call, mut req) = self.request(op, Method::GET, segments);
-            let page_s = page.to_string();
-            let mut query = vec![("page", page_s.as_str()), ("page-size", size.as_str()), ("sort", "id:asc")];
-            if let Some(f) = filter {
-                query.push(("filter", f));
+        let size = self.inner.page_size as usize;
+        let finished = |len: usize, got: usize, total: Option<i64>| match total {
+            Some(t) => got == 0 || len as i64 >= t,
+            None => got < size,
+        };
+        let (mut out, total) = self.list_page::<T>(op, segments, filter, 0).await?;
+        let mut got = out.len();
+        let mut next = 1;
+        if let Some(t) = total
+            && !finished(out.len(), got, total)
+        {
+            let more = ((t as usize).saturating_sub(out.len()).div_ceil(size)).clamp(1, MAX_PAGES as usize - 1) as u32;
+            let pages =
+                futures::future::try_join_all((1..=more).map(|p| self.list_page::<T>(op, segments, filter, p))).await?;
+            for (items, _) in pages {
+                got = items.len();
+                out.extend(items);
+                if got == 0 {
+                    break;
+                }
             }
-            set_query(&mut req.url, &query);
-            let resp = self.execute(&call, req).await?;
-            let body: Page<T> = decode(&call, &resp)?;
-            let got = body.results.len();
-            out.extend(body.results);
-            let done = match body.total_count {
-                Some(total) => got == 0 || out.len() as i64 >= total,
-                // Without a total, a short page is the last one.
-                None => got < self.inner.page_size as usize,
-            };
-            if done {
+            next = more + 1;
+        }
+        if finished(out.len(), got, total) {
+            return Ok(out);
+        }
+        for page in next..MAX_PAGES {
+            let (items, _) = self.list_page::<T>(op, segments, filter, page).await?;
+            got = items.len();
+            out.extend(items);
+            if finished(out.len(), got, total) {
                 return Ok(out);
             }
         }

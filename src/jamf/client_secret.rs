@@ -260,14 +260,16 @@ impl Resource for ClientSecretResource {
         };
         // Minting changed the client's app type; its next read must not come from the old list.
         data.integrations.invalidate();
-        let roles: BTreeSet<String> = match data.client.get_integration(&id).await {
-            Ok(i) => i.authorization_scopes.into_iter().collect(),
-            // The secret exists now: record it even if this follow-up read fails.
-            Err(_) => data
-                .planned_client(&id)
-                .and_then(|p| p.authorization_scopes)
-                .map(|v| v.into_iter().collect())
-                .unwrap_or_default(),
+        // The roles the secret carries: those the client's own plan, moments ago in this process,
+        // gave it (the client is applied before its secret); read from Jamf Pro only for a client
+        // this configuration does not manage.
+        let roles: BTreeSet<String> = match data.planned_client(&id).and_then(|p| p.authorization_scopes) {
+            Some(planned) => planned.into_iter().collect(),
+            None => match data.client.get_integration(&id).await {
+                Ok(i) => i.authorization_scopes.into_iter().collect(),
+                // The secret exists now: record it even if this follow-up read fails.
+                Err(_) => BTreeSet::new(),
+            },
         };
         let mut private = Private::default();
         if let Some(ids) = ids_of_roles(data, &roles).await {
