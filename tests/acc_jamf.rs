@@ -1141,6 +1141,8 @@ async fn applying_100_of_each_at_50ms_latency_keeps_5_in_flight_and_no_errors() 
     assert_eq!(requests(&stats, "POST /api/v1/api-roles"), n as u64);
     assert_eq!(requests(&stats, "POST /api/v1/api-integrations"), n as u64);
     assert_eq!(requests(&stats, "POST /api/v1/api-integrations/{id}/client-credentials"), n as u64);
+    // A new secret knows its client's roles from the client's apply: no read-back per secret.
+    assert_eq!(requests(&stats, "GET /api/v1/api-integrations/{id}"), 0, "{stats:#}");
     let integrations = acc.jamf_objects("integrations").await;
     assert_eq!(integrations.len(), n);
     assert!(integrations.iter().all(|i| i["hasValidSecret"] == true && i["secretsIssued"] == 1));

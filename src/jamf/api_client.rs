@@ -58,6 +58,15 @@ impl ApiClientModel {
     }
 }
 
+/// What the client now is, for the plans and creates of its secret that follow in this process
+/// (a client created in this run had no id when it was planned).
+fn record_applied(data: &JamfData, i: &Integration) {
+    data.record_planned_client(
+        &i.id,
+        PlannedClient { enabled: Some(i.enabled), authorization_scopes: Some(i.authorization_scopes.clone()) },
+    );
+}
+
 /// Jamf Pro's access-token lifetime when none is given.
 pub const DEFAULT_LIFETIME: i64 = 300;
 
@@ -225,7 +234,10 @@ impl Resource for ApiClientResource {
         let result = data.client.create_integration(&body).await;
         data.integrations.invalidate();
         match result {
-            Ok(i) => Some(StateResponse::new(ApiClientModel::from_integration(&i))),
+            Ok(i) => {
+                record_applied(data, &i);
+                Some(StateResponse::new(ApiClientModel::from_integration(&i)))
+            }
             Err(e) => {
                 diags.extend(self.write_error(data, &body, e).await);
                 None
@@ -269,7 +281,10 @@ impl Resource for ApiClientResource {
         let result = data.client.update_integration(&id, &body).await;
         data.integrations.invalidate();
         match result {
-            Ok(i) => Some(StateResponse::new(ApiClientModel::from_integration(&i))),
+            Ok(i) => {
+                record_applied(data, &i);
+                Some(StateResponse::new(ApiClientModel::from_integration(&i)))
+            }
             Err(e) if e.is_not_found() => {
                 diags.error(
                     "API client no longer exists",
