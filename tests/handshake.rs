@@ -280,3 +280,36 @@ fn serves_from_a_single_thread() {
     let _ = h.child.wait();
     assert_eq!(threads, Some("1"), "{status}");
 }
+
+#[test]
+fn a_provider_whose_terraform_died_exits_by_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    // A shell stands in for terraform: it starts the provider and dies without calling Shutdown.
+    let script = format!(
+        "{JAMF:?} > {:?} 2>/dev/null & echo $! > {:?}; sleep 0.5",
+        dir.path().join("handshake").display().to_string(),
+        dir.path().join("pid").display().to_string()
+    );
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "6")
+        .env("PLUGIN_UNIX_SOCKET_DIR", dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let pid: u32 = std::fs::read_to_string(dir.path().join("pid")).unwrap().trim().parse().unwrap();
+    let handshake = std::fs::read_to_string(dir.path().join("handshake")).unwrap();
+    let socket = handshake.split('|').nth(3).expect("handshake line").to_string();
+    let alive = |pid: u32| {
+        std::path::Path::new(&format!("/proc/{pid}")).exists()
+            && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z ")
+    };
+    let started = Instant::now();
+    while alive(pid) {
+        assert!(started.elapsed() < Duration::from_secs(10), "the orphaned provider is still running");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!std::path::Path::new(&socket).exists(), "socket removed");
+}

@@ -249,6 +249,9 @@ pub async fn serve<P: Provider>(provider: P, opts: ServeOptions, announce: impl 
 
     // Before the line goes out: from then on Terraform (and its Ctrl-C) may reach us.
     spawn_signal_handling(shutdown.clone(), opts.debug)?;
+    if !opts.debug {
+        spawn_orphan_watch(shutdown.clone());
+    }
     if opts.debug {
         let reattach = serde_json::json!({
             opts.address.clone(): {
@@ -331,6 +334,28 @@ fn spawn_signal_handling(shutdown: CancellationToken, debug: bool) -> std::io::R
         }
     });
     Ok(())
+}
+
+/// How often a provider checks that the terraform which started it is still alive.
+const PARENT_CHECK: Duration = Duration::from_secs(1);
+
+/// Terraform that is killed (SIGKILL, a crashed CI runner) never calls Shutdown: once our parent
+/// process is gone (we were re-parented), wind down instead of lingering for ever.
+fn spawn_orphan_watch(shutdown: CancellationToken) {
+    let parent = std::os::unix::process::parent_id();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(PARENT_CHECK) => {}
+            }
+            if std::os::unix::process::parent_id() != parent {
+                tracing::warn!("the terraform process that started this provider is gone; exiting");
+                shutdown.cancel();
+                return;
+            }
+        }
+    });
 }
 
 /// A provider served inside the current process, for tests and debuggers that attach Terraform
