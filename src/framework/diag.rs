@@ -39,7 +39,7 @@ impl Diagnostic {
 
 /// An ordered collection of diagnostics.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Diagnostics(pub Vec<Diagnostic>);
+pub struct Diagnostics(Vec<Diagnostic>);
 
 impl Diagnostics {
     pub fn new() -> Diagnostics {
@@ -70,8 +70,36 @@ impl Diagnostics {
         self.0.extend(other.0);
     }
 
+    /// Whether any diagnostic is an error.
     pub fn has_error(&self) -> bool {
         self.0.iter().any(Diagnostic::is_error)
+    }
+
+    /// A mark of what has been reported so far, for [`Diagnostics::error_since`].
+    pub fn mark(&self) -> DiagnosticsMark {
+        DiagnosticsMark(self.0.len())
+    }
+
+    /// Whether an error was added after `mark`: "did this step fail", the one way to ask it.
+    pub fn error_since(&self, mark: DiagnosticsMark) -> bool {
+        self.0.get(mark.0..).is_some_and(|added| added.iter().any(Diagnostic::is_error))
+    }
+
+    /// `Some(value)` for `Ok`, or `None` after adding `to_diagnostic(error)`: the one step that turns a
+    /// failed call into what the user sees.
+    pub fn ok<T, E>(&mut self, result: Result<T, E>, to_diagnostic: impl FnOnce(E) -> Diagnostic) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.push(to_diagnostic(e));
+                None
+            }
+        }
+    }
+
+    /// How many diagnostics there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -80,6 +108,17 @@ impl Diagnostics {
 
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.0.iter()
+    }
+}
+
+/// What [`Diagnostics::mark`] returns.
+#[derive(Clone, Copy, Debug)]
+pub struct DiagnosticsMark(usize);
+
+impl std::ops::Index<usize> for Diagnostics {
+    type Output = Diagnostic;
+    fn index(&self, i: usize) -> &Diagnostic {
+        &self.0[i]
     }
 }
 

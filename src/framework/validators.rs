@@ -210,8 +210,8 @@ mod tests {
     fn size_and_each_element() {
         assert!(run(&SizeAtLeast(1), Value::Set(vec![])).has_error());
         let d = run(&EachElement(StringLengthAtLeast(1)), Value::Set(vec!["".into(), "ok".into()]));
-        assert_eq!(d.0.len(), 1);
-        assert_eq!(d.0[0].path.as_ref().unwrap().to_string(), r#"x[""]"#);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].path.as_ref().unwrap().to_string(), r#"x[""]"#);
     }
 
     #[test]

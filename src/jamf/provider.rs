@@ -114,7 +114,7 @@ pub fn client_config(c: &JamfProviderConfig, diags: &mut Diagnostics) -> Option<
         // The provider depends on values not known until apply: plan without an API client.
         return None;
     }
-    let before = diags.0.len();
+    let mark = diags.mark();
     let url = match &s.url {
         Setting::Set { value, .. } => Some(value.clone()),
         _ => {
@@ -225,7 +225,7 @@ pub fn client_config(c: &JamfProviderConfig, diags: &mut Diagnostics) -> Option<
         diags,
     );
     let retry = settings::retry_policy(&c.retry, diags);
-    if diags.0.len() > before && diags.has_error() {
+    if diags.error_since(mark) {
         return None;
     }
     Some(JamfConfig {
@@ -418,7 +418,7 @@ mod tests {
         // No env var can be relied on in tests: only run the assertion when the secret is unset.
         if std::env::var("JAMF_CLIENT_SECRET").is_err() && std::env::var("JAMFPRO_CLIENT_SECRET").is_err() {
             assert!(client_config(&cfg, &mut d).is_none());
-            let e = &d.0[0];
+            let e = &d[0];
             assert_eq!(e.path.as_ref().unwrap().to_string(), "client_secret");
             assert!(e.detail.contains("JAMF_CLIENT_SECRET"), "{}", e.detail);
         }
@@ -444,6 +444,6 @@ mod tests {
             ..Default::default()
         };
         assert!(client_config(&cfg, &mut d).is_none());
-        assert_eq!(d.0[0].summary, "Conflicting credentials");
+        assert_eq!(d[0].summary, "Conflicting credentials");
     }
 }

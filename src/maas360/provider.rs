@@ -167,7 +167,7 @@ pub fn client_config(c: &Maas360ProviderConfig, diags: &mut Diagnostics) -> Opti
         // Not known until apply: plan without an API client.
         return None;
     }
-    let before = diags.has_error();
+    let mark = diags.mark();
     let (base, inst) = match (base_url.value(), instance.value()) {
         (Some(_), Some(_)) => {
             diags.error_at(
@@ -240,7 +240,7 @@ pub fn client_config(c: &Maas360ProviderConfig, diags: &mut Diagnostics) -> Opti
         diags,
     );
     let retry = settings::retry_policy(&c.retry, diags);
-    if diags.has_error() && !before {
+    if diags.error_since(mark) {
         return None;
     }
     Some(Maas360Config {
@@ -341,6 +341,6 @@ mod tests {
             ..Default::default()
         };
         assert!(client_config(&c, &mut d).is_none());
-        assert!(d.0.iter().any(|x| x.summary == "Conflicting MaaS360 endpoint"));
+        assert!(d.iter().any(|x| x.summary == "Conflicting MaaS360 endpoint"));
     }
 }
