@@ -4,20 +4,15 @@
 //! Four layers, one direction (see DESIGN.md): the wire ([`plugin`]) speaks Terraform's plugin
 //! protocol and knows no vendor; the [`framework`] gives resources typed models and Terraform's
 //! plan rules; [`jamf`] and [`maas360`] hold the resources and their API clients (which know
-//! nothing of Terraform); [`sim`] simulates both vendor APIs and shares no code with the clients.
-//! [`devtools`] and [`bench`] drive real terraform, provider and simulator processes for
-//! `cargo xtask` and the benchmark's smoke test; no provider uses them.
+//! nothing of Terraform). The simulator of both vendor APIs is its own crate (`mdm-sim`, in `sim/`)
+//! and shares no code with the clients; the tooling lives in `xtask` and the dev-only `devkit`.
 
-pub mod bench;
-pub mod devtools;
-pub mod docgen;
 pub mod framework;
 pub mod jamf;
 pub mod maas360;
 pub mod plugin;
 pub mod rest;
 pub mod settings;
-pub mod sim;
 
 /// The version of the providers.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -649,28 +649,6 @@ mod tests {
     }
 
     #[test]
-    fn the_plan_time_rule_is_never_stricter_than_the_portal() {
-        // The simulator's set-password rule stands in for the portal's. Control characters are
-        // the one deliberate difference (they cannot be sent in an XML sign-in body).
-        for p in [
-            "Passw0rd word",
-            "Passw0rd!",
-            "Пароль12!",
-            "short1!",
-            "12345678!",
-            "Password!",
-            "Passw0rdXY",
-            "        ",
-            "aaaa 1111",
-            "Ab1!Ab1!",
-        ] {
-            let portal = crate::sim::maas360::check_password_rule(p).is_ok();
-            assert_eq!(password_problems(p).is_empty(), portal, "{p:?}: the portal says {portal}");
-        }
-        assert!(!password_problems("Passw0rd\u{7}x").is_empty());
-    }
-
-    #[test]
     fn emails() {
         assert!(looks_like_email("it@example.com"));
         assert!(!looks_like_email("it@example"));

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use mdmkit::sim::{SimConfig, SimHandle, Simulator};
+use mdm_sim::{SimConfig, SimHandle, Simulator};
 use serde_json::Value;
 
 use super::terraform::{Workdir, terraform_or_skip};

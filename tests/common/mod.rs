@@ -1,9 +1,14 @@
-//! Shared test helpers: the terraform runner, the fixture provider, gRPC clients.
-#![allow(dead_code)]
+//! What the test binaries share, included by each (`#[path = "../common/mod.rs"] pub mod common;`):
+//! the simulator-backed acceptance harness, the fixture provider, gRPC clients, log capture and
+//! wiremock helpers. Everything is `pub`, so a binary that uses only part of it gets no dead-code
+//! warning. The terraform runner itself is `devkit::terraform`, shared with xtask and the benchmark.
 
 pub mod acc;
 pub mod fixture;
-pub mod terraform;
+pub mod logs;
+pub mod mock;
+
+pub use devkit::terraform;
 
 use std::path::Path;
 

@@ -1,11 +1,11 @@
-//! `cargo xtask docs`: generate `docs/` (see `mdmkit::docgen`).
+//! `cargo xtask docs`: generate `docs/` (see [`crate::docgen`]).
 
 use crate::util::{Result, root};
 
 pub fn run(check: bool) -> Result<()> {
     let root = root();
     if check {
-        let stale = mdmkit::docgen::stale(&root);
+        let stale = crate::docgen::stale(&root);
         if stale.is_empty() {
             println!("docs/ is up to date");
             return Ok(());
@@ -15,7 +15,7 @@ pub fn run(check: bool) -> Result<()> {
         }
         return Err("docs/ is stale: run `cargo xtask docs` and commit the result".into());
     }
-    let changed = mdmkit::docgen::write(&root).map_err(|e| format!("cannot write docs: {e}"))?;
+    let changed = crate::docgen::write(&root).map_err(|e| format!("cannot write docs: {e}"))?;
     if changed.is_empty() {
         println!("docs/ is up to date");
     }

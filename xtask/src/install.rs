@@ -19,7 +19,7 @@
 
 use std::path::{Path, PathBuf};
 
-use mdmkit::devtools::mirror;
+use devkit::mirror;
 
 use crate::util::{self, PROVIDERS, Result, Step, VERSION};
 

@@ -9,6 +9,7 @@
 
 pub mod bench;
 pub mod dist;
+pub mod docgen;
 pub mod docs;
 pub mod install;
 pub mod quickstart;

@@ -66,7 +66,9 @@ fn main() -> std::process::ExitCode {
         Command::Install { dir } => install::run(dir),
         Command::Dist { out } => dist::run(out),
         Command::Docs { check } => docs::run(check),
-        Command::Bench { quick, bin_dir, out, publish } => bench::run(bench::Args { quick, bin_dir, out, publish }),
+        Command::Bench { quick, bin_dir, out, publish } => {
+            bench::command::run(bench::command::Args { quick, bin_dir, out, publish })
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

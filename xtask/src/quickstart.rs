@@ -4,13 +4,13 @@
 //! outputs a vendor is handed, drift detection, re-apply, destroy.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
-use mdmkit::devtools::{SimProcess, mirror};
+use devkit::terraform::{Terraform, TfOutput};
+use devkit::{SimProcess, mirror};
 
 use crate::install;
-use crate::util::{self, Output, Result, Step};
+use crate::util::{self, Result, Step};
 
 /// The quickstart's environment for the simulator's seeded admins: the providers' variables, with
 /// the Jamf URL passed as the configuration's `jamf_url` variable.
@@ -25,44 +25,22 @@ fn control(sim: &SimProcess, method: &str, path: &str, body: serde_json::Value) 
 
 /// Terraform in the quickstart's working directory with its own CLI configuration.
 struct Tf {
-    bin: PathBuf,
+    terraform: Terraform,
     work: PathBuf,
     cli_config: PathBuf,
-    env: Vec<(&'static str, String)>,
 }
 
 impl Tf {
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(&self.bin);
-        c.args(args)
-            .current_dir(&self.work)
-            .env("TF_CLI_CONFIG_FILE", &self.cli_config)
-            .env("TF_IN_AUTOMATION", "1")
-            .env("CHECKPOINT_DISABLE", "1")
-            .env("TF_INPUT", "0")
-            .env_remove("TF_LOG")
-            .envs(self.env.iter().map(|(k, v)| (*k, v.as_str())));
-        c
+    /// Run and require an exit code in `ok`, else fail with terraform's output.
+    fn expect(&self, args: &[&str], ok: &[i32], sim: &SimProcess) -> Result<TfOutput> {
+        self.terraform
+            .expect_blocking(&self.work, &self.cli_config, args, ok)
+            .map_err(|e| format!("{e}\n(simulator log: {})", sim.log().display()))
     }
 
-    fn run(&self, args: &[&str]) -> Result<Output> {
-        util::run(&mut self.cmd(args))
-    }
-
-    /// Run and require success (exit code in `ok`), else fail with terraform's output.
-    fn expect(&self, args: &[&str], ok: &[i32], sim: &SimProcess) -> Result<Output> {
-        let out = self.run(args)?;
-        if ok.contains(&out.code) {
-            Ok(out)
-        } else {
-            Err(format!(
-                "terraform {} exited {}:\n{}\n(simulator log: {})",
-                args.join(" "),
-                out.code,
-                out.combined(),
-                sim.log().display()
-            ))
-        }
+    /// `terraform output -raw name`.
+    fn output(&self, name: &str, sim: &SimProcess) -> Result<String> {
+        Ok(self.expect(&["output", "-raw", name], &[0], sim)?.stdout)
     }
 }
 
@@ -119,20 +97,22 @@ pub fn run(keep: bool) -> Result<()> {
     copy_example(&util::root().join("examples/quickstart"), &work)?;
     step.done();
 
-    let tf = Tf { bin: terraform, work: work.clone(), cli_config: cli_config.clone(), env: sim_env(&sim) };
+    let mut terraform = Terraform::new(terraform);
+    terraform.env.extend(sim_env(&sim).into_iter().map(|(k, v)| (k.to_string(), v)));
+    let tf = Tf { terraform, work: work.clone(), cli_config: cli_config.clone() };
 
     let step = Step::start("terraform init");
-    tf.expect(&["init", "-input=false", "-no-color"], &[0], &sim)?;
+    tf.expect(&["init", "-input=false"], &[0], &sim)?;
     step.done();
 
     let step = Step::start("terraform apply (role, client, secret, script user)");
-    let applied = tf.expect(&["apply", "-auto-approve", "-input=false", "-no-color"], &[0], &sim)?;
+    let applied = tf.expect(&["apply", "-auto-approve", "-input=false"], &[0], &sim)?;
     step.done();
     if let Some(w) = applied.combined().lines().find(|l| l.contains("created: finish it in the MaaS360 portal")) {
         println!("      warning shown by the provider: {}", w.trim_start_matches(['│', ' ', '╷']).trim());
     }
 
-    let out = |name: &str| -> Result<String> { Ok(tf.expect(&["output", "-raw", name], &[0], &sim)?.stdout) };
+    let out = |name: &str| tf.output(name, &sim);
     println!("\n  Handed to the vendor:");
     println!("    Jamf Pro URL   {}", out("jamf_url")?);
     println!("    client ID      {}", out("client_id")?);
@@ -154,12 +134,11 @@ pub fn run(keep: bool) -> Result<()> {
     step.done();
 
     let step = Step::start("terraform apply (verify the script user's API sign-in)");
-    let mut verify =
-        Tf { bin: tf.bin.clone(), work: work.clone(), cli_config: cli_config.clone(), env: tf.env.clone() };
-    verify.env.push(("TF_VAR_script_user_password", password.to_string()));
-    verify.env.push(("TF_VAR_script_user_password_version", "1".to_string()));
-    verify.expect(&["apply", "-auto-approve", "-input=false", "-no-color"], &[0], &sim)?;
-    let verified = util::run(&mut verify.cmd(&["output", "-raw", "maas360_api_access_verified"]))?.stdout;
+    let mut verify = Tf { terraform: tf.terraform.clone(), work: work.clone(), cli_config: cli_config.clone() };
+    verify.terraform.env.insert("TF_VAR_script_user_password".into(), password.to_string());
+    verify.terraform.env.insert("TF_VAR_script_user_password_version".into(), "1".to_string());
+    verify.expect(&["apply", "-auto-approve", "-input=false"], &[0], &sim)?;
+    let verified = verify.output("maas360_api_access_verified", &sim)?;
     step.done_with(&format!("api_access_verified = {verified}"));
 
     let step = Step::start("drift: someone edits the role in the Jamf Pro UI");
@@ -173,18 +152,18 @@ pub fn run(keep: bool) -> Result<()> {
     step.done();
 
     let step = Step::start("terraform plan shows the drift");
-    let plan = verify.expect(&["plan", "-detailed-exitcode", "-input=false", "-no-color"], &[2], &sim)?;
+    let plan = verify.expect(&["plan", "-detailed-exitcode", "-input=false"], &[2], &sim)?;
     step.done_with("exit code 2: changes");
     for l in changed_lines(&plan.stdout) {
         println!("      {l}");
     }
 
     let step = Step::start("terraform apply restores the declared privileges");
-    verify.expect(&["apply", "-auto-approve", "-input=false", "-no-color"], &[0], &sim)?;
+    verify.expect(&["apply", "-auto-approve", "-input=false"], &[0], &sim)?;
     step.done();
 
     let step = Step::start("terraform plan is clean again");
-    verify.expect(&["plan", "-detailed-exitcode", "-input=false", "-no-color"], &[0], &sim)?;
+    verify.expect(&["plan", "-detailed-exitcode", "-input=false"], &[0], &sim)?;
     step.done_with("exit code 0: no changes");
 
     if keep {
@@ -206,7 +185,7 @@ pub fn run(keep: bool) -> Result<()> {
     }
 
     let step = Step::start("terraform destroy");
-    let destroyed = verify.expect(&["destroy", "-auto-approve", "-input=false", "-no-color"], &[0], &sim)?;
+    let destroyed = verify.expect(&["destroy", "-auto-approve", "-input=false"], &[0], &sim)?;
     step.done();
     if destroyed.combined().contains("still exists in MaaS360") {
         println!("      (the provider reminds you to remove the MaaS360 account in the portal: no API can)");

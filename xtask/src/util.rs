@@ -1,16 +1,12 @@
 //! Shared helpers: repository paths, cargo builds, the host platform, terraform runs.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
 
 pub type Result<T> = std::result::Result<T, String>;
 
-/// The providers this repository builds.
-pub const PROVIDERS: &[&str] = &["jamf", "maas360"];
-
-/// The version of the providers (the library crate's version).
-pub const VERSION: &str = mdmkit::VERSION;
+pub use devkit::{PROVIDERS, VERSION, exe, platform};
 
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the repository").to_path_buf()
@@ -20,32 +16,12 @@ pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
 }
 
-/// `linux_amd64`-style platform name Terraform uses.
-pub fn platform() -> String {
-    mdmkit::devtools::platform()
-}
-
-pub fn exe(name: &str) -> String {
-    mdmkit::devtools::exe(name)
-}
-
 /// `cargo build --release` of the two providers and the simulator; returns the release dir.
 pub fn build_release() -> Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(root())
-        .args([
-            "build",
-            "--release",
-            "--package",
-            "mdmkit",
-            "--bin",
-            "terraform-provider-jamf",
-            "--bin",
-            "terraform-provider-maas360",
-            "--bin",
-            "mdm-sim",
-        ])
+        .args(["build", "--release", "--package", "mdmkit", "--package", "mdm-sim", "--bins"])
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {
@@ -56,7 +32,7 @@ pub fn build_release() -> Result<PathBuf> {
 
 /// The terraform executable (`$TERRAFORM`, else `terraform` on the PATH).
 pub fn terraform() -> Result<PathBuf> {
-    mdmkit::devtools::find_terraform()
+    devkit::find_terraform()
         .ok_or_else(|| "terraform is not on the PATH (install Terraform 1.11 or later, or set TERRAFORM)".into())
 }
 
@@ -78,29 +54,6 @@ impl Step {
     pub fn done_with(self, note: &str) {
         println!("  ok  {:<58} {:>6.1}s  {note}", self.name, self.started.elapsed().as_secs_f64());
     }
-}
-
-/// The output of a command.
-pub struct Output {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Output {
-    pub fn combined(&self) -> String {
-        format!("{}{}", self.stdout, self.stderr)
-    }
-}
-
-/// Run a command, capturing its output.
-pub fn run(cmd: &mut Command) -> Result<Output> {
-    let out = cmd.stdin(Stdio::null()).output().map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
-    Ok(Output {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    })
 }
 
 /// Terraform's `h1:` package hash of a directory (its "dirhash" Hash1): the SHA-256 of a listing of

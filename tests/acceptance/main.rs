@@ -1,0 +1,10 @@
+//! Acceptance tests: real terraform, the real provider binaries and the simulator: each
+//! provider's resources, the fault campaign, and the examples users copy from.
+
+#[path = "../common/mod.rs"]
+pub mod common;
+
+mod examples;
+mod faults;
+mod jamf;
+mod maas360;

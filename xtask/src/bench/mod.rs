@@ -1,0 +1,865 @@
+//! `cargo xtask bench`: the providers measured through real terraform against the simulator on
+//! loopback, with Terraform's built-in `terraform_data` as the yardstick. Timings are compared only
+//! within one run, as ratios; counters come from the simulator's `/_sim/{vendor}/stats`.
+//!
+//! What runs, in order (sizes for `full`; `quick` uses N = 1 and 20, one counted run, no warm-up,
+//! and small counts so that the test suite can run it with debug binaries):
+//!
+//! 1. **Handshake**: the provider binary started by hand as Terraform would (cookie, protocol 6,
+//!    `PLUGIN_CLIENT_CERT` for AutoMTLS), timed from spawn to its handshake line; 30 times, with
+//!    and without TLS, alternated.
+//! 2. **Per-resource overhead**: for N = 1, 100, 500, N `jamf_api_role` against N `terraform_data`,
+//!    `plan` (empty state), `apply`, `plan` (applied state, refresh) and `plan -refresh=false`, one
+//!    warm-up then 9 counted runs each, the two sides alternated. The ratio of the slopes
+//!    `(t(500) − t(1)) / (t_data(500) − t_data(1))` is the provider's per-resource cost relative to
+//!    Terraform's own.
+//! 3. **Footprint**: the largest N once more, untimed, with the provider processes sampled from
+//!    `/proc`: their CPU time during `plan`, `apply` and the refresh `plan`, and their peak RSS
+//!    during the apply.
+//! 4. **Launches**: how often terraform starts the provider per command (a counting wrapper in
+//!    place of the provider in a mirror of its own).
+//! 5. **API economy**: simulator requests and tokens per command for 300 roles + 300 clients +
+//!    300 secrets, and MaaS360 requests to refresh 100 script users.
+//! 6. **Realistic latency**: 100 + 100 + 100 applied and refreshed with 50 ms per request and
+//!    `-parallelism=20`: wall time against the floor `requests × 50 ms ÷ 5`, and the most requests
+//!    the simulator saw at once.
+//!
+//! Everything runs in `out_dir/work` (cleared first); `bench.json`, `bench.md` and `plan-vs-n.svg`
+//! are written to `out_dir`. Every process started is stopped, also on failure.
+
+mod chart;
+pub mod command;
+mod hcl;
+pub mod procfs;
+pub mod report;
+pub mod stats;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::io::AsyncBufReadExt;
+
+use devkit::terraform::{Terraform, remove_state};
+use devkit::{SimProcess, mirror};
+use mdmkit::plugin::serve::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, generate_certificate};
+
+pub use report::{Cell, Command, Counts, Economy, Figure, Footprint, Latency, LatencyPhase, Report, Run, Side};
+use stats::Summary;
+
+/// The figures every complete report has (ids), in table order.
+pub const FIGURE_IDS: &[&str] = &[
+    "per_resource.ratio.plan",
+    "per_resource.ratio.apply",
+    "per_resource.ratio.refresh-plan",
+    "per_resource.ratio.plan-refresh-false",
+    "per_resource.provider_cpu.plan",
+    "per_resource.provider_cpu.apply",
+    "per_resource.provider_cpu.refresh-plan",
+    "fixed.handshake_tls_ms",
+    "fixed.handshake_plain_ms",
+    "fixed.launches.plan",
+    "fixed.launches.apply",
+    "fixed.launches.refresh-plan",
+    "fixed.launches.destroy",
+    "fixed.plan_n1_ratio",
+    "economy.jamf.refresh.requests",
+    "economy.jamf.apply.tokens",
+    "economy.jamf.refresh.tokens",
+    "economy.jamf.destroy.tokens",
+    "economy.jamf.apply.requests",
+    "economy.maas360.refresh.requests",
+    "latency.apply.secs",
+    "latency.apply.max_in_flight",
+    "latency.refresh.secs",
+    "latency.refresh.max_in_flight",
+    "footprint.peak_rss_mib",
+    "footprint.size.terraform-provider-jamf",
+    "footprint.size.terraform-provider-maas360",
+    "footprint.size.mdm-sim",
+];
+
+/// How a run is sized.
+#[derive(Debug, Clone)]
+pub struct Sizes {
+    pub ns: Vec<usize>,
+    pub warmups: usize,
+    pub runs: usize,
+    pub handshakes: usize,
+    pub economy_jamf: usize,
+    pub economy_maas360: usize,
+    pub latency_each: usize,
+    pub latency_ms: u64,
+    pub parallelism: u32,
+}
+
+impl Sizes {
+    pub fn full() -> Sizes {
+        Sizes {
+            ns: vec![1, 100, 500],
+            warmups: 1,
+            // More than the 5 asked for: medians of 9 hold up better on a shared machine.
+            runs: 9,
+            handshakes: 30,
+            economy_jamf: 300,
+            economy_maas360: 100,
+            latency_each: 100,
+            latency_ms: 50,
+            parallelism: 20,
+        }
+    }
+
+    pub fn quick() -> Sizes {
+        Sizes {
+            ns: vec![1, 20],
+            warmups: 0,
+            runs: 1,
+            handshakes: 5,
+            economy_jamf: 20,
+            economy_maas360: 5,
+            latency_each: 10,
+            latency_ms: 50,
+            parallelism: 20,
+        }
+    }
+}
+
+/// What to run, with what.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// Directory holding `terraform-provider-jamf`, `terraform-provider-maas360` and `mdm-sim`.
+    pub bin_dir: PathBuf,
+    /// How the report names `bin_dir` (default: its path), e.g. `target/release`.
+    pub bin_label: Option<String>,
+    pub terraform: PathBuf,
+    /// Results go here; the scratch directory is `out_dir/work`.
+    pub out_dir: PathBuf,
+    pub quick: bool,
+    /// Also copy the chart here (e.g. `docs/bench/plan-vs-n.svg`).
+    pub chart_copy: Option<PathBuf>,
+    /// Print a line per step on stderr.
+    pub progress: bool,
+    /// Limit for one terraform command.
+    pub command_timeout: Duration,
+}
+
+impl BenchOptions {
+    pub fn new(bin_dir: impl Into<PathBuf>, terraform: impl Into<PathBuf>, out_dir: impl Into<PathBuf>) -> Self {
+        BenchOptions {
+            bin_dir: bin_dir.into(),
+            bin_label: None,
+            terraform: terraform.into(),
+            out_dir: out_dir.into(),
+            quick: false,
+            chart_copy: None,
+            progress: false,
+            command_timeout: Duration::from_secs(600),
+        }
+    }
+
+    pub fn sizes(&self) -> Sizes {
+        if self.quick { Sizes::quick() } else { Sizes::full() }
+    }
+}
+
+/// Run the benchmark; writes `bench.json`, `bench.md` and `plan-vs-n.svg` into `out_dir`.
+/// Must not be called from inside a tokio runtime (it runs its own).
+pub fn run(opts: &BenchOptions) -> Result<Report, String> {
+    let work = opts.out_dir.join("work");
+    if work.exists() {
+        procfs::kill_strays(&work);
+        std::fs::remove_dir_all(&work).map_err(|e| format!("cannot clear {}: {e}", work.display()))?;
+    }
+    std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
+    let work = std::fs::canonicalize(&work).map_err(|e| e.to_string())?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let result = rt.block_on(async {
+        let mut bench = Bench::start(opts, &work)?;
+        let r = bench.run_all().await;
+        bench.sim.stop();
+        r
+    });
+    drop(rt);
+    // Providers orphaned by a terraform killed on a timeout, or a provider of the handshake test.
+    let strays = procfs::kill_strays(&work);
+    let mut report = result?;
+    if strays > 0 {
+        return Err(format!("{strays} process(es) were still running from {} and were killed", work.display()));
+    }
+    report.machine.load_at_end = procfs::load_average();
+    write_outputs(opts, &mut report)?;
+    Ok(report)
+}
+
+fn write_outputs(opts: &BenchOptions, report: &mut Report) -> Result<(), String> {
+    let out = &opts.out_dir;
+    let chart = out.join("plan-vs-n.svg");
+    chart::write_svg(&chart, &report.per_resource, &[Command::Plan, Command::RefreshPlan])?;
+    if let Some(copy) = &opts.chart_copy {
+        if let Some(dir) = copy.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        }
+        std::fs::copy(&chart, copy).map_err(|e| format!("cannot copy the chart to {}: {e}", copy.display()))?;
+    }
+    let json = serde_json::to_string_pretty(report).map_err(|e| e.to_string())?;
+    std::fs::write(out.join("bench.json"), json + "\n").map_err(|e| e.to_string())?;
+    std::fs::write(out.join("bench.md"), report.markdown()).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// The scratch layout and the processes of one run.
+struct Bench<'a> {
+    opts: &'a BenchOptions,
+    sizes: Sizes,
+    work: PathBuf,
+    sim: SimProcess,
+    tf: Terraform,
+    cli: PathBuf,
+    cli_counting: PathBuf,
+    launch_log: PathBuf,
+    started: Instant,
+}
+
+fn io_err(what: &str) -> impl Fn(std::io::Error) -> String + '_ {
+    move |e| format!("{what}: {e}")
+}
+
+impl<'a> Bench<'a> {
+    fn start(opts: &'a BenchOptions, work: &Path) -> Result<Bench<'a>, String> {
+        for name in BINARIES {
+            let p = opts.bin_dir.join(devkit::exe(name));
+            if !p.is_file() {
+                return Err(format!("{} is missing (build it first)", p.display()));
+            }
+        }
+        let sim = SimProcess::start(&opts.bin_dir.join(devkit::exe("mdm-sim")), &[], &work.join("mdm-sim.log"))
+            .map_err(|e| e.to_string())?;
+        let mirror_dir = work.join("mirror");
+        for name in ["jamf", "maas360"] {
+            let bin = opts.bin_dir.join(devkit::exe(&format!("terraform-provider-{name}")));
+            mirror::install_binary(&bin, &mirror_dir, name, devkit::VERSION).map_err(io_err("install"))?;
+        }
+        let cli = work.join("terraformrc");
+        mirror::write_cli_config(&cli, &mirror_dir).map_err(io_err("CLI configuration"))?;
+        let counting = work.join("mirror-counting");
+        let launch_log = work.join("launches.log");
+        mirror::install_launch_counter(
+            &opts.bin_dir.join(devkit::exe("terraform-provider-jamf")),
+            &launch_log,
+            &counting,
+            "jamf",
+            devkit::VERSION,
+        )
+        .map_err(io_err("launch counter"))?;
+        let cli_counting = work.join("terraformrc-counting");
+        mirror::write_cli_config(&cli_counting, &counting).map_err(io_err("CLI configuration"))?;
+        let tf = Terraform {
+            bin: opts.terraform.clone(),
+            env: sim.provider_env().into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            timeout: opts.command_timeout,
+        };
+        Ok(Bench {
+            opts,
+            sizes: opts.sizes(),
+            work: work.to_path_buf(),
+            sim,
+            tf,
+            cli,
+            cli_counting,
+            launch_log,
+            started: Instant::now(),
+        })
+    }
+
+    fn say(&self, what: impl AsRef<str>) {
+        if self.opts.progress {
+            eprintln!("  [{:>6.1}s] {}", self.started.elapsed().as_secs_f64(), what.as_ref());
+        }
+    }
+
+    fn dir(&self, name: &str) -> Result<PathBuf, String> {
+        let d = self.work.join(name);
+        std::fs::create_dir_all(&d).map_err(io_err("create working directory"))?;
+        Ok(d)
+    }
+
+    async fn reset_sim(&self) -> Result<(), String> {
+        self.sim.control("POST", "/_sim/reset", None).await.map(|_| ())
+    }
+
+    /// The vendor's counters since the last reset, then zeroed.
+    async fn take_counts(&self, vendor: &str, secs: f64) -> Result<Counts, String> {
+        let s = self.sim.control("GET", &format!("/_sim/{vendor}/stats"), None).await?;
+        self.sim.control("DELETE", &format!("/_sim/{vendor}/stats"), None).await?;
+        Ok(counts(&s, secs))
+    }
+
+    async fn init(&self, dir: &Path, cli: &Path) -> Result<(), String> {
+        self.tf.ok(dir, cli, &["init", "-input=false"]).await.map(|_| ())
+    }
+
+    async fn run_all(&mut self) -> Result<Report, String> {
+        let started_at =
+            time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        let machine = procfs::Machine::describe(&self.opts.terraform);
+        self.say(format!("simulator at {}; scratch in {}", self.sim.url(), self.work.display()));
+
+        let (handshake_tls_ms, handshake_plain_ms) = self.handshakes().await?;
+        let (runs, per_resource) = self.per_resource().await?;
+        let footprint = self.footprint().await?;
+        let launches = self.launches().await?;
+        let economy = self.economy().await?;
+        let latency = self.latency().await?;
+
+        let mut report = Report {
+            profile: if self.opts.quick { "quick" } else { "full" }.into(),
+            binaries: self.opts.bin_label.clone().unwrap_or_else(|| self.opts.bin_dir.display().to_string()),
+            started_at,
+            elapsed_secs: self.started.elapsed().as_secs_f64(),
+            machine,
+            ns: self.sizes.ns.clone(),
+            warmups: self.sizes.warmups,
+            counted_runs: self.sizes.runs,
+            per_resource,
+            runs,
+            handshake_tls_ms,
+            handshake_plain_ms,
+            launches,
+            economy,
+            latency,
+            footprint,
+            figures: Vec::new(),
+        };
+        report.figures = figures(&report);
+        Ok(report)
+    }
+
+    /// Spawn → handshake line, with AutoMTLS and without, alternated (one warm-up each).
+    async fn handshakes(&self) -> Result<(Summary, Summary), String> {
+        self.say(format!("handshake: {} launches with and without AutoMTLS", self.sizes.handshakes));
+        let (client_pem, _, _) = generate_certificate().map_err(|e| e.to_string())?;
+        let bin = self.opts.bin_dir.join(devkit::exe("terraform-provider-jamf"));
+        let sock = self.dir("sock")?;
+        let (mut tls, mut plain) = (Vec::new(), Vec::new());
+        for i in 0..=self.sizes.handshakes {
+            let t = handshake_once(&bin, &sock, Some(&client_pem)).await?;
+            let p = handshake_once(&bin, &sock, None).await?;
+            if i > 0 {
+                tls.push(t);
+                plain.push(p);
+            }
+        }
+        // The providers were killed: their sockets stay behind.
+        let _ = std::fs::remove_dir_all(&sock);
+        Ok((Summary::of(&tls).expect("samples"), Summary::of(&plain).expect("samples")))
+    }
+
+    async fn per_resource(&self) -> Result<(Vec<Run>, Vec<Cell>), String> {
+        let ours = self.dir("ours")?;
+        let data = self.dir("terraform_data")?;
+        let mut runs = Vec::new();
+        let total = self.sizes.warmups + self.sizes.runs;
+        for (k, &n) in self.sizes.ns.iter().enumerate() {
+            write(&ours.join("main.tf"), &hcl::jamf_roles(n, "bench"))?;
+            write(&data.join("main.tf"), &hcl::terraform_data(n, "bench"))?;
+            remove_state(&ours).map_err(io_err("remove state"))?;
+            remove_state(&data).map_err(io_err("remove state"))?;
+            self.reset_sim().await?;
+            if k == 0 {
+                self.init(&ours, &self.cli).await?;
+                self.init(&data, &self.cli).await?;
+            }
+            for command in Command::ALL {
+                self.say(format!("per-resource: N = {n}, {} ×{total} each side", command.label()));
+                for index in 0..total {
+                    for (side, dir) in [(Side::Ours, &ours), (Side::TerraformData, &data)] {
+                        if command == Command::Apply {
+                            remove_state(dir).map_err(io_err("remove state"))?;
+                            if side == Side::Ours {
+                                self.reset_sim().await?;
+                            }
+                        }
+                        let r = self.tf.ok(dir, &self.cli, command.args()).await?;
+                        check_plan_output(command, n, &r.stdout)?;
+                        runs.push(Run { command, n, side, index, warmup: index < self.sizes.warmups, secs: r.secs() });
+                    }
+                }
+            }
+        }
+        remove_state(&ours).map_err(io_err("remove state"))?;
+        remove_state(&data).map_err(io_err("remove state"))?;
+        self.reset_sim().await?;
+        let mut cells = Vec::new();
+        for command in Command::ALL {
+            for &n in &self.sizes.ns {
+                let pick = |side: Side| {
+                    let v: Vec<f64> = runs
+                        .iter()
+                        .filter(|r| r.command == command && r.n == n && r.side == side && !r.warmup)
+                        .map(|r| r.secs)
+                        .collect();
+                    Summary::of(&v).expect("counted runs")
+                };
+                cells.push(Cell { command, n, ours: pick(Side::Ours), terraform_data: pick(Side::TerraformData) });
+            }
+        }
+        Ok((runs, cells))
+    }
+
+    /// The largest N once more, untimed, with the provider processes sampled: CPU time of every
+    /// launch of `plan`, `apply` and the refresh `plan`, and the peak RSS during the apply.
+    async fn footprint(&self) -> Result<Footprint, String> {
+        let n = *self.sizes.ns.iter().max().expect("sizes");
+        self.say(format!("footprint: plan, apply, refresh plan of {n} roles with the provider processes sampled"));
+        let ours = self.work.join("ours");
+        write(&ours.join("main.tf"), &hcl::jamf_roles(n, "bench"))?;
+        remove_state(&ours).map_err(io_err("remove state"))?;
+        self.reset_sim().await?;
+        let mut f = Footprint { n, ..Default::default() };
+        for command in [Command::Plan, Command::Apply, Command::RefreshPlan] {
+            let sampler = procfs::ProcSampler::start(&self.work, "terraform-provider-jamf", self.opts.command_timeout);
+            let ran = self.tf.ok(&ours, &self.cli, command.args()).await;
+            let seen = sampler.finish();
+            ran?;
+            let cpu_ns: u64 = seen.values().map(|s| s.cpu_ns).sum();
+            f.provider_cpu_ms.insert(command.id().to_string(), cpu_ns as f64 / 1e6);
+            if command == Command::Apply {
+                f.per_process_kib = seen.values().map(|s| s.peak_rss_kib).collect();
+                f.peak_rss_kib = f.per_process_kib.iter().copied().max().unwrap_or(0);
+            }
+        }
+        remove_state(&ours).map_err(io_err("remove state"))?;
+        self.reset_sim().await?;
+        for name in BINARIES {
+            let p = self.opts.bin_dir.join(devkit::exe(name));
+            let len = std::fs::metadata(&p).map_err(io_err("binary size"))?.len();
+            f.binary_bytes.insert(name.to_string(), len);
+        }
+        Ok(f)
+    }
+
+    /// Provider launches per command, counted by a wrapper script in the provider's place.
+    async fn launches(&self) -> Result<BTreeMap<String, u64>, String> {
+        self.say("launches: init, plan, apply, refresh plan, destroy of one role");
+        let dir = self.dir("launches")?;
+        write(&dir.join("main.tf"), &hcl::jamf_roles(1, "launch"))?;
+        self.reset_sim().await?;
+        let count = || std::fs::read_to_string(&self.launch_log).map(|s| s.lines().count() as u64).unwrap_or(0);
+        let mut out = BTreeMap::new();
+        let steps: [(&str, &[&str]); 5] = [
+            ("init", &["init", "-input=false"]),
+            ("plan", Command::Plan.args()),
+            ("apply", Command::Apply.args()),
+            ("refresh-plan", Command::RefreshPlan.args()),
+            ("destroy", &["destroy", "-auto-approve", "-input=false"]),
+        ];
+        for (name, args) in steps {
+            let before = count();
+            self.tf.ok(&dir, &self.cli_counting, args).await?;
+            out.insert(name.to_string(), count() - before);
+        }
+        self.reset_sim().await?;
+        Ok(out)
+    }
+
+    async fn economy(&self) -> Result<Economy, String> {
+        let (m, k) = (self.sizes.economy_jamf, self.sizes.economy_maas360);
+        let mut e = Economy { jamf_each: m, maas360_users: k, ..Default::default() };
+
+        self.say(format!("API economy: {m} roles + {m} clients + {m} secrets: apply, plan, destroy"));
+        let dir = self.dir("identities")?;
+        write(&dir.join("main.tf"), &hcl::jamf_identities(m, "econ"))?;
+        self.init(&dir, &self.cli).await?;
+        self.reset_sim().await?;
+        let steps: [(&str, &[&str]); 3] = [
+            ("apply", Command::Apply.args()),
+            ("refresh", Command::RefreshPlan.args()),
+            ("destroy", &["destroy", "-auto-approve", "-input=false"]),
+        ];
+        for (name, args) in steps {
+            let r = self.tf.ok(&dir, &self.cli, args).await?;
+            if name == "refresh" {
+                check_plan_output(Command::RefreshPlan, 3 * m, &r.stdout)?;
+            }
+            e.jamf.insert(name.into(), self.take_counts("jamf", r.secs()).await?);
+        }
+
+        self.say(format!("API economy: {k} MaaS360 script users: apply, plan, destroy"));
+        let dir = self.dir("maas360")?;
+        write(&dir.join("main.tf"), &hcl::maas360_script_users(k, "bench"))?;
+        self.init(&dir, &self.cli).await?;
+        self.reset_sim().await?;
+        for (name, args) in steps {
+            let r = self.tf.ok(&dir, &self.cli, args).await?;
+            if name == "refresh" {
+                check_plan_output(Command::RefreshPlan, k, &r.stdout)?;
+            }
+            e.maas360.insert(name.into(), self.take_counts("maas360", r.secs()).await?);
+        }
+        self.reset_sim().await?;
+        Ok(e)
+    }
+
+    async fn latency(&self) -> Result<Latency, String> {
+        let (l, ms, par) = (self.sizes.latency_each, self.sizes.latency_ms, self.sizes.parallelism);
+        let dir = self.dir("latency")?;
+        write(&dir.join("main.tf"), &hcl::jamf_identities(l, "lat"))?;
+        self.init(&dir, &self.cli).await?;
+        let par_arg = format!("-parallelism={par}");
+        let apply: Vec<&str> = Command::Apply.args().iter().copied().chain([par_arg.as_str()]).collect();
+        let plan: Vec<&str> = Command::RefreshPlan.args().iter().copied().chain([par_arg.as_str()]).collect();
+
+        self.say(format!("latency: {l} + {l} + {l}, apply and refresh at 0 ms (baseline), {par_arg}"));
+        self.reset_sim().await?;
+        remove_state(&dir).map_err(io_err("remove state"))?;
+        let apply0 = self.tf.ok(&dir, &self.cli, &apply).await?.secs();
+        let plan0 = self.tf.ok(&dir, &self.cli, &plan).await?.secs();
+
+        self.say(format!("latency: the same at {ms} ms per request"));
+        self.reset_sim().await?;
+        remove_state(&dir).map_err(io_err("remove state"))?;
+        self.sim.control("PUT", "/_sim/jamf/faults", Some(json!({"latencyMs": ms}))).await?;
+        self.sim.control("DELETE", "/_sim/jamf/stats", None).await?;
+        let r = self.tf.ok(&dir, &self.cli, &apply).await?;
+        let apply_counts = self.take_counts("jamf", r.secs()).await?;
+        let r = self.tf.ok(&dir, &self.cli, &plan).await?;
+        check_plan_output(Command::RefreshPlan, 3 * l, &r.stdout)?;
+        let refresh_counts = self.take_counts("jamf", r.secs()).await?;
+        self.sim.control("DELETE", "/_sim/jamf/faults", None).await?;
+        self.reset_sim().await?;
+        remove_state(&dir).map_err(io_err("remove state"))?;
+
+        let floor = |c: &Counts| c.requests as f64 * ms as f64 / 1000.0 / JAMF_CONCURRENCY as f64;
+        Ok(Latency {
+            latency_ms: ms,
+            parallelism: par,
+            each: l,
+            apply: LatencyPhase {
+                floor_secs: floor(&apply_counts),
+                counts: apply_counts,
+                secs_at_zero_latency: apply0,
+            },
+            refresh: LatencyPhase {
+                floor_secs: floor(&refresh_counts),
+                counts: refresh_counts,
+                secs_at_zero_latency: plan0,
+            },
+        })
+    }
+}
+
+/// The binaries measured.
+const BINARIES: [&str; 3] = ["terraform-provider-jamf", "terraform-provider-maas360", "mdm-sim"];
+
+/// The Jamf provider's default limit of requests on the wire.
+const JAMF_CONCURRENCY: u64 = 5;
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn counts(stats: &Value, secs: f64) -> Counts {
+    let u = |k: &str| stats[k].as_u64().unwrap_or(0);
+    Counts {
+        secs,
+        requests: u("total"),
+        tokens_issued: u("tokensIssued"),
+        max_in_flight: u("maxInFlight"),
+        by_route: stats["requests"]
+            .as_object()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0))).collect())
+            .unwrap_or_default(),
+    }
+}
+
+/// A measured plan must be the plan we think it is: N to add on empty state, no changes after apply.
+fn check_plan_output(command: Command, n: usize, stdout: &str) -> Result<(), String> {
+    let expected = match command {
+        Command::Plan => format!("Plan: {n} to add, 0 to change, 0 to destroy."),
+        Command::Apply => format!("Apply complete! Resources: {n} added, 0 changed, 0 destroyed."),
+        Command::RefreshPlan | Command::PlanNoRefresh => "No changes.".to_string(),
+    };
+    if stdout.contains(&expected) {
+        return Ok(());
+    }
+    let tail: Vec<&str> = stdout.lines().rev().take(30).collect();
+    Err(format!(
+        "terraform {} of N = {n} did not report {expected:?}; the measurement would be meaningless. Output ends:\n{}",
+        command.label(),
+        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+    ))
+}
+
+/// Start the provider as go-plugin would and time the handshake line (milliseconds).
+async fn handshake_once(bin: &Path, sock: &Path, client_pem: Option<&str>) -> Result<f64, String> {
+    let mut cmd = tokio::process::Command::new(bin);
+    for (k, _) in std::env::vars_os() {
+        if k.to_str().is_some_and(|k| devkit::terraform::is_inherited_setting(k) || k.starts_with("PLUGIN_")) {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
+        .env("PLUGIN_MIN_PORT", "10000")
+        .env("PLUGIN_MAX_PORT", "25000")
+        .env("PLUGIN_UNIX_SOCKET_DIR", sock)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true);
+    if let Some(pem) = client_pem {
+        cmd.env("PLUGIN_CLIENT_CERT", pem);
+    }
+    let started = Instant::now();
+    let mut child = cmd.spawn().map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut line = String::new();
+    let read =
+        tokio::time::timeout(Duration::from_secs(10), tokio::io::BufReader::new(stdout).read_line(&mut line)).await;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let _ = child.kill().await;
+    match read {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => return Err(format!("reading the handshake line: {e}")),
+        Err(_) => return Err("the provider printed no handshake line within 10 s".into()),
+    }
+    let fields: Vec<&str> = line.trim_end().split('|').collect();
+    let cert_ok = client_pem.is_none() || fields.get(5).is_some_and(|c| c.len() > 50);
+    if fields.len() != 6 || fields[0] != "1" || fields[1] != "6" || !cert_ok {
+        return Err(format!("unexpected handshake line {line:?}"));
+    }
+    Ok(ms)
+}
+
+fn fmt_mib(bytes: f64) -> String {
+    format!("{:.1} MiB", bytes / 1024.0 / 1024.0)
+}
+
+/// The figures of a report, each with its target (if any) and whether it is met.
+pub fn figures(r: &Report) -> Vec<Figure> {
+    let mut out = Vec::new();
+    let mut add = |id: &str, section: &str, name: String, value: f64, shown: String, target: Option<(String, bool)>| {
+        let (target, status) = match target {
+            Some((t, ok)) => (t, if ok { "ok" } else { "miss" }.to_string()),
+            None => ("—".to_string(), String::new()),
+        };
+        out.push(Figure { id: id.into(), section: section.into(), name, value, shown, target, status });
+    };
+    let (n_lo, n_hi) = (*r.ns.iter().min().expect("ns"), *r.ns.iter().max().expect("ns"));
+    let cell = |c: Command, n: usize| r.per_resource.iter().find(|x| x.command == c && x.n == n);
+
+    for command in Command::ALL {
+        let (Some(lo), Some(hi)) = (cell(command, n_lo), cell(command, n_hi)) else { continue };
+        let ours = hi.ours.median - lo.ours.median;
+        let data = hi.terraform_data.median - lo.terraform_data.median;
+        // Noise can make a slope vanish at small N (quick runs): then there is no ratio to judge.
+        let ratio = if data > 0.0 && ours.is_finite() { ours / data } else { f64::NAN };
+        let target =
+            matches!(command, Command::Plan | Command::RefreshPlan).then(|| ("≤ 1.2".to_string(), ratio <= 1.2));
+        add(
+            &format!("per_resource.ratio.{}", command.id()),
+            "per-resource",
+            format!(
+                "{}: (t({n_hi}) − t({n_lo})) ÷ same for `terraform_data` ({:.3} s ÷ {:.3} s)",
+                command.label(),
+                ours,
+                data
+            ),
+            ratio,
+            if ratio.is_nan() { "n/a (`terraform_data` slope ≤ 0)".into() } else { format!("{ratio:.2}") },
+            target,
+        );
+    }
+
+    let f = &r.footprint;
+    for command in [Command::Plan, Command::Apply, Command::RefreshPlan] {
+        let ms = f.provider_cpu_ms.get(command.id()).copied().unwrap_or(0.0);
+        let per = if f.n > 0 { ms * 1000.0 / f.n as f64 } else { 0.0 };
+        add(
+            &format!("per_resource.provider_cpu.{}", command.id()),
+            "per-resource",
+            format!(
+                "provider CPU time, all launches, `terraform {}` of {} roles (untimed run, sampled every 5 ms: a lower bound)",
+                command.label(),
+                f.n
+            ),
+            ms,
+            format!("{ms:.0} ms ({per:.0} µs/role)"),
+            None,
+        );
+    }
+
+    let hs = r.handshake_tls_ms.median;
+    add(
+        "fixed.handshake_tls_ms",
+        "fixed cost",
+        format!(
+            "spawn → handshake line, AutoMTLS (`PLUGIN_CLIENT_CERT`), median of {}",
+            r.handshake_tls_ms.samples.len()
+        ),
+        hs,
+        format!("{hs:.2} ms"),
+        Some(("≤ 3 ms".into(), hs <= 3.0)),
+    );
+    let hp = r.handshake_plain_ms.median;
+    add(
+        "fixed.handshake_plain_ms",
+        "fixed cost",
+        format!("spawn → handshake line, no TLS, median of {}", r.handshake_plain_ms.samples.len()),
+        hp,
+        format!("{hp:.2} ms"),
+        None,
+    );
+    for (key, label) in [
+        ("plan", "plan (empty state)"),
+        ("apply", "apply"),
+        ("refresh-plan", "plan (applied state)"),
+        ("destroy", "destroy"),
+    ] {
+        let v = r.launches.get(key).copied().unwrap_or(0);
+        add(
+            &format!("fixed.launches.{key}"),
+            "fixed cost",
+            format!("provider launches per `terraform {label}`"),
+            v as f64,
+            v.to_string(),
+            None,
+        );
+    }
+    if let Some(c) = cell(Command::Plan, n_lo) {
+        let ratio = c.ours.median / c.terraform_data.median;
+        add(
+            "fixed.plan_n1_ratio",
+            "fixed cost",
+            format!(
+                "plan of N = {n_lo}: `jamf_api_role` ÷ `terraform_data` ({:.3} s ÷ {:.3} s, medians)",
+                c.ours.median, c.terraform_data.median
+            ),
+            ratio,
+            format!("{ratio:.2}×"),
+            Some(("≤ 1.5×".into(), ratio <= 1.5)),
+        );
+    }
+
+    let e = &r.economy;
+    let j = |k: &str| e.jamf.get(k).cloned().unwrap_or_default();
+    let (m, k) = (e.jamf_each, e.maas360_users);
+    let refresh = j("refresh");
+    add(
+        "economy.jamf.refresh.requests",
+        "API economy",
+        format!("Jamf requests to refresh {m} roles + {m} clients + {m} secrets (`terraform plan`)"),
+        refresh.requests as f64,
+        refresh.requests.to_string(),
+        None,
+    );
+    for (key, label) in [("apply", "apply"), ("refresh", "plan (refresh)"), ("destroy", "destroy")] {
+        let c = j(key);
+        add(
+            &format!("economy.jamf.{key}.tokens"),
+            "API economy",
+            format!("Jamf tokens minted by `terraform {label}` of the {} resources", 3 * m),
+            c.tokens_issued as f64,
+            c.tokens_issued.to_string(),
+            None,
+        );
+    }
+    let apply = j("apply");
+    add(
+        "economy.jamf.apply.requests",
+        "API economy",
+        format!("Jamf requests to apply the {} resources", 3 * m),
+        apply.requests as f64,
+        apply.requests.to_string(),
+        None,
+    );
+    let maas = e.maas360.get("refresh").cloned().unwrap_or_default();
+    add(
+        "economy.maas360.refresh.requests",
+        "API economy",
+        format!("MaaS360 requests to refresh {k} script users (`terraform plan`)"),
+        maas.requests as f64,
+        format!(
+            "{} ({} sign-in)",
+            maas.requests,
+            maas.by_route.iter().filter(|(r, _)| r.contains("/auth")).map(|(_, v)| v).sum::<u64>()
+        ),
+        None,
+    );
+
+    let l = &r.latency;
+    for (key, label, p) in [("apply", "apply", &l.apply), ("refresh", "plan (refresh)", &l.refresh)] {
+        let wall = p.counts.secs;
+        let limit = 1.25 * p.floor_secs;
+        add(
+            &format!("latency.{key}.secs"),
+            "latency",
+            format!(
+                "`terraform {label}` of {e} + {e} + {e} at {ms} ms/request, `-parallelism={par}`: wall time ({n} requests; {z:.2} s at 0 ms)",
+                e = l.each,
+                ms = l.latency_ms,
+                par = l.parallelism,
+                n = p.counts.requests,
+                z = p.secs_at_zero_latency
+            ),
+            wall,
+            format!("{wall:.2} s"),
+            Some((format!("≤ 1.25 × floor {:.2} s = {limit:.2} s", p.floor_secs), wall <= limit)),
+        );
+        let mif = p.counts.max_in_flight;
+        add(
+            &format!("latency.{key}.max_in_flight"),
+            "latency",
+            format!("`terraform {label}`: most Jamf requests in flight at once"),
+            mif as f64,
+            mif.to_string(),
+            Some(("≤ 5".into(), mif <= JAMF_CONCURRENCY)),
+        );
+    }
+
+    let mib = f.peak_rss_kib as f64 / 1024.0;
+    add(
+        "footprint.peak_rss_mib",
+        "footprint",
+        format!("provider peak RSS (VmHWM) during the apply of {} roles ({} processes)", f.n, f.per_process_kib.len()),
+        mib,
+        format!("{mib:.1} MiB"),
+        Some(("≤ 16 MiB".into(), f.peak_rss_kib > 0 && mib <= 16.0)),
+    );
+    for name in BINARIES {
+        let b = f.binary_bytes.get(name).copied().unwrap_or(0);
+        add(
+            &format!("footprint.size.{name}"),
+            "footprint",
+            format!("size of `{name}`"),
+            b as f64,
+            fmt_mib(b as f64),
+            None,
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_output_is_checked() {
+        assert!(check_plan_output(Command::Plan, 3, "x\nPlan: 3 to add, 0 to change, 0 to destroy.\n").is_ok());
+        assert!(check_plan_output(Command::Plan, 3, "Plan: 2 to add, 0 to change, 0 to destroy.").is_err());
+        assert!(check_plan_output(Command::RefreshPlan, 3, "No changes. Your infrastructure matches").is_ok());
+        assert!(check_plan_output(Command::PlanNoRefresh, 3, "Plan: 0 to add, 1 to change").is_err());
+    }
+
+    #[test]
+    fn counters_are_read_from_stats() {
+        let c = counts(
+            &json!({"total": 7, "tokensIssued": 1, "maxInFlight": 5, "requests": {"GET /api/v1/api-roles": 6}}),
+            1.5,
+        );
+        assert_eq!((c.requests, c.tokens_issued, c.max_in_flight, c.secs), (7, 1, 5, 1.5));
+        assert_eq!(c.by_route["GET /api/v1/api-roles"], 6);
+    }
+}

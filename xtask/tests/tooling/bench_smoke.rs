@@ -1,0 +1,92 @@
+//! The benchmark (`cargo xtask bench`) never rots: its quick profile runs here with the debug
+//! binaries, through real terraform and `mdm-sim`, and must produce a complete table, JSON and
+//! chart. Timings are never asserted: they mean nothing on a shared machine with debug builds.
+
+use serde_json::Value;
+use xtask::bench::{BenchOptions, Command, FIGURE_IDS};
+
+#[test]
+fn quick_bench_writes_a_complete_table_json_and_chart() {
+    let Some(terraform) = devkit::terraform_or_skip("quick_bench_writes_a_complete_table_json_and_chart") else {
+        return;
+    };
+    // The debug binaries of this workspace, all in one directory (the bench runs them from there).
+    let bin_dir = devkit::built_binaries_dir();
+    for bin in ["terraform-provider-jamf", "terraform-provider-maas360", "mdm-sim"] {
+        devkit::built_binary(bin).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let out = tempfile::Builder::new().prefix("bench-smoke").tempdir().expect("temp dir");
+    let mut opts = BenchOptions::new(&bin_dir, terraform, out.path());
+    opts.quick = true;
+    opts.chart_copy = Some(out.path().join("copy/plan-vs-n.svg"));
+    let report = xtask::bench::run(&opts).unwrap_or_else(|e| panic!("the quick bench failed: {e}"));
+
+    // Every figure, in order, beside a target or a dash, in the printed table and in bench.md.
+    let ids: Vec<&str> = report.figures.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, FIGURE_IDS);
+    let md = std::fs::read_to_string(out.path().join("bench.md")).expect("bench.md");
+    assert_eq!(md, report.markdown());
+    for f in &report.figures {
+        let row = format!("| {} | {} | {} | {} |", f.section, f.name, f.shown, f.target);
+        assert!(md.contains(&row), "bench.md lacks the row {row:?}:\n{md}");
+        assert!(matches!(f.status.as_str(), "ok" | "miss" | ""), "{f:?}");
+        assert_eq!(f.target == "—", f.status.is_empty(), "{f:?}");
+    }
+    for command in Command::ALL {
+        for n in &report.ns {
+            assert!(md.contains(&format!("| {} | {n} |", command.label())), "no timings of {command:?} N = {n}");
+        }
+    }
+    assert!(md.contains("### Machine") && md.contains(&report.machine.terraform));
+
+    // The raw runs: every command, N and side, alternated, plus the counters behind the figures.
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("bench.json")).expect("bench.json")).unwrap();
+    assert_eq!(json["profile"], "quick");
+    let runs = json["runs"].as_array().expect("runs");
+    let per_cell = report.warmups + report.counted_runs;
+    assert_eq!(runs.len(), Command::ALL.len() * report.ns.len() * 2 * per_cell);
+    assert!(runs.windows(2).all(|w| w[0]["side"] != w[1]["side"]), "runs must alternate sides");
+    assert!(runs.iter().all(|r| r["secs"].as_f64().is_some_and(|s| s > 0.0)));
+    assert_eq!(json["per_resource"].as_array().map(Vec::len), Some(Command::ALL.len() * report.ns.len()));
+    assert_eq!(json["figures"].as_array().map(Vec::len), Some(FIGURE_IDS.len()));
+    for key in ["init", "plan", "apply", "refresh-plan", "destroy"] {
+        assert!(json["launches"][key].as_u64().is_some(), "launches of {key}");
+    }
+    assert!(json["launches"]["plan"].as_u64() >= Some(1));
+    let economy = &json["economy"];
+    for vendor in ["jamf", "maas360"] {
+        for command in ["apply", "refresh", "destroy"] {
+            assert!(economy[vendor][command]["requests"].as_u64().is_some(), "{vendor} {command}");
+        }
+        assert!(economy[vendor]["refresh"]["requests"].as_u64() > Some(0), "{vendor}: the refresh reads");
+    }
+    for phase in ["apply", "refresh"] {
+        let p = &json["latency"][phase];
+        assert!(p["counts"]["requests"].as_u64() > Some(0), "latency {phase}");
+        assert!(p["floor_secs"].as_f64() > Some(0.0));
+        assert!(p["counts"]["max_in_flight"].as_u64() >= Some(1));
+    }
+    assert!(json["footprint"]["peak_rss_kib"].as_u64() > Some(0), "the sampler saw the provider");
+    for command in ["plan", "apply", "refresh-plan"] {
+        assert!(json["footprint"]["provider_cpu_ms"][command].as_f64().is_some(), "provider CPU of {command}");
+    }
+    assert!(json["handshake_tls_ms"]["samples"].as_array().is_some_and(|s| !s.is_empty()));
+
+    // The chart: an SVG with its labels as text (no font library involved), copied where asked.
+    let svg = std::fs::read_to_string(out.path().join("plan-vs-n.svg")).expect("chart");
+    assert!(svg.starts_with("<svg"));
+    for text in [
+        "terraform plan (empty state)",
+        "terraform plan (applied state: refresh)",
+        "N (resources)",
+        "jamf_api_role",
+        "terraform_data",
+    ] {
+        assert!(svg.contains(text), "the chart lacks {text:?}");
+    }
+    assert_eq!(std::fs::read_to_string(out.path().join("copy/plan-vs-n.svg")).expect("chart copy"), svg);
+
+    // Nothing the bench started is left running.
+    assert_eq!(xtask::bench::procfs::kill_strays(out.path()), 0);
+}
