@@ -5,6 +5,7 @@
 pub mod convert;
 pub mod logging;
 pub mod proto;
+mod routes;
 pub mod serve;
 pub mod service;
 

@@ -19,6 +19,7 @@ use crate::framework::{Provider, ProviderServer};
 
 use super::proto::plugin as gp;
 use super::proto::tfplugin6 as tf;
+use super::routes::Routes;
 use super::service::ProviderService;
 
 /// The handshake cookie Terraform sets (it "should never be changed").
@@ -272,17 +273,7 @@ pub async fn serve<P: Provider>(provider: P, opts: ServeOptions, announce: impl 
         announce(format!("1|6|{network}|{addr}|grpc|{cert_field}"));
     }
 
-    let (health_reporter, health) = tonic_health::server::health_reporter();
-    health_reporter.set_service_status("plugin", tonic_health::ServingStatus::Serving).await;
-
-    let provider_svc = tf::provider_server::ProviderServer::new(ProviderService::new(server))
-        .max_decoding_message_size(MAX_MESSAGE_BYTES)
-        .max_encoding_message_size(MAX_MESSAGE_BYTES);
-    let router = builder
-        .add_service(health)
-        .add_service(gp::grpc_controller_server::GrpcControllerServer::new(Controller(shutdown.clone())))
-        .add_service(gp::grpc_stdio_server::GrpcStdioServer::new(Stdio(shutdown.clone())))
-        .add_service(provider_svc);
+    let routes = services(server, &shutdown).await;
 
     // Graceful shutdown waits for open connections; bound it so Terraform never has to kill us.
     let deadline = {
@@ -297,7 +288,7 @@ pub async fn serve<P: Provider>(provider: P, opts: ServeOptions, announce: impl 
         Bound::Unix(l, _) => {
             let incoming = UnixListenerStream::new(l);
             tokio::select! {
-                r = router.serve_with_incoming_shutdown(incoming, signal) => r,
+                r = builder.serve_with_incoming_shutdown(routes, incoming, signal) => r,
                 _ = deadline => Ok(()),
             }
         }
@@ -310,7 +301,7 @@ pub async fn serve<P: Provider>(provider: P, opts: ServeOptions, announce: impl 
                 s
             });
             tokio::select! {
-                r = router.serve_with_incoming_shutdown(incoming, signal) => r,
+                r = builder.serve_with_incoming_shutdown(routes, incoming, signal) => r,
                 _ = deadline => Ok(()),
             }
         }
@@ -402,21 +393,28 @@ pub async fn serve_in_process<P: Provider>(
     let socket = path.clone();
     let task = tokio::spawn(async move {
         let _guard = SocketGuard(Some(path));
-        let (reporter, health) = tonic_health::server::health_reporter();
-        reporter.set_service_status("plugin", tonic_health::ServingStatus::Serving).await;
-        let svc = tf::provider_server::ProviderServer::new(ProviderService::new(server))
-            .max_decoding_message_size(MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        let routes = services(server, &token).await;
         Server::builder()
-            .add_service(health)
-            .add_service(gp::grpc_controller_server::GrpcControllerServer::new(Controller(token.clone())))
-            .add_service(gp::grpc_stdio_server::GrpcStdioServer::new(Stdio(token.clone())))
-            .add_service(svc)
-            .serve_with_incoming_shutdown(UnixListenerStream::new(listener), token.cancelled_owned())
+            .serve_with_incoming_shutdown(routes, UnixListenerStream::new(listener), token.cancelled_owned())
             .await
             .map_err(std::io::Error::other)
     });
     Ok(Reattached { reattach_json, socket, shutdown, task })
+}
+
+/// What a plugin serves: health ("plugin" serving), go-plugin's controller (Shutdown cancels
+/// `shutdown`) and stdio, and the provider.
+async fn services<P: Provider>(server: Arc<ProviderServer<P>>, shutdown: &CancellationToken) -> Routes {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    reporter.set_service_status("plugin", tonic_health::ServingStatus::Serving).await;
+    let provider = tf::provider_server::ProviderServer::new(ProviderService::new(server))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    Routes::new()
+        .add(health)
+        .add(gp::grpc_controller_server::GrpcControllerServer::new(Controller(shutdown.clone())))
+        .add(gp::grpc_stdio_server::GrpcStdioServer::new(Stdio(shutdown.clone())))
+        .add(provider)
 }
 
 #[cfg(test)]
