@@ -22,11 +22,42 @@ use super::schema::Schema;
 pub trait Model: Serialize + DeserializeOwned + Send + Sync + 'static {}
 impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> Model for T {}
 
-/// Opaque per-resource data Terraform stores beside the state (never shown to users).
+/// Opaque per-resource data Terraform stores beside the state (never shown to users): a JSON
+/// object. A resource declares what it keeps as a `#[derive(Serialize, Deserialize, Default)]`
+/// struct and converts with [`Private::from_typed`] and [`Private::typed`]; the struct's fields
+/// are the object's keys, so the bytes are those of a map written key by key.
+///
+/// The map itself is public for code that has no struct for it (test fixtures).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Private(pub BTreeMap<String, serde_json::Value>);
 
 impl Private {
+    /// Private data holding `value`, which must serialize to a JSON object (a struct with named
+    /// fields). Fields that serialize to `null` are left out, as if never written: a `None`
+    /// costs no bytes and reads back as `None`.
+    ///
+    /// # Panics
+    /// When `T` is not a struct or map (a provider bug, found by any test of the resource).
+    pub fn from_typed<T: Serialize>(value: &T) -> Private {
+        match serde_json::to_value(value) {
+            Ok(serde_json::Value::Object(map)) => Private(map.into_iter().filter(|(_, v)| !v.is_null()).collect()),
+            Ok(other) => panic!("private data must be a struct with named fields, not {other}"),
+            Err(e) => panic!("private data does not serialize: {e}"),
+        }
+    }
+
+    /// The private data read as `T`. Data `T` cannot read (written by another version of the
+    /// provider, or damaged) reads as `T::default()`, the same as no private data: private
+    /// data only ever saves work or refines a plan, it never decides whether an object exists.
+    pub fn typed<T: DeserializeOwned + Default>(&self) -> T {
+        let object = serde_json::Value::Object(self.0.clone().into_iter().collect());
+        serde_json::from_value(object).unwrap_or_else(|e| {
+            tracing::debug!(error = %e, "private data not readable; treated as empty");
+            T::default()
+        })
+    }
+
+    /// Decodes what Terraform stored; empty or unreadable bytes are no private data.
     pub fn from_bytes(bytes: &[u8]) -> Private {
         if bytes.is_empty() {
             return Private::default();
@@ -34,6 +65,7 @@ impl Private {
         serde_json::from_slice(bytes).map(Private).unwrap_or_default()
     }
 
+    /// Encodes for Terraform: a JSON object, or no bytes at all when empty.
     pub fn to_bytes(&self) -> Vec<u8> {
         if self.0.is_empty() { Vec::new() } else { serde_json::to_vec(&self.0).expect("JSON map serializes") }
     }
@@ -249,3 +281,45 @@ pub trait EphemeralResource: Send + Sync + 'static {
 }
 
 pub use super::server::{DynDataSource, DynEphemeralResource, DynResource};
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Serialize};
+
+    use super::Private;
+
+    #[derive(Serialize, Deserialize, Default, Debug, PartialEq)]
+    struct Kept {
+        #[serde(default)]
+        roles: Option<BTreeMap<String, String>>,
+        #[serde(default)]
+        count: u32,
+    }
+
+    #[test]
+    fn typed_private_data_round_trips_through_the_same_bytes_as_a_map() {
+        let kept = Kept { roles: Some(BTreeMap::from([("3".into(), "Vendor".into())])), count: 2 };
+        let bytes = Private::from_typed(&kept).to_bytes();
+        assert_eq!(bytes, br#"{"count":2,"roles":{"3":"Vendor"}}"#);
+        let mut by_key = Private::default();
+        by_key.0.insert("roles".into(), serde_json::json!({"3": "Vendor"}));
+        by_key.0.insert("count".into(), serde_json::json!(2));
+        assert_eq!(by_key.to_bytes(), bytes);
+        assert_eq!(Private::from_bytes(&bytes).typed::<Kept>(), kept);
+    }
+
+    #[test]
+    fn none_costs_no_bytes_and_missing_data_reads_as_default() {
+        #[derive(Serialize, Deserialize, Default, Debug, PartialEq)]
+        struct Optional {
+            #[serde(default)]
+            roles: Option<BTreeMap<String, String>>,
+        }
+        assert!(Private::from_typed(&Optional::default()).to_bytes().is_empty());
+        assert_eq!(Private::from_bytes(b"").typed::<Optional>(), Optional::default());
+        assert_eq!(Private::from_bytes(b"not json").typed::<Kept>(), Kept::default());
+        assert_eq!(Private::from_bytes(br#"{"roles":[1,2]}"#).typed::<Kept>(), Kept::default());
+    }
+}

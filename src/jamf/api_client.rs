@@ -10,13 +10,14 @@ use crate::framework::validators::{
     EachElement, IntegerAtLeast, SizeAtLeast, StringLengthAtLeast, StringTrimmedPrintable,
 };
 use crate::framework::{
-    Attr, Attribute, AttributePath, CreateRequest, Diagnostic, Diagnostics, PlanRequest, Private, ReadRequest,
-    Resource, Schema, StateResponse, Type, UpdateRequest,
+    Attr, Attribute, AttributePath, CreateRequest, Diagnostics, PlanRequest, Private, ReadRequest, Resource, Schema,
+    StateResponse, Type, UpdateRequest,
 };
 
 use super::cache::{JamfData, PlannedClient};
-use super::client::{Integration, IntegrationRequest, JamfError};
+use super::client::{Integration, IntegrationRequest, JamfError, JamfErrorKind};
 use super::diag;
+use super::lookup::{self, name_conflict};
 
 pub struct ApiClientResource;
 
@@ -70,35 +71,14 @@ fn record_applied(data: &JamfData, i: &Integration) {
 /// Jamf Pro's access-token lifetime when none is given.
 pub const DEFAULT_LIFETIME: i64 = 300;
 
-fn name_conflict(name: &str, existing: Option<&Integration>) -> Diagnostic {
-    let adopt = match existing {
-        Some(i) => format!(
-            " If that API client is the one this configuration should manage (for example it was created by an \
-             interrupted apply), adopt it instead of creating a new one:\n\n  terraform import <this resource's \
-             address> {}\n\n(the address is shown above, e.g. jamf_api_client.vendor).",
-            i.id
-        ),
-        None => String::new(),
-    };
-    Diagnostic::error(
-        "API client display name already in use",
-        format!(
-            "Jamf Pro already has an API client named {name:?}{}, and display names must be unique. Choose another \
-             display_name.{adopt}",
-            existing.map(|i| format!(" (id {})", i.id)).unwrap_or_default()
-        ),
-    )
-    .at(AttributePath::attr("display_name"))
-}
-
 impl ApiClientResource {
     async fn write_error(&self, data: &JamfData, body: &IntegrationRequest, e: JamfError) -> Diagnostics {
-        match &e {
-            JamfError::NameConflict { .. } => {
+        match e.kind() {
+            JamfErrorKind::NameConflict { .. } => {
                 let existing = data.client.find_integrations_by_display_name(&body.display_name).await.ok();
                 name_conflict(&body.display_name, existing.as_ref().and_then(|v| v.first())).into()
             }
-            JamfError::Rejected { status: 400, .. } => {
+            JamfErrorKind::Rejected { .. } if e.status() == Some(400) => {
                 // Most likely a role name that does not exist: say which.
                 let missing: Vec<String> = match data.all_roles().await {
                     Ok(roles) => body
@@ -216,8 +196,8 @@ impl Resource for ApiClientResource {
             );
         }
         if let (Attr::Known(name), Some(all)) = (&req.planned.display_name, data.integrations.peek()) {
-            let own_id = req.prior.as_ref().and_then(|p| p.id.get().cloned());
-            if let Some(other) = all.values().find(|i| &i.display_name == name && Some(&i.id) != own_id.as_ref()) {
+            let own_id = req.prior.as_ref().and_then(|p| p.id.get().map(String::as_str));
+            if let Some(other) = lookup::taken_by(all.values(), name, own_id) {
                 diags.push(name_conflict(name, Some(other)));
             }
         }
@@ -252,14 +232,8 @@ impl Resource for ApiClientResource {
         diags: &mut Diagnostics,
     ) -> Option<StateResponse<ApiClientModel>> {
         let id = req.state.id.get()?.clone();
-        match data.integration(&id).await {
-            Ok(Some(i)) => Some(StateResponse::new(ApiClientModel::from_integration(&i))),
-            Ok(None) => Some(StateResponse::gone()),
-            Err(e) => {
-                diags.push(diag::error(&format!("read API client {id}"), &e));
-                None
-            }
-        }
+        let found = diags.ok(data.integration(&id).await, |e| diag::error(&format!("read API client {id}"), &e))?;
+        Some(found.map_or_else(StateResponse::gone, |i| StateResponse::new(ApiClientModel::from_integration(&i))))
     }
 
     async fn update(
@@ -304,13 +278,11 @@ impl Resource for ApiClientResource {
 
     async fn delete(&self, data: &JamfData, prior: ApiClientModel, _private: Private, diags: &mut Diagnostics) {
         let Some(id) = prior.id.get() else { return };
-        let result = data.client.delete_integration(id).await;
+        // A client already gone is as deleted as Terraform needs it to be.
+        let result =
+            data.client.delete_integration(id).await.or_else(|e| if e.is_not_found() { Ok(()) } else { Err(e) });
         data.integrations.invalidate();
-        match result {
-            Ok(()) => {}
-            Err(e) if e.is_not_found() => {}
-            Err(e) => diags.push(diag::error(&format!("delete API client {id}"), &e)),
-        }
+        diags.ok(result, |e| diag::error(&format!("delete API client {id}"), &e));
     }
 
     async fn import(
@@ -319,43 +291,8 @@ impl Resource for ApiClientResource {
         id: &str,
         diags: &mut Diagnostics,
     ) -> Option<StateResponse<ApiClientModel>> {
-        let found = async {
-            if id.chars().all(|c| c.is_ascii_digit())
-                && let Some(i) = data.integration(id).await?
-            {
-                return Ok::<_, JamfError>(vec![i]);
-            }
-            data.client.find_integrations_by_display_name(id).await
-        };
-        match found.await {
-            Ok(list) => match list.as_slice() {
-                [one] => Some(StateResponse::new(ApiClientModel::from_integration(one))),
-                [] => {
-                    diags.error(
-                        "API client not found",
-                        format!(
-                            "No API client has the id or display name {id:?}. Import by id (e.g. \"7\") or exact \
-                             display name."
-                        ),
-                    );
-                    None
-                }
-                many => {
-                    diags.error(
-                        "Ambiguous API client",
-                        format!(
-                            "{} API clients match {id:?} (ids {}); import by id.",
-                            many.len(),
-                            many.iter().map(|i| i.id.as_str()).collect::<Vec<_>>().join(", ")
-                        ),
-                    );
-                    None
-                }
-            },
-            Err(e) => {
-                diags.push(diag::error(&format!("import API client {id:?}"), &e));
-                None
-            }
-        }
+        let found =
+            lookup::import(id, data.integration(id), data.client.find_integrations_by_display_name(id), diags).await?;
+        Some(StateResponse::new(ApiClientModel::from_integration(&found)))
     }
 }

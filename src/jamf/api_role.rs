@@ -13,8 +13,9 @@ use crate::framework::{
 };
 
 use super::cache::JamfData;
-use super::client::{JamfError, Role, RoleRequest};
+use super::client::{JamfError, JamfErrorKind, Role, RoleRequest};
 use super::diag;
+use super::lookup::{self, name_conflict};
 use super::privileges;
 
 pub struct ApiRoleResource;
@@ -48,28 +49,6 @@ fn privilege_path(name: &str) -> AttributePath {
     AttributePath::attr("privileges").then_key(name)
 }
 
-/// The diagnostic for a display name another role already has.
-fn name_conflict(name: &str, existing: Option<&Role>) -> Diagnostic {
-    let adopt = match existing {
-        Some(r) => format!(
-            " If that role is the one this configuration should manage (for example it was created by an \
-             interrupted apply), adopt it instead of creating a new one:\n\n  terraform import <this resource's \
-             address> {}\n\n(the address is shown above, e.g. jamf_api_role.vendor).",
-            r.id
-        ),
-        None => String::new(),
-    };
-    Diagnostic::error(
-        "API role display name already in use",
-        format!(
-            "Jamf Pro already has an API role named {name:?}{}, and display names must be unique. Choose another \
-             display_name.{adopt}",
-            existing.map(|r| format!(" (id {})", r.id)).unwrap_or_default()
-        ),
-    )
-    .at(AttributePath::attr("display_name"))
-}
-
 /// Diagnostics for privileges Jamf Pro does not know, one per name, with suggestions.
 fn unknown_privileges(names: &[&String], catalogue: &[String]) -> Diagnostics {
     let mut d = Diagnostics::new();
@@ -91,12 +70,12 @@ fn unknown_privileges(names: &[&String], catalogue: &[String]) -> Diagnostics {
 
 impl ApiRoleResource {
     async fn create_error(&self, data: &JamfData, req: &RoleRequest, e: JamfError) -> Diagnostics {
-        match &e {
-            JamfError::NameConflict { .. } => {
+        match e.kind() {
+            JamfErrorKind::NameConflict { .. } => {
                 let existing = data.client.find_roles_by_display_name(&req.display_name).await.ok();
                 name_conflict(&req.display_name, existing.as_ref().and_then(|v| v.first())).into()
             }
-            JamfError::InvalidPrivileges { privileges: rejected, .. } => {
+            JamfErrorKind::InvalidPrivileges { privileges: rejected, .. } => {
                 let catalogue = data.privileges().await.unwrap_or_default();
                 let rejected: Vec<&String> = if rejected.is_empty() {
                     privileges::unknown(&req.privileges, &catalogue)
@@ -171,21 +150,13 @@ impl Resource for ApiRoleResource {
         if !new.is_empty() {
             match data.privileges().await {
                 Ok(catalogue) => diags.extend(unknown_privileges(&privileges::unknown(new, &catalogue), &catalogue)),
-                Err(e) => diags.warning_at(
-                    AttributePath::attr("privileges"),
-                    "Privileges not checked",
-                    format!(
-                        "The privilege catalogue could not be read ({e}), so privilege names were not checked at \
-                         plan time; Jamf Pro will reject unknown names when applying. The provider's API client \
-                         needs \"Read API Roles\" for this check."
-                    ),
-                ),
+                Err(e) => diags.push(privileges::not_checked(&e)),
             }
         }
         // A name clash is knowable when the role list is already loaded in this process.
         if let (Attr::Known(name), Some(roles)) = (&req.planned.display_name, data.roles.peek()) {
-            let own_id = req.prior.as_ref().and_then(|p| p.id.get().cloned());
-            if let Some(other) = roles.values().find(|r| &r.display_name == name && Some(&r.id) != own_id.as_ref()) {
+            let own_id = req.prior.as_ref().and_then(|p| p.id.get().map(String::as_str));
+            if let Some(other) = lookup::taken_by(roles.values(), name, own_id) {
                 diags.push(name_conflict(name, Some(other)));
             }
         }
@@ -219,14 +190,8 @@ impl Resource for ApiRoleResource {
         diags: &mut Diagnostics,
     ) -> Option<StateResponse<ApiRoleModel>> {
         let id = req.state.id.get()?.clone();
-        match data.role(&id).await {
-            Ok(Some(role)) => Some(StateResponse::new(ApiRoleModel::from_role(&role))),
-            Ok(None) => Some(StateResponse::gone()),
-            Err(e) => {
-                diags.push(diag::error(&format!("read API role {id}"), &e));
-                None
-            }
-        }
+        let role = diags.ok(data.role(&id).await, |e| diag::error(&format!("read API role {id}"), &e))?;
+        Some(role.map_or_else(StateResponse::gone, |r| StateResponse::new(ApiRoleModel::from_role(&r))))
     }
 
     async fn update(
@@ -265,16 +230,14 @@ impl Resource for ApiRoleResource {
 
     async fn delete(&self, data: &JamfData, prior: ApiRoleModel, _private: Private, diags: &mut Diagnostics) {
         let Some(id) = prior.id.get() else { return };
-        let result = data.client.delete_role(id).await;
+        // A role already gone is as deleted as Terraform needs it to be.
+        let result = data.client.delete_role(id).await.or_else(|e| if e.is_not_found() { Ok(()) } else { Err(e) });
         match &result {
             Ok(()) => data.roles.apply(id, None),
-            Err(e) if e.is_not_found() => data.roles.apply(id, None),
             Err(_) => data.roles.invalidate(),
         }
         match result {
-            Ok(()) => {}
-            Err(e) if e.is_not_found() => {}
-            Err(JamfError::InUse { .. }) => {
+            Err(e) if matches!(e.kind(), JamfErrorKind::InUse { .. }) => {
                 let name = prior.display_name.get().cloned().unwrap_or_else(|| id.clone());
                 data.integrations.invalidate();
                 let users: Vec<String> = match data.all_integrations().await {
@@ -304,43 +267,14 @@ impl Resource for ApiRoleResource {
                     ),
                 );
             }
-            Err(e) => diags.push(diag::error(&format!("delete API role {id}"), &e)),
+            result => {
+                diags.ok(result, |e| diag::error(&format!("delete API role {id}"), &e));
+            }
         }
     }
 
     async fn import(&self, data: &JamfData, id: &str, diags: &mut Diagnostics) -> Option<StateResponse<ApiRoleModel>> {
-        let found = async {
-            if let Some(r) = data.role(id).await? {
-                return Ok::<_, JamfError>(vec![r]);
-            }
-            data.client.find_roles_by_display_name(id).await
-        };
-        match found.await {
-            Ok(roles) => match roles.as_slice() {
-                [one] => Some(StateResponse::new(ApiRoleModel::from_role(one))),
-                [] => {
-                    diags.error(
-                        "API role not found",
-                        format!("No API role has the id or display name {id:?}. Import by id (e.g. \"12\") or exact display name."),
-                    );
-                    None
-                }
-                many => {
-                    diags.error(
-                        "Ambiguous API role",
-                        format!(
-                            "{} API roles match {id:?} (ids {}); import by id.",
-                            many.len(),
-                            many.iter().map(|r| r.id.as_str()).collect::<Vec<_>>().join(", ")
-                        ),
-                    );
-                    None
-                }
-            },
-            Err(e) => {
-                diags.push(diag::error(&format!("import API role {id:?}"), &e));
-                None
-            }
-        }
+        let role = lookup::import(id, data.role(id), data.client.find_roles_by_display_name(id), diags).await?;
+        Some(StateResponse::new(ApiRoleModel::from_role(&role)))
     }
 }

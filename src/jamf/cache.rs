@@ -139,7 +139,7 @@ pub struct JamfData {
     pub client: JamfClient,
     pub roles: ListCache<Role>,
     pub integrations: ListCache<Integration>,
-    privileges: OnceCell<Result<Arc<Vec<String>>, String>>,
+    privileges: OnceCell<Result<Arc<Vec<String>>, JamfError>>,
     planned_clients: Mutex<HashMap<String, PlannedClient>>,
     /// Role id → the display name its plan gives it (so a secret can tell a rename from a change
     /// of its client's roles).
@@ -203,11 +203,8 @@ impl JamfData {
 
     /// The privilege catalogue of this Jamf Pro, fetched at most once per process (a failure is
     /// remembered too, so a broken catalogue endpoint costs one attempt, not one per role).
-    pub async fn privileges(&self) -> Result<Arc<Vec<String>>, String> {
-        self.privileges
-            .get_or_init(|| async { self.client.list_privileges().await.map(Arc::new).map_err(|e| e.to_string()) })
-            .await
-            .clone()
+    pub async fn privileges(&self) -> Result<Arc<Vec<String>>, JamfError> {
+        self.privileges.get_or_init(|| async { self.client.list_privileges().await.map(Arc::new) }).await.clone()
     }
 
     pub fn record_planned_client(&self, id: &str, planned: PlannedClient) {
@@ -284,7 +281,7 @@ mod tests {
                     .get(id, || async move {
                         calls.fetch_add(1, Ordering::SeqCst);
                         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                        Err(JamfError::InvalidConfig("server down".into()))
+                        Err(JamfError::invalid_config("server down"))
                     })
                     .await
                     .is_err()

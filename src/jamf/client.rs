@@ -177,34 +177,33 @@ fn retry_after(resp: &Response) -> Option<Duration> {
 impl JamfClient {
     /// Validates the configuration and builds the HTTP client. No request is made.
     pub fn new(config: JamfConfig) -> Result<Self, JamfError> {
-        let base =
-            parse_base_url(&config.base_url).map_err(|p| JamfError::InvalidUrl { shown: p.shown, reason: p.reason })?;
+        let base = parse_base_url(&config.base_url).map_err(|p| JamfError::invalid_url(p.shown, p.reason))?;
         match &config.auth {
             JamfAuth::ClientCredentials { client_id, client_secret } => {
                 if client_id.trim().is_empty() {
-                    return Err(JamfError::InvalidConfig("client_id is empty".into()));
+                    return Err(JamfError::invalid_config("client_id is empty"));
                 }
                 if client_secret.expose_secret().is_empty() {
-                    return Err(JamfError::InvalidConfig("client_secret is empty".into()));
+                    return Err(JamfError::invalid_config("client_secret is empty"));
                 }
             }
             JamfAuth::Basic { username, password } => {
                 if username.trim().is_empty() {
-                    return Err(JamfError::InvalidConfig("username is empty".into()));
+                    return Err(JamfError::invalid_config("username is empty"));
                 }
                 if password.expose_secret().is_empty() {
-                    return Err(JamfError::InvalidConfig("password is empty".into()));
+                    return Err(JamfError::invalid_config("password is empty"));
                 }
             }
         }
         if config.page_size == 0 {
-            return Err(JamfError::InvalidConfig("page_size must be at least 1".into()));
+            return Err(JamfError::invalid_config("page_size must be at least 1"));
         }
         if config.max_concurrency == 0 {
-            return Err(JamfError::InvalidConfig("max_concurrency must be at least 1".into()));
+            return Err(JamfError::invalid_config("max_concurrency must be at least 1"));
         }
         if config.retry.max_attempts == 0 {
-            return Err(JamfError::InvalidConfig("retry.max_attempts must be at least 1".into()));
+            return Err(JamfError::invalid_config("retry.max_attempts must be at least 1"));
         }
         let core = RestCore::new(HttpSettings {
             service: "jamf",
@@ -215,7 +214,7 @@ impl JamfClient {
             cancel: config.cancel,
             rate_limit_headers: false,
         })
-        .map_err(|e| JamfError::InvalidConfig(format!("cannot build the http client: {e}")))?;
+        .map_err(|e| JamfError::invalid_config(format!("cannot build the http client: {e}")))?;
         Ok(Self {
             inner: Arc::new(Inner {
                 core,
@@ -289,7 +288,7 @@ impl JamfClient {
                 self.inner.created.record(Kind::Role, &r.id);
                 return Ok(r);
             }
-            if matches!(last, Some(JamfError::NameConflict { .. })) {
+            if last.as_ref().is_some_and(is_name_conflict) {
                 break; // the name belongs to a role with other privileges: a genuine conflict
             }
         }
@@ -387,7 +386,7 @@ impl JamfClient {
                 self.inner.created.record(Kind::Integration, &i.id);
                 return Ok(i);
             }
-            if matches!(last, Some(JamfError::NameConflict { .. })) {
+            if last.as_ref().is_some_and(is_name_conflict) {
                 break;
             }
         }
@@ -444,11 +443,7 @@ impl JamfClient {
             (Some(client_id), Some(secret)) => {
                 Ok(ClientCredentials { client_id, client_secret: SecretString::from(secret) })
             }
-            _ => Err(JamfError::Decode {
-                call,
-                status: resp.status.as_u16(),
-                message: "the response lacks clientId or clientSecret".into(),
-            }),
+            _ => Err(decode_error(&call, &resp, "the response lacks clientId or clientSecret")),
         }
     }
 
@@ -456,7 +451,7 @@ impl JamfClient {
 
     fn request(&self, op: Op, method: Method, segments: &[&str]) -> (Call, Request) {
         let url = join_segments(&self.inner.base, segments);
-        let call = Call { op, method: method.clone(), path: url.path().to_owned() };
+        let call = Call::new(op, method.clone(), url.path());
         let req = Request::new(method, url).header(ACCEPT, HeaderValue::from_static("application/json"));
         (call, req)
     }
@@ -480,9 +475,9 @@ impl JamfClient {
     /// Sends without auth handling; maps only the no-response failures.
     async fn send_raw(&self, call: &Call, req: &Request) -> Result<Response, JamfError> {
         self.inner.core.send(req).await.map_err(|e| match e {
-            SendError::Cancelled { .. } => JamfError::Cancelled { call: call.clone() },
+            SendError::Cancelled { attempts } => JamfError::new(call.unanswered(attempts), JamfErrorKind::Cancelled),
             SendError::Transport { kind, message, attempts } => {
-                JamfError::Transport { call: call.clone(), kind, message, attempts }
+                JamfError::new(call.unanswered(attempts), JamfErrorKind::Transport { failure: kind, message })
             }
         })
     }
@@ -540,15 +535,19 @@ impl JamfClient {
             Ok((call, resp)) => {
                 let e = status_error(&call, &resp);
                 let maybe_acted = resp.attempts > 1 || last.is_some();
-                let unknown = matches!(e, JamfError::Server { .. })
-                    || (maybe_acted && matches!(e, JamfError::NameConflict { .. }));
+                let unknown = matches!(e.kind(), JamfErrorKind::Server { .. }) || (maybe_acted && is_name_conflict(&e));
                 if !unknown {
                     return Err(e);
                 }
                 *last = Some(e);
                 Ok(None)
             }
-            Err(e @ JamfError::Transport { kind: TransportKind::Io | TransportKind::Timeout, .. }) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    JamfErrorKind::Transport { failure: TransportKind::Io | TransportKind::Timeout, .. }
+                ) =>
+            {
                 *last = Some(e);
                 Ok(None)
             }
@@ -622,73 +621,83 @@ impl JamfClient {
             }
         }
         let (call, _) = self.request(op, Method::GET, segments);
-        Err(JamfError::Decode { call, status: 200, message: format!("paging did not end after {MAX_PAGES} pages") })
+        Err(JamfError::new(
+            call.answered(200, 0),
+            JamfErrorKind::Decode { message: format!("paging did not end after {MAX_PAGES} pages") },
+        ))
     }
 }
 
 fn with_bearer(call: &Call, req: Request, token: &BearerToken) -> Result<Request, JamfError> {
-    req.secret_header(AUTHORIZATION, &format!("Bearer {}", token.0.expose_secret())).map_err(|_| JamfError::Decode {
-        call: call.clone(),
-        status: 200,
-        message: "the access token contains characters not allowed in an http header".into(),
+    req.secret_header(AUTHORIZATION, &format!("Bearer {}", token.0.expose_secret())).map_err(|_| {
+        JamfError::new(
+            call.answered(200, 0),
+            JamfErrorKind::Decode {
+                message: "the access token contains characters not allowed in an http header".into(),
+            },
+        )
     })
 }
 
 fn json_body<T: serde::Serialize>(call: &Call, req: Request, body: &T) -> Result<Request, JamfError> {
-    req.json(body).map_err(|e| JamfError::Decode {
-        call: call.clone(),
-        status: 0,
-        message: format!("cannot encode the request body: {}", lenient::describe_json_error(&e)),
+    req.json(body).map_err(|e| {
+        JamfError::new(
+            call.answered(0, 0),
+            JamfErrorKind::Decode {
+                message: format!("cannot encode the request body: {}", lenient::describe_json_error(&e)),
+            },
+        )
     })
 }
 
 fn decode<T: DeserializeOwned>(call: &Call, resp: &Response) -> Result<T, JamfError> {
-    serde_json::from_slice(&resp.body).map_err(|e| JamfError::Decode {
-        call: call.clone(),
-        status: resp.status.as_u16(),
-        message: lenient::describe_json_error(&e),
-    })
+    serde_json::from_slice(&resp.body).map_err(|e| decode_error(call, resp, &lenient::describe_json_error(&e)))
+}
+
+/// A success answer of `call` that is not what was expected.
+pub(crate) fn decode_error(call: &Call, resp: &Response, message: &str) -> JamfError {
+    JamfError::new(
+        call.answered(resp.status.as_u16(), resp.attempts),
+        JamfErrorKind::Decode { message: message.into() },
+    )
+}
+
+fn is_name_conflict(e: &JamfError) -> bool {
+    matches!(e.kind(), JamfErrorKind::NameConflict { .. })
 }
 
 fn privileges_of(call: &Call, resp: &Response) -> Result<Vec<String>, JamfError> {
     let v: Value = decode(call, resp)?;
-    let list = v.get("privileges").ok_or_else(|| JamfError::Decode {
-        call: call.clone(),
-        status: resp.status.as_u16(),
-        message: "the response has no privileges list".into(),
-    })?;
+    let list = v.get("privileges").ok_or_else(|| decode_error(call, resp, "the response has no privileges list"))?;
     Ok(lenient::one_or_many(Some(list)).into_iter().filter_map(lenient::string).collect())
 }
 
 /// Maps a non-2xx answer of a data call to its error kind (jamf-api.md §1.2–1.6, §5).
 fn status_error(call: &Call, resp: &Response) -> JamfError {
+    use JamfErrorKind as K;
     let api = Box::new(ApiError::parse(resp.content_type(), &resp.body));
-    let call = call.clone();
     let status = resp.status.as_u16();
-    match status {
-        401 => JamfError::Auth {
-            call,
-            status,
+    let kind = match status {
+        401 => K::Auth {
             error: api.first_code().map(str::to_owned),
             description: api.first_description().map(str::to_owned),
         },
-        403 => JamfError::Forbidden { call, api },
-        404 => JamfError::NotFound { call, api },
-        429 => JamfError::RateLimited { call, attempts: resp.attempts, retry_after: retry_after(resp) },
-        500..=599 => JamfError::Server { call, status, attempts: resp.attempts, api },
-        400 if api.description_containing("must be unique").is_some() => JamfError::NameConflict { call, api },
+        403 => K::Forbidden { api },
+        404 => K::NotFound { api },
+        429 => K::RateLimited { retry_after: retry_after(resp) },
+        500..=599 => K::Server { api },
+        400 if api.description_containing("must be unique").is_some() => K::NameConflict { api },
         400 if api.description_containing("are not valid").is_some() => {
             let description = api.description_containing("are not valid").unwrap_or_default();
             let (raw, privileges) = error::parse_invalid_privileges(description);
-            JamfError::InvalidPrivileges { call, privileges, raw, api }
+            K::InvalidPrivileges { privileges, raw, api }
         }
-        400 if api.description_containing("api integration is disabled").is_some() => {
-            JamfError::ClientDisabled { call, api }
-        }
-        409 if call.op == Op::DeleteRole => JamfError::InUse { call, status, api },
-        406 if api.has_code("HAS_DEPENDENCIES") => JamfError::InUse { call, status, api },
-        _ => JamfError::Rejected { call, status, api },
-    }
+        400 if api.description_containing("api integration is disabled").is_some() => K::ClientDisabled { api },
+        409 if call.op == Op::DeleteRole => K::InUse { api },
+        406 if api.has_code("HAS_DEPENDENCIES") => K::InUse { api },
+        _ => K::Rejected { api },
+    };
+    JamfError::new(call.answered(status, resp.attempts), kind)
 }
 
 #[cfg(test)]
@@ -710,7 +719,7 @@ mod tests {
         );
         assert_eq!(client("https://host/jamf").unwrap().base_url().as_str(), "https://host/jamf/");
         let e = client("tenant.jamfcloud.com").unwrap_err();
-        assert_eq!(e.kind(), JamfErrorKind::InvalidUrl);
+        assert!(matches!(e.kind(), JamfErrorKind::InvalidUrl { .. }), "{e:?}");
         assert!(e.to_string().contains("https://yourtenant.jamfcloud.com"), "{e}");
     }
 
@@ -727,7 +736,7 @@ mod tests {
 
     #[test]
     fn empty_credentials_and_knobs_are_refused() {
-        assert_eq!(JamfClient::new(JamfConfig::default()).unwrap_err().kind(), JamfErrorKind::InvalidUrl);
+        assert!(matches!(JamfClient::new(JamfConfig::default()).unwrap_err().kind(), JamfErrorKind::InvalidUrl { .. }));
         let mut cfg = JamfConfig::new(
             "https://h",
             JamfAuth::ClientCredentials { client_id: "id".into(), client_secret: SecretString::from("") },
@@ -735,7 +744,7 @@ mod tests {
         assert!(JamfClient::new(cfg.clone()).unwrap_err().to_string().contains("client_secret is empty"));
         cfg.auth = JamfAuth::ClientCredentials { client_id: "id".into(), client_secret: SecretString::from("s") };
         cfg.page_size = 0;
-        assert_eq!(JamfClient::new(cfg).unwrap_err().kind(), JamfErrorKind::InvalidConfig);
+        assert!(matches!(JamfClient::new(cfg).unwrap_err().kind(), JamfErrorKind::InvalidConfig(_)));
     }
 
     fn resp(status: u16, body: &str) -> Response {
@@ -748,47 +757,54 @@ mod tests {
     }
 
     fn call(op: Op) -> Call {
-        Call { op, method: Method::DELETE, path: "/api/v1/x".into() }
+        Call::new(op, Method::DELETE, "/api/v1/x")
     }
 
     #[test]
     fn status_mapping() {
-        let err = |op, status, body: &str| status_error(&call(op), &resp(status, body)).kind();
+        let err = |op, status, body: &str| status_error(&call(op), &resp(status, body));
         let cause = |d: &str| {
             format!(r#"{{"httpStatus":400,"errors":[{{"code":null,"description":"{d}","id":"0","field":null}}]}}"#)
         };
         use JamfErrorKind as K;
-        assert_eq!(err(Op::CreateRole, 400, &cause("role display name must be unique")), K::NameConflict);
-        assert_eq!(err(Op::CreateRole, 400, &cause("privilege(s) are not valid [X]")), K::InvalidPrivileges);
-        assert_eq!(
+        assert!(matches!(
+            err(Op::CreateRole, 400, &cause("role display name must be unique")).kind(),
+            K::NameConflict { .. }
+        ));
+        assert!(matches!(
+            err(Op::CreateRole, 400, &cause("privilege(s) are not valid [X]")).kind(),
+            K::InvalidPrivileges { .. }
+        ));
+        assert!(matches!(
             err(
                 Op::MintClientCredentials,
                 400,
                 &cause("API Integration is disabled. Enable it first before generating a new client secret.")
-            ),
-            K::ClientDisabled
-        );
-        assert_eq!(err(Op::CreateRole, 400, &cause("something else")), K::Rejected);
-        assert_eq!(err(Op::DeleteRole, 409, ""), K::InUse);
-        assert_eq!(err(Op::UpdateRole, 409, ""), K::Rejected);
-        assert_eq!(err(Op::DeleteRole, 406, r#"{"errors":[{"code":"HAS_DEPENDENCIES","description":"x"}]}"#), K::InUse);
-        assert_eq!(err(Op::DeleteRole, 406, ""), K::Rejected);
-        assert_eq!(
-            err(
+            )
+            .kind(),
+            K::ClientDisabled { .. }
+        ));
+        assert!(matches!(err(Op::CreateRole, 400, &cause("something else")).kind(), K::Rejected { .. }));
+        assert!(matches!(err(Op::DeleteRole, 409, "").kind(), K::InUse { .. }));
+        assert!(matches!(err(Op::UpdateRole, 409, "").kind(), K::Rejected { .. }));
+        assert!(matches!(
+            err(Op::DeleteRole, 406, r#"{"errors":[{"code":"HAS_DEPENDENCIES","description":"x"}]}"#).kind(),
+            K::InUse { .. }
+        ));
+        assert!(matches!(err(Op::DeleteRole, 406, "").kind(), K::Rejected { .. }));
+        assert!(matches!(err(
                 Op::GetRole,
                 403,
                 r#"{"httpStatus":403,"errors":[{"code":"INVALID_PRIVILEGE","description":"Forbidden","id":"0","field":null}]}"#
-            ),
-            K::Forbidden
-        );
-        assert_eq!(err(Op::GetRole, 404, "not json"), K::NotFound);
-        assert_eq!(err(Op::GetRole, 401, r#"{"httpStatus":401,"errors":[]}"#), K::Auth);
-        assert_eq!(err(Op::GetRole, 429, ""), K::RateLimited);
-        assert_eq!(err(Op::GetRole, 502, "<html>bad gateway</html>"), K::Server);
+            ).kind(), K::Forbidden { .. }));
+        assert!(matches!(err(Op::GetRole, 404, "not json").kind(), K::NotFound { .. }));
+        assert!(matches!(err(Op::GetRole, 401, r#"{"httpStatus":401,"errors":[]}"#).kind(), K::Auth { .. }));
+        assert!(matches!(err(Op::GetRole, 429, "").kind(), K::RateLimited { .. }));
+        assert!(matches!(err(Op::GetRole, 502, "<html>bad gateway</html>").kind(), K::Server { .. }));
 
         let e = status_error(&call(Op::CreateRole), &resp(400, &cause("privilege(s) are not valid [Read Foo, Bar]")));
-        match &e {
-            JamfError::InvalidPrivileges { privileges, raw, .. } => {
+        match e.kind() {
+            JamfErrorKind::InvalidPrivileges { privileges, raw, .. } => {
                 assert_eq!(raw, "Read Foo, Bar");
                 assert_eq!(privileges, &["Read Foo", "Bar"]);
             }

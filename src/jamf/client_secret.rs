@@ -11,12 +11,12 @@ use serde::{Deserialize, Serialize};
 use crate::framework::planmod::{RequiresReplace, UseStateForUnknown};
 use crate::framework::validators::StringLengthAtLeast;
 use crate::framework::{
-    Attr, Attribute, AttributePath, CreateRequest, Diagnostics, PlanRequest, Private, ReadRequest, Resource, Schema,
-    StateResponse, Type, UpdateRequest,
+    Attr, Attribute, AttributePath, CreateRequest, Diagnostic, Diagnostics, PlanRequest, Private, ReadRequest,
+    Resource, Schema, StateResponse, Type, UpdateRequest,
 };
 
 use super::cache::JamfData;
-use super::client::{AppType, Integration, JamfError};
+use super::client::{AppType, Integration, JamfError, JamfErrorKind};
 use super::diag;
 
 pub struct ClientSecretResource;
@@ -41,18 +41,21 @@ fn disabled_detail(api_client_id: &str) -> String {
     )
 }
 
-/// Private-state key of the roles a secret was generated for: `{role id: display name}`. Jamf
-/// binds a secret to role ids, while clients name roles by display name; keeping the ids lets a
-/// rename be told apart from a change of roles, and a role deleted (and perhaps re-created under
-/// the same name) be noticed.
-const MINTED_ROLES: &str = "minted_roles";
-
-fn minted_roles(p: &Private) -> Option<BTreeMap<String, String>> {
-    serde_json::from_value(p.0.get(MINTED_ROLES)?.clone()).ok()
+/// What a secret keeps in private state.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct SecretPrivate {
+    /// The roles the secret was generated for: `{role id: display name}`. Jamf binds a secret to
+    /// role ids, while clients name roles by display name; keeping the ids lets a rename be told
+    /// apart from a change of roles, and a role deleted (and perhaps re-created under the same
+    /// name) be noticed. `None` in states written before role ids were recorded.
+    #[serde(default)]
+    pub minted_roles: Option<BTreeMap<String, String>>,
 }
 
-fn set_minted_roles(p: &mut Private, roles: &BTreeMap<String, String>) {
-    p.0.insert(MINTED_ROLES.to_string(), serde_json::json!(roles));
+impl SecretPrivate {
+    fn minted(roles: BTreeMap<String, String>) -> Private {
+        Private::from_typed(&SecretPrivate { minted_roles: Some(roles) })
+    }
 }
 
 /// `{id: name}` of the roles named `names`, from the role list (re-read once if a name is
@@ -70,6 +73,22 @@ async fn ids_of_roles(data: &JamfData, names: &BTreeSet<String>) -> Option<BTree
         found = find(&*data.all_roles().await.ok()?);
     }
     Some(found)
+}
+
+/// The diagnostic for a secret Jamf Pro would not generate for API client `id`.
+fn mint_error(id: &str, e: &JamfError) -> Diagnostic {
+    match e.kind() {
+        JamfErrorKind::ClientDisabled { .. } => {
+            Diagnostic::error("Cannot generate a secret for a disabled API client", disabled_detail(id))
+                .at(AttributePath::attr("api_client_id"))
+        }
+        JamfErrorKind::NotFound { .. } => Diagnostic::error(
+            "API client not found",
+            format!("Jamf Pro has no API client with id {id}. Check api_client_id (it takes jamf_api_client.x.id)."),
+        )
+        .at(AttributePath::attr("api_client_id")),
+        _ => diag::error(&format!("generate a client secret for API client {id}"), e),
+    }
 }
 
 /// Why a stored secret no longer works, if it does not.
@@ -90,9 +109,9 @@ impl ClientSecretResource {
         &self,
         data: &JamfData,
         mut state: ClientSecretModel,
-        mut private: Private,
+        private: Private,
     ) -> (ClientSecretModel, Private) {
-        match minted_roles(&private) {
+        match private.typed::<SecretPrivate>().minted_roles {
             Some(ids) => {
                 let mut current = BTreeMap::new();
                 for id in ids.keys() {
@@ -108,18 +127,18 @@ impl ClientSecretResource {
                     }
                 }
                 state.authorization_scopes = Attr::Known(current.values().cloned().collect());
-                set_minted_roles(&mut private, &current);
+                (state, SecretPrivate::minted(current))
             }
             // A state written before role ids were recorded: learn them now, by name.
             None => {
                 if let Attr::Known(names) = &state.authorization_scopes
                     && let Some(ids) = ids_of_roles(data, names).await
                 {
-                    set_minted_roles(&mut private, &ids);
+                    return (state, SecretPrivate::minted(ids));
                 }
+                (state, private)
             }
         }
-        (state, private)
     }
 }
 
@@ -199,7 +218,7 @@ impl Resource for ClientSecretResource {
         if let (Some(prior), Some(roles)) = (&req.prior, planned.as_ref().and_then(|p| p.authorization_scopes.clone()))
         {
             let roles: BTreeSet<String> = roles.into_iter().collect();
-            let minted_for: Option<BTreeSet<String>> = match minted_roles(&req.private) {
+            let minted_for: Option<BTreeSet<String>> = match req.private.typed::<SecretPrivate>().minted_roles {
                 Some(ids) => Some(
                     ids.iter().map(|(id, name)| data.planned_role_name(id).unwrap_or_else(|| name.clone())).collect(),
                 ),
@@ -238,26 +257,7 @@ impl Resource for ClientSecretResource {
         diags: &mut Diagnostics,
     ) -> Option<StateResponse<ClientSecretModel>> {
         let id = req.planned.api_client_id.get()?.clone();
-        let creds = match data.client.mint_client_credentials(&id).await {
-            Ok(c) => c,
-            Err(e) => {
-                let d = match &e {
-                    JamfError::ClientDisabled { .. } => crate::framework::Diagnostic::error(
-                        "Cannot generate a secret for a disabled API client",
-                        disabled_detail(&id),
-                    )
-                    .at(AttributePath::attr("api_client_id")),
-                    JamfError::NotFound { .. } => crate::framework::Diagnostic::error(
-                        "API client not found",
-                        format!("Jamf Pro has no API client with id {id}. Check api_client_id (it takes jamf_api_client.x.id)."),
-                    )
-                    .at(AttributePath::attr("api_client_id")),
-                    _ => diag::error(&format!("generate a client secret for API client {id}"), &e),
-                };
-                diags.push(d);
-                return None;
-            }
-        };
+        let creds = diags.ok(data.client.mint_client_credentials(&id).await, |e| mint_error(&id, &e))?;
         // Minting changed the client's app type; its next read must not come from the old list.
         data.integrations.invalidate();
         // The roles the secret carries: those the client's own plan, moments ago in this process,
@@ -271,10 +271,10 @@ impl Resource for ClientSecretResource {
                 Err(_) => BTreeSet::new(),
             },
         };
-        let mut private = Private::default();
-        if let Some(ids) = ids_of_roles(data, &roles).await {
-            set_minted_roles(&mut private, &ids);
-        }
+        let private = match ids_of_roles(data, &roles).await {
+            Some(ids) => SecretPrivate::minted(ids),
+            None => Private::default(),
+        };
         let response = StateResponse::new(ClientSecretModel {
             id: Attr::Known(id.clone()),
             api_client_id: Attr::Known(id),
@@ -294,20 +294,15 @@ impl Resource for ClientSecretResource {
     ) -> Option<StateResponse<ClientSecretModel>> {
         // Never generates: only checks that the secret can still be in force.
         let id = req.state.api_client_id.get()?.clone();
-        match data.integration(&id).await {
-            Ok(i) => match revoked(i.as_ref()) {
-                Some(why) => {
-                    tracing::info!(api_client_id = %id, reason = why, "client secret revoked; planning a new one");
-                    Some(StateResponse::gone())
-                }
-                None => {
-                    let (state, private) = self.refresh_roles(data, req.state, req.private).await;
-                    Some(StateResponse::new(state).with_private(private))
-                }
-            },
-            Err(e) => {
-                diags.push(diag::error(&format!("read API client {id}"), &e));
-                None
+        let client = diags.ok(data.integration(&id).await, |e| diag::error(&format!("read API client {id}"), &e))?;
+        match revoked(client.as_ref()) {
+            Some(why) => {
+                tracing::info!(api_client_id = %id, reason = why, "client secret revoked; planning a new one");
+                Some(StateResponse::gone())
+            }
+            None => {
+                let (state, private) = self.refresh_roles(data, req.state, req.private).await;
+                Some(StateResponse::new(state).with_private(private))
             }
         }
     }
@@ -340,5 +335,26 @@ impl Resource for ClientSecretResource {
              hand the new secret to the vendor.",
         );
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_state_written_by_the_previous_version_still_reads() {
+        // What a secret created before private state was typed stored, byte for byte.
+        let stored = br#"{"minted_roles":{"3":"Vendor","9":"Reader"}}"#;
+        let read = Private::from_bytes(stored).typed::<SecretPrivate>();
+        let roles = BTreeMap::from([("3".to_string(), "Vendor".to_string()), ("9".to_string(), "Reader".to_string())]);
+        assert_eq!(read.minted_roles.as_ref(), Some(&roles));
+        assert_eq!(SecretPrivate::minted(roles).to_bytes(), stored);
+    }
+
+    #[test]
+    fn a_state_without_role_ids_reads_as_unknown_roles() {
+        assert_eq!(Private::from_bytes(b"").typed::<SecretPrivate>().minted_roles, None);
+        assert_eq!(Private::from_bytes(br#"{"other":1}"#).typed::<SecretPrivate>().minted_roles, None);
     }
 }

@@ -1,7 +1,5 @@
 //! Data sources: the privilege catalogue, and API roles and clients looked up by id or name.
 
-use std::collections::BTreeSet;
-
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +11,7 @@ use super::api_role::ApiRoleModel;
 use super::cache::JamfData;
 use super::client::{Integration, Role};
 use super::diag;
+use super::lookup::{self, Named};
 
 pub struct PrivilegesDataSource;
 
@@ -48,13 +47,7 @@ impl DataSource for PrivilegesDataSource {
     }
 
     async fn read(&self, data: &JamfData, config: PrivilegesModel, diags: &mut Diagnostics) -> Option<PrivilegesModel> {
-        let catalogue = match data.privileges().await {
-            Ok(c) => c,
-            Err(e) => {
-                diags.error("Failed to list API role privileges", format!("{e}."));
-                return None;
-            }
-        };
+        let catalogue = diags.ok(data.privileges().await, |e| diag::error("list API role privileges", &e))?;
         let filter = config.name_contains.get().map(|s| s.to_lowercase());
         let list: Vec<String> = catalogue
             .iter()
@@ -76,8 +69,9 @@ impl DataSource for PrivilegesDataSource {
     }
 }
 
-/// `id` or `display_name`, exactly one.
-fn lookup_key(id: &Attr<String>, name: &Attr<String>, kind: &str, diags: &mut Diagnostics) -> bool {
+/// `id` or `display_name` of a `T`, exactly one.
+fn lookup_key<T: Named>(id: &Attr<String>, name: &Attr<String>, diags: &mut Diagnostics) -> bool {
+    let kind = T::KIND;
     match (id, name) {
         (Attr::Known(_), Attr::Known(_)) => {
             diags.error_at(
@@ -99,51 +93,13 @@ fn lookup_key(id: &Attr<String>, name: &Attr<String>, kind: &str, diags: &mut Di
     }
 }
 
-/// Exactly one match, or a diagnostic.
-fn one<'a, T>(
-    matches: Vec<&'a T>,
-    kind: &str,
-    key: &str,
-    path: &str,
-    id_of: fn(&T) -> &str,
-    diags: &mut Diagnostics,
-) -> Option<&'a T> {
-    match matches.as_slice() {
-        [one] => Some(one),
-        [] => {
-            diags.error_at(
-                AttributePath::attr(path),
-                format!("No such {kind}"),
-                format!("No {kind} has {path} {key:?}."),
-            );
-            None
-        }
-        many => {
-            let mut ids: Vec<&str> = many.iter().map(|m| id_of(m)).collect();
-            ids.sort();
-            diags.error_at(
-                AttributePath::attr(path),
-                format!("More than one {kind}"),
-                format!("{} {kind}s have {path} {key:?} (ids {}); look it up by id.", many.len(), ids.join(", ")),
-            );
-            None
-        }
-    }
-}
-
+/// `data "jamf_api_role"`: its model is the resource's, read from the role found.
 pub struct ApiRoleDataSource;
-
-#[derive(Serialize, Deserialize, Default)]
-pub struct ApiRoleLookup {
-    pub id: Attr<String>,
-    pub display_name: Attr<String>,
-    pub privileges: Attr<BTreeSet<String>>,
-}
 
 #[async_trait]
 impl DataSource for ApiRoleDataSource {
     type Data = JamfData;
-    type Model = ApiRoleLookup;
+    type Model = ApiRoleModel;
 
     fn type_name(&self) -> &'static str {
         "jamf_api_role"
@@ -160,49 +116,26 @@ impl DataSource for ApiRoleDataSource {
             .attribute(Attribute::set_of("privileges", Type::String).computed().description("The role's privileges."))
     }
 
-    async fn validate(&self, config: &ApiRoleLookup, diags: &mut Diagnostics) {
-        lookup_key(&config.id, &config.display_name, "API role", diags);
+    async fn validate(&self, config: &ApiRoleModel, diags: &mut Diagnostics) {
+        lookup_key::<Role>(&config.id, &config.display_name, diags);
     }
 
-    async fn read(&self, data: &JamfData, config: ApiRoleLookup, diags: &mut Diagnostics) -> Option<ApiRoleLookup> {
-        if !lookup_key(&config.id, &config.display_name, "API role", diags) {
+    async fn read(&self, data: &JamfData, config: ApiRoleModel, diags: &mut Diagnostics) -> Option<ApiRoleModel> {
+        if !lookup_key::<Role>(&config.id, &config.display_name, diags) {
             return None;
         }
-        let all = match data.all_roles().await {
-            Ok(a) => a,
-            Err(e) => {
-                diags.push(diag::error("list API roles", &e));
-                return None;
-            }
-        };
-        let (key, path, matches): (String, &str, Vec<&Role>) = match (&config.id, &config.display_name) {
-            (Attr::Known(id), _) => (id.clone(), "id", all.get(id).into_iter().collect()),
-            (_, Attr::Known(n)) => (n.clone(), "display_name", all.values().filter(|r| &r.display_name == n).collect()),
-            _ => return None,
-        };
-        let r = one(matches, "API role", &key, path, |r: &Role| r.id.as_str(), diags)?;
-        let m = ApiRoleModel::from_role(r);
-        Some(ApiRoleLookup { id: m.id, display_name: m.display_name, privileges: m.privileges })
+        let all = diags.ok(data.all_roles().await, |e| diag::error("list API roles", &e))?;
+        lookup::find(&all, &config.id, &config.display_name, diags).map(ApiRoleModel::from_role)
     }
 }
 
+/// `data "jamf_api_client"`: its model is the resource's, read from the client found.
 pub struct ApiClientDataSource;
-
-#[derive(Serialize, Deserialize, Default)]
-pub struct ApiClientLookup {
-    pub id: Attr<String>,
-    pub display_name: Attr<String>,
-    pub client_id: Attr<String>,
-    pub authorization_scopes: Attr<BTreeSet<String>>,
-    pub enabled: Attr<bool>,
-    pub access_token_lifetime_seconds: Attr<i64>,
-    pub app_type: Attr<String>,
-}
 
 #[async_trait]
 impl DataSource for ApiClientDataSource {
     type Data = JamfData;
-    type Model = ApiClientLookup;
+    type Model = ApiClientModel;
 
     fn type_name(&self) -> &'static str {
         "jamf_api_client"
@@ -236,36 +169,15 @@ impl DataSource for ApiClientDataSource {
         )
     }
 
-    async fn validate(&self, config: &ApiClientLookup, diags: &mut Diagnostics) {
-        lookup_key(&config.id, &config.display_name, "API client", diags);
+    async fn validate(&self, config: &ApiClientModel, diags: &mut Diagnostics) {
+        lookup_key::<Integration>(&config.id, &config.display_name, diags);
     }
 
-    async fn read(&self, data: &JamfData, config: ApiClientLookup, diags: &mut Diagnostics) -> Option<ApiClientLookup> {
-        if !lookup_key(&config.id, &config.display_name, "API client", diags) {
+    async fn read(&self, data: &JamfData, config: ApiClientModel, diags: &mut Diagnostics) -> Option<ApiClientModel> {
+        if !lookup_key::<Integration>(&config.id, &config.display_name, diags) {
             return None;
         }
-        let all = match data.all_integrations().await {
-            Ok(a) => a,
-            Err(e) => {
-                diags.push(diag::error("list API clients", &e));
-                return None;
-            }
-        };
-        let (key, path, matches): (String, &str, Vec<&Integration>) = match (&config.id, &config.display_name) {
-            (Attr::Known(id), _) => (id.clone(), "id", all.get(id).into_iter().collect()),
-            (_, Attr::Known(n)) => (n.clone(), "display_name", all.values().filter(|i| &i.display_name == n).collect()),
-            _ => return None,
-        };
-        let i = one(matches, "API client", &key, path, |i: &Integration| i.id.as_str(), diags)?;
-        let m = ApiClientModel::from_integration(i);
-        Some(ApiClientLookup {
-            id: m.id,
-            display_name: m.display_name,
-            client_id: m.client_id,
-            authorization_scopes: m.authorization_scopes,
-            enabled: m.enabled,
-            access_token_lifetime_seconds: m.access_token_lifetime_seconds,
-            app_type: m.app_type,
-        })
+        let all = diags.ok(data.all_integrations().await, |e| diag::error("list API clients", &e))?;
+        lookup::find(&all, &config.id, &config.display_name, diags).map(ApiClientModel::from_integration)
     }
 }

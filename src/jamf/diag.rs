@@ -4,7 +4,8 @@
 
 use crate::framework::Diagnostic;
 
-use super::client::{JamfError, Op};
+use super::client::{JamfError, JamfErrorKind, Op};
+use crate::rest::TransportKind;
 
 /// The Jamf privilege an operation needs (what the provider's own API client must hold).
 pub fn privilege_for(op: Op) -> Option<&'static str> {
@@ -21,10 +22,29 @@ pub fn privilege_for(op: Op) -> Option<&'static str> {
     })
 }
 
+/// What the provider did with the request before it gave up, from the error's attempt count: a
+/// request short-circuited because the server was found down moments before was never sent, and
+/// a create that timed out is not resent blindly.
+pub fn what_was_done(e: &JamfError) -> String {
+    let create_timed_out = e.call().is_some_and(|c| c.is_create())
+        && matches!(e.kind(), JamfErrorKind::Transport { failure: TransportKind::Timeout | TransportKind::Io, .. });
+    match e.attempts() {
+        None => String::new(),
+        Some(0) => "The request was not sent: a request moments before found no server there, so the provider \
+                    failed at once instead of waiting for it again."
+            .into(),
+        Some(1) if create_timed_out => "The request was sent once: a create that may have reached the server is \
+                                        not sent again blindly."
+            .into(),
+        Some(1) => "The request was sent once, without retries.".into(),
+        Some(n) => format!("The request was sent {n} times before the provider gave up."),
+    }
+}
+
 /// A diagnostic for an error of `what` ("create API role \"Vendor\"").
 pub fn error(what: &str, e: &JamfError) -> Diagnostic {
-    match e {
-        JamfError::Auth { .. } => Diagnostic::error(
+    match e.kind() {
+        JamfErrorKind::Auth { .. } => Diagnostic::error(
             "Jamf Pro rejected the provider's credentials",
             format!(
                 "While trying to {what}: {e}.\n\nCheck the provider's client_id and client_secret (or username and \
@@ -33,8 +53,10 @@ pub fn error(what: &str, e: &JamfError) -> Diagnostic {
                  generating a new secret invalidates the previous one."
             ),
         ),
-        JamfError::Forbidden { call, .. } => {
-            let privilege = privilege_for(call.op)
+        JamfErrorKind::Forbidden { .. } => {
+            let privilege = e
+                .call()
+                .and_then(|c| privilege_for(c.op))
                 .map(|p| format!("the \"{p}\" privilege"))
                 .unwrap_or_else(|| "a privilege for this call".into());
             Diagnostic::error(
@@ -46,31 +68,86 @@ pub fn error(what: &str, e: &JamfError) -> Diagnostic {
                 ),
             )
         }
-        JamfError::Transport { .. } => Diagnostic::error(
+        JamfErrorKind::Transport { .. } => Diagnostic::error(
             "Cannot reach Jamf Pro",
             format!(
                 "While trying to {what}: {e}.\n\nCheck the provider's url (or JAMF_URL), the network path to the \
-                 server, and that the server is up. The request was retried before giving up."
+                 server, and that the server is up. {}",
+                what_was_done(e)
             ),
         ),
-        JamfError::Server { .. } => Diagnostic::error(
+        JamfErrorKind::Server { .. } => Diagnostic::error(
             "Jamf Pro server error",
-            format!("While trying to {what}: {e}.\n\nJamf Pro kept failing after retries; retry later."),
+            format!("While trying to {what}: {e}.\n\n{} Retry later.", what_was_done(e)),
         ),
-        JamfError::RateLimited { .. } => Diagnostic::error(
+        JamfErrorKind::RateLimited { .. } => Diagnostic::error(
             "Jamf Pro rate limit",
             format!(
                 "While trying to {what}: {e}.\n\nLower the provider's max_concurrency or Terraform's -parallelism, \
                  or retry later."
             ),
         ),
-        JamfError::Cancelled { .. } => Diagnostic::error(
+        JamfErrorKind::Cancelled => Diagnostic::error(
             "Operation cancelled",
             format!("Terraform asked the provider to stop while it tried to {what}. Nothing further was sent."),
         ),
-        JamfError::InvalidUrl { .. } | JamfError::InvalidConfig(_) => {
+        JamfErrorKind::InvalidUrl { .. } | JamfErrorKind::InvalidConfig(_) => {
             Diagnostic::error("Invalid provider configuration", format!("{e}."))
         }
         _ => Diagnostic::error(format!("Failed to {what}"), format!("{e}.")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::Method;
+
+    use super::*;
+    use crate::jamf::client::Call;
+
+    fn unreachable(op: Op, method: Method, failure: TransportKind, attempts: u32) -> JamfError {
+        let call = Call::new(op, method, "/api/v1/x").unanswered(attempts);
+        JamfError::new(call, JamfErrorKind::Transport { failure, message: "connection refused".into() })
+    }
+
+    fn detail(e: &JamfError) -> String {
+        error("read API role 1", e).detail
+    }
+
+    #[test]
+    fn a_retried_request_says_how_often_it_was_sent() {
+        let d = detail(&unreachable(Op::GetRole, Method::GET, TransportKind::Connect, 3));
+        assert!(d.contains("The request was sent 3 times before the provider gave up."), "{d}");
+        assert!(!d.contains("retried before giving up"), "{d}");
+    }
+
+    #[test]
+    fn a_create_that_timed_out_says_it_was_sent_once_and_why() {
+        let d = detail(&unreachable(Op::CreateRole, Method::POST, TransportKind::Timeout, 1));
+        assert!(d.contains("sent once: a create that may have reached the server is not sent again"), "{d}");
+    }
+
+    #[test]
+    fn a_request_with_one_attempt_does_not_claim_retries() {
+        let d = detail(&unreachable(Op::GetRole, Method::GET, TransportKind::Connect, 1));
+        assert!(d.contains("The request was sent once, without retries."), "{d}");
+    }
+
+    #[test]
+    fn a_request_short_circuited_says_it_was_not_sent() {
+        let d = detail(&unreachable(Op::GetRole, Method::GET, TransportKind::Connect, 0));
+        assert!(d.contains("The request was not sent"), "{d}");
+        assert!(!d.contains("sent once") && !d.contains("times"), "{d}");
+    }
+
+    #[test]
+    fn a_server_error_says_how_often_it_was_sent() {
+        let call = Call::new(Op::GetRole, Method::GET, "/api/v1/api-roles/1");
+        let once = JamfError::new(call.answered(503, 1), JamfErrorKind::Server { api: Box::default() });
+        let d = detail(&once);
+        assert!(d.contains("sent once, without retries. Retry later."), "{d}");
+        assert!(!d.contains("after retries"), "{d}");
+        let five = JamfError::new(call.answered(503, 5), JamfErrorKind::Server { api: Box::default() });
+        assert!(detail(&five).contains("sent 5 times"));
     }
 }

@@ -4,6 +4,10 @@
 
 use std::collections::HashSet;
 
+use crate::framework::{AttributePath, Diagnostic};
+
+use super::client::{JamfError, JamfErrorKind};
+
 /// Where Jamf Pro's web UI (and the vendor guides that copy it) words a privilege differently from
 /// the API: lowercase `(UI, API)` fragments. Terminology, not a privilege list.
 const UI_WORDING: &[(&str, &str)] = &[
@@ -126,9 +130,70 @@ pub fn did_you_mean(wanted: &str, catalogue: &[String]) -> String {
     }
 }
 
+/// The plan-time warning when the privilege catalogue cannot be read: says what really happened,
+/// and blames a missing privilege only when Jamf Pro answered 403.
+pub fn not_checked(e: &JamfError) -> Diagnostic {
+    let (what, hint) = match e.kind() {
+        JamfErrorKind::Forbidden { .. } => {
+            ("could not be read", " The provider's API client needs \"Read API Roles\" for this check.".to_string())
+        }
+        JamfErrorKind::Transport { .. } => {
+            ("could not be read: Jamf Pro did not answer", " Check the provider's url and the network path.".into())
+        }
+        JamfErrorKind::Server { .. } => ("could not be read: Jamf Pro answered with a server error", String::new()),
+        JamfErrorKind::RateLimited { .. } => ("could not be read: Jamf Pro rate-limited the request", String::new()),
+        _ => ("could not be read", String::new()),
+    };
+    Diagnostic::warning(
+        "Privileges not checked",
+        format!(
+            "The privilege catalogue {what} ({e}), so privilege names were not checked at plan time; Jamf Pro will \
+             reject unknown names when applying.{hint}"
+        ),
+    )
+    .at(AttributePath::attr("privileges"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jamf::client::{Call, Op};
+    use crate::rest::TransportKind;
+    use reqwest::Method;
+
+    fn catalogue_error(status: Option<u16>, attempts: u32, kind: JamfErrorKind) -> JamfError {
+        let call = Call::new(Op::ListPrivileges, Method::GET, "/api/v1/api-role-privileges");
+        let call = match status {
+            Some(s) => call.answered(s, attempts),
+            None => call.unanswered(attempts),
+        };
+        JamfError::new(call, kind)
+    }
+
+    #[test]
+    fn a_forbidden_catalogue_names_the_missing_privilege() {
+        let d = not_checked(&catalogue_error(Some(403), 1, JamfErrorKind::Forbidden { api: Box::default() }));
+        assert_eq!(d.summary, "Privileges not checked");
+        assert!(!d.is_error());
+        assert!(d.detail.contains("needs \"Read API Roles\""), "{}", d.detail);
+        assert!(d.detail.contains("http 403"), "{}", d.detail);
+    }
+
+    #[test]
+    fn an_unreachable_or_failing_server_is_not_blamed_on_a_privilege() {
+        let timeout = catalogue_error(
+            None,
+            5,
+            JamfErrorKind::Transport { failure: TransportKind::Timeout, message: "timed out".into() },
+        );
+        let server = catalogue_error(Some(503), 5, JamfErrorKind::Server { api: Box::default() });
+        for (e, said) in [(timeout, "Jamf Pro did not answer"), (server, "server error")] {
+            let d = not_checked(&e);
+            assert!(d.detail.contains(said), "{}", d.detail);
+            assert!(d.detail.contains("after 5 attempt(s)"), "{}", d.detail);
+            assert!(!d.detail.contains("Read API Roles"), "{}", d.detail);
+        }
+    }
 
     fn catalogue() -> Vec<String> {
         include_str!("../../data/jamf-privileges.txt").lines().map(str::to_string).collect()

@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::framework::env::{Setting, describe, string_setting};
 use crate::framework::provider::{DynDataSource, DynResource};
-use crate::framework::{Attr, Attribute, AttributePath, ConfigureRequest, Diagnostics, Provider, Schema};
+use crate::framework::{Attr, Attribute, AttributePath, ConfigureRequest, Diagnostic, Diagnostics, Provider, Schema};
 use crate::settings::{self, RetryModel, env_note, source_note};
 
 use super::cache::JamfData;
-use super::client::{JamfAuth, JamfClient, JamfConfig, JamfError};
+use super::client::{JamfAuth, JamfClient, JamfConfig, JamfError, JamfErrorKind};
 
 /// The provider's source address.
 pub const ADDRESS: &str = "registry.terraform.io/mdmkit/jamf";
@@ -242,7 +242,7 @@ trait AtIfConfigured {
     fn at_if_configured(self, attribute: &str, setting: &Setting) -> Self;
 }
 
-impl AtIfConfigured for crate::framework::Diagnostic {
+impl AtIfConfigured for Diagnostic {
     /// Point at the attribute only when the configuration sets it: a value from the environment
     /// has no line to show, and Terraform would print an empty source location.
     fn at_if_configured(self, attribute: &str, setting: &Setting) -> Self {
@@ -267,11 +267,10 @@ fn secret_from(setting: &Setting, name: &str) -> String {
 
 /// The diagnostic for a failed first contact with Jamf Pro: names the server, the setting to
 /// check and where its value came from.
-fn connect_error(client: &JamfClient, s: &Settings, e: &JamfError) -> crate::framework::Diagnostic {
-    use crate::framework::Diagnostic;
+fn connect_error(client: &JamfClient, s: &Settings, e: &JamfError) -> Diagnostic {
     let url = client.base_url().as_str().trim_end_matches('/').to_string();
-    match e {
-        JamfError::Auth { .. } => {
+    match e.kind() {
+        JamfErrorKind::Auth { .. } => {
             let (who, path, check) = if s.username.is_set() {
                 (
                     format!("the account {:?}{}", s.username.value().unwrap_or_default(), source_note(&s.username)),
@@ -304,17 +303,20 @@ fn connect_error(client: &JamfClient, s: &Settings, e: &JamfError) -> crate::fra
             )
             .at_if_configured(path, if path == "client_secret" { &s.client_secret } else { &s.password })
         }
-        JamfError::Transport { .. } | JamfError::Server { .. } | JamfError::RateLimited { .. } => Diagnostic::error(
-            "Cannot reach Jamf Pro",
-            format!(
-                "No usable answer from {url}{}: {e}.\n\nCheck {}, the network path to the server, and that the \
-                 server is up. Retries follow the provider's `retry` settings.",
-                source_note(&s.url),
-                describe("url", ENV_URL)
-            ),
-        )
-        .at_if_configured("url", &s.url),
-        JamfError::InvalidUrl { .. } => {
+        JamfErrorKind::Transport { .. } | JamfErrorKind::Server { .. } | JamfErrorKind::RateLimited { .. } => {
+            Diagnostic::error(
+                "Cannot reach Jamf Pro",
+                format!(
+                    "No usable answer from {url}{}: {e}.\n\nCheck {}, the network path to the server, and that the \
+                 server is up. {} Retries follow the provider's `retry` settings.",
+                    source_note(&s.url),
+                    describe("url", ENV_URL),
+                    super::diag::what_was_done(e)
+                ),
+            )
+            .at_if_configured("url", &s.url)
+        }
+        JamfErrorKind::InvalidUrl { .. } => {
             Diagnostic::error("Invalid Jamf Pro URL", e.to_string()).at_if_configured("url", &s.url)
         }
         _ => super::diag::error(&format!("connect to Jamf Pro at {url}"), e),
@@ -360,24 +362,16 @@ impl Provider for JamfProvider {
     async fn configure(&self, req: ConfigureRequest<JamfProviderConfig>, diags: &mut Diagnostics) -> Option<JamfData> {
         let mut cfg = client_config(&req.config, diags)?;
         cfg.cancel = req.cancel;
-        let client = match JamfClient::new(cfg) {
-            Ok(client) => client,
-            Err(e @ JamfError::InvalidUrl { .. }) => {
-                diags.error_at(AttributePath::attr("url"), "Invalid Jamf Pro URL", e.to_string());
-                return None;
+        let client = diags.ok(JamfClient::new(cfg), |e| match e.kind() {
+            JamfErrorKind::InvalidUrl { .. } => {
+                Diagnostic::error("Invalid Jamf Pro URL", e.to_string()).at(AttributePath::attr("url"))
             }
-            Err(e) => {
-                diags.error("Invalid provider configuration", e.to_string());
-                return None;
-            }
-        };
+            _ => Diagnostic::error("Invalid provider configuration", e.to_string()),
+        })?;
         // Obtain the access token now: wrong credentials or an unreachable server are one clear
         // error here instead of one per resource (or a mere warning from the plan-time privilege
         // check), and the token is the one every later call of this process uses.
-        if let Err(e) = client.authenticate().await {
-            diags.push(connect_error(&client, &Settings::resolve(&req.config), &e));
-            return None;
-        }
+        diags.ok(client.authenticate().await, |e| connect_error(&client, &Settings::resolve(&req.config), &e))?;
         Some(JamfData::new(client))
     }
 

@@ -12,7 +12,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tracing::debug;
 
-use super::error::{ApiError, Call, JamfError, Op};
+use super::decode_error;
+use super::error::{ApiError, Call, JamfError, JamfErrorKind, Op};
 use super::{JamfAuth, JamfClient};
 use crate::rest::Request;
 use crate::rest::lenient;
@@ -66,12 +67,11 @@ impl JamfClient {
             (call, resp)
         };
         if resp.status == StatusCode::NOT_FOUND {
-            return Err(JamfError::InvalidUrl {
-                shown: Some(self.inner.base.to_string()),
-                reason: "it serves no oauth token endpoint (/api/v1/oauth/token and /api/oauth/token answered 404); \
-                         is it the jamf pro server url?"
-                    .into(),
-            });
+            return Err(JamfError::invalid_url(
+                Some(self.inner.base.to_string()),
+                "it serves no oauth token endpoint (/api/v1/oauth/token and /api/oauth/token answered 404); is it \
+                 the jamf pro server url?",
+            ));
         }
         if !resp.status.is_success() {
             return Err(token_error(call, &resp));
@@ -97,7 +97,7 @@ impl JamfClient {
         secret: &SecretString,
     ) -> Result<(Call, crate::rest::Response), JamfError> {
         let url = join_segments(&self.inner.base, path);
-        let call = Call { op: Op::Token, method: Method::POST, path: url.path().to_owned() };
+        let call = Call::new(Op::Token, Method::POST, url.path());
         let req = Request::new(Method::POST, url)
             .header(ACCEPT, HeaderValue::from_static("application/json"))
             .form(&[
@@ -113,25 +113,22 @@ impl JamfClient {
 
     async fn mint_basic(&self, username: &str, password: &SecretString) -> Result<(SecretString, Duration), JamfError> {
         let url = join_segments(&self.inner.base, BASIC_TOKEN_PATH);
-        let call = Call { op: Op::Token, method: Method::POST, path: url.path().to_owned() };
+        let call = Call::new(Op::Token, Method::POST, url.path());
         let credentials =
             base64::engine::general_purpose::STANDARD.encode(format!("{username}:{}", password.expose_secret()));
         let req = Request::new(Method::POST, url)
             .header(ACCEPT, HeaderValue::from_static("application/json"))
             .secret_header(AUTHORIZATION, &format!("Basic {credentials}"))
             .map_err(|_| {
-                JamfError::InvalidConfig(
-                    "the username or password contains characters not allowed in an http header".into(),
-                )
+                JamfError::invalid_config("the username or password contains characters not allowed in an http header")
             })?
             .idempotent(true);
         let resp = self.send_raw(&call, &req).await?;
         if resp.status == StatusCode::NOT_FOUND {
-            return Err(JamfError::InvalidUrl {
-                shown: Some(self.inner.base.to_string()),
-                reason: "it serves no token endpoint (/api/v1/auth/token answered 404); is it the jamf pro server url?"
-                    .into(),
-            });
+            return Err(JamfError::invalid_url(
+                Some(self.inner.base.to_string()),
+                "it serves no token endpoint (/api/v1/auth/token answered 404); is it the jamf pro server url?",
+            ));
         }
         if !resp.status.is_success() {
             return Err(token_error(call, &resp));
@@ -158,34 +155,26 @@ fn lifetime_until(expires: &str, now: OffsetDateTime) -> Option<Duration> {
 }
 
 fn token_json(call: &Call, resp: &crate::rest::Response) -> Result<Value, JamfError> {
-    serde_json::from_slice(&resp.body).map_err(|e| JamfError::Decode {
-        call: call.clone(),
-        status: resp.status.as_u16(),
-        message: lenient::describe_json_error(&e),
-    })
-}
-
-fn decode_error(call: &Call, resp: &crate::rest::Response, message: &str) -> JamfError {
-    JamfError::Decode { call: call.clone(), status: resp.status.as_u16(), message: message.into() }
+    serde_json::from_slice(&resp.body).map_err(|e| decode_error(call, resp, &lenient::describe_json_error(&e)))
 }
 
 /// Maps a failed token request. 429 and 5xx mean "try later" (retries are already exhausted);
 /// any other answer means the credentials were refused.
 fn token_error(call: Call, resp: &crate::rest::Response) -> JamfError {
-    let status = resp.status.as_u16();
+    let call = call.answered(resp.status.as_u16(), resp.attempts);
     let api = Box::new(ApiError::parse(resp.content_type(), &resp.body));
     if resp.status == StatusCode::TOO_MANY_REQUESTS {
-        return JamfError::RateLimited { call, attempts: resp.attempts, retry_after: super::retry_after(resp) };
+        return JamfError::new(call, JamfErrorKind::RateLimited { retry_after: super::retry_after(resp) });
     }
     if resp.status.is_server_error() {
-        return JamfError::Server { call, status, attempts: resp.attempts, api };
+        return JamfError::new(call, JamfErrorKind::Server { api });
     }
     // RFC 6749 §5.2 body from the OAuth endpoint, ApiError from /v1/auth/token.
     let v: Option<Value> = serde_json::from_slice(&resp.body).ok();
     let field = |k: &str| v.as_ref().and_then(|v| v.get(k)).and_then(lenient::non_empty_string);
     let error = field("error").or_else(|| api.first_code().map(str::to_owned));
     let description = field("error_description").or_else(|| api.first_description().map(str::to_owned));
-    JamfError::Auth { call, status, error, description }
+    JamfError::new(call, JamfErrorKind::Auth { error, description })
 }
 
 #[cfg(test)]

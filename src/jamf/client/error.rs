@@ -74,7 +74,10 @@ impl Op {
     }
 }
 
-/// One API call, for messages: `create api role (POST /api/v1/api-roles)`.
+/// One API call and what came of it, for messages: `create api role (POST /api/v1/api-roles)`.
+///
+/// Built before the request is sent ([`Call::new`]); the answer's status and the number of
+/// attempts are filled in when an error is made of it, so every error of a call carries them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Call {
     /// The operation.
@@ -83,6 +86,33 @@ pub struct Call {
     pub method: Method,
     /// URL path (no query).
     pub path: String,
+    /// How many times the request went on the wire: 0 when it was never sent (the provider was
+    /// stopping, or a request moments before found no server).
+    pub attempts: u32,
+    /// The HTTP status of the answer, when one came.
+    pub status: Option<u16>,
+}
+
+impl Call {
+    /// A call about to be made: no attempt yet, no answer.
+    pub fn new(op: Op, method: Method, path: impl Into<String>) -> Call {
+        Call { op, method, path: path.into(), attempts: 0, status: None }
+    }
+
+    /// This call after `attempts` attempts that got no answer.
+    pub fn unanswered(&self, attempts: u32) -> Call {
+        Call { attempts, status: None, ..self.clone() }
+    }
+
+    /// This call answered with `status` after `attempts` attempts.
+    pub fn answered(&self, status: u16, attempts: u32) -> Call {
+        Call { attempts, status: Some(status), ..self.clone() }
+    }
+
+    /// Whether the call creates an object (a POST the REST layer never resends after a timeout).
+    pub fn is_create(&self) -> bool {
+        matches!(self.op, Op::CreateRole | Op::CreateIntegration)
+    }
 }
 
 impl fmt::Display for Call {
@@ -191,48 +221,12 @@ impl fmt::Display for ApiError {
     }
 }
 
-/// A fieldless mirror of [`JamfError`] for matching.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What went wrong, with what the answer said. The call it happened in (status, attempts) is
+/// beside it in [`JamfError`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum JamfErrorKind {
-    /// See [`JamfError::InvalidUrl`].
-    InvalidUrl,
-    /// See [`JamfError::InvalidConfig`].
-    InvalidConfig,
-    /// See [`JamfError::Auth`].
-    Auth,
-    /// See [`JamfError::NotFound`].
-    NotFound,
-    /// See [`JamfError::NameConflict`].
-    NameConflict,
-    /// See [`JamfError::InvalidPrivileges`].
-    InvalidPrivileges,
-    /// See [`JamfError::InUse`].
-    InUse,
-    /// See [`JamfError::ClientDisabled`].
-    ClientDisabled,
-    /// See [`JamfError::Forbidden`].
-    Forbidden,
-    /// See [`JamfError::Rejected`].
-    Rejected,
-    /// See [`JamfError::RateLimited`].
-    RateLimited,
-    /// See [`JamfError::Server`].
-    Server,
-    /// See [`JamfError::Transport`].
-    Transport,
-    /// See [`JamfError::Cancelled`].
-    Cancelled,
-    /// See [`JamfError::Decode`].
-    Decode,
-}
-
-/// An error of the Jamf Pro client. See the module docs.
-#[derive(Debug, Clone, thiserror::Error)]
-#[non_exhaustive]
-pub enum JamfError {
     /// The configured base URL is not usable.
-    #[error("invalid jamf pro url{}: {reason}; {VALID_URL_HINT}", shown.as_ref().map(|s| format!(" \"{s}\"")).unwrap_or_default())]
     InvalidUrl {
         /// The input, unless it might contain credentials.
         shown: Option<String>,
@@ -240,42 +234,27 @@ pub enum JamfError {
         reason: String,
     },
     /// A configuration value other than the URL is unusable (the message names the field).
-    #[error("invalid jamf pro client configuration: {0}")]
     InvalidConfig(String),
     /// The provider's own credentials were rejected (token endpoint 4xx, or a 401 that a fresh
     /// token did not cure). Never retried.
-    #[error("jamf pro rejected the provider's credentials: {call} answered http {status}{}", auth_detail(error.as_deref(), description.as_deref()))]
     Auth {
-        /// The call that was refused.
-        call: Call,
-        /// HTTP status.
-        status: u16,
         /// RFC 6749 `error` (or the `ApiError` code for username/password auth).
         error: Option<String>,
         /// RFC 6749 `error_description` (or the `ApiError` description).
         description: Option<String>,
     },
     /// HTTP 404: the object does not exist (after the 404-after-create window, if it applied).
-    #[error("{call}: not found (http 404)")]
     NotFound {
-        /// The call.
-        call: Call,
         /// Decoded body.
         api: Box<ApiError>,
     },
     /// HTTP 400 "... must be unique": another object already has this display name.
-    #[error("{call}: the display name is already in use (http 400): {api}")]
     NameConflict {
-        /// The call.
-        call: Call,
         /// Decoded body.
         api: Box<ApiError>,
     },
     /// HTTP 400 "privilege(s) are not valid [...]".
-    #[error("{call}: jamf pro does not accept these privileges: [{raw}] (http 400)")]
     InvalidPrivileges {
-        /// The call.
-        call: Call,
         /// The names parsed from the bracketed list (best effort, split on commas).
         privileges: Vec<String>,
         /// The bracketed list exactly as the server wrote it.
@@ -284,92 +263,62 @@ pub enum JamfError {
         api: Box<ApiError>,
     },
     /// HTTP 409, or 406 `HAS_DEPENDENCIES`, on role delete: an API client still uses the role.
-    #[error("{call}: the api role is still assigned to an api client (http {status}): {api}")]
     InUse {
-        /// The call.
-        call: Call,
-        /// 409 or 406.
-        status: u16,
         /// Decoded body.
         api: Box<ApiError>,
     },
     /// HTTP 400 "API Integration is disabled...": a secret was requested for a disabled client.
-    #[error("{call}: the api client is disabled; enable it before generating a client secret (http 400)")]
     ClientDisabled {
-        /// The call.
-        call: Call,
         /// Decoded body.
         api: Box<ApiError>,
     },
     /// HTTP 403 (e.g. `INVALID_PRIVILEGE`): the provider's own credentials lack a privilege for
     /// this call.
-    #[error("{call}: the provider's jamf pro credentials lack the privilege for this call (http 403): {api}")]
     Forbidden {
-        /// The call (which privilege is missing follows from it).
-        call: Call,
         /// Decoded body.
         api: Box<ApiError>,
     },
     /// Any other 4xx answer.
-    #[error("{call}: jamf pro refused the request (http {status}): {api}")]
     Rejected {
-        /// The call.
-        call: Call,
-        /// HTTP status.
-        status: u16,
         /// Decoded body.
         api: Box<ApiError>,
     },
     /// HTTP 429 after retries were exhausted.
-    #[error("{call}: rate limited by jamf pro (http 429) after {attempts} attempt(s)")]
     RateLimited {
-        /// The call.
-        call: Call,
-        /// Attempts made.
-        attempts: u32,
         /// The last `Retry-After`, if any.
         retry_after: Option<Duration>,
     },
     /// HTTP 5xx after retries were exhausted.
-    #[error("{call}: jamf pro server error (http {status}) after {attempts} attempt(s): {api}")]
     Server {
-        /// The call.
-        call: Call,
-        /// HTTP status.
-        status: u16,
-        /// Attempts made.
-        attempts: u32,
         /// Decoded body.
         api: Box<ApiError>,
     },
-    /// No HTTP answer (connect failure, timeout, reset) after retries were exhausted.
-    #[error("{call}: {message} (after {attempts} attempt(s))")]
+    /// No HTTP answer (connect failure, timeout, reset) after retries were exhausted, or none
+    /// sent because a request moments before found no server.
     Transport {
-        /// The call.
-        call: Call,
         /// Failure class.
-        kind: TransportKind,
+        failure: TransportKind,
         /// What went wrong.
         message: String,
-        /// Attempts made.
-        attempts: u32,
     },
     /// The provider is stopping; the request was not (re)sent.
-    #[error("{call}: cancelled because the provider is stopping")]
-    Cancelled {
-        /// The call.
-        call: Call,
-    },
-    /// A success answer that could not be decoded.
-    #[error("{call}: could not decode the response (http {status}): {message}")]
+    Cancelled,
+    /// A success answer that could not be decoded (or a request body that could not be encoded).
     Decode {
-        /// The call.
-        call: Call,
-        /// HTTP status.
-        status: u16,
         /// What is wrong (never the body itself).
         message: String,
     },
+}
+
+/// An error of the Jamf Pro client: what went wrong ([`JamfError::kind`]) in which call
+/// ([`JamfError::call`], absent for configuration errors found before any call). See the module
+/// docs.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}", self.message())]
+pub struct JamfError {
+    /// Boxed: errors travel in every `Result` of the client and should stay small.
+    call: Option<Box<Call>>,
+    kind: JamfErrorKind,
 }
 
 fn auth_detail(error: Option<&str>, description: Option<&str>) -> String {
@@ -381,106 +330,112 @@ fn auth_detail(error: Option<&str>, description: Option<&str>) -> String {
 }
 
 impl JamfError {
-    /// The kind, for matching without the data.
-    pub fn kind(&self) -> JamfErrorKind {
-        match self {
-            JamfError::InvalidUrl { .. } => JamfErrorKind::InvalidUrl,
-            JamfError::InvalidConfig(_) => JamfErrorKind::InvalidConfig,
-            JamfError::Auth { .. } => JamfErrorKind::Auth,
-            JamfError::NotFound { .. } => JamfErrorKind::NotFound,
-            JamfError::NameConflict { .. } => JamfErrorKind::NameConflict,
-            JamfError::InvalidPrivileges { .. } => JamfErrorKind::InvalidPrivileges,
-            JamfError::InUse { .. } => JamfErrorKind::InUse,
-            JamfError::ClientDisabled { .. } => JamfErrorKind::ClientDisabled,
-            JamfError::Forbidden { .. } => JamfErrorKind::Forbidden,
-            JamfError::Rejected { .. } => JamfErrorKind::Rejected,
-            JamfError::RateLimited { .. } => JamfErrorKind::RateLimited,
-            JamfError::Server { .. } => JamfErrorKind::Server,
-            JamfError::Transport { .. } => JamfErrorKind::Transport,
-            JamfError::Cancelled { .. } => JamfErrorKind::Cancelled,
-            JamfError::Decode { .. } => JamfErrorKind::Decode,
-        }
+    /// An error of `call` (which carries the status and the attempts made).
+    pub fn new(call: Call, kind: JamfErrorKind) -> JamfError {
+        JamfError { call: Some(Box::new(call)), kind }
     }
 
-    /// The HTTP status of the answer behind this error, if there was one.
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            JamfError::Auth { status, .. }
-            | JamfError::InUse { status, .. }
-            | JamfError::Rejected { status, .. }
-            | JamfError::Server { status, .. }
-            | JamfError::Decode { status, .. } => Some(*status),
-            JamfError::NotFound { .. } => Some(404),
-            JamfError::NameConflict { .. } | JamfError::InvalidPrivileges { .. } | JamfError::ClientDisabled { .. } => {
-                Some(400)
-            }
-            JamfError::Forbidden { .. } => Some(403),
-            JamfError::RateLimited { .. } => Some(429),
-            JamfError::InvalidUrl { .. }
-            | JamfError::InvalidConfig(_)
-            | JamfError::Transport { .. }
-            | JamfError::Cancelled { .. } => None,
-        }
+    /// The configured base URL is not usable.
+    pub fn invalid_url(shown: Option<String>, reason: impl Into<String>) -> JamfError {
+        JamfError { call: None, kind: JamfErrorKind::InvalidUrl { shown, reason: reason.into() } }
     }
 
-    /// The decoded `ApiError` body, if the server sent one.
-    pub fn api_error(&self) -> Option<&ApiError> {
-        match self {
-            JamfError::NotFound { api, .. }
-            | JamfError::NameConflict { api, .. }
-            | JamfError::InvalidPrivileges { api, .. }
-            | JamfError::InUse { api, .. }
-            | JamfError::ClientDisabled { api, .. }
-            | JamfError::Forbidden { api, .. }
-            | JamfError::Rejected { api, .. }
-            | JamfError::Server { api, .. } => Some(api),
-            _ => None,
-        }
+    /// A configuration value other than the URL is unusable; `what` names the field.
+    pub fn invalid_config(what: impl Into<String>) -> JamfError {
+        JamfError { call: None, kind: JamfErrorKind::InvalidConfig(what.into()) }
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &JamfErrorKind {
+        &self.kind
     }
 
     /// The call that failed, if the error came from one.
     pub fn call(&self) -> Option<&Call> {
-        match self {
-            JamfError::InvalidUrl { .. } | JamfError::InvalidConfig(_) => None,
-            JamfError::Auth { call, .. }
-            | JamfError::NotFound { call, .. }
-            | JamfError::NameConflict { call, .. }
-            | JamfError::InvalidPrivileges { call, .. }
-            | JamfError::InUse { call, .. }
-            | JamfError::ClientDisabled { call, .. }
-            | JamfError::Forbidden { call, .. }
-            | JamfError::Rejected { call, .. }
-            | JamfError::RateLimited { call, .. }
-            | JamfError::Server { call, .. }
-            | JamfError::Transport { call, .. }
-            | JamfError::Cancelled { call }
-            | JamfError::Decode { call, .. } => Some(call),
-        }
+        self.call.as_deref()
     }
 
-    /// How many attempts were made, for errors that exhausted retries.
+    /// The HTTP status of the answer behind this error, if there was one.
+    pub fn status(&self) -> Option<u16> {
+        self.call().and_then(|c| c.status)
+    }
+
+    /// How many times the request went on the wire, for errors of a call.
     pub fn attempts(&self) -> Option<u32> {
-        match self {
-            JamfError::RateLimited { attempts, .. }
-            | JamfError::Server { attempts, .. }
-            | JamfError::Transport { attempts, .. } => Some(*attempts),
+        self.call().map(|c| c.attempts)
+    }
+
+    /// The decoded `ApiError` body, if the server sent one.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        use JamfErrorKind as K;
+        match &self.kind {
+            K::NotFound { api }
+            | K::NameConflict { api }
+            | K::InvalidPrivileges { api, .. }
+            | K::InUse { api }
+            | K::ClientDisabled { api }
+            | K::Forbidden { api }
+            | K::Rejected { api }
+            | K::Server { api } => Some(api),
             _ => None,
         }
     }
 
     /// HTTP 404 on the object addressed.
     pub fn is_not_found(&self) -> bool {
-        matches!(self, JamfError::NotFound { .. })
+        matches!(self.kind, JamfErrorKind::NotFound { .. })
     }
 
     /// The provider's credentials were rejected.
     pub fn is_auth(&self) -> bool {
-        matches!(self, JamfError::Auth { .. })
+        matches!(self.kind, JamfErrorKind::Auth { .. })
     }
 
     /// The provider is stopping.
     pub fn is_cancelled(&self) -> bool {
-        matches!(self, JamfError::Cancelled { .. })
+        matches!(self.kind, JamfErrorKind::Cancelled)
+    }
+
+    /// The message: lowercase, context first, never a secret.
+    fn message(&self) -> String {
+        use JamfErrorKind as K;
+        // Every kind but the two configuration errors is built with its call (`new`).
+        let call = self.call().map(ToString::to_string).unwrap_or_default();
+        let status = self.status().unwrap_or_default();
+        let attempts = self.attempts().unwrap_or_default();
+        match &self.kind {
+            K::InvalidUrl { shown, reason } => format!(
+                "invalid jamf pro url{}: {reason}; {VALID_URL_HINT}",
+                shown.as_ref().map(|s| format!(" \"{s}\"")).unwrap_or_default()
+            ),
+            K::InvalidConfig(what) => format!("invalid jamf pro client configuration: {what}"),
+            K::Auth { error, description } => format!(
+                "jamf pro rejected the provider's credentials: {call} answered http {status}{}",
+                auth_detail(error.as_deref(), description.as_deref())
+            ),
+            K::NotFound { .. } => format!("{call}: not found (http 404)"),
+            K::NameConflict { api } => format!("{call}: the display name is already in use (http 400): {api}"),
+            K::InvalidPrivileges { raw, .. } => {
+                format!("{call}: jamf pro does not accept these privileges: [{raw}] (http 400)")
+            }
+            K::InUse { api } => {
+                format!("{call}: the api role is still assigned to an api client (http {status}): {api}")
+            }
+            K::ClientDisabled { .. } => {
+                format!("{call}: the api client is disabled; enable it before generating a client secret (http 400)")
+            }
+            K::Forbidden { api } => format!(
+                "{call}: the provider's jamf pro credentials lack the privilege for this call (http 403): {api}"
+            ),
+            K::Rejected { api } => format!("{call}: jamf pro refused the request (http {status}): {api}"),
+            K::RateLimited { .. } => format!("{call}: rate limited by jamf pro (http 429) after {attempts} attempt(s)"),
+            K::Server { api } => {
+                format!("{call}: jamf pro server error (http {status}) after {attempts} attempt(s): {api}")
+            }
+            K::Transport { message, .. } => format!("{call}: {message} (after {attempts} attempt(s))"),
+            K::Cancelled => format!("{call}: cancelled because the provider is stopping"),
+            K::Decode { message } => format!("{call}: could not decode the response (http {status}): {message}"),
+        }
     }
 }
 
@@ -541,14 +496,14 @@ mod tests {
 
     #[test]
     fn messages_are_context_first_and_lowercase() {
-        let call = Call { op: Op::CreateRole, method: Method::POST, path: "/api/v1/api-roles".into() };
-        let e = JamfError::Server { call, status: 503, attempts: 5, api: Box::default() };
+        let call = Call::new(Op::CreateRole, Method::POST, "/api/v1/api-roles").answered(503, 5);
+        let e = JamfError::new(call, JamfErrorKind::Server { api: Box::default() });
         assert_eq!(
             e.to_string(),
             "create api role (POST /api/v1/api-roles): jamf pro server error (http 503) after 5 attempt(s): \
              no error details in the response"
         );
-        let e = JamfError::InvalidUrl { shown: Some("tenant.jamfcloud.com".into()), reason: "it has no scheme".into() };
+        let e = JamfError::invalid_url(Some("tenant.jamfcloud.com".into()), "it has no scheme");
         assert!(e.to_string().starts_with("invalid jamf pro url \"tenant.jamfcloud.com\": it has no scheme; expected"));
     }
 }
