@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::diag::Diagnostics;
 use super::model::{from_value, to_value};
+use super::model_check::check_model;
 use super::path::AttributePath;
 use super::plan::{null_write_only, plan_change, write_only_paths_set};
 use super::provider::{
@@ -62,6 +63,8 @@ pub struct ClientCapabilities {
 pub trait DynResource<D>: Send + Sync {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> Schema;
+    /// Compare the resource's model with its schema (see [`check_model`]); for tests.
+    fn check_model(&self) -> Result<(), String>;
     async fn validate(&self, config: &Value, diags: &mut Diagnostics);
     #[allow(clippy::too_many_arguments)]
     async fn plan(
@@ -170,6 +173,9 @@ impl<R: Resource> DynResource<R::Data> for R {
     }
     fn schema(&self) -> Schema {
         Resource::schema(self)
+    }
+    fn check_model(&self) -> Result<(), String> {
+        check_model::<R::Model>(&Resource::schema(self))
     }
     async fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         if let Some(m) = decode_model::<R::Model>(config, Resource::type_name(self), diags) {
@@ -294,6 +300,8 @@ impl<R: Resource> DynResource<R::Data> for R {
 pub trait DynDataSource<D>: Send + Sync {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> Schema;
+    /// Compare the data source's model with its schema (see [`check_model`]); for tests.
+    fn check_model(&self) -> Result<(), String>;
     async fn validate(&self, config: &Value, diags: &mut Diagnostics);
     async fn read(&self, data: &D, ty: &Type, config: &Value, diags: &mut Diagnostics) -> Option<Value>;
 }
@@ -305,6 +313,9 @@ impl<S: DataSource> DynDataSource<S::Data> for S {
     }
     fn schema(&self) -> Schema {
         DataSource::schema(self)
+    }
+    fn check_model(&self) -> Result<(), String> {
+        check_model::<S::Model>(&DataSource::schema(self))
     }
     async fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         if let Some(m) = decode_model::<S::Model>(config, DataSource::type_name(self), diags) {
@@ -324,6 +335,8 @@ impl<S: DataSource> DynDataSource<S::Data> for S {
 pub trait DynEphemeralResource<D>: Send + Sync {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> Schema;
+    /// Compare the ephemeral resource's model with its schema (see [`check_model`]); for tests.
+    fn check_model(&self) -> Result<(), String>;
     async fn validate(&self, config: &Value, diags: &mut Diagnostics);
     async fn open(
         &self,
@@ -343,6 +356,9 @@ impl<E: EphemeralResource> DynEphemeralResource<E::Data> for E {
     }
     fn schema(&self) -> Schema {
         EphemeralResource::schema(self)
+    }
+    fn check_model(&self) -> Result<(), String> {
+        check_model::<E::Model>(&EphemeralResource::schema(self))
     }
     async fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         if let Some(m) = decode_model::<E::Model>(config, EphemeralResource::type_name(self), diags) {
