@@ -11,9 +11,11 @@
 pub mod bench;
 pub mod devtools;
 pub mod docgen;
+#[warn(missing_docs)]
 pub mod framework;
 pub mod jamf;
 pub mod maas360;
+#[warn(missing_docs)]
 pub mod plugin;
 pub mod rest;
 pub mod settings;

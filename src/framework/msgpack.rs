@@ -19,7 +19,9 @@ use super::value::{Number, Value};
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[error("{}{message}", path_prefix(.path))]
 pub struct CodecError {
+    /// Where in the value the mismatch is.
     pub path: AttributePath,
+    /// What does not match.
     pub message: String,
 }
 

@@ -18,6 +18,7 @@ pub enum PathStep {
 pub struct AttributePath(pub Vec<PathStep>);
 
 impl AttributePath {
+    /// The empty path: the whole object.
     pub fn root() -> AttributePath {
         AttributePath(Vec::new())
     }
@@ -27,24 +28,29 @@ impl AttributePath {
         AttributePath(vec![PathStep::Attribute(name.into())])
     }
 
+    /// Whether this is the root path.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
+    /// The steps from the root, in order.
     pub fn steps(&self) -> &[PathStep] {
         &self.0
     }
 
+    /// This path followed by the attribute `name`.
     pub fn then_attr(mut self, name: impl Into<String>) -> AttributePath {
         self.0.push(PathStep::Attribute(name.into()));
         self
     }
 
+    /// This path followed by the map key `key`.
     pub fn then_key(mut self, key: impl Into<String>) -> AttributePath {
         self.0.push(PathStep::Key(key.into()));
         self
     }
 
+    /// This path followed by the list index `i`.
     pub fn then_index(mut self, i: i64) -> AttributePath {
         self.0.push(PathStep::Index(i));
         self

@@ -16,8 +16,11 @@ use super::value::Value;
 
 /// The framework's part of a plan, before the resource's own hook.
 pub struct PlanOutcome {
+    /// The planned value of the whole resource.
     pub planned: Value,
+    /// Attributes whose planned change replaces the resource.
     pub requires_replace: Vec<AttributePath>,
+    /// What the plan modifiers reported.
     pub diags: Diagnostics,
 }
 
