@@ -56,6 +56,24 @@ impl AttributePath {
         self
     }
 
+    /// `f` applied to each item with the item's index pushed on this path, collecting the
+    /// results: how the codecs walk a list, set or tuple. On an error the path still ends at the
+    /// failing item, which the error has already recorded.
+    pub(crate) fn map_indexed<T, U, E>(
+        &mut self,
+        items: impl IntoIterator<Item = T>,
+        mut f: impl FnMut(T, &mut AttributePath) -> Result<U, E>,
+    ) -> Result<Vec<U>, E> {
+        let items = items.into_iter();
+        let mut out = Vec::with_capacity(items.size_hint().0);
+        for (i, item) in items.enumerate() {
+            self.push_index(i as i64);
+            out.push(f(item, self)?);
+            self.pop();
+        }
+        Ok(out)
+    }
+
     pub(crate) fn push_attr(&mut self, name: &str) {
         self.0.push(PathStep::Attribute(name.to_string()));
     }

@@ -423,6 +423,21 @@ impl<T: ?Sized> Entry<T> {
         let ty = schema.value_type();
         Entry { imp, schema, ty }
     }
+
+    /// Decode a configuration, run `first_checks` and then the schema's validators over it; the
+    /// value comes back only when no error was found, for the type's own checks to run next.
+    fn valid_config(
+        &self,
+        config: &DynamicValue,
+        first_checks: impl FnOnce(&Value, &mut Diagnostics),
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let mark = diags.mark();
+        let v = decode_or_diag(config, &self.ty, "configuration", diags)?;
+        first_checks(&v, diags);
+        validate_block(&self.schema.block, &v, &mut AttributePath::root(), diags);
+        (!diags.error_since(mark)).then_some(v)
+    }
 }
 
 /// The configured state of the provider.
@@ -631,14 +646,13 @@ impl<P: Provider> ProviderServer<P> {
     /// Check every schema's internal consistency (used by tests; a failure is a provider bug).
     pub fn check_schemas(&self) -> Result<(), String> {
         self.provider_schema.block.check().map_err(|e| format!("provider: {e}"))?;
-        for (n, e) in &self.resources {
-            e.schema.block.check().map_err(|err| format!("{n}: {err}"))?;
-        }
-        for (n, e) in &self.data_sources {
-            e.schema.block.check().map_err(|err| format!("{n}: {err}"))?;
-        }
-        for (n, e) in &self.ephemerals {
-            e.schema.block.check().map_err(|err| format!("{n}: {err}"))?;
+        let schemas = self
+            .resource_schemas()
+            .into_iter()
+            .chain(self.data_source_schemas())
+            .chain(self.ephemeral_resource_schemas());
+        for (n, schema) in schemas {
+            schema.block.check().map_err(|err| format!("{n}: {err}"))?;
         }
         Ok(())
     }
@@ -733,9 +747,11 @@ impl<P: Provider> ProviderServer<P> {
     ) -> Diagnostics {
         let Some(e) = self.resources.get(type_name) else { return unknown_type("resource", type_name) };
         let mut diags = Diagnostics::new();
-        let Some(v) = decode_or_diag(config, &e.ty, "configuration", &mut diags) else { return diags };
-        if !caps.write_only_attributes_allowed {
-            for path in write_only_paths_set(&e.schema.block, &v) {
+        let write_only_check = |v: &Value, diags: &mut Diagnostics| {
+            if caps.write_only_attributes_allowed {
+                return;
+            }
+            for path in write_only_paths_set(&e.schema.block, v) {
                 diags.error_at(
                     path.clone(),
                     "Write-only attribute not supported",
@@ -745,9 +761,8 @@ impl<P: Provider> ProviderServer<P> {
                     ),
                 );
             }
-        }
-        validate_block(&e.schema.block, &v, &mut AttributePath::root(), &mut diags);
-        if !diags.has_error() {
+        };
+        if let Some(v) = e.valid_config(config, write_only_check, &mut diags) {
             e.imp.validate(&v, &mut diags).await;
         }
         diags
@@ -957,9 +972,7 @@ impl<P: Provider> ProviderServer<P> {
     pub async fn validate_data_source_config(&self, type_name: &str, config: &DynamicValue) -> Diagnostics {
         let Some(e) = self.data_sources.get(type_name) else { return unknown_type("data source", type_name) };
         let mut diags = Diagnostics::new();
-        let Some(v) = decode_or_diag(config, &e.ty, "configuration", &mut diags) else { return diags };
-        validate_block(&e.schema.block, &v, &mut AttributePath::root(), &mut diags);
-        if !diags.has_error() {
+        if let Some(v) = e.valid_config(config, |_, _| {}, &mut diags) {
             e.imp.validate(&v, &mut diags).await;
         }
         diags
@@ -995,9 +1008,7 @@ impl<P: Provider> ProviderServer<P> {
     pub async fn validate_ephemeral_config(&self, type_name: &str, config: &DynamicValue) -> Diagnostics {
         let Some(e) = self.ephemerals.get(type_name) else { return unknown_type("ephemeral resource", type_name) };
         let mut diags = Diagnostics::new();
-        let Some(v) = decode_or_diag(config, &e.ty, "configuration", &mut diags) else { return diags };
-        validate_block(&e.schema.block, &v, &mut AttributePath::root(), &mut diags);
-        if !diags.has_error() {
+        if let Some(v) = e.valid_config(config, |_, _| {}, &mut diags) {
             e.imp.validate(&v, &mut diags).await;
         }
         diags
