@@ -112,7 +112,7 @@ fn from_mp(mp: Mp, ty: &Type, path: &mut AttributePath) -> Result<Value, CodecEr
         },
         Type::List(et) | Type::Set(et) => {
             let Mp::Array(items) = mp else { return Err(mismatch(path, ty, &mp)) };
-            let out = path.map_indexed(items.into_iter(), |item, path| from_mp(item, et, path))?;
+            let out = path.map_indexed(items, |item, path| from_mp(item, et, path))?;
             Ok(if matches!(ty, Type::Set(_)) { Value::Set(out) } else { Value::List(out) })
         }
         Type::Tuple(ets) => {
