@@ -2,26 +2,35 @@
 
 use super::path::AttributePath;
 
+/// How serious a diagnostic is: an error stops the operation, a warning does not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Severity {
+    /// The operation failed.
     Error,
+    /// Something the user should know; the operation goes on.
     Warning,
 }
 
 /// One diagnostic: a one-line summary, a detail that says what to do, and where.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// Error or warning.
     pub severity: Severity,
+    /// One line that names the problem.
     pub summary: String,
+    /// What happened and what to do about it.
     pub detail: String,
+    /// The attribute to change, when the problem is in one.
     pub path: Option<AttributePath>,
 }
 
 impl Diagnostic {
+    /// An error without an attribute path.
     pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Diagnostic {
         Diagnostic { severity: Severity::Error, summary: summary.into(), detail: detail.into(), path: None }
     }
 
+    /// A warning without an attribute path.
     pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Diagnostic {
         Diagnostic { severity: Severity::Warning, summary: summary.into(), detail: detail.into(), path: None }
     }
@@ -32,6 +41,7 @@ impl Diagnostic {
         self
     }
 
+    /// Whether this is an error (not a warning).
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -42,30 +52,37 @@ impl Diagnostic {
 pub struct Diagnostics(Vec<Diagnostic>);
 
 impl Diagnostics {
+    /// No diagnostics.
     pub fn new() -> Diagnostics {
         Diagnostics(Vec::new())
     }
 
+    /// Add a diagnostic.
     pub fn push(&mut self, d: Diagnostic) {
         self.0.push(d);
     }
 
+    /// Add an error without an attribute path.
     pub fn error(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
         self.push(Diagnostic::error(summary, detail));
     }
 
+    /// Add a warning without an attribute path.
     pub fn warning(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
         self.push(Diagnostic::warning(summary, detail));
     }
 
+    /// Add an error that points at the attribute `path`.
     pub fn error_at(&mut self, path: AttributePath, summary: impl Into<String>, detail: impl Into<String>) {
         self.push(Diagnostic::error(summary, detail).at(path));
     }
 
+    /// Add a warning that points at the attribute `path`.
     pub fn warning_at(&mut self, path: AttributePath, summary: impl Into<String>, detail: impl Into<String>) {
         self.push(Diagnostic::warning(summary, detail).at(path));
     }
 
+    /// Append every diagnostic of `other`, in order.
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);
     }
@@ -102,10 +119,12 @@ impl Diagnostics {
         self.0.len()
     }
 
+    /// Whether there are no diagnostics.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
+    /// The diagnostics in the order they were added.
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.0.iter()
     }

@@ -6,7 +6,9 @@ use super::model::Attr;
 /// Where a setting came from, for diagnostics that name the right knob.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Source {
+    /// The provider block's attribute.
     Config,
+    /// This environment variable.
     Env(&'static str),
 }
 
@@ -15,14 +17,19 @@ pub enum Source {
 pub enum Setting {
     /// The configuration value is not known yet (plan time).
     Unknown,
+    /// Neither the configuration nor any environment variable sets it.
     Unset,
+    /// A value, and where it came from.
     Set {
+        /// The value (never empty).
         value: String,
+        /// The configuration or the environment variable that gave it.
         source: Source,
     },
 }
 
 impl Setting {
+    /// The value, when set.
     pub fn value(&self) -> Option<&str> {
         match self {
             Setting::Set { value, .. } => Some(value),
@@ -30,10 +37,12 @@ impl Setting {
         }
     }
 
+    /// Whether a value was found.
     pub fn is_set(&self) -> bool {
         matches!(self, Setting::Set { .. })
     }
 
+    /// Whether the configuration value is not known yet.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Setting::Unknown)
     }

@@ -75,12 +75,7 @@ fn from_json(json: &Json, ty: &Type, path: &mut AttributePath) -> Result<Value, 
         },
         Type::List(et) | Type::Set(et) => {
             let items = json.as_array().ok_or_else(|| mismatch(path))?;
-            let mut out = Vec::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
-                path.push_index(i as i64);
-                out.push(from_json(item, et, path)?);
-                path.pop();
-            }
+            let out = path.map_indexed(items.iter(), |item, path| from_json(item, et, path))?;
             Ok(if matches!(ty, Type::Set(_)) { Value::Set(out) } else { Value::List(out) })
         }
         Type::Tuple(ets) => {
@@ -88,12 +83,7 @@ fn from_json(json: &Json, ty: &Type, path: &mut AttributePath) -> Result<Value, 
             if items.len() != ets.len() {
                 return Err(CodecError::new(path, "tuple length does not match its type"));
             }
-            let mut out = Vec::with_capacity(items.len());
-            for (i, (item, et)) in items.iter().zip(ets).enumerate() {
-                path.push_index(i as i64);
-                out.push(from_json(item, et, path)?);
-                path.pop();
-            }
+            let out = path.map_indexed(items.iter().zip(ets), |(item, et), path| from_json(item, et, path))?;
             Ok(Value::Tuple(out))
         }
         Type::Map(et) => {
@@ -167,21 +157,11 @@ fn to_json(value: &Value, ty: &Type, path: &mut AttributePath) -> Result<Json, C
         },
         (Type::String, Value::String(s)) => Ok(Json::String(s.clone())),
         (Type::List(et) | Type::Set(et), Value::List(items) | Value::Set(items) | Value::Tuple(items)) => {
-            let mut out = Vec::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
-                path.push_index(i as i64);
-                out.push(to_json(item, et, path)?);
-                path.pop();
-            }
+            let out = path.map_indexed(items.iter(), |item, path| to_json(item, et, path))?;
             Ok(Json::Array(out))
         }
         (Type::Tuple(ets), Value::Tuple(items) | Value::List(items)) if items.len() == ets.len() => {
-            let mut out = Vec::with_capacity(items.len());
-            for (i, (item, et)) in items.iter().zip(ets).enumerate() {
-                path.push_index(i as i64);
-                out.push(to_json(item, et, path)?);
-                path.pop();
-            }
+            let out = path.map_indexed(items.iter().zip(ets), |(item, et), path| to_json(item, et, path))?;
             Ok(Json::Array(out))
         }
         (Type::Map(et), Value::Map(entries) | Value::Object(entries)) => {

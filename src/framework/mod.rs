@@ -7,6 +7,7 @@ pub mod duration;
 pub mod env;
 pub mod json;
 pub mod model;
+pub mod model_check;
 pub mod msgpack;
 pub mod path;
 pub mod plan;

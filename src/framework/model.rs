@@ -23,19 +23,25 @@ const NUMBER_TOKEN: &str = "$mdmkit::framework::Number";
 /// An attribute of a typed model: null, unknown (only in plans and configs), or known.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub enum Attr<T> {
+    /// No value.
     #[default]
     Null,
+    /// Not known until apply.
     Unknown,
+    /// A known value.
     Known(T),
 }
 
 impl<T> Attr<T> {
+    /// Whether the attribute is null.
     pub fn is_null(&self) -> bool {
         matches!(self, Attr::Null)
     }
+    /// Whether the attribute is unknown.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Attr::Unknown)
     }
+    /// Whether the attribute has a known value.
     pub fn is_known(&self) -> bool {
         matches!(self, Attr::Known(_))
     }
@@ -46,12 +52,14 @@ impl<T> Attr<T> {
             _ => None,
         }
     }
+    /// The known value, if any (null and unknown give `None`).
     pub fn into_option(self) -> Option<T> {
         match self {
             Attr::Known(v) => Some(v),
             _ => None,
         }
     }
+    /// Borrow the known value, keeping null and unknown as they are.
     pub fn as_ref(&self) -> Attr<&T> {
         match self {
             Attr::Null => Attr::Null,
@@ -59,6 +67,7 @@ impl<T> Attr<T> {
             Attr::Known(v) => Attr::Known(v),
         }
     }
+    /// Apply `f` to the known value, keeping null and unknown as they are.
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Attr<U> {
         match self {
             Attr::Null => Attr::Null,

@@ -19,7 +19,9 @@ use super::value::{Number, Value};
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[error("{}{message}", path_prefix(.path))]
 pub struct CodecError {
+    /// Where in the value the mismatch is.
     pub path: AttributePath,
+    /// What does not match.
     pub message: String,
 }
 
@@ -110,12 +112,7 @@ fn from_mp(mp: Mp, ty: &Type, path: &mut AttributePath) -> Result<Value, CodecEr
         },
         Type::List(et) | Type::Set(et) => {
             let Mp::Array(items) = mp else { return Err(mismatch(path, ty, &mp)) };
-            let mut out = Vec::with_capacity(items.len());
-            for (i, item) in items.into_iter().enumerate() {
-                path.push_index(i as i64);
-                out.push(from_mp(item, et, path)?);
-                path.pop();
-            }
+            let out = path.map_indexed(items, |item, path| from_mp(item, et, path))?;
             Ok(if matches!(ty, Type::Set(_)) { Value::Set(out) } else { Value::List(out) })
         }
         Type::Tuple(ets) => {
@@ -126,12 +123,7 @@ fn from_mp(mp: Mp, ty: &Type, path: &mut AttributePath) -> Result<Value, CodecEr
                     format!("tuple of {} elements required, {} given", ets.len(), items.len()),
                 ));
             }
-            let mut out = Vec::with_capacity(items.len());
-            for (i, (item, et)) in items.into_iter().zip(ets).enumerate() {
-                path.push_index(i as i64);
-                out.push(from_mp(item, et, path)?);
-                path.pop();
-            }
+            let out = path.map_indexed(items.into_iter().zip(ets), |(item, et), path| from_mp(item, et, path))?;
             Ok(Value::Tuple(out))
         }
         Type::Map(et) => {
@@ -220,24 +212,14 @@ fn to_mp(value: &Value, ty: &Type, path: &mut AttributePath) -> Result<Mp, Codec
         (Type::String, Value::String(s)) => Ok(Mp::String(s.as_str().into())),
         (Type::List(et), Value::List(items) | Value::Set(items) | Value::Tuple(items))
         | (Type::Set(et), Value::List(items) | Value::Set(items) | Value::Tuple(items)) => {
-            let mut out = Vec::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
-                path.push_index(i as i64);
-                out.push(to_mp(item, et, path)?);
-                path.pop();
-            }
+            let out = path.map_indexed(items.iter(), |item, path| to_mp(item, et, path))?;
             Ok(Mp::Array(out))
         }
         (Type::Tuple(ets), Value::Tuple(items) | Value::List(items)) => {
             if items.len() != ets.len() {
                 return Err(CodecError::new(path, "tuple length does not match its type"));
             }
-            let mut out = Vec::with_capacity(items.len());
-            for (i, (item, et)) in items.iter().zip(ets).enumerate() {
-                path.push_index(i as i64);
-                out.push(to_mp(item, et, path)?);
-                path.pop();
-            }
+            let out = path.map_indexed(items.iter().zip(ets), |(item, et), path| to_mp(item, et, path))?;
             Ok(Mp::Array(out))
         }
         (Type::Map(et), Value::Map(entries) | Value::Object(entries)) => {

@@ -18,6 +18,7 @@ pub enum PathStep {
 pub struct AttributePath(pub Vec<PathStep>);
 
 impl AttributePath {
+    /// The empty path: the whole object.
     pub fn root() -> AttributePath {
         AttributePath(Vec::new())
     }
@@ -27,27 +28,50 @@ impl AttributePath {
         AttributePath(vec![PathStep::Attribute(name.into())])
     }
 
+    /// Whether this is the root path.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
+    /// The steps from the root, in order.
     pub fn steps(&self) -> &[PathStep] {
         &self.0
     }
 
+    /// This path followed by the attribute `name`.
     pub fn then_attr(mut self, name: impl Into<String>) -> AttributePath {
         self.0.push(PathStep::Attribute(name.into()));
         self
     }
 
+    /// This path followed by the map key `key`.
     pub fn then_key(mut self, key: impl Into<String>) -> AttributePath {
         self.0.push(PathStep::Key(key.into()));
         self
     }
 
+    /// This path followed by the list index `i`.
     pub fn then_index(mut self, i: i64) -> AttributePath {
         self.0.push(PathStep::Index(i));
         self
+    }
+
+    /// `f` applied to each item with the item's index pushed on this path, collecting the
+    /// results: how the codecs walk a list, set or tuple. On an error the path still ends at the
+    /// failing item, which the error has already recorded.
+    pub(crate) fn map_indexed<T, U, E>(
+        &mut self,
+        items: impl IntoIterator<Item = T>,
+        mut f: impl FnMut(T, &mut AttributePath) -> Result<U, E>,
+    ) -> Result<Vec<U>, E> {
+        let items = items.into_iter();
+        let mut out = Vec::with_capacity(items.size_hint().0);
+        for (i, item) in items.enumerate() {
+            self.push_index(i as i64);
+            out.push(f(item, self)?);
+            self.pop();
+        }
+        Ok(out)
     }
 
     pub(crate) fn push_attr(&mut self, name: &str) {

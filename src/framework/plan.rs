@@ -16,8 +16,11 @@ use super::value::Value;
 
 /// The framework's part of a plan, before the resource's own hook.
 pub struct PlanOutcome {
+    /// The planned value of the whole resource.
     pub planned: Value,
+    /// Attributes whose planned change replaces the resource.
     pub requires_replace: Vec<AttributePath>,
+    /// What the plan modifiers reported.
     pub diags: Diagnostics,
 }
 
@@ -246,6 +249,18 @@ mod tests {
         Value::Object(all)
     }
 
+    /// The state of an existing instance of `schema()`: every attribute but the write-only one set.
+    fn stored() -> Value {
+        obj(&[
+            ("id", "1".into()),
+            ("name", "a".into()),
+            ("zone", "z".into()),
+            ("enabled", true.into()),
+            ("lifetime", 300.into()),
+            ("kind", "K".into()),
+        ])
+    }
+
     #[test]
     fn create_marks_computed_unknown_and_applies_defaults() {
         let s = schema();
@@ -263,24 +278,10 @@ mod tests {
     #[test]
     fn unchanged_update_is_a_no_op() {
         let s = schema();
-        let prior = obj(&[
-            ("id", "1".into()),
-            ("name", "a".into()),
-            ("zone", "z".into()),
-            ("enabled", true.into()),
-            ("lifetime", 300.into()),
-            ("kind", "K".into()),
-        ]);
+        let prior = stored();
         let config = obj(&[("name", "a".into()), ("zone", "z".into())]);
         // Terraform's proposed new state keeps prior values of computed attributes.
-        let proposed = obj(&[
-            ("id", "1".into()),
-            ("name", "a".into()),
-            ("zone", "z".into()),
-            ("enabled", true.into()),
-            ("lifetime", 300.into()),
-            ("kind", "K".into()),
-        ]);
+        let proposed = stored();
         let out = plan_change(&s.block, &prior, &proposed, &config);
         assert_eq!(out.planned, prior);
 
@@ -296,14 +297,7 @@ mod tests {
     #[test]
     fn changed_update_keeps_stable_ids_and_flags_replacement() {
         let s = schema();
-        let prior = obj(&[
-            ("id", "1".into()),
-            ("name", "a".into()),
-            ("zone", "z".into()),
-            ("enabled", true.into()),
-            ("lifetime", 300.into()),
-            ("kind", "K".into()),
-        ]);
+        let prior = stored();
         let config = obj(&[("name", "b".into()), ("zone", "y".into())]);
         let proposed = obj(&[
             ("id", "1".into()),

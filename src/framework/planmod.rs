@@ -16,7 +16,9 @@ impl PlanModifier for RequiresReplace {
 
 /// Like `RequiresReplace`, but only when `condition` says so.
 pub struct RequiresReplaceIf<F> {
+    /// Markdown sentence for the docs: when a change replaces the resource.
     pub description: &'static str,
+    /// Decides, for one planned change, whether it replaces the resource.
     pub condition: F,
 }
 

@@ -73,10 +73,12 @@ impl Private {
 
 /// What `configure` receives.
 pub struct ConfigureRequest<M> {
+    /// The provider block's values (may hold unknowns, see `has_unknowns`).
     pub config: M,
     /// True when some configuration value is not known yet (the provider depends on resources
     /// that are not created yet); the plan must not fail because of that.
     pub has_unknowns: bool,
+    /// The version of the Terraform that runs the provider (`1.11.0`).
     pub terraform_version: String,
     /// Cancelled by `StopProvider` (Ctrl-C): long waits must end, requests already sent may finish.
     pub cancel: CancellationToken,
@@ -87,22 +89,28 @@ pub struct ConfigureRequest<M> {
 pub trait Provider: Send + Sync + 'static {
     /// What `configure` produces and every resource receives (the API client).
     type Data: Send + Sync + 'static;
+    /// The model of the provider block.
     type Config: Model;
 
     /// The provider type name, which prefixes every resource type (`jamf`).
     fn type_name(&self) -> &'static str;
+    /// The schema of the provider block.
     fn schema(&self) -> Schema;
 
+    /// Checks beyond the schema's validators; the config may hold unknowns.
     async fn validate(&self, _config: &Self::Config, _diags: &mut Diagnostics) {}
 
     /// Build the provider data, or `None` (with an error diagnostic when something is wrong, or
     /// without one when the configuration is not known yet).
     async fn configure(&self, req: ConfigureRequest<Self::Config>, diags: &mut Diagnostics) -> Option<Self::Data>;
 
+    /// The managed resources this provider serves.
     fn resources(&self) -> Vec<Arc<dyn DynResource<Self::Data>>>;
+    /// The data sources this provider serves (none by default).
     fn data_sources(&self) -> Vec<Arc<dyn DynDataSource<Self::Data>>> {
         Vec::new()
     }
+    /// The ephemeral resources this provider serves (none by default).
     fn ephemeral_resources(&self) -> Vec<Arc<dyn DynEphemeralResource<Self::Data>>> {
         Vec::new()
     }
@@ -119,40 +127,58 @@ pub struct PlanRequest<M> {
     pub planned: M,
     /// Attributes whose change replaces the resource; the hook may add some.
     pub requires_replace: Vec<AttributePath>,
+    /// The private data of the prior state (empty on create).
     pub private: Private,
 }
 
+/// What `Resource::create` receives.
 pub struct CreateRequest<M> {
+    /// The planned state: configured values plus unknowns the create fills in.
     pub planned: M,
+    /// The configuration (the only place write-only values can be read).
     pub config: M,
+    /// The private data the plan produced.
     pub private: Private,
 }
 
+/// What `Resource::update` receives.
 pub struct UpdateRequest<M> {
+    /// The state before the change.
     pub prior: M,
+    /// The planned state after the change.
     pub planned: M,
+    /// The configuration (the only place write-only values can be read).
     pub config: M,
+    /// The private data the plan produced.
     pub private: Private,
 }
 
+/// What `Resource::read` receives.
 pub struct ReadRequest<M> {
+    /// The state as last stored (possibly partial, after an import).
     pub state: M,
+    /// The private data stored with it.
     pub private: Private,
 }
 
 /// The outcome of create, update or read: the new state (`None` = the object does not exist).
 pub struct StateResponse<M> {
+    /// The new state, or `None` when the object does not exist (any more).
     pub state: Option<M>,
+    /// Private data to store beside the state.
     pub private: Private,
 }
 
 impl<M> StateResponse<M> {
+    /// The object exists with this state; no private data.
     pub fn new(state: M) -> StateResponse<M> {
         StateResponse { state: Some(state), private: Private::default() }
     }
+    /// The object does not exist (any more).
     pub fn gone() -> StateResponse<M> {
         StateResponse { state: None, private: Private::default() }
     }
+    /// The same response with `private` to store beside the state.
     pub fn with_private(mut self, private: Private) -> StateResponse<M> {
         self.private = private;
         self
@@ -162,11 +188,14 @@ impl<M> StateResponse<M> {
 /// A managed resource.
 #[async_trait]
 pub trait Resource: Send + Sync + 'static {
+    /// What the provider's `configure` produced (the API client).
     type Data: Send + Sync + 'static;
+    /// The typed model of the resource's schema.
     type Model: Model;
 
     /// The full type name (`jamf_api_role`).
     fn type_name(&self) -> &'static str;
+    /// The schema of the resource's configuration and state.
     fn schema(&self) -> Schema;
 
     /// Checks beyond the schema's validators; the config may hold unknowns.
@@ -193,6 +222,7 @@ pub trait Resource: Send + Sync + 'static {
         diags: &mut Diagnostics,
     ) -> Option<StateResponse<Self::Model>>;
 
+    /// Change the remote object to the planned state.
     async fn update(
         &self,
         data: &Self::Data,
@@ -200,6 +230,7 @@ pub trait Resource: Send + Sync + 'static {
         diags: &mut Diagnostics,
     ) -> Option<StateResponse<Self::Model>>;
 
+    /// Delete the remote object; an error keeps it in state.
     async fn delete(&self, data: &Self::Data, prior: Self::Model, private: Private, diags: &mut Diagnostics);
 
     /// Turn an import id into a (possibly partial) state that `read` then completes.
@@ -237,31 +268,46 @@ pub trait Resource: Send + Sync + 'static {
 /// A data source.
 #[async_trait]
 pub trait DataSource: Send + Sync + 'static {
+    /// What the provider's `configure` produced (the API client).
     type Data: Send + Sync + 'static;
+    /// The typed model of the data source's schema.
     type Model: Model;
 
+    /// The full type name (`jamf_api_role`).
     fn type_name(&self) -> &'static str;
+    /// The schema of the data source's arguments and results.
     fn schema(&self) -> Schema;
+    /// Checks beyond the schema's validators; the config may hold unknowns.
     async fn validate(&self, _config: &Self::Model, _diags: &mut Diagnostics) {}
+    /// Look the object up: the configuration with every computed attribute filled in.
     async fn read(&self, data: &Self::Data, config: Self::Model, diags: &mut Diagnostics) -> Option<Self::Model>;
 }
 
 /// What an ephemeral resource returns when opened.
 pub struct EphemeralOpen<M> {
+    /// The value Terraform hands to the configuration.
     pub result: M,
+    /// When to call `renew`, if the value expires.
     pub renew_at: Option<SystemTime>,
+    /// Data for `renew` and `close` (never shown to users).
     pub private: Private,
 }
 
 /// An ephemeral resource: a value that exists only during one Terraform run.
 #[async_trait]
 pub trait EphemeralResource: Send + Sync + 'static {
+    /// What the provider's `configure` produced (the API client).
     type Data: Send + Sync + 'static;
+    /// The typed model of the ephemeral resource's schema.
     type Model: Model;
 
+    /// The full type name.
     fn type_name(&self) -> &'static str;
+    /// The schema of the ephemeral resource's arguments and results.
     fn schema(&self) -> Schema;
+    /// Checks beyond the schema's validators; the config may hold unknowns.
     async fn validate(&self, _config: &Self::Model, _diags: &mut Diagnostics) {}
+    /// Produce the value for this run.
     async fn open(
         &self,
         data: &Self::Data,
@@ -277,6 +323,7 @@ pub trait EphemeralResource: Send + Sync + 'static {
     ) -> (Option<SystemTime>, Private) {
         (None, private)
     }
+    /// Release the value at the end of the run (revoke a token, for example).
     async fn close(&self, _data: &Self::Data, _private: Private, _diags: &mut Diagnostics) {}
 }
 

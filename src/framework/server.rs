@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::diag::Diagnostics;
 use super::model::{from_value, to_value};
+use super::model_check::check_model;
 use super::path::AttributePath;
 use super::plan::{null_write_only, plan_change, write_only_paths_set};
 use super::provider::{
@@ -25,11 +26,14 @@ use super::{json, msgpack};
 /// A value as Terraform sends it: msgpack (always, in practice) or JSON.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DynamicValue {
+    /// The value in msgpack (cty's wire format).
     pub msgpack: Vec<u8>,
+    /// The value in JSON (used when `msgpack` is empty).
     pub json: Vec<u8>,
 }
 
 impl DynamicValue {
+    /// A value carried as msgpack.
     pub fn msgpack(bytes: Vec<u8>) -> DynamicValue {
         DynamicValue { msgpack: bytes, json: Vec::new() }
     }
@@ -45,6 +49,7 @@ impl DynamicValue {
         }
     }
 
+    /// Encode `value` of type `ty` as msgpack.
     pub fn encode(value: &Value, ty: &Type) -> Result<DynamicValue, msgpack::CodecError> {
         msgpack::encode(value, ty).map(DynamicValue::msgpack)
     }
@@ -53,16 +58,24 @@ impl DynamicValue {
 /// What the client (Terraform) says it can handle.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ClientCapabilities {
+    /// Terraform can take a deferred response (not used by these providers yet).
     pub deferral_allowed: bool,
+    /// Terraform supports write-only attributes (1.11 and later).
     pub write_only_attributes_allowed: bool,
 }
 
 /// A resource behind type erasure, working on values.
 #[async_trait]
 pub trait DynResource<D>: Send + Sync {
+    /// The full type name.
     fn type_name(&self) -> &'static str;
+    /// The resource's schema.
     fn schema(&self) -> Schema;
+    /// Compare the resource's model with its schema (see [`check_model`]); for tests.
+    fn check_model(&self) -> Result<(), String>;
+    /// Run the resource's own checks on a decoded configuration.
     async fn validate(&self, config: &Value, diags: &mut Diagnostics);
+    /// Run the resource's plan hook on a plan the framework made; returns the changed plan, replace paths and private data.
     #[allow(clippy::too_many_arguments)]
     async fn plan(
         &self,
@@ -75,6 +88,7 @@ pub trait DynResource<D>: Send + Sync {
         private: Private,
         diags: &mut Diagnostics,
     ) -> (Value, Vec<AttributePath>, Private);
+    /// Create the object; `Some((None, _))` means nothing was created.
     async fn create(
         &self,
         data: &D,
@@ -84,6 +98,7 @@ pub trait DynResource<D>: Send + Sync {
         private: Private,
         diags: &mut Diagnostics,
     ) -> Option<(Option<Value>, Private)>;
+    /// Read the object; `Some((None, _))` means it is gone.
     async fn read(
         &self,
         data: &D,
@@ -92,6 +107,7 @@ pub trait DynResource<D>: Send + Sync {
         private: Private,
         diags: &mut Diagnostics,
     ) -> Option<(Option<Value>, Private)>;
+    /// Update the object to `planned`.
     #[allow(clippy::too_many_arguments)]
     async fn update(
         &self,
@@ -103,8 +119,11 @@ pub trait DynResource<D>: Send + Sync {
         private: Private,
         diags: &mut Diagnostics,
     ) -> Option<(Option<Value>, Private)>;
+    /// Delete the object.
     async fn delete(&self, data: &D, prior: &Value, private: Private, diags: &mut Diagnostics);
+    /// Turn an import id into a state; an id that matches nothing is an error.
     async fn import(&self, data: &D, ty: &Type, id: &str, diags: &mut Diagnostics) -> Option<(Value, Private)>;
+    /// Upgrade a state written by an older schema version.
     async fn upgrade_state(
         &self,
         ty: &Type,
@@ -170,6 +189,9 @@ impl<R: Resource> DynResource<R::Data> for R {
     }
     fn schema(&self) -> Schema {
         Resource::schema(self)
+    }
+    fn check_model(&self) -> Result<(), String> {
+        check_model::<R::Model>(&Resource::schema(self))
     }
     async fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         if let Some(m) = decode_model::<R::Model>(config, Resource::type_name(self), diags) {
@@ -292,9 +314,15 @@ impl<R: Resource> DynResource<R::Data> for R {
 /// A data source behind type erasure.
 #[async_trait]
 pub trait DynDataSource<D>: Send + Sync {
+    /// The full type name.
     fn type_name(&self) -> &'static str;
+    /// The data source's schema.
     fn schema(&self) -> Schema;
+    /// Compare the data source's model with its schema (see [`check_model`]); for tests.
+    fn check_model(&self) -> Result<(), String>;
+    /// Run the data source's own checks on a decoded configuration.
     async fn validate(&self, config: &Value, diags: &mut Diagnostics);
+    /// Look the object up.
     async fn read(&self, data: &D, ty: &Type, config: &Value, diags: &mut Diagnostics) -> Option<Value>;
 }
 
@@ -305,6 +333,9 @@ impl<S: DataSource> DynDataSource<S::Data> for S {
     }
     fn schema(&self) -> Schema {
         DataSource::schema(self)
+    }
+    fn check_model(&self) -> Result<(), String> {
+        check_model::<S::Model>(&DataSource::schema(self))
     }
     async fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         if let Some(m) = decode_model::<S::Model>(config, DataSource::type_name(self), diags) {
@@ -322,9 +353,15 @@ impl<S: DataSource> DynDataSource<S::Data> for S {
 /// An ephemeral resource behind type erasure.
 #[async_trait]
 pub trait DynEphemeralResource<D>: Send + Sync {
+    /// The full type name.
     fn type_name(&self) -> &'static str;
+    /// The ephemeral resource's schema.
     fn schema(&self) -> Schema;
+    /// Compare the ephemeral resource's model with its schema (see [`check_model`]); for tests.
+    fn check_model(&self) -> Result<(), String>;
+    /// Run the ephemeral resource's own checks on a decoded configuration.
     async fn validate(&self, config: &Value, diags: &mut Diagnostics);
+    /// Produce the value, its renewal time and private data.
     async fn open(
         &self,
         data: &D,
@@ -332,7 +369,9 @@ pub trait DynEphemeralResource<D>: Send + Sync {
         config: &Value,
         diags: &mut Diagnostics,
     ) -> Option<(Value, Option<SystemTime>, Private)>;
+    /// Extend the value's life.
     async fn renew(&self, data: &D, private: Private, diags: &mut Diagnostics) -> (Option<SystemTime>, Private);
+    /// Release the value.
     async fn close(&self, data: &D, private: Private, diags: &mut Diagnostics);
 }
 
@@ -343,6 +382,9 @@ impl<E: EphemeralResource> DynEphemeralResource<E::Data> for E {
     }
     fn schema(&self) -> Schema {
         EphemeralResource::schema(self)
+    }
+    fn check_model(&self) -> Result<(), String> {
+        check_model::<E::Model>(&EphemeralResource::schema(self))
     }
     async fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         if let Some(m) = decode_model::<E::Model>(config, EphemeralResource::type_name(self), diags) {
@@ -381,6 +423,21 @@ impl<T: ?Sized> Entry<T> {
         let ty = schema.value_type();
         Entry { imp, schema, ty }
     }
+
+    /// Decode a configuration, run `first_checks` and then the schema's validators over it; the
+    /// value comes back only when no error was found, for the type's own checks to run next.
+    fn valid_config(
+        &self,
+        config: &DynamicValue,
+        first_checks: impl FnOnce(&Value, &mut Diagnostics),
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let mark = diags.mark();
+        let v = decode_or_diag(config, &self.ty, "configuration", diags)?;
+        first_checks(&v, diags);
+        validate_block(&self.schema.block, &v, &mut AttributePath::root(), diags);
+        (!diags.error_since(mark)).then_some(v)
+    }
 }
 
 /// The configured state of the provider.
@@ -406,28 +463,45 @@ pub struct ProviderServer<P: Provider> {
 
 /// Results of the RPCs, in framework terms.
 pub struct PlanResult {
+    /// The planned state, or `None` when planning failed.
     pub planned_state: Option<DynamicValue>,
+    /// Attributes whose change replaces the resource.
     pub requires_replace: Vec<AttributePath>,
+    /// Private data for the apply.
     pub planned_private: Vec<u8>,
+    /// What the plan reported.
     pub diags: Diagnostics,
 }
 
+/// The result of a read, an apply or a state upgrade.
 pub struct StateResult {
+    /// The new state (`None`: the object is gone, or nothing was created).
     pub new_state: Option<DynamicValue>,
+    /// Private data to store beside the state.
     pub private: Vec<u8>,
+    /// What the operation reported.
     pub diags: Diagnostics,
 }
 
+/// One object an import found.
 pub struct ImportedResource {
+    /// Its resource type.
     pub type_name: String,
+    /// Its (possibly partial) state; Terraform reads it next.
     pub state: DynamicValue,
+    /// Private data to store beside the state.
     pub private: Vec<u8>,
 }
 
+/// The result of opening an ephemeral resource.
 pub struct OpenResult {
+    /// The value, or `None` when opening failed.
     pub result: Option<DynamicValue>,
+    /// When Terraform should renew it.
     pub renew_at: Option<SystemTime>,
+    /// Private data for renew and close.
     pub private: Vec<u8>,
+    /// What opening reported.
     pub diags: Diagnostics,
 }
 
@@ -528,6 +602,7 @@ pub fn validate_block(block: &Block, value: &Value, path: &mut AttributePath, di
 }
 
 impl<P: Provider> ProviderServer<P> {
+    /// Serve `provider`, reading every schema once.
     pub fn new(provider: P) -> ProviderServer<P> {
         let provider_schema = provider.schema();
         let provider_ty = provider_schema.value_type();
@@ -558,10 +633,12 @@ impl<P: Provider> ProviderServer<P> {
         }
     }
 
+    /// The provider being served.
     pub fn provider(&self) -> &P {
         &self.provider
     }
 
+    /// The provider type name (`jamf`).
     pub fn type_name(&self) -> &'static str {
         self.provider.type_name()
     }
@@ -569,30 +646,33 @@ impl<P: Provider> ProviderServer<P> {
     /// Check every schema's internal consistency (used by tests; a failure is a provider bug).
     pub fn check_schemas(&self) -> Result<(), String> {
         self.provider_schema.block.check().map_err(|e| format!("provider: {e}"))?;
-        for (n, e) in &self.resources {
-            e.schema.block.check().map_err(|err| format!("{n}: {err}"))?;
-        }
-        for (n, e) in &self.data_sources {
-            e.schema.block.check().map_err(|err| format!("{n}: {err}"))?;
-        }
-        for (n, e) in &self.ephemerals {
-            e.schema.block.check().map_err(|err| format!("{n}: {err}"))?;
+        let schemas = self
+            .resource_schemas()
+            .into_iter()
+            .chain(self.data_source_schemas())
+            .chain(self.ephemeral_resource_schemas());
+        for (n, schema) in schemas {
+            schema.block.check().map_err(|err| format!("{n}: {err}"))?;
         }
         Ok(())
     }
 
+    /// The provider block's schema.
     pub fn provider_schema(&self) -> &Schema {
         &self.provider_schema
     }
 
+    /// Each resource type's schema, by type name.
     pub fn resource_schemas(&self) -> BTreeMap<&str, &Schema> {
         self.resources.iter().map(|(k, e)| (k.as_str(), &e.schema)).collect()
     }
 
+    /// Each data source's schema, by type name.
     pub fn data_source_schemas(&self) -> BTreeMap<&str, &Schema> {
         self.data_sources.iter().map(|(k, e)| (k.as_str(), &e.schema)).collect()
     }
 
+    /// Each ephemeral resource's schema, by type name.
     pub fn ephemeral_resource_schemas(&self) -> BTreeMap<&str, &Schema> {
         self.ephemerals.iter().map(|(k, e)| (k.as_str(), &e.schema)).collect()
     }
@@ -602,6 +682,7 @@ impl<P: Provider> ProviderServer<P> {
         self.cancel.clone()
     }
 
+    /// Cancel in-flight work (`StopProvider`).
     pub fn stop(&self) {
         self.cancel.cancel();
     }
@@ -618,6 +699,7 @@ impl<P: Provider> ProviderServer<P> {
         self.data()?.ok_or_else(not_configured)
     }
 
+    /// `ValidateProviderConfig`: the schema's validators, then the provider's own checks.
     pub async fn validate_provider_config(&self, config: &DynamicValue) -> Diagnostics {
         let mut diags = Diagnostics::new();
         let Some(v) = decode_or_diag(config, &self.provider_ty, "provider configuration", &mut diags) else {
@@ -630,6 +712,7 @@ impl<P: Provider> ProviderServer<P> {
         diags
     }
 
+    /// `ConfigureProvider`: build the provider data; a configuration with unknowns may defer it to apply.
     pub async fn configure(&self, terraform_version: &str, config: &DynamicValue) -> Diagnostics {
         let mut diags = Diagnostics::new();
         let Some(v) = decode_or_diag(config, &self.provider_ty, "provider configuration", &mut diags) else {
@@ -655,6 +738,7 @@ impl<P: Provider> ProviderServer<P> {
         diags
     }
 
+    /// `ValidateResourceConfig`: write-only support, the schema's validators, then the resource's checks.
     pub async fn validate_resource_config(
         &self,
         type_name: &str,
@@ -663,9 +747,11 @@ impl<P: Provider> ProviderServer<P> {
     ) -> Diagnostics {
         let Some(e) = self.resources.get(type_name) else { return unknown_type("resource", type_name) };
         let mut diags = Diagnostics::new();
-        let Some(v) = decode_or_diag(config, &e.ty, "configuration", &mut diags) else { return diags };
-        if !caps.write_only_attributes_allowed {
-            for path in write_only_paths_set(&e.schema.block, &v) {
+        let write_only_check = |v: &Value, diags: &mut Diagnostics| {
+            if caps.write_only_attributes_allowed {
+                return;
+            }
+            for path in write_only_paths_set(&e.schema.block, v) {
                 diags.error_at(
                     path.clone(),
                     "Write-only attribute not supported",
@@ -675,14 +761,14 @@ impl<P: Provider> ProviderServer<P> {
                     ),
                 );
             }
-        }
-        validate_block(&e.schema.block, &v, &mut AttributePath::root(), &mut diags);
-        if !diags.has_error() {
+        };
+        if let Some(v) = e.valid_config(config, write_only_check, &mut diags) {
             e.imp.validate(&v, &mut diags).await;
         }
         diags
     }
 
+    /// `UpgradeResourceState`: decode a stored state, upgrading it when an older schema version wrote it.
     pub async fn upgrade_resource_state(&self, type_name: &str, version: i64, raw_json: &[u8]) -> StateResult {
         let mut diags = Diagnostics::new();
         let Some(e) = self.resources.get(type_name) else {
@@ -725,6 +811,7 @@ impl<P: Provider> ProviderServer<P> {
         StateResult { new_state, private: Vec::new(), diags }
     }
 
+    /// `ReadResource`: refresh a state; on failure, or while the provider is not configured, the prior state is kept.
     pub async fn read_resource(&self, type_name: &str, state: &DynamicValue, private: &[u8]) -> StateResult {
         let mut diags = Diagnostics::new();
         let fail = |diags| StateResult { new_state: None, private: Vec::new(), diags };
@@ -754,6 +841,7 @@ impl<P: Provider> ProviderServer<P> {
         }
     }
 
+    /// `PlanResourceChange`: the framework's plan rules, then the resource's plan hook; destroys plan null.
     pub async fn plan_resource_change(
         &self,
         type_name: &str,
@@ -807,6 +895,7 @@ impl<P: Provider> ProviderServer<P> {
         PlanResult { planned_state, requires_replace, planned_private: private.to_bytes(), diags }
     }
 
+    /// `ApplyResourceChange`: create, update or delete; a failed delete keeps the state.
     pub async fn apply_resource_change(
         &self,
         type_name: &str,
@@ -863,6 +952,7 @@ impl<P: Provider> ProviderServer<P> {
         }
     }
 
+    /// `ImportResourceState`: the state `import` makes of `id`.
     pub async fn import_resource_state(&self, type_name: &str, id: &str) -> (Vec<ImportedResource>, Diagnostics) {
         let mut diags = Diagnostics::new();
         let Some(e) = self.resources.get(type_name) else { return (Vec::new(), unknown_type("resource", type_name)) };
@@ -878,17 +968,17 @@ impl<P: Provider> ProviderServer<P> {
         (vec![ImportedResource { type_name: type_name.to_string(), state, private: private.to_bytes() }], diags)
     }
 
+    /// `ValidateDataResourceConfig`: the schema's validators, then the data source's checks.
     pub async fn validate_data_source_config(&self, type_name: &str, config: &DynamicValue) -> Diagnostics {
         let Some(e) = self.data_sources.get(type_name) else { return unknown_type("data source", type_name) };
         let mut diags = Diagnostics::new();
-        let Some(v) = decode_or_diag(config, &e.ty, "configuration", &mut diags) else { return diags };
-        validate_block(&e.schema.block, &v, &mut AttributePath::root(), &mut diags);
-        if !diags.has_error() {
+        if let Some(v) = e.valid_config(config, |_, _| {}, &mut diags) {
             e.imp.validate(&v, &mut diags).await;
         }
         diags
     }
 
+    /// `ReadDataSource`: the looked-up object; a result with unknowns is a provider bug.
     pub async fn read_data_source(
         &self,
         type_name: &str,
@@ -914,17 +1004,17 @@ impl<P: Provider> ProviderServer<P> {
         (encode_or_diag(&v, &e.ty, &mut diags), diags)
     }
 
+    /// `ValidateEphemeralResourceConfig`: the schema's validators, then the ephemeral resource's checks.
     pub async fn validate_ephemeral_config(&self, type_name: &str, config: &DynamicValue) -> Diagnostics {
         let Some(e) = self.ephemerals.get(type_name) else { return unknown_type("ephemeral resource", type_name) };
         let mut diags = Diagnostics::new();
-        let Some(v) = decode_or_diag(config, &e.ty, "configuration", &mut diags) else { return diags };
-        validate_block(&e.schema.block, &v, &mut AttributePath::root(), &mut diags);
-        if !diags.has_error() {
+        if let Some(v) = e.valid_config(config, |_, _| {}, &mut diags) {
             e.imp.validate(&v, &mut diags).await;
         }
         diags
     }
 
+    /// `OpenEphemeralResource`: produce the value.
     pub async fn open_ephemeral(&self, type_name: &str, config: &DynamicValue) -> OpenResult {
         let mut diags = Diagnostics::new();
         let fail = |diags| OpenResult { result: None, renew_at: None, private: Vec::new(), diags };
@@ -943,6 +1033,7 @@ impl<P: Provider> ProviderServer<P> {
         OpenResult { result, renew_at, private: private.to_bytes(), diags }
     }
 
+    /// `RenewEphemeralResource`: extend the value's life; returns the next renewal time and private data.
     pub async fn renew_ephemeral(&self, type_name: &str, private: &[u8]) -> (Option<SystemTime>, Vec<u8>, Diagnostics) {
         let mut diags = Diagnostics::new();
         let Some(e) = self.ephemerals.get(type_name) else {
@@ -956,6 +1047,7 @@ impl<P: Provider> ProviderServer<P> {
         (at, p.to_bytes(), diags)
     }
 
+    /// `CloseEphemeralResource`: release the value.
     pub async fn close_ephemeral(&self, type_name: &str, private: &[u8]) -> Diagnostics {
         let mut diags = Diagnostics::new();
         let Some(e) = self.ephemerals.get(type_name) else { return unknown_type("ephemeral resource", type_name) };

@@ -11,14 +11,21 @@ use thiserror::Error;
 /// A cty type.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Type {
+    /// `bool`.
     Bool,
+    /// `number`: an arbitrary-precision decimal.
     Number,
+    /// `string`.
     String,
     /// The pseudo-type `dynamic`: values carry their concrete type on the wire.
     Dynamic,
+    /// `list(T)`: ordered elements of one type.
     List(Box<Type>),
+    /// `set(T)`: unordered, unique elements of one type.
     Set(Box<Type>),
+    /// `map(T)`: string keys to values of one type.
     Map(Box<Type>),
+    /// `tuple([...])`: a fixed sequence of element types.
     Tuple(Vec<Type>),
     /// Object attributes, plus the names of attributes that are optional in a type constraint
     /// (only used in type constraints, never in values).
@@ -31,19 +38,24 @@ pub enum Type {
 pub struct TypeJsonError(pub String);
 
 impl Type {
+    /// `list(t)`.
     pub fn list(t: Type) -> Type {
         Type::List(Box::new(t))
     }
+    /// `set(t)`.
     pub fn set(t: Type) -> Type {
         Type::Set(Box::new(t))
     }
+    /// `map(t)`.
     pub fn map(t: Type) -> Type {
         Type::Map(Box::new(t))
     }
+    /// An object type with these attributes, none optional.
     pub fn object<I: IntoIterator<Item = (S, Type)>, S: Into<String>>(attrs: I) -> Type {
         Type::Object(attrs.into_iter().map(|(k, v)| (k.into(), v)).collect(), BTreeSet::new())
     }
 
+    /// Whether this is bool, number or string.
     pub fn is_primitive(&self) -> bool {
         matches!(self, Type::Bool | Type::Number | Type::String)
     }
@@ -83,11 +95,13 @@ impl Type {
         serde_json::to_vec(&self.to_json()).expect("a JSON value always serializes")
     }
 
+    /// Parse the JSON bytes of a type.
     pub fn from_json_bytes(bytes: &[u8]) -> Result<Type, TypeJsonError> {
         let json: Json = serde_json::from_slice(bytes).map_err(|e| TypeJsonError(e.to_string()))?;
         Type::from_json(&json)
     }
 
+    /// Parse the JSON form of a type.
     pub fn from_json(json: &Json) -> Result<Type, TypeJsonError> {
         let bad = || TypeJsonError(json.to_string());
         match json {

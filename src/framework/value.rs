@@ -17,16 +17,21 @@ use super::types::Type;
 /// nor `f64` can hold every value a user may write (2^64+1, 0.1).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Number {
+    /// A finite decimal.
     Finite(BigDecimal),
+    /// Positive infinity.
     PosInfinity,
+    /// Negative infinity.
     NegInfinity,
 }
 
 impl Number {
+    /// The exact value of an `i64`.
     pub fn from_i64(v: i64) -> Number {
         Number::Finite(BigDecimal::from(v))
     }
 
+    /// The exact value of a `u64`.
     pub fn from_u64(v: u64) -> Number {
         Number::Finite(BigDecimal::from(v))
     }
@@ -52,6 +57,7 @@ impl Number {
         }
     }
 
+    /// The number as a `u64` if it is a non-negative integer in range.
     pub fn as_u64(&self) -> Option<u64> {
         match self {
             Number::Finite(d) if d.is_integer() => d.to_u64(),
@@ -83,6 +89,7 @@ impl Number {
         }
     }
 
+    /// Whether the number is finite and has no fraction.
     pub fn is_integer(&self) -> bool {
         matches!(self, Number::Finite(d) if d.is_integer())
     }
@@ -142,16 +149,23 @@ impl From<i64> for Number {
 /// A Terraform value.
 #[derive(Clone, Debug)]
 pub enum Value {
+    /// Null (of whatever type the schema says).
     Null,
     /// Not known until apply.
     Unknown,
+    /// A known bool.
     Bool(bool),
+    /// A known number.
     Number(Number),
+    /// A known string.
     String(String),
+    /// Elements of a list, in order.
     List(Vec<Value>),
     /// Elements of a set; order carries no meaning and equality ignores it.
     Set(Vec<Value>),
+    /// Elements of a tuple, in order.
     Tuple(Vec<Value>),
+    /// Entries of a map.
     Map(BTreeMap<String, Value>),
     /// An object or a nested block: always one entry per attribute of its type.
     Object(BTreeMap<String, Value>),
@@ -161,22 +175,27 @@ pub enum Value {
 }
 
 impl Value {
+    /// A string value.
     pub fn string(s: impl Into<String>) -> Value {
         Value::String(s.into())
     }
 
+    /// A number value.
     pub fn number(n: impl Into<Number>) -> Value {
         Value::Number(n.into())
     }
 
+    /// An object value with these attributes.
     pub fn object<I: IntoIterator<Item = (S, Value)>, S: Into<String>>(attrs: I) -> Value {
         Value::Object(attrs.into_iter().map(|(k, v)| (k.into(), v)).collect())
     }
 
+    /// Whether this is null.
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
 
+    /// Whether this is unknown (at this level).
     pub fn is_unknown(&self) -> bool {
         matches!(self, Value::Unknown)
     }
@@ -197,6 +216,7 @@ impl Value {
         }
     }
 
+    /// The string, if this is one.
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(s) => Some(s),
@@ -204,6 +224,7 @@ impl Value {
         }
     }
 
+    /// The bool, if this is one.
     pub fn as_bool(&self) -> Option<bool> {
         match self {
             Value::Bool(b) => Some(*b),
@@ -211,6 +232,7 @@ impl Value {
         }
     }
 
+    /// The number, if this is one.
     pub fn as_number(&self) -> Option<&Number> {
         match self {
             Value::Number(n) => Some(n),
@@ -234,6 +256,7 @@ impl Value {
         }
     }
 
+    /// Entries of a map or object, to change them.
     pub fn as_entries_mut(&mut self) -> Option<&mut BTreeMap<String, Value>> {
         match self {
             Value::Map(m) | Value::Object(m) => Some(m),

@@ -13,3 +13,22 @@ pub mod privileges;
 pub mod provider;
 
 pub use provider::{ADDRESS, JamfProvider};
+
+#[cfg(test)]
+mod tests {
+    use crate::framework::Provider;
+    use crate::framework::model_check::check_provider_models;
+
+    use super::JamfProvider;
+
+    /// Every model field is a schema attribute and every attribute a model field, for the
+    /// provider configuration and each resource and data source.
+    #[test]
+    fn every_model_matches_its_schema() {
+        let provider = JamfProvider;
+        assert!(!provider.resources().is_empty() && !provider.data_sources().is_empty());
+        if let Err(mismatches) = check_provider_models(&provider) {
+            panic!("models and schemas differ:\n{mismatches}");
+        }
+    }
+}

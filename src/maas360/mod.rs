@@ -6,3 +6,22 @@ pub mod provider;
 pub mod script_user;
 
 pub use provider::{ADDRESS, Maas360Provider};
+
+#[cfg(test)]
+mod tests {
+    use crate::framework::Provider;
+    use crate::framework::model_check::check_provider_models;
+
+    use super::Maas360Provider;
+
+    /// Every model field is a schema attribute and every attribute a model field, for the
+    /// provider configuration and each resource and data source.
+    #[test]
+    fn every_model_matches_its_schema() {
+        let provider = Maas360Provider;
+        assert!(!provider.resources().is_empty() && !provider.data_sources().is_empty());
+        if let Err(mismatches) = check_provider_models(&provider) {
+            panic!("models and schemas differ:\n{mismatches}");
+        }
+    }
+}

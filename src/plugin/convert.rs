@@ -7,6 +7,7 @@ use crate::framework::{AttributePath, Diagnostic, Diagnostics, DynamicValue, Pat
 
 use super::proto::tfplugin6 as tf;
 
+/// A protocol dynamic value as the framework's (a missing one is null).
 pub fn dynamic_in(v: Option<tf::DynamicValue>) -> DynamicValue {
     match v {
         Some(v) => DynamicValue { msgpack: v.msgpack, json: v.json },
@@ -14,10 +15,12 @@ pub fn dynamic_in(v: Option<tf::DynamicValue>) -> DynamicValue {
     }
 }
 
+/// A framework dynamic value as the protocol's.
 pub fn dynamic_out(v: DynamicValue) -> tf::DynamicValue {
     tf::DynamicValue { msgpack: v.msgpack, json: v.json }
 }
 
+/// A framework attribute path as the protocol's.
 pub fn path_out(p: &AttributePath) -> tf::AttributePath {
     use tf::attribute_path::step::Selector;
     tf::AttributePath {
@@ -35,6 +38,7 @@ pub fn path_out(p: &AttributePath) -> tf::AttributePath {
     }
 }
 
+/// A protocol attribute path as the framework's.
 pub fn path_in(p: &tf::AttributePath) -> AttributePath {
     use tf::attribute_path::step::Selector;
     AttributePath(
@@ -51,6 +55,7 @@ pub fn path_in(p: &tf::AttributePath) -> AttributePath {
     )
 }
 
+/// A framework diagnostic as the protocol's.
 pub fn diagnostic_out(d: &Diagnostic) -> tf::Diagnostic {
     tf::Diagnostic {
         severity: match d.severity {
@@ -63,10 +68,12 @@ pub fn diagnostic_out(d: &Diagnostic) -> tf::Diagnostic {
     }
 }
 
+/// Framework diagnostics as the protocol's, in order.
 pub fn diagnostics_out(d: &Diagnostics) -> Vec<tf::Diagnostic> {
     d.iter().map(diagnostic_out).collect()
 }
 
+/// A framework schema as the protocol's.
 pub fn schema_out(s: &Schema) -> tf::Schema {
     tf::Schema { version: s.version, block: Some(block_out(&s.block, s.version)) }
 }
@@ -133,6 +140,7 @@ fn nested_block_out(b: &NestedBlock) -> tf::schema::NestedBlock {
     }
 }
 
+/// A time as a protobuf timestamp.
 pub fn timestamp_out(t: SystemTime) -> prost_types::Timestamp {
     prost_types::Timestamp::from(t)
 }

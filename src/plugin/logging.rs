@@ -54,6 +54,7 @@ pub struct HclogLayer {
 }
 
 impl HclogLayer {
+    /// A layer that writes lines for `module` (`provider.terraform-provider-jamf`) to `out`.
     pub fn new(module: String, out: Sink) -> HclogLayer {
         HclogLayer { module, out: Mutex::new(out) }
     }

@@ -24,6 +24,7 @@ use super::service::ProviderService;
 
 /// The handshake cookie Terraform sets (it "should never be changed").
 pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
+/// The value Terraform sets in `MAGIC_COOKIE_KEY`.
 pub const MAGIC_COOKIE_VALUE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 
 /// Terraform and go-plugin's own limit for messages (GetProviderSchema of big providers).

@@ -19,6 +19,7 @@ pub struct ProviderService<P: Provider> {
 }
 
 impl<P: Provider> ProviderService<P> {
+    /// Serve `server` over gRPC.
     pub fn new(server: Arc<ProviderServer<P>>) -> ProviderService<P> {
         ProviderService { server, next_request: AtomicU64::new(1) }
     }
