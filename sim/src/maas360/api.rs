@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::state::{AuthFields, AuthGrant, AuthKind, DataError, PageQuery, SERVICE_ADMINISTRATOR, codes};
+use super::state::{AuthFields, AuthGrant, AuthKind, DataError, MaasState, PageQuery, SERVICE_ADMINISTRATOR, codes};
 use super::unverified::{self, CreateFailure};
 use crate::util::{body_bytes, media_type, now_ms, parse_form, query_param};
 use crate::{App, PeerAddr};
@@ -453,39 +453,50 @@ fn opt_ms(v: Option<u64>) -> Value {
     v.map_or(json!(""), |t| json!(t))
 }
 
+/// One page of a report: the caller's session checked, the page parameters read, the page's rows
+/// taken from the state by `rows` and each turned into JSON by `render`, in the list envelope
+/// `{root: {item: ...}}`.
+fn report_page<T>(
+    app: &App,
+    billing: &str,
+    headers: &HeaderMap,
+    q: &[(String, String)],
+    (root, item): (&str, &str),
+    rows: impl FnOnce(&MaasState, &str, PageQuery) -> Vec<T>,
+    render: impl Fn(T) -> Value,
+) -> Response {
+    let st = app.maas.lock();
+    if let Err(e) = st.session(maas_token(headers), billing) {
+        return data_error(root, e);
+    }
+    let q = match page_query(q) {
+        Ok(q) => q,
+        Err(e) => return data_error(root, e),
+    };
+    let records = rows(&st, billing, q).into_iter().map(render).collect();
+    Json(page_body(root, item, q, records)).into_response()
+}
+
 async fn admin_changes_audit(
     State(app): State<Arc<App>>,
     Path(billing): Path<String>,
     headers: HeaderMap,
     Query(q): Pairs,
 ) -> Response {
-    let st = app.maas.lock();
-    if let Err(e) = st.session(maas_token(&headers), &billing) {
-        return data_error("adminChanges", e);
-    }
-    let q = match page_query(&q) {
-        Ok(q) => q,
-        Err(e) => return data_error("adminChanges", e),
-    };
-    let records = st
-        .audit_page(&billing, q)
-        .into_iter()
-        .map(|r| {
-            json!({
-                "updateDate": r.update_date, "performedBy": r.performed_by,
-                "operationType": r.operation_type, "ipAddress": r.ip_address,
-                "administrator": {
-                    "email": r.email, "username": r.username, "firstName": r.first_name,
-                    "middleName": "", "lastName": r.last_name, "address": "", "phone": "",
-                    "jobTitle": "", "watchSubscription": "N", "accountStatus": r.account_status,
-                    "managedUserGroups": "All groups", "lastLoginTime": opt_ms(r.last_login_ms),
-                    "rolesAdded": r.roles_added.join(","), "rolesDeleted": r.roles_deleted.join(","),
-                    "previousState": "",
-                }
-            })
+    report_page(&app, &billing, &headers, &q, ("adminChanges", "adminChange"), MaasState::audit_page, |r| {
+        json!({
+            "updateDate": r.update_date, "performedBy": r.performed_by,
+            "operationType": r.operation_type, "ipAddress": r.ip_address,
+            "administrator": {
+                "email": r.email, "username": r.username, "firstName": r.first_name,
+                "middleName": "", "lastName": r.last_name, "address": "", "phone": "",
+                "jobTitle": "", "watchSubscription": "N", "accountStatus": r.account_status,
+                "managedUserGroups": "All groups", "lastLoginTime": opt_ms(r.last_login_ms),
+                "rolesAdded": r.roles_added.join(","), "rolesDeleted": r.roles_deleted.join(","),
+                "previousState": "",
+            }
         })
-        .collect();
-    Json(page_body("adminChanges", "adminChange", q, records)).into_response()
+    })
 }
 
 async fn admin_login_reports(
@@ -494,27 +505,14 @@ async fn admin_login_reports(
     headers: HeaderMap,
     Query(q): Pairs,
 ) -> Response {
-    let st = app.maas.lock();
-    if let Err(e) = st.session(maas_token(&headers), &billing) {
-        return data_error("loginEvents", e);
-    }
-    let q = match page_query(&q) {
-        Ok(q) => q,
-        Err(e) => return data_error("loginEvents", e),
-    };
-    let records = st
-        .login_page(&billing, q)
-        .into_iter()
-        .map(|e| {
-            json!({
-                "username": e.username, "loginAttemptTime": e.login_attempt_time,
-                "logoutTime": "", "duration": 0, "operatingSystem": "", "browserVersion": "",
-                "ipAddress": e.ip_address,
-                "authStatus": if e.successful { "Successful" } else { "Failed" },
-            })
+    report_page(&app, &billing, &headers, &q, ("loginEvents", "loginEvent"), MaasState::login_page, |e| {
+        json!({
+            "username": e.username, "loginAttemptTime": e.login_attempt_time,
+            "logoutTime": "", "duration": 0, "operatingSystem": "", "browserVersion": "",
+            "ipAddress": e.ip_address,
+            "authStatus": if e.successful { "Successful" } else { "Failed" },
         })
-        .collect();
-    Json(page_body("loginEvents", "loginEvent", q, records)).into_response()
+    })
 }
 
 #[cfg(test)]

@@ -1,12 +1,13 @@
 //! The IBM MaaS360 simulator: authentication 1.0 / 2.0 / refresh, the admin-provisioning APIs, audit and
 //! login reports, the per-billing-ID rate limit (`reference/maas360-api.md` §7.3). `state.rs` holds the
-//! rules, `api.rs` the vendor routes, `control.rs` the `/_sim/maas360/...` routes and `unverified.rs` the
-//! names no public source confirms.
+//! rules, `api.rs` the vendor routes, `control.rs` the `/_sim/maas360/...` routes, `unverified.rs` the
+//! names no public source confirms and `roles.rs` the roles both of those use.
 
 mod api;
 mod control;
 #[cfg(test)]
 mod http_tests;
+mod roles;
 mod state;
 pub mod unverified;
 

@@ -5,17 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use super::roles::{BUILT_IN_ROLES, PARTNER_ADMINISTRATOR, SERVICE_ADMINISTRATOR, role_rank};
 use super::unverified::{self, CreateFailure};
 use crate::util::{now_ms, random_alnum};
-
-/// The built-in roles, weakest first (IBM docs; ordering from the IBM community thread). Custom roles are not
-/// modelled, so these are the only role names the simulator knows.
-pub const BUILT_IN_ROLES: [&str; 5] =
-    ["Read-Only", "Help Desk", "Administrator", "Administrator Level 2", "Service Administrator"];
-pub const SERVICE_ADMINISTRATOR: &str = "Service Administrator";
-/// The partner-level role above Service Administrator (IBM community thread). Not a customer's built-in
-/// role, but known so that "no granting above your own role" has a case a Service Administrator hits.
-pub const PARTNER_ADMINISTRATOR: &str = "Partner Administrator";
 
 /// Error codes. 1002 and 1009 and their texts are observed on real tenants; the 9xxx codes are made up by
 /// the simulator (the guide's error-code table is not public) and are deliberately out of the real range.
@@ -37,11 +29,6 @@ pub mod codes {
     pub const INSUFFICIENT_ROLE: u32 = 9003;
     /// Simulator-defined: the per-billing-ID request budget is used up (HTTP 429).
     pub const RATE_LIMITED: u32 = 9429;
-}
-
-/// Position of a known role in the weakest→strongest order (the built-in five, then Partner Administrator).
-pub fn role_rank(name: &str) -> Option<usize> {
-    BUILT_IN_ROLES.iter().chain(std::iter::once(&PARTNER_ADMINISTRATOR)).position(|r| *r == name)
 }
 
 /// The seeded customer and its primary administrator.

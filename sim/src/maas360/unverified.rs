@@ -25,7 +25,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use super::state::role_rank;
+use super::roles::role_rank;
 use crate::util::query_param;
 
 pub const AVAILABILITY_PATH: &str = "/account-provisioning/account/1.0/checkAdminAccountAvailability/{billingId}";
