@@ -15,7 +15,8 @@
 //!   resources are read (repeated failures can lock an account).
 //! - **Header**: `Authorization: MaaS token="<token>"`.
 //! - **Rate limits**: `X-Rate-Limit-Remaining: 0` holds further requests until
-//!   `X-Rate-Limit-ResetWindow` has passed; 429 and 5xx are retried per [`crate::rest`].
+//!   `X-Rate-Limit-ResetWindow` has passed ([`rate_limit`], handed to the REST engine); 429 and
+//!   5xx are retried per [`crate::rest`].
 //! - The two administrator-provisioning calls follow the names in [`unverified`], which IBM does
 //!   not publish.
 
@@ -23,6 +24,7 @@ pub mod auth;
 pub mod error;
 pub mod model;
 pub mod parse;
+pub mod rate_limit;
 pub mod unverified;
 
 use std::fmt;
@@ -44,7 +46,7 @@ pub use self::model::{
 };
 use self::parse::{error_info, parse_body, says_token_rejected};
 use self::unverified::CreateOutcome;
-use crate::rest::retry::{parse_retry_after, rate_limit_reset};
+use crate::rest::retry::parse_retry_after;
 use crate::rest::url::{join_segments, parse_base_url, set_query};
 use crate::rest::{
     HttpSettings, NotFoundWindow, Request, Response, RestCore, RetryPolicy, SendError, TokenCache, TransportKind,
@@ -284,7 +286,7 @@ impl Maas360Client {
             max_concurrency: config.max_concurrency,
             retry: config.retry,
             cancel: config.cancel,
-            rate_limit_headers: true,
+            rate_limit_headers: Some(rate_limit::budget_reset),
         })
         .map_err(|e| Maas360Error::InvalidConfig(format!("cannot build the http client: {e}")))?;
         Ok(Self {
@@ -624,7 +626,7 @@ fn status_error(call: &Call, resp: &Response) -> Maas360Error {
                 .get("retry-after")
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| parse_retry_after(v, SystemTime::now()))
-                .or_else(|| rate_limit_reset(&resp.headers)),
+                .or_else(|| rate_limit::budget_reset(&resp.headers)),
         },
         500..=599 => Maas360Error::Server { call, status, attempts: resp.attempts, description },
         _ => Maas360Error::Rejected { call, status, code, description },
