@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use mdmkit::jamf::client::{IntegrationRequest, JamfAuth, JamfClient, JamfConfig, JamfError, RoleRequest};
-use mdmkit::maas360::client::{Maas360Client, Maas360Config, Maas360Error, NewAdministrator};
+use mdmkit::maas360::client::{Maas360Client, Maas360Config, Maas360ErrorKind, NewAdministrator};
 use mdmkit::rest::{ExposeSecret, RetryPolicy, SecretString};
 use mdmkit::sim::{SimConfig, SimHandle, Simulator};
 use serde_json::{Value, json};
@@ -207,7 +207,8 @@ async fn maas360_administrator_lifecycle_and_verification() {
     assert!(c.check_admin_account_availability("Vendor_SO").await.unwrap());
     c.create_administrator(&admin("Vendor_SO")).await.unwrap();
     assert!(!c.check_admin_account_availability("Vendor_SO").await.unwrap());
-    assert!(matches!(c.create_administrator(&admin("Vendor_SO")).await, Err(Maas360Error::UsernameTaken { .. })));
+    let taken = c.create_administrator(&admin("Vendor_SO")).await.unwrap_err();
+    assert!(matches!(taken.kind(), Maas360ErrorKind::UsernameTaken { .. }), "{taken:?}");
     // No password yet: the sign-in is refused inside an HTTP 200.
     let pw = SecretString::from("Vendor-Pass-1".to_string());
     assert!(c.verify_credentials("Vendor_SO", &pw).await.unwrap_err().is_invalid_credentials());

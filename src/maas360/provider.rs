@@ -14,6 +14,7 @@ use crate::framework::{Attr, Attribute, AttributePath, ConfigureRequest, Diagnos
 use crate::settings::{self, RetryModel, env_note, source_note};
 
 use super::client::{AuthApiVersion, Maas360Client, Maas360Config, instance_url};
+use super::{Maas360Data, diag};
 
 /// The provider's source address.
 pub const ADDRESS: &str = "registry.terraform.io/mdmkit/maas360";
@@ -50,11 +51,6 @@ pub struct Maas360ProviderConfig {
     pub max_concurrency: Attr<i64>,
     pub request_timeout: Attr<String>,
     pub retry: Attr<RetryModel>,
-}
-
-/// What every MaaS360 resource receives.
-pub struct Maas360Data {
-    pub client: Maas360Client,
 }
 
 impl Maas360Provider {
@@ -296,14 +292,8 @@ impl Provider for Maas360Provider {
     ) -> Option<Maas360Data> {
         let mut cfg = client_config(&req.config, diags)?;
         cfg.cancel = req.cancel;
-        match Maas360Client::new(cfg) {
-            Ok(client) => Some(Maas360Data { client }),
-            Err(e) => {
-                let path = if e.to_string().contains("url") { "base_url" } else { "billing_id" };
-                diags.error_at(AttributePath::attr(path), "Invalid provider configuration", format!("{e}."));
-                None
-            }
-        }
+        let client = diags.ok(Maas360Client::new(cfg), |e| diag::config_error(&e))?;
+        Some(Maas360Data { client })
     }
 
     fn resources(&self) -> Vec<Arc<dyn DynResource<Maas360Data>>> {
@@ -311,7 +301,7 @@ impl Provider for Maas360Provider {
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DynDataSource<Maas360Data>>> {
-        vec![Arc::new(super::script_user::AdministratorDataSource)]
+        vec![Arc::new(super::administrator::AdministratorDataSource)]
     }
 }
 
