@@ -664,7 +664,7 @@ async fn create_administrator_failures_are_typed() {
     assert!(e.to_string().ends_with("Unknown role 'Helpdesk'"), "{e}");
     let e = create_error(200, fail(7, "Other")).await;
     assert!(matches!((e.kind(), e.error_code()), (Maas360ErrorKind::Rejected { .. }, Some(7))));
-    assert!(matches!(create_error(404, json!({})).await.kind(), Maas360ErrorKind::NotFound { .. }));
+    assert!(matches!(create_error(404, json!({})).await.kind(), Maas360ErrorKind::NotFound));
 }
 
 #[tokio::test]
@@ -674,7 +674,7 @@ async fn unencodable_roles_are_refused_before_sending() {
         .create_administrator(&NewAdministrator { roles: vec!["A, B".into()], ..new_admin() })
         .await
         .unwrap_err();
-    assert!(matches!(e.kind(), Maas360ErrorKind::InvalidArgument { .. }));
+    assert!(matches!(e.kind(), Maas360ErrorKind::InvalidArgument(_)));
     assert!(server.received_requests().await.unwrap().is_empty());
 }
 

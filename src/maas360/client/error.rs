@@ -256,9 +256,12 @@ pub enum Maas360ErrorKind {
 }
 
 /// An error of the MaaS360 client: the call it happened in (if any), what the server answered,
-/// how many attempts were made, and the [`Maas360ErrorKind`].
+/// how many attempts were made, and the [`Maas360ErrorKind`]. Boxed, so that results stay small.
 #[derive(Debug, Clone)]
-pub struct Maas360Error {
+pub struct Maas360Error(Box<Details>);
+
+#[derive(Debug, Clone)]
+struct Details {
     /// The call; `None` for configuration and argument errors, which happen before any.
     call: Option<Call>,
     /// The HTTP status behind the error, when one is known.
@@ -272,10 +275,11 @@ impl std::error::Error for Maas360Error {}
 
 impl fmt::Display for Maas360Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let call = CallText(self.call.as_ref());
-        let status = self.status.unwrap_or_default();
-        let attempts = self.attempts.unwrap_or(1);
-        match &self.kind {
+        let Details { call, status, attempts, kind } = &*self.0;
+        let call = CallText(call.as_ref());
+        let status = status.unwrap_or_default();
+        let attempts = attempts.unwrap_or(1);
+        match kind {
             Maas360ErrorKind::InvalidConfig(c) => write!(f, "invalid maas360 configuration: {c}"),
             Maas360ErrorKind::InvalidArgument(m) => write!(f, "invalid argument: {m}"),
             Maas360ErrorKind::InvalidCredentials { username, code, description } => write!(
@@ -346,44 +350,46 @@ fn detail(description: &Option<String>) -> String {
 
 impl From<ConfigError> for Maas360Error {
     fn from(e: ConfigError) -> Self {
-        Self { call: None, status: None, attempts: None, kind: Maas360ErrorKind::InvalidConfig(e) }
+        Self(Box::new(Details { call: None, status: None, attempts: None, kind: Maas360ErrorKind::InvalidConfig(e) }))
     }
 }
 
 impl Maas360Error {
     /// An unusable argument, found before any call.
     pub(crate) fn argument(message: impl Into<String>) -> Self {
-        Self { call: None, status: None, attempts: None, kind: Maas360ErrorKind::InvalidArgument(message.into()) }
+        let kind = Maas360ErrorKind::InvalidArgument(message.into());
+        Self(Box::new(Details { call: None, status: None, attempts: None, kind }))
     }
 
     /// A failure of `call` with no HTTP status to report.
     pub(crate) fn new(call: Call, kind: Maas360ErrorKind) -> Self {
-        Self { call: Some(call), status: None, attempts: None, kind }
+        Self(Box::new(Details { call: Some(call), status: None, attempts: None, kind }))
     }
 
     /// A failure of `call` behind HTTP `status`.
     pub(crate) fn answered(call: Call, status: u16, kind: Maas360ErrorKind) -> Self {
-        Self { status: Some(status), ..Self::new(call, kind) }
+        Self(Box::new(Details { call: Some(call), status: Some(status), attempts: None, kind }))
     }
 
     /// Records that retries were exhausted after `attempts` attempts.
-    pub(crate) fn after(self, attempts: u32) -> Self {
-        Self { attempts: Some(attempts), ..self }
+    pub(crate) fn after(mut self, attempts: u32) -> Self {
+        self.0.attempts = Some(attempts);
+        self
     }
 
     /// What went wrong, for matching.
     pub fn kind(&self) -> &Maas360ErrorKind {
-        &self.kind
+        &self.0.kind
     }
 
     /// The HTTP status behind the error, when one is known.
     pub fn status(&self) -> Option<u16> {
-        self.status
+        self.0.status
     }
 
     /// The MaaS360 `errorCode`, when the server sent one.
     pub fn error_code(&self) -> Option<i64> {
-        match &self.kind {
+        match self.kind() {
             Maas360ErrorKind::InvalidCredentials { code, .. } | Maas360ErrorKind::Rejected { code, .. } => *code,
             _ => None,
         }
@@ -391,18 +397,18 @@ impl Maas360Error {
 
     /// The call that failed, if the error came from one.
     pub fn call(&self) -> Option<&Call> {
-        self.call.as_ref()
+        self.0.call.as_ref()
     }
 
     /// How many attempts were made, for errors that exhausted retries (0: not sent at all,
     /// because the server refused connections moments before).
     pub fn attempts(&self) -> Option<u32> {
-        self.attempts
+        self.0.attempts
     }
 
     /// The configuration problem, for [`Maas360ErrorKind::InvalidConfig`].
     pub fn config_error(&self) -> Option<&ConfigError> {
-        match &self.kind {
+        match self.kind() {
             Maas360ErrorKind::InvalidConfig(c) => Some(c),
             _ => None,
         }
@@ -410,17 +416,17 @@ impl Maas360Error {
 
     /// Authentication was refused.
     pub fn is_invalid_credentials(&self) -> bool {
-        matches!(self.kind, Maas360ErrorKind::InvalidCredentials { .. })
+        matches!(self.kind(), Maas360ErrorKind::InvalidCredentials { .. })
     }
 
     /// HTTP 404.
     pub fn is_not_found(&self) -> bool {
-        matches!(self.kind, Maas360ErrorKind::NotFound)
+        matches!(self.kind(), Maas360ErrorKind::NotFound)
     }
 
     /// The provider is stopping.
     pub fn is_cancelled(&self) -> bool {
-        matches!(self.kind, Maas360ErrorKind::Cancelled)
+        matches!(self.kind(), Maas360ErrorKind::Cancelled)
     }
 }
 
