@@ -7,7 +7,7 @@
 //!   from the billing id.
 //! - **Auth**: 2.0 (default; JSON, refresh token stored and rotated, a refused refresh falls back
 //!   to a full authentication) or 1.0 (JSON or XML body). HTTP-200 login failures
-//!   (`errorCode != 0`) are [`Maas360Error::InvalidCredentials`]. One token per client, shared
+//!   (`errorCode != 0`) are [`Maas360ErrorKind::InvalidCredentials`]. One token per client, shared
 //!   by concurrent calls, renewed 5 minutes before the 60-minute mark, and renewed once when a
 //!   call answers 401, error 1009, "Token expired." or "Token invalid". A refused sign-in of the
 //!   provider's own administrator is final for the client: later calls fail with the same error
@@ -320,7 +320,7 @@ impl Maas360Client {
 
     /// Checks that `username`/`password` authenticate with this client's app credentials (for
     /// example a script-only administrator's password). Uses the configured auth API version and
-    /// leaves the client's own token alone. A refusal is [`Maas360Error::InvalidCredentials`].
+    /// leaves the client's own token alone. A refusal is [`Maas360ErrorKind::InvalidCredentials`].
     pub async fn verify_credentials(&self, username: &str, password: &SecretString) -> Result<(), Maas360Error> {
         if username.trim().is_empty() {
             return Err(Maas360Error::argument("the username to verify is empty"));
