@@ -1,5 +1,7 @@
 //! Provider settings both vendors share: the `retry` block, `max_concurrency` and
-//! `request_timeout`, each with its environment variable, mapped onto the REST plumbing.
+//! `request_timeout`, each with its environment variable, mapped onto the REST plumbing; and
+//! [`resolve`], the one skeleton both providers' `client_config` follow (unknown values plan
+//! without a client; every problem is reported on its attribute before giving up).
 
 use std::time::Duration;
 
@@ -19,6 +21,102 @@ pub struct RetryModel {
     pub min_delay: Attr<String>,
     pub max_delay: Attr<String>,
     pub max_elapsed: Attr<String>,
+}
+
+/// Where a provider reads the connection settings every provider has: its attributes, their
+/// environment variables, and its API client's defaults.
+pub struct ConnectionConfig<'a> {
+    /// The `max_concurrency` attribute.
+    pub max_concurrency: &'a Attr<i64>,
+    /// Its environment variables, in order.
+    pub max_concurrency_env: &'static [&'static str],
+    /// The client's default when neither is set.
+    pub default_max_concurrency: usize,
+    /// The `request_timeout` attribute.
+    pub request_timeout: &'a Attr<String>,
+    /// Its environment variables, in order.
+    pub request_timeout_env: &'static [&'static str],
+    /// The client's default when neither is set.
+    pub default_request_timeout: Duration,
+    /// The `retry` block.
+    pub retry: &'a Attr<RetryModel>,
+}
+
+impl ConnectionConfig<'_> {
+    fn is_unknown(&self) -> bool {
+        self.max_concurrency.is_unknown() || self.request_timeout.is_unknown() || self.retry.is_unknown()
+    }
+}
+
+/// The resolved connection settings, ready for the API client's configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    /// Requests in flight at most.
+    pub max_concurrency: usize,
+    /// Timeout of one HTTP attempt.
+    pub request_timeout: Duration,
+    /// Retries of transport errors, 5xx and 429.
+    pub retry: RetryPolicy,
+}
+
+/// The settings-resolution skeleton of a provider's `client_config`.
+///
+/// `None` without a diagnostic when any of the provider's own settings (`own`, already resolved
+/// from attribute or environment) or any connection setting is unknown: the provider plans
+/// without an API client. Otherwise `vendor` resolves the provider's own settings (reporting each
+/// problem on its attribute), then the connection settings are parsed, and the result is `None`
+/// if any of these steps added an error, so that the user sees every problem at once.
+pub fn resolve<T>(
+    own: &[&Setting],
+    connection: ConnectionConfig<'_>,
+    diags: &mut Diagnostics,
+    vendor: impl FnOnce(&mut Diagnostics) -> Option<T>,
+) -> Option<(T, Connection)> {
+    if own.iter().any(|s| s.is_unknown()) || connection.is_unknown() {
+        // Not known until apply: plan without an API client.
+        return None;
+    }
+    let mark = diags.mark();
+    let resolved = vendor(diags);
+    let max_concurrency = max_concurrency(
+        connection.max_concurrency,
+        connection.max_concurrency_env,
+        connection.default_max_concurrency,
+        diags,
+    );
+    let request_timeout = request_timeout(
+        connection.request_timeout,
+        connection.request_timeout_env,
+        connection.default_request_timeout,
+        diags,
+    );
+    let retry = retry_policy(connection.retry, diags);
+    if diags.error_since(mark) {
+        return None;
+    }
+    Some((resolved?, Connection { max_concurrency: max_concurrency?, request_timeout: request_timeout?, retry }))
+}
+
+/// The value of a required setting, or an error on `attribute` saying to set it (or its
+/// environment variable) to `what`.
+pub fn required(
+    setting: &Setting,
+    attribute: &str,
+    env: &[&str],
+    what: &str,
+    diags: &mut Diagnostics,
+) -> Option<String> {
+    match setting.value() {
+        Some(v) => Some(v.to_string()),
+        None => {
+            diags.error_at(
+                AttributePath::attr(attribute),
+                format!("Missing {attribute}"),
+                format!("Set {} to {what}.", describe(attribute, env)),
+            );
+            None
+        }
+    }
 }
 
 /// "Environment variable: `JAMF_URL` (also read: `JAMFPRO_INSTANCE_FQDN`)." for descriptions.
@@ -208,5 +306,69 @@ mod tests {
         });
         retry_policy(&m, &mut d);
         assert!(d.has_error());
+    }
+
+    fn connection<'a>(
+        max_concurrency: &'a Attr<i64>,
+        request_timeout: &'a Attr<String>,
+        retry: &'a Attr<RetryModel>,
+    ) -> ConnectionConfig<'a> {
+        ConnectionConfig {
+            max_concurrency,
+            max_concurrency_env: &[],
+            default_max_concurrency: 5,
+            request_timeout,
+            request_timeout_env: &[],
+            default_request_timeout: Duration::from_secs(60),
+            retry,
+        }
+    }
+
+    #[test]
+    fn unknown_settings_plan_without_a_client_and_without_asking_the_vendor() {
+        let mut d = Diagnostics::new();
+        let (n, t, r) = (Attr::Null, Attr::Null, Attr::Null);
+        let unknown = Setting::Unknown;
+        let got = resolve(&[&unknown], connection(&n, &t, &r), &mut d, |_| -> Option<()> { panic!("asked") });
+        assert!(got.is_none() && d.is_empty());
+        let t = Attr::Unknown;
+        assert!(resolve(&[], connection(&n, &t, &r), &mut d, |_| -> Option<()> { panic!("asked") }).is_none());
+        assert!(d.is_empty());
+    }
+
+    #[test]
+    fn every_problem_is_reported_vendor_first_then_connection() {
+        let mut d = Diagnostics::new();
+        let (n, t, r) = (Attr::Known(0), Attr::Known("soon".to_string()), Attr::Null);
+        let got = resolve(&[], connection(&n, &t, &r), &mut d, |d| {
+            d.error_at(AttributePath::attr("url"), "Missing url", "Set url.");
+            None::<()>
+        });
+        assert!(got.is_none());
+        let paths: Vec<String> = d.iter().map(|x| x.path.as_ref().unwrap().to_string()).collect();
+        assert_eq!(paths, ["url", "max_concurrency", "request_timeout"]);
+    }
+
+    #[test]
+    fn defaults_fill_what_is_unset() {
+        let mut d = Diagnostics::new();
+        let (n, t, r) = (Attr::Null, Attr::Known("5s".to_string()), Attr::Null);
+        let (v, c) = resolve(&[], connection(&n, &t, &r), &mut d, |_| Some("vendor")).unwrap();
+        assert!(d.is_empty());
+        assert_eq!(v, "vendor");
+        assert_eq!(
+            c,
+            Connection { max_concurrency: 5, request_timeout: Duration::from_secs(5), retry: RetryPolicy::default() }
+        );
+    }
+
+    #[test]
+    fn a_missing_required_setting_names_attribute_and_variable() {
+        let mut d = Diagnostics::new();
+        assert_eq!(required(&Setting::Unset, "app_id", &["MAAS360_APP_ID"], "the App ID", &mut d), None);
+        assert_eq!(d[0].summary, "Missing app_id");
+        assert_eq!(d[0].detail, "Set `app_id` (or the MAAS360_APP_ID environment variable) to the App ID.");
+        let set = Setting::Set { value: "x".into(), source: Source::Config };
+        assert_eq!(required(&set, "app_id", &[], "", &mut d).as_deref(), Some("x"));
     }
 }

@@ -212,7 +212,7 @@ impl JamfClient {
             max_concurrency: config.max_concurrency,
             retry: config.retry,
             cancel: config.cancel,
-            rate_limit_headers: false,
+            rate_limit_headers: None,
         })
         .map_err(|e| JamfError::invalid_config(format!("cannot build the http client: {e}")))?;
         Ok(Self {

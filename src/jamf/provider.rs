@@ -101,139 +101,130 @@ impl Settings {
             password: string_setting(&c.password, ENV_PASSWORD),
         }
     }
-
-    fn any_unknown(&self) -> bool {
-        [&self.url, &self.client_id, &self.client_secret, &self.username, &self.password].iter().any(|s| s.is_unknown())
-    }
 }
 
 /// Build the client configuration, reporting every problem on the attribute to change.
 pub fn client_config(c: &JamfProviderConfig, diags: &mut Diagnostics) -> Option<JamfConfig> {
     let s = Settings::resolve(c);
-    if s.any_unknown() || c.max_concurrency.is_unknown() || c.request_timeout.is_unknown() || c.retry.is_unknown() {
-        // The provider depends on values not known until apply: plan without an API client.
-        return None;
-    }
-    let mark = diags.mark();
-    let url = match &s.url {
-        Setting::Set { value, .. } => Some(value.clone()),
-        _ => {
-            diags.error_at(
-                AttributePath::attr("url"),
-                "Missing Jamf Pro URL",
-                format!(
-                    "Set {} to your Jamf Pro server, e.g. https://yourcompany.jamfcloud.com or \
-                     https://jamf.example.com:8443.",
-                    describe("url", ENV_URL)
-                ),
-            );
-            None
-        }
+    let own = [&s.url, &s.client_id, &s.client_secret, &s.username, &s.password];
+    let connection = settings::ConnectionConfig {
+        max_concurrency: &c.max_concurrency,
+        max_concurrency_env: ENV_MAX_CONCURRENCY,
+        default_max_concurrency: super::client::DEFAULT_MAX_CONCURRENCY,
+        request_timeout: &c.request_timeout,
+        request_timeout_env: ENV_REQUEST_TIMEOUT,
+        default_request_timeout: super::client::DEFAULT_REQUEST_TIMEOUT,
+        retry: &c.retry,
     };
-    let oauth = s.client_id.is_set() || s.client_secret.is_set();
-    let basic = s.username.is_set() || s.password.is_set();
-    let auth = match (oauth, basic) {
-        (true, true) => {
-            diags.error_at(
-                AttributePath::attr("username"),
-                "Conflicting credentials",
-                format!(
-                    "Both an API client (client_id{}) and a user account (username{}) are configured. Use one: \
-                     an API client is recommended; unset the other attributes or environment variables.",
-                    source_note(&s.client_id),
-                    source_note(&s.username)
-                ),
-            );
-            None
-        }
-        (false, false) => {
-            diags.error_at(
-                AttributePath::attr("client_id"),
-                "Missing Jamf Pro credentials",
-                format!(
-                    "Set {} and {}, or {} and {}.",
-                    describe("client_id", ENV_CLIENT_ID),
-                    describe("client_secret", ENV_CLIENT_SECRET),
-                    describe("username", ENV_USERNAME),
-                    describe("password", ENV_PASSWORD)
-                ),
-            );
-            None
-        }
-        (true, false) => match (s.client_id.value(), s.client_secret.value()) {
-            (Some(id), Some(secret)) => Some(JamfAuth::ClientCredentials {
-                client_id: id.to_string(),
-                client_secret: SecretString::from(secret.to_string()),
-            }),
-            (None, _) => {
+    let ((base_url, auth), connection) = settings::resolve(&own, connection, diags, |diags| {
+        let url = match &s.url {
+            Setting::Set { value, .. } => Some(value.clone()),
+            _ => {
                 diags.error_at(
-                    AttributePath::attr("client_id"),
-                    "Missing client_id",
-                    format!("A client secret is set but no client ID: set {}.", describe("client_id", ENV_CLIENT_ID)),
-                );
-                None
-            }
-            (_, None) => {
-                diags.error_at(
-                    AttributePath::attr("client_secret"),
-                    "Missing client_secret",
+                    AttributePath::attr("url"),
+                    "Missing Jamf Pro URL",
                     format!(
-                        "client_id is set{} but no client secret: set {}.",
-                        source_note(&s.client_id),
-                        describe("client_secret", ENV_CLIENT_SECRET)
+                        "Set {} to your Jamf Pro server, e.g. https://yourcompany.jamfcloud.com or \
+                         https://jamf.example.com:8443.",
+                        describe("url", ENV_URL)
                     ),
                 );
                 None
             }
-        },
-        (false, true) => match (s.username.value(), s.password.value()) {
-            (Some(u), Some(p)) => {
-                Some(JamfAuth::Basic { username: u.to_string(), password: SecretString::from(p.to_string()) })
-            }
-            (None, _) => {
+        };
+        let oauth = s.client_id.is_set() || s.client_secret.is_set();
+        let basic = s.username.is_set() || s.password.is_set();
+        let auth = match (oauth, basic) {
+            (true, true) => {
                 diags.error_at(
                     AttributePath::attr("username"),
-                    "Missing username",
-                    format!("A password is set but no username: set {}.", describe("username", ENV_USERNAME)),
+                    "Conflicting credentials",
+                    format!(
+                        "Both an API client (client_id{}) and a user account (username{}) are configured. Use one: \
+                         an API client is recommended; unset the other attributes or environment variables.",
+                        source_note(&s.client_id),
+                        source_note(&s.username)
+                    ),
                 );
                 None
             }
-            (_, None) => {
+            (false, false) => {
                 diags.error_at(
-                    AttributePath::attr("password"),
-                    "Missing password",
+                    AttributePath::attr("client_id"),
+                    "Missing Jamf Pro credentials",
                     format!(
-                        "username is set{} but no password: set {}.",
-                        source_note(&s.username),
+                        "Set {} and {}, or {} and {}.",
+                        describe("client_id", ENV_CLIENT_ID),
+                        describe("client_secret", ENV_CLIENT_SECRET),
+                        describe("username", ENV_USERNAME),
                         describe("password", ENV_PASSWORD)
                     ),
                 );
                 None
             }
-        },
-    };
-    let max_concurrency = settings::max_concurrency(
-        &c.max_concurrency,
-        ENV_MAX_CONCURRENCY,
-        super::client::DEFAULT_MAX_CONCURRENCY,
-        diags,
-    );
-    let request_timeout = settings::request_timeout(
-        &c.request_timeout,
-        ENV_REQUEST_TIMEOUT,
-        super::client::DEFAULT_REQUEST_TIMEOUT,
-        diags,
-    );
-    let retry = settings::retry_policy(&c.retry, diags);
-    if diags.error_since(mark) {
-        return None;
-    }
+            (true, false) => match (s.client_id.value(), s.client_secret.value()) {
+                (Some(id), Some(secret)) => Some(JamfAuth::ClientCredentials {
+                    client_id: id.to_string(),
+                    client_secret: SecretString::from(secret.to_string()),
+                }),
+                (None, _) => {
+                    diags.error_at(
+                        AttributePath::attr("client_id"),
+                        "Missing client_id",
+                        format!(
+                            "A client secret is set but no client ID: set {}.",
+                            describe("client_id", ENV_CLIENT_ID)
+                        ),
+                    );
+                    None
+                }
+                (_, None) => {
+                    diags.error_at(
+                        AttributePath::attr("client_secret"),
+                        "Missing client_secret",
+                        format!(
+                            "client_id is set{} but no client secret: set {}.",
+                            source_note(&s.client_id),
+                            describe("client_secret", ENV_CLIENT_SECRET)
+                        ),
+                    );
+                    None
+                }
+            },
+            (false, true) => match (s.username.value(), s.password.value()) {
+                (Some(u), Some(p)) => {
+                    Some(JamfAuth::Basic { username: u.to_string(), password: SecretString::from(p.to_string()) })
+                }
+                (None, _) => {
+                    diags.error_at(
+                        AttributePath::attr("username"),
+                        "Missing username",
+                        format!("A password is set but no username: set {}.", describe("username", ENV_USERNAME)),
+                    );
+                    None
+                }
+                (_, None) => {
+                    diags.error_at(
+                        AttributePath::attr("password"),
+                        "Missing password",
+                        format!(
+                            "username is set{} but no password: set {}.",
+                            source_note(&s.username),
+                            describe("password", ENV_PASSWORD)
+                        ),
+                    );
+                    None
+                }
+            },
+        };
+        Some((url?, auth?))
+    })?;
     Some(JamfConfig {
-        base_url: url?,
-        auth: auth?,
-        max_concurrency: max_concurrency?,
-        request_timeout: request_timeout?,
-        retry,
+        base_url,
+        auth,
+        max_concurrency: connection.max_concurrency,
+        request_timeout: connection.request_timeout,
+        retry: connection.retry,
         ..JamfConfig::default()
     })
 }

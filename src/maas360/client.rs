@@ -7,7 +7,7 @@
 //!   from the billing id.
 //! - **Auth**: 2.0 (default; JSON, refresh token stored and rotated, a refused refresh falls back
 //!   to a full authentication) or 1.0 (JSON or XML body). HTTP-200 login failures
-//!   (`errorCode != 0`) are [`Maas360Error::InvalidCredentials`]. One token per client, shared
+//!   (`errorCode != 0`) are [`Maas360ErrorKind::InvalidCredentials`]. One token per client, shared
 //!   by concurrent calls, renewed 5 minutes before the 60-minute mark, and renewed once when a
 //!   call answers 401, error 1009, "Token expired." or "Token invalid". A refused sign-in of the
 //!   provider's own administrator is final for the client: later calls fail with the same error
@@ -15,7 +15,8 @@
 //!   resources are read (repeated failures can lock an account).
 //! - **Header**: `Authorization: MaaS token="<token>"`.
 //! - **Rate limits**: `X-Rate-Limit-Remaining: 0` holds further requests until
-//!   `X-Rate-Limit-ResetWindow` has passed; 429 and 5xx are retried per [`crate::rest`].
+//!   `X-Rate-Limit-ResetWindow` has passed ([`rate_limit`], handed to the REST engine); 429 and
+//!   5xx are retried per [`crate::rest`].
 //! - The two administrator-provisioning calls follow the names in [`unverified`], which IBM does
 //!   not publish.
 
@@ -23,6 +24,7 @@ pub mod auth;
 pub mod error;
 pub mod model;
 pub mod parse;
+pub mod rate_limit;
 pub mod unverified;
 
 use std::fmt;
@@ -38,13 +40,13 @@ use tracing::debug;
 use url::Url;
 
 use self::auth::Session;
-pub use self::error::{Call, Maas360Error, Maas360ErrorKind, Op};
+pub use self::error::{Call, ConfigError, ConfigField, Maas360Error, Maas360ErrorKind, Op};
 pub use self::model::{
     AdminChange, AdministratorCreated, AuditedAdministrator, AuditedState, LoginEvent, NewAdministrator, audited_state,
 };
 use self::parse::{error_info, parse_body, says_token_rejected};
 use self::unverified::CreateOutcome;
-use crate::rest::retry::{parse_retry_after, rate_limit_reset};
+use crate::rest::retry::parse_retry_after;
 use crate::rest::url::{join_segments, parse_base_url, set_query};
 use crate::rest::{
     HttpSettings, NotFoundWindow, Request, Response, RestCore, RetryPolicy, SendError, TokenCache, TransportKind,
@@ -104,9 +106,7 @@ impl AuthApiVersion {
         match s.trim() {
             "2.0" | "2" => Ok(AuthApiVersion::V2),
             "1.0" | "1" => Ok(AuthApiVersion::V1),
-            other => Err(Maas360Error::InvalidConfig(format!(
-                "unknown auth_api_version \"{other}\"; valid values are \"2.0\" and \"1.0\""
-            ))),
+            other => Err(ConfigError::UnknownAuthApiVersion { value: other.to_owned() }.into()),
         }
     }
 }
@@ -124,13 +124,11 @@ pub enum AuthBodyFormat {
 /// The root URL for an instance name (`M1`…`M4`, `M6`, any case).
 pub fn instance_url(name: &str) -> Result<&'static str, Maas360Error> {
     let wanted = name.trim();
-    INSTANCES.iter().find(|(n, _)| n.eq_ignore_ascii_case(wanted)).map(|(_, url)| *url).ok_or_else(|| {
-        let valid: Vec<String> = INSTANCES.iter().map(|(n, u)| format!("{n} ({u})")).collect();
-        Maas360Error::InvalidConfig(format!(
-            "unknown maas360 instance \"{wanted}\"; valid instances are {}",
-            valid.join(", ")
-        ))
-    })
+    INSTANCES
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(wanted))
+        .map(|(_, url)| *url)
+        .ok_or_else(|| ConfigError::UnknownInstance { name: wanted.to_owned() }.into())
 }
 
 /// Configuration of a [`Maas360Client`]. `Default` gives the documented defaults for the knobs and
@@ -241,8 +239,8 @@ impl fmt::Debug for Maas360Client {
     }
 }
 
-fn required(name: &str, value: &str) -> Result<(), Maas360Error> {
-    if value.trim().is_empty() { Err(Maas360Error::InvalidConfig(format!("{name} is required"))) } else { Ok(()) }
+fn required(field: ConfigField, value: &str) -> Result<(), Maas360Error> {
+    if value.trim().is_empty() { Err(ConfigError::Missing(field).into()) } else { Ok(()) }
 }
 
 impl Maas360Client {
@@ -251,31 +249,22 @@ impl Maas360Client {
         let root = match (config.base_url.as_deref().filter(|s| !s.trim().is_empty()), config.instance.as_deref()) {
             (Some(url), _) => url.to_owned(),
             (None, Some(instance)) if !instance.trim().is_empty() => instance_url(instance)?.to_owned(),
-            _ => {
-                return Err(Maas360Error::InvalidConfig(
-                    "set base_url (e.g. https://services.m3.maas360.com) or instance (M1, M2, M3, M4 or M6)".into(),
-                ));
-            }
+            _ => return Err(ConfigError::NoEndpoint.into()),
         };
-        let base = parse_base_url(&root).map_err(|p| {
-            let shown = p.shown.map(|s| format!(" \"{s}\"")).unwrap_or_default();
-            Maas360Error::InvalidConfig(format!(
-                "invalid base_url{shown}: {}; expected an absolute http(s) url such as https://services.m3.maas360.com",
-                p.reason
-            ))
-        })?;
-        required("billing_id", &config.billing_id)?;
-        required("app_id", &config.app_id)?;
-        required("app_version", &config.app_version)?;
-        required("platform_id", &config.platform_id)?;
-        required("app_access_key", config.app_access_key.expose_secret())?;
-        required("username", &config.username)?;
-        required("password", config.password.expose_secret())?;
+        let base =
+            parse_base_url(&root).map_err(|p| ConfigError::InvalidBaseUrl { shown: p.shown, reason: p.reason })?;
+        required(ConfigField::BillingId, &config.billing_id)?;
+        required(ConfigField::AppId, &config.app_id)?;
+        required(ConfigField::AppVersion, &config.app_version)?;
+        required(ConfigField::PlatformId, &config.platform_id)?;
+        required(ConfigField::AppAccessKey, config.app_access_key.expose_secret())?;
+        required(ConfigField::Username, &config.username)?;
+        required(ConfigField::Password, config.password.expose_secret())?;
         if config.max_concurrency == 0 {
-            return Err(Maas360Error::InvalidConfig("max_concurrency must be at least 1".into()));
+            return Err(ConfigError::ZeroCount(ConfigField::MaxConcurrency).into());
         }
         if config.retry.max_attempts == 0 {
-            return Err(Maas360Error::InvalidConfig("retry.max_attempts must be at least 1".into()));
+            return Err(ConfigError::ZeroCount(ConfigField::RetryMaxAttempts).into());
         }
         let core = RestCore::new(HttpSettings {
             service: "maas360",
@@ -284,9 +273,9 @@ impl Maas360Client {
             max_concurrency: config.max_concurrency,
             retry: config.retry,
             cancel: config.cancel,
-            rate_limit_headers: true,
+            rate_limit_headers: Some(rate_limit::budget_reset),
         })
-        .map_err(|e| Maas360Error::InvalidConfig(format!("cannot build the http client: {e}")))?;
+        .map_err(|e| ConfigError::HttpClient(e.to_string()))?;
         Ok(Self {
             inner: Arc::new(Inner {
                 core,
@@ -331,10 +320,10 @@ impl Maas360Client {
 
     /// Checks that `username`/`password` authenticate with this client's app credentials (for
     /// example a script-only administrator's password). Uses the configured auth API version and
-    /// leaves the client's own token alone. A refusal is [`Maas360Error::InvalidCredentials`].
+    /// leaves the client's own token alone. A refusal is [`Maas360ErrorKind::InvalidCredentials`].
     pub async fn verify_credentials(&self, username: &str, password: &SecretString) -> Result<(), Maas360Error> {
         if username.trim().is_empty() {
-            return Err(Maas360Error::InvalidArgument("the username to verify is empty".into()));
+            return Err(Maas360Error::argument("the username to verify is empty"));
         }
         self.authenticate_as(username, password).await.map(|_| ())
     }
@@ -342,7 +331,7 @@ impl Maas360Client {
     /// Whether `username` is free (no administrator holds it). See [`unverified`].
     pub async fn check_admin_account_availability(&self, username: &str) -> Result<bool, Maas360Error> {
         if username.trim().is_empty() {
-            return Err(Maas360Error::InvalidArgument("the username to check is empty".into()));
+            return Err(Maas360Error::argument("the username to check is empty"));
         }
         let (call, mut req) =
             self.request(Op::CheckAdminAvailability, unverified::AVAILABILITY_METHOD, unverified::AVAILABILITY_PATH);
@@ -370,12 +359,18 @@ impl Maas360Client {
             let maybe_acted = last.is_some() || matches!(&outcome, Err((_, attempts)) if *attempts > 1);
             match outcome {
                 Ok(created) => return Ok(created),
-                Err((
-                    e @ (Maas360Error::Server { .. }
-                    | Maas360Error::Transport { kind: TransportKind::Io | TransportKind::Timeout, .. }),
-                    _,
-                )) => last = Some(e),
-                Err((e @ Maas360Error::UsernameTaken { .. }, _)) if maybe_acted => last = Some(e),
+                Err((e, _))
+                    if matches!(
+                        e.kind(),
+                        Maas360ErrorKind::Server { .. }
+                            | Maas360ErrorKind::Transport { kind: TransportKind::Io | TransportKind::Timeout, .. }
+                    ) =>
+                {
+                    last = Some(e)
+                }
+                Err((e, _)) if maybe_acted && matches!(e.kind(), Maas360ErrorKind::UsernameTaken { .. }) => {
+                    last = Some(e)
+                }
                 Err((e, _)) => return Err(e),
             }
             debug!("maas360: the outcome of createAdministrator is unknown; checking the username");
@@ -391,7 +386,7 @@ impl Maas360Client {
         &self,
         admin: &NewAdministrator,
     ) -> Result<AdministratorCreated, (Maas360Error, u32)> {
-        let form = unverified::create_form(admin).map_err(|e| (Maas360Error::InvalidArgument(e), 0))?;
+        let form = unverified::create_form(admin).map_err(|e| (Maas360Error::argument(e), 0))?;
         let (call, req) = self.request(Op::CreateAdministrator, unverified::CREATE_METHOD, unverified::CREATE_PATH);
         let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let req = req.form(&pairs);
@@ -410,15 +405,19 @@ impl Maas360Client {
                 let listed = self.wait_until_taken(&admin.username).await;
                 return Ok(AdministratorCreated { description, listed });
             }
-            CreateOutcome::UsernameTaken { description } => {
-                Maas360Error::UsernameTaken { call, username: admin.username.clone(), description }
-            }
+            CreateOutcome::UsernameTaken { description } => Maas360Error::new(
+                call,
+                Maas360ErrorKind::UsernameTaken { username: admin.username.clone(), description },
+            ),
             CreateOutcome::RoleNotGrantable { description } => {
-                Maas360Error::RoleNotGrantable { call, roles: admin.roles.clone(), description }
+                Maas360Error::new(call, Maas360ErrorKind::RoleNotGrantable { roles: admin.roles.clone(), description })
             }
-            CreateOutcome::Forbidden { description } => Maas360Error::Forbidden { call, description },
+            // Forbidden whatever the status (a 2xx may carry the refusal's code).
+            CreateOutcome::Forbidden { description } => {
+                Maas360Error::answered(call, 403, Maas360ErrorKind::Forbidden { description })
+            }
             CreateOutcome::Rejected { code, description } => {
-                Maas360Error::Rejected { call, status: status.as_u16(), code, description }
+                Maas360Error::answered(call, status.as_u16(), Maas360ErrorKind::Rejected { code, description })
             }
             CreateOutcome::Undecodable => decode_error(&call, &resp, "the answer states neither success nor failure"),
         };
@@ -504,11 +503,11 @@ impl Maas360Client {
             }
         }
         let (call, _) = self.request(op, Method::GET, &segments);
-        Err(Maas360Error::Decode {
+        Err(Maas360Error::answered(
             call,
-            status: 200,
-            message: format!("paging did not end after {MAX_AUDIT_PAGES} pages"),
-        })
+            200,
+            Maas360ErrorKind::Decode { message: format!("paging did not end after {MAX_AUDIT_PAGES} pages") },
+        ))
     }
 
     /// A request to `{root}/{segments…}/{billingId}`.
@@ -536,9 +535,9 @@ impl Maas360Client {
 
     async fn send_raw(&self, call: &Call, req: &Request) -> Result<Response, Maas360Error> {
         self.inner.core.send(req).await.map_err(|e| match e {
-            SendError::Cancelled { .. } => Maas360Error::Cancelled { call: call.clone() },
+            SendError::Cancelled { .. } => Maas360Error::new(call.clone(), Maas360ErrorKind::Cancelled),
             SendError::Transport { kind, message, attempts } => {
-                Maas360Error::Transport { call: call.clone(), kind, message, attempts }
+                Maas360Error::new(call.clone(), Maas360ErrorKind::Transport { kind, message }).after(attempts)
             }
         })
     }
@@ -558,10 +557,8 @@ impl Maas360Client {
         if token_rejected(&resp) {
             let (_, description) =
                 parse_body(resp.content_type(), &resp.body).as_ref().map(error_info).unwrap_or((None, None));
-            return Err(Maas360Error::TokenExpired {
-                call: call.clone(),
-                description: description.unwrap_or_else(|| format!("http {}", resp.status.as_u16())),
-            });
+            let description = description.unwrap_or_else(|| format!("http {}", resp.status.as_u16()));
+            return Err(Maas360Error::new(call.clone(), Maas360ErrorKind::TokenExpired { description }));
         }
         Ok(resp)
     }
@@ -569,11 +566,8 @@ impl Maas360Client {
 
 fn with_token(call: &Call, req: Request, session: &Session) -> Result<Request, Maas360Error> {
     req.secret_header(AUTHORIZATION, &format!("MaaS token=\"{}\"", session.token.expose_secret())).map_err(|_| {
-        Maas360Error::Decode {
-            call: call.clone(),
-            status: 200,
-            message: "the auth token contains characters not allowed in an http header".into(),
-        }
+        let message = "the auth token contains characters not allowed in an http header".into();
+        Maas360Error::answered(call.clone(), 200, Maas360ErrorKind::Decode { message })
     })
 }
 
@@ -587,7 +581,7 @@ fn epoch_ms(t: SystemTime) -> u128 {
 }
 
 fn decode_error(call: &Call, resp: &Response, message: &str) -> Maas360Error {
-    Maas360Error::Decode { call: call.clone(), status: resp.status.as_u16(), message: message.into() }
+    Maas360Error::answered(call.clone(), resp.status.as_u16(), Maas360ErrorKind::Decode { message: message.into() })
 }
 
 fn success_or_error(call: &Call, resp: Response) -> Result<Response, Maas360Error> {
@@ -597,12 +591,11 @@ fn success_or_error(call: &Call, resp: Response) -> Result<Response, Maas360Erro
 /// A 2xx body that carries a non-zero `errorCode` is a refusal.
 fn refuse_error_code(call: &Call, resp: &Response, body: &Value) -> Result<(), Maas360Error> {
     match error_info(body) {
-        (Some(code), description) => Err(Maas360Error::Rejected {
-            call: call.clone(),
-            status: resp.status.as_u16(),
-            code: Some(code),
-            description,
-        }),
+        (Some(code), description) => Err(Maas360Error::answered(
+            call.clone(),
+            resp.status.as_u16(),
+            Maas360ErrorKind::Rejected { code: Some(code), description },
+        )),
         _ => Ok(()),
     }
 }
@@ -613,22 +606,25 @@ fn status_error(call: &Call, resp: &Response) -> Maas360Error {
         parse_body(resp.content_type(), &resp.body).as_ref().map(error_info).unwrap_or((None, None));
     let call = call.clone();
     let status = resp.status.as_u16();
-    match status {
-        403 => Maas360Error::Forbidden { call, description },
-        404 => Maas360Error::NotFound { call },
-        429 => Maas360Error::RateLimited {
-            call,
-            attempts: resp.attempts,
-            retry_after: resp
+    let kind = match status {
+        403 => Maas360ErrorKind::Forbidden { description },
+        404 => Maas360ErrorKind::NotFound,
+        429 => {
+            let retry_after = resp
                 .headers
                 .get("retry-after")
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| parse_retry_after(v, SystemTime::now()))
-                .or_else(|| rate_limit_reset(&resp.headers)),
-        },
-        500..=599 => Maas360Error::Server { call, status, attempts: resp.attempts, description },
-        _ => Maas360Error::Rejected { call, status, code, description },
-    }
+                .or_else(|| rate_limit::budget_reset(&resp.headers));
+            return Maas360Error::answered(call, status, Maas360ErrorKind::RateLimited { retry_after })
+                .after(resp.attempts);
+        }
+        500..=599 => {
+            return Maas360Error::answered(call, status, Maas360ErrorKind::Server { description }).after(resp.attempts);
+        }
+        _ => Maas360ErrorKind::Rejected { code, description },
+    };
+    Maas360Error::answered(call, status, kind)
 }
 
 #[cfg(test)]
@@ -669,7 +665,7 @@ mod tests {
             .unwrap_err();
         assert!(e.to_string().contains("such as https://services.m3.maas360.com"), "{e}");
         let e = Maas360Client::new(Maas360Config { instance: None, ..config() }).unwrap_err();
-        assert_eq!(e.kind(), Maas360ErrorKind::InvalidConfig);
+        assert_eq!(e.config_error(), Some(&ConfigError::NoEndpoint));
     }
 
     #[test]

@@ -7,13 +7,14 @@ use async_trait::async_trait;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-use crate::framework::env::{Setting, describe, string_setting};
+use crate::framework::env::{describe, string_setting};
 use crate::framework::provider::{DynDataSource, DynResource};
 use crate::framework::validators::OneOf;
 use crate::framework::{Attr, Attribute, AttributePath, ConfigureRequest, Diagnostics, Provider, Schema};
-use crate::settings::{self, RetryModel, env_note, source_note};
+use crate::settings::{self, RetryModel, env_note, required, source_note};
 
 use super::client::{AuthApiVersion, Maas360Client, Maas360Config, instance_url};
+use super::{Maas360Data, diag};
 
 /// The provider's source address.
 pub const ADDRESS: &str = "registry.terraform.io/mdmkit/maas360";
@@ -50,11 +51,6 @@ pub struct Maas360ProviderConfig {
     pub max_concurrency: Attr<i64>,
     pub request_timeout: Attr<String>,
     pub retry: Attr<RetryModel>,
-}
-
-/// What every MaaS360 resource receives.
-pub struct Maas360Data {
-    pub client: Maas360Client,
 }
 
 impl Maas360Provider {
@@ -121,20 +117,6 @@ impl Maas360Provider {
     }
 }
 
-fn required(s: &Setting, attribute: &str, env: &[&str], what: &str, diags: &mut Diagnostics) -> Option<String> {
-    match s.value() {
-        Some(v) => Some(v.to_string()),
-        None => {
-            diags.error_at(
-                AttributePath::attr(attribute),
-                format!("Missing {attribute}"),
-                format!("Set {} to {what}.", describe(attribute, env)),
-            );
-            None
-        }
-    }
-}
-
 /// Build the client configuration, reporting every problem on the attribute to change.
 pub fn client_config(c: &Maas360ProviderConfig, diags: &mut Diagnostics) -> Option<Maas360Config> {
     let base_url = string_setting(&c.base_url, ENV_BASE_URL);
@@ -147,7 +129,7 @@ pub fn client_config(c: &Maas360ProviderConfig, diags: &mut Diagnostics) -> Opti
     let username = string_setting(&c.username, ENV_USERNAME);
     let password = string_setting(&c.password, ENV_PASSWORD);
     let auth_api_version = string_setting(&c.auth_api_version, ENV_AUTH_API_VERSION);
-    let all = [
+    let own = [
         &base_url,
         &instance,
         &billing_id,
@@ -159,105 +141,94 @@ pub fn client_config(c: &Maas360ProviderConfig, diags: &mut Diagnostics) -> Opti
         &password,
         &auth_api_version,
     ];
-    if all.iter().any(|s| s.is_unknown())
-        || c.max_concurrency.is_unknown()
-        || c.request_timeout.is_unknown()
-        || c.retry.is_unknown()
-    {
-        // Not known until apply: plan without an API client.
-        return None;
-    }
-    let mark = diags.mark();
-    let (base, inst) = match (base_url.value(), instance.value()) {
-        (Some(_), Some(_)) => {
-            diags.error_at(
-                AttributePath::attr("instance"),
-                "Conflicting MaaS360 endpoint",
-                format!(
-                    "Both base_url{} and instance{} are set. Set one: base_url wins for private or test endpoints, \
-                     instance picks IBM's host.",
-                    source_note(&base_url),
-                    source_note(&instance)
-                ),
-            );
-            (None, None)
-        }
-        (None, None) => {
-            diags.error_at(
-                AttributePath::attr("instance"),
-                "Missing MaaS360 endpoint",
-                format!(
-                    "Set {} (M1, M2, M3, M4 or M6, as in your portal's address) or {}.",
-                    describe("instance", ENV_INSTANCE),
-                    describe("base_url", ENV_BASE_URL)
-                ),
-            );
-            (None, None)
-        }
-        (Some(b), None) => (Some(b.to_string()), None),
-        (None, Some(i)) => {
-            if let Err(e) = instance_url(i) {
-                diags.error_at(AttributePath::attr("instance"), "Unknown MaaS360 instance", format!("{e}."));
-            }
-            (None, Some(i.to_string()))
-        }
+    let connection = settings::ConnectionConfig {
+        max_concurrency: &c.max_concurrency,
+        max_concurrency_env: ENV_MAX_CONCURRENCY,
+        default_max_concurrency: super::client::DEFAULT_MAX_CONCURRENCY,
+        request_timeout: &c.request_timeout,
+        request_timeout_env: ENV_REQUEST_TIMEOUT,
+        default_request_timeout: super::client::DEFAULT_REQUEST_TIMEOUT,
+        retry: &c.retry,
     };
-    let billing = required(
-        &billing_id,
-        "billing_id",
-        ENV_BILLING_ID,
-        "the account's billing ID (\"Account ID\" in the portal)",
-        diags,
-    );
-    let app = required(&app_id, "app_id", ENV_APP_ID, "the App ID of your web-services access key", diags);
-    let key = required(&app_access_key, "app_access_key", ENV_APP_ACCESS_KEY, "the app access key", diags);
-    let user = required(&username, "username", ENV_USERNAME, "the administrator the provider signs in as", diags);
-    let pass = required(&password, "password", ENV_PASSWORD, "that administrator's password", diags);
-    let version = match auth_api_version.value() {
-        None => AuthApiVersion::V2,
-        Some(v) => match AuthApiVersion::parse(v) {
-            Ok(v) => v,
-            Err(e) => {
+    let (config, connection) = settings::resolve(&own, connection, diags, |diags| {
+        let (base, inst) = match (base_url.value(), instance.value()) {
+            (Some(_), Some(_)) => {
                 diags.error_at(
-                    AttributePath::attr("auth_api_version"),
-                    "Invalid auth_api_version",
-                    format!("{e}{}.", source_note(&auth_api_version)),
+                    AttributePath::attr("instance"),
+                    "Conflicting MaaS360 endpoint",
+                    format!(
+                        "Both base_url{} and instance{} are set. Set one: base_url wins for private or test \
+                         endpoints, instance picks IBM's host.",
+                        source_note(&base_url),
+                        source_note(&instance)
+                    ),
                 );
-                AuthApiVersion::V2
+                (None, None)
             }
-        },
-    };
-    let max_concurrency = settings::max_concurrency(
-        &c.max_concurrency,
-        ENV_MAX_CONCURRENCY,
-        super::client::DEFAULT_MAX_CONCURRENCY,
-        diags,
-    );
-    let request_timeout = settings::request_timeout(
-        &c.request_timeout,
-        ENV_REQUEST_TIMEOUT,
-        super::client::DEFAULT_REQUEST_TIMEOUT,
-        diags,
-    );
-    let retry = settings::retry_policy(&c.retry, diags);
-    if diags.error_since(mark) {
-        return None;
-    }
+            (None, None) => {
+                diags.error_at(
+                    AttributePath::attr("instance"),
+                    "Missing MaaS360 endpoint",
+                    format!(
+                        "Set {} (M1, M2, M3, M4 or M6, as in your portal's address) or {}.",
+                        describe("instance", ENV_INSTANCE),
+                        describe("base_url", ENV_BASE_URL)
+                    ),
+                );
+                (None, None)
+            }
+            (Some(b), None) => (Some(b.to_string()), None),
+            (None, Some(i)) => {
+                if let Err(e) = instance_url(i) {
+                    diags.error_at(AttributePath::attr("instance"), "Unknown MaaS360 instance", format!("{e}."));
+                }
+                (None, Some(i.to_string()))
+            }
+        };
+        let billing = required(
+            &billing_id,
+            "billing_id",
+            ENV_BILLING_ID,
+            "the account's billing ID (\"Account ID\" in the portal)",
+            diags,
+        );
+        let app = required(&app_id, "app_id", ENV_APP_ID, "the App ID of your web-services access key", diags);
+        let key = required(&app_access_key, "app_access_key", ENV_APP_ACCESS_KEY, "the app access key", diags);
+        let user = required(&username, "username", ENV_USERNAME, "the administrator the provider signs in as", diags);
+        let pass = required(&password, "password", ENV_PASSWORD, "that administrator's password", diags);
+        let version = match auth_api_version.value() {
+            None => AuthApiVersion::V2,
+            Some(v) => match AuthApiVersion::parse(v) {
+                Ok(v) => v,
+                Err(e) => {
+                    diags.error_at(
+                        AttributePath::attr("auth_api_version"),
+                        "Invalid auth_api_version",
+                        format!("{e}{}.", source_note(&auth_api_version)),
+                    );
+                    AuthApiVersion::V2
+                }
+            },
+        };
+        Some(Maas360Config {
+            base_url: base,
+            instance: inst,
+            billing_id: billing?,
+            app_id: app?,
+            app_version: app_version.value().unwrap_or("1.0").to_string(),
+            platform_id: platform_id.value().unwrap_or("3").to_string(),
+            app_access_key: SecretString::from(key?),
+            username: user?,
+            password: SecretString::from(pass?),
+            auth_api_version: version,
+            ..Maas360Config::default()
+        })
+    })?;
     Some(Maas360Config {
-        base_url: base,
-        instance: inst,
-        billing_id: billing?,
-        app_id: app?,
-        app_version: app_version.value().unwrap_or("1.0").to_string(),
-        platform_id: platform_id.value().unwrap_or("3").to_string(),
-        app_access_key: SecretString::from(key?),
-        username: user?,
-        password: SecretString::from(pass?),
-        auth_api_version: version,
-        max_concurrency: max_concurrency?,
-        request_timeout: request_timeout?,
-        retry,
-        ..Maas360Config::default()
+        max_concurrency: connection.max_concurrency,
+        request_timeout: connection.request_timeout,
+        retry: connection.retry,
+        ..config
     })
 }
 
@@ -296,14 +267,8 @@ impl Provider for Maas360Provider {
     ) -> Option<Maas360Data> {
         let mut cfg = client_config(&req.config, diags)?;
         cfg.cancel = req.cancel;
-        match Maas360Client::new(cfg) {
-            Ok(client) => Some(Maas360Data { client }),
-            Err(e) => {
-                let path = if e.to_string().contains("url") { "base_url" } else { "billing_id" };
-                diags.error_at(AttributePath::attr(path), "Invalid provider configuration", format!("{e}."));
-                None
-            }
-        }
+        let client = diags.ok(Maas360Client::new(cfg), |e| diag::config_error(&e))?;
+        Some(Maas360Data { client })
     }
 
     fn resources(&self) -> Vec<Arc<dyn DynResource<Maas360Data>>> {
@@ -311,7 +276,7 @@ impl Provider for Maas360Provider {
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DynDataSource<Maas360Data>>> {
-        vec![Arc::new(super::script_user::AdministratorDataSource)]
+        vec![Arc::new(super::administrator::AdministratorDataSource)]
     }
 }
 

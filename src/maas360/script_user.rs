@@ -16,12 +16,13 @@ use serde::{Deserialize, Serialize};
 use crate::framework::planmod::{UseStateForUnknown, requires_replace_if_prior_known};
 use crate::framework::validators::{EachElement, SizeAtLeast, StringLengthAtLeast, StringTrimmedPrintable};
 use crate::framework::{
-    Attr, Attribute, AttributePath, CreateRequest, DataSource, Diagnostic, Diagnostics, Number, PlanRequest, Private,
-    ReadRequest, Resource, Schema, StateResponse, Type, UpdateRequest,
+    Attr, Attribute, AttributePath, CreateRequest, Diagnostic, Diagnostics, Number, PlanRequest, Private, ReadRequest,
+    Resource, Schema, StateResponse, Type, UpdateRequest,
 };
 
-use super::client::{Maas360Error, NewAdministrator, audited_state};
-use super::provider::Maas360Data;
+use super::client::{Maas360Error, Maas360ErrorKind, NewAdministrator, audited_state};
+use super::password::password_problems;
+use super::{Maas360Data, diag};
 
 /// The five roles every MaaS360 account has (custom and inherited roles may exist too).
 pub const BUILT_IN_ROLES: &[&str] =
@@ -51,29 +52,6 @@ fn removal_steps(username: &str) -> String {
     )
 }
 
-/// Which part of the password rule (S10: ≥ 8 characters, ≥ 1 letter, ≥ 1 digit, ≥ 1 special
-/// character) a password breaks; never includes the password.
-pub fn password_problems(p: &str) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    if p.chars().count() < 8 {
-        out.push("it must be at least 8 characters long");
-    }
-    if !p.chars().any(|c| c.is_alphabetic()) {
-        out.push("it must contain at least one letter");
-    }
-    if !p.chars().any(|c| c.is_ascii_digit()) {
-        out.push("it must contain at least one number");
-    }
-    // Anything but a letter or digit counts, a space included, as in the portal.
-    if !p.chars().any(|c| !c.is_alphanumeric()) {
-        out.push("it must contain at least one special character such as ! or #");
-    }
-    if p.chars().any(char::is_control) {
-        out.push("it must not contain control characters");
-    }
-    out
-}
-
 fn looks_like_email(e: &str) -> bool {
     let Some((local, domain)) = e.split_once('@') else { return false };
     !local.is_empty()
@@ -84,6 +62,7 @@ fn looks_like_email(e: &str) -> bool {
         && !domain.contains('@')
 }
 
+/// The resource's configuration and state.
 #[derive(Serialize, Deserialize, Clone, Debug, Default)]
 pub struct ScriptUserModel {
     pub id: Attr<String>,
@@ -98,31 +77,23 @@ pub struct ScriptUserModel {
     pub billing_id: Attr<String>,
 }
 
+/// `maas360_script_user`: see the module docs.
 pub struct ScriptUserResource;
 
-/// How a verification of `password_wo` ended.
-enum Verification {
-    /// The account signed in to the API.
-    Verified,
-    /// MaaS360 refused the sign-in (a warning with the portal steps was added).
-    Refused,
-    /// The question could not be asked (rate limit, server or network trouble).
-    NotAsked(Maas360Error),
-}
-
 impl ScriptUserResource {
-    /// Verify the API sign-in of `m.username` with `password`. A refusal adds a warning that says
-    /// what to finish in the portal.
+    /// Verify the API sign-in of `m.username` with `password`: `Ok(true)` when the account signed
+    /// in, `Ok(false)` when MaaS360 refused (after adding a warning that says what to finish in
+    /// the portal), `Err` when the question could not be asked (rate limit, server or network).
     async fn verify(
         &self,
         data: &Maas360Data,
         m: &ScriptUserModel,
         password: &str,
         diags: &mut Diagnostics,
-    ) -> Verification {
+    ) -> Result<bool, Maas360Error> {
         let user = m.username.get().map(String::as_str).unwrap_or_default();
         match data.client.verify_credentials(user, &SecretString::from(password.to_owned())).await {
-            Ok(()) => Verification::Verified,
+            Ok(()) => Ok(true),
             Err(e) if e.is_invalid_credentials() => {
                 diags.warning_at(
                     AttributePath::attr("password_wo"),
@@ -135,59 +106,22 @@ impl ScriptUserResource {
                         portal_steps(user, m.email.get().map(String::as_str).unwrap_or("the account's email"))
                     ),
                 );
-                Verification::Refused
+                Ok(false)
             }
-            Err(e) => Verification::NotAsked(e),
+            Err(e) => Err(e),
         }
-    }
-}
-
-/// A diagnostic for a client error of `what`.
-pub fn api_error(what: &str, e: &Maas360Error) -> Diagnostic {
-    match e {
-        Maas360Error::InvalidCredentials { .. } => Diagnostic::error(
-            "MaaS360 rejected the provider's credentials",
-            format!(
-                "While trying to {what}: {e}.\n\nCheck the provider's username and password, app_id, app_access_key \
-                 and billing_id (or the MAAS360_* environment variables). MaaS360 reports refused sign-ins inside \
-                 a successful HTTP answer; the code above is its own."
-            ),
-        ),
-        Maas360Error::Forbidden { .. } => Diagnostic::error(
-            "The provider's MaaS360 administrator lacks a right",
-            format!(
-                "While trying to {what}: {e}.\n\nThe administrator the provider signs in as needs the Service \
-                 Administrator role (or a role with \"Manage Administrator Roles\") and the Web Services API right."
-            ),
-        ),
-        Maas360Error::Transport { .. } => Diagnostic::error(
-            "Cannot reach MaaS360",
-            format!("While trying to {what}: {e}.\n\nCheck base_url or instance and the network path."),
-        ),
-        Maas360Error::Server { .. } | Maas360Error::RateLimited { .. } => Diagnostic::error(
-            "MaaS360 is not answering normally",
-            format!(
-                "While trying to {what}: {e}.\n\n{}Retry later, or lower max_concurrency.",
-                if e.attempts().unwrap_or(1) > 1 { "The request was retried. " } else { "" }
-            ),
-        ),
-        Maas360Error::Cancelled { .. } => Diagnostic::error(
-            "Operation cancelled",
-            format!("Terraform asked the provider to stop while it tried to {what}."),
-        ),
-        _ => Diagnostic::error(format!("Failed to {what}"), format!("{e}.")),
     }
 }
 
 /// The diagnostic for a failed createAdministrator.
 fn create_error(username: &str, e: &Maas360Error) -> Diagnostic {
-    match e {
-        Maas360Error::UsernameTaken { .. } => Diagnostic::error(
+    match e.kind() {
+        Maas360ErrorKind::UsernameTaken { .. } => Diagnostic::error(
             "Administrator username already exists",
             format!("{e}. Choose another username, or import the existing account."),
         )
         .at(AttributePath::attr("username")),
-        Maas360Error::RoleNotGrantable { .. } => Diagnostic::error(
+        Maas360ErrorKind::RoleNotGrantable { .. } => Diagnostic::error(
             "Role cannot be granted",
             format!(
                 "{e}. An administrator can only create administrators with equal or lesser roles: give the \
@@ -196,7 +130,7 @@ fn create_error(username: &str, e: &Maas360Error) -> Diagnostic {
             ),
         )
         .at(AttributePath::attr("roles")),
-        _ => api_error(&format!("create administrator {username:?}"), e),
+        _ => diag::error(&format!("create administrator {username:?}"), e),
     }
 }
 
@@ -378,30 +312,26 @@ impl Resource for ScriptUserResource {
         let p = &req.planned;
         let username = p.username.get()?.clone();
         let email = p.email.get()?.clone();
-        match data.client.check_admin_account_availability(&username).await {
-            Ok(true) => {}
-            Ok(false) => {
-                diags.error_at(
-                    AttributePath::attr("username"),
-                    "Administrator username already exists",
-                    format!(
-                        "MaaS360 already has an administrator {username:?} (usernames may be unique across the whole \
-                         instance). Either:\n\
-                         - if this replaces an administrator Terraform managed before (for example after a change of \
-                         roles or email), delete the old account first: in the MaaS360 portal go to Setup > \
-                         Administrators, hover over {username:?}, then More > Remove > Delete (this frees the \
-                         username), then run terraform apply again; or\n\
-                         - choose another username, e.g. with the role in it ({username}_RO); or\n\
-                         - if the existing account is the one to manage, adopt it: terraform import <this resource's \
-                         address> {username:?}."
-                    ),
-                );
-                return None;
-            }
-            Err(e) => {
-                diags.push(api_error(&format!("check whether administrator {username:?} exists"), &e));
-                return None;
-            }
+        let available = diags.ok(data.client.check_admin_account_availability(&username).await, |e| {
+            diag::error(&format!("check whether administrator {username:?} exists"), &e)
+        })?;
+        if !available {
+            diags.error_at(
+                AttributePath::attr("username"),
+                "Administrator username already exists",
+                format!(
+                    "MaaS360 already has an administrator {username:?} (usernames may be unique across the whole \
+                     instance). Either:\n\
+                     - if this replaces an administrator Terraform managed before (for example after a change of \
+                     roles or email), delete the old account first: in the MaaS360 portal go to Setup > \
+                     Administrators, hover over {username:?}, then More > Remove > Delete (this frees the \
+                     username), then run terraform apply again; or\n\
+                     - choose another username, e.g. with the role in it ({username}_RO); or\n\
+                     - if the existing account is the one to manage, adopt it: terraform import <this resource's \
+                     address> {username:?}."
+                ),
+            );
+            return None;
         }
         let admin = NewAdministrator {
             username: username.clone(),
@@ -410,13 +340,7 @@ impl Resource for ScriptUserResource {
             first_name: p.first_name.get().cloned(),
             last_name: p.last_name.get().cloned(),
         };
-        let created = match data.client.create_administrator(&admin).await {
-            Ok(created) => created,
-            Err(e) => {
-                diags.push(create_error(&username, &e));
-                return None;
-            }
-        };
+        let created = diags.ok(data.client.create_administrator(&admin).await, |e| create_error(&username, &e))?;
         if !created.listed {
             diags.warning_at(
                 AttributePath::attr("username"),
@@ -437,11 +361,10 @@ impl Resource for ScriptUserResource {
         state.api_access_verified = Attr::Known(false);
         if let Attr::Known(password) = &req.config.password_wo {
             match self.verify(data, &state, password, diags).await {
-                Verification::Verified => state.api_access_verified = Attr::Known(true),
-                Verification::Refused => {}
+                Ok(verified) => state.api_access_verified = Attr::Known(verified),
                 // The account exists: an error would taint it, and the replacement would collide
                 // with it. Warn, and let a version bump ask again.
-                Verification::NotAsked(e) => diags.warning_at(
+                Err(e) => diags.warning_at(
                     AttributePath::attr("password_wo"),
                     "API sign-in not verified",
                     format!(
@@ -461,15 +384,11 @@ impl Resource for ScriptUserResource {
         diags: &mut Diagnostics,
     ) -> Option<StateResponse<ScriptUserModel>> {
         let username = req.state.username.get()?.clone();
-        match data.client.check_admin_account_availability(&username).await {
-            // The username is free again: the account was deleted in the portal.
-            Ok(true) => Some(StateResponse::gone()),
-            Ok(false) => Some(StateResponse::new(req.state)),
-            Err(e) => {
-                diags.push(api_error(&format!("check administrator {username:?}"), &e));
-                None
-            }
-        }
+        let available = diags.ok(data.client.check_admin_account_availability(&username).await, |e| {
+            diag::error(&format!("check administrator {username:?}"), &e)
+        })?;
+        // The username is free again: the account was deleted in the portal.
+        Some(if available { StateResponse::gone() } else { StateResponse::new(req.state) })
     }
 
     async fn update(
@@ -484,17 +403,15 @@ impl Resource for ScriptUserResource {
         state.password_wo = Attr::Null;
         if state.api_access_verified.is_unknown() {
             let verified = match &req.config.password_wo {
-                Attr::Known(password) => match self.verify(data, &state, password, diags).await {
-                    Verification::Verified => true,
-                    Verification::Refused => false,
-                    // Keep the prior state (and its password_wo_version), so that the next apply
-                    // asks again instead of recording a verification that never happened.
-                    Verification::NotAsked(e) => {
+                // A failed question keeps the prior state (and its password_wo_version), so that
+                // the next apply asks again instead of recording a verification that never happened.
+                Attr::Known(password) => {
+                    let outcome = self.verify(data, &state, password, diags).await;
+                    diags.ok(outcome, |e| {
                         let username = state.username.get().cloned().unwrap_or_default();
-                        diags.push(api_error(&format!("verify the API sign-in of {username:?}"), &e));
-                        return None;
-                    }
-                },
+                        diag::error(&format!("verify the API sign-in of {username:?}"), &e)
+                    })?
+                }
                 _ => false,
             };
             state.api_access_verified = Attr::Known(verified);
@@ -525,19 +442,15 @@ impl Resource for ScriptUserResource {
             }
             None => id.to_string(),
         };
-        match data.client.check_admin_account_availability(&username).await {
-            Ok(false) => {}
-            Ok(true) => {
-                diags.error(
-                    "Administrator not found",
-                    format!("MaaS360 has no administrator {username:?} in account {billing}."),
-                );
-                return None;
-            }
-            Err(e) => {
-                diags.push(api_error(&format!("check administrator {username:?}"), &e));
-                return None;
-            }
+        let available = diags.ok(data.client.check_admin_account_availability(&username).await, |e| {
+            diag::error(&format!("check administrator {username:?}"), &e)
+        })?;
+        if available {
+            diags.error(
+                "Administrator not found",
+                format!("MaaS360 has no administrator {username:?} in account {billing}."),
+            );
+            return None;
         }
         let mut state = ScriptUserModel {
             id: Attr::Known(id_of(&billing, &username)),
@@ -572,81 +485,9 @@ impl Resource for ScriptUserResource {
     }
 }
 
-/// `maas360_administrator`: whether an administrator username exists.
-pub struct AdministratorDataSource;
-
-#[derive(Serialize, Deserialize, Default)]
-pub struct AdministratorLookup {
-    pub username: Attr<String>,
-    pub exists: Attr<bool>,
-    pub billing_id: Attr<String>,
-}
-
-#[async_trait]
-impl DataSource for AdministratorDataSource {
-    type Data = Maas360Data;
-    type Model = AdministratorLookup;
-
-    fn type_name(&self) -> &'static str {
-        "maas360_administrator"
-    }
-
-    fn schema(&self) -> Schema {
-        Schema::new(
-            "Whether an administrator username is taken in MaaS360 (the only fact about an administrator the \
-             public API returns).",
-        )
-        .attribute(
-            Attribute::string("username")
-                .required()
-                .validator(StringLengthAtLeast(1))
-                .description("The username to look up."),
-        )
-        .attribute(Attribute::bool("exists").computed().description("True when an administrator holds this username."))
-        .attribute(
-            Attribute::string("billing_id")
-                .computed()
-                .description("The MaaS360 account (billing ID) the provider is configured for."),
-        )
-    }
-
-    async fn read(
-        &self,
-        data: &Maas360Data,
-        config: AdministratorLookup,
-        diags: &mut Diagnostics,
-    ) -> Option<AdministratorLookup> {
-        let username = config.username.get()?.clone();
-        match data.client.check_admin_account_availability(&username).await {
-            Ok(available) => Some(AdministratorLookup {
-                username: Attr::Known(username),
-                exists: Attr::Known(!available),
-                billing_id: Attr::Known(data.client.billing_id().to_string()),
-            }),
-            Err(e) => {
-                diags.push(api_error(&format!("check administrator {username:?}"), &e));
-                None
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn password_rule_names_each_broken_part_without_the_password() {
-        assert!(password_problems("Secr3t!pass").is_empty());
-        let p = password_problems("short");
-        assert!(p.contains(&"it must be at least 8 characters long"));
-        assert!(p.contains(&"it must contain at least one number"));
-        assert!(p.contains(&"it must contain at least one special character such as ! or #"));
-        assert_eq!(password_problems("12345678!"), vec!["it must contain at least one letter"]);
-        for msg in password_problems("hunter") {
-            assert!(!msg.contains("hunter"));
-        }
-    }
 
     #[test]
     fn emails() {

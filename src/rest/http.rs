@@ -17,16 +17,16 @@ use url::Url;
 
 use super::redact::{redact_body, redact_form, redact_headers};
 use super::retry::{
-    NotFoundWindow, RetryPolicy, RetryReason, TransportKind, classify_status, is_retryable_transport, rate_limit_reset,
+    NotFoundWindow, RateLimitHeaders, RetryPolicy, RetryReason, TransportKind, classify_status, is_retryable_transport,
     server_requested_delay,
 };
 
 /// Settings of one [`RestCore`]; the vendor clients fill them from their own configuration.
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
-    /// Short name used in log lines (`"jamf"`, `"maas360"`).
+    /// Short name of the service in log lines.
     pub service: &'static str,
-    /// `User-Agent` header, e.g. `terraform-provider-jamf/0.1.0`.
+    /// `User-Agent` header, e.g. `terraform-provider-example/0.1.0`.
     pub user_agent: String,
     /// Limit for one attempt, from connect to the last body byte.
     pub request_timeout: Duration,
@@ -36,9 +36,9 @@ pub struct HttpSettings {
     pub retry: RetryPolicy,
     /// Cancelled when the provider is told to stop.
     pub cancel: CancellationToken,
-    /// Honour MaaS360's `X-Rate-Limit-Remaining` / `X-Rate-Limit-ResetWindow` headers: once the
-    /// budget is exhausted, no attempt starts before the window resets.
-    pub rate_limit_headers: bool,
+    /// The vendor's rate-limit header protocol, if its server announces one: once the budget
+    /// is exhausted, no attempt starts before the window resets.
+    pub rate_limit_headers: Option<RateLimitHeaders>,
 }
 
 /// A request description that can be sent more than once (the body is cheap to clone).
@@ -199,7 +199,7 @@ struct Inner {
     http: reqwest::Client,
     limiter: Semaphore,
     settings: HttpSettings,
-    /// No attempt starts before this instant (MaaS360 rate-limit window).
+    /// No attempt starts before this instant (the server's rate-limit budget is exhausted).
     throttle_until: Mutex<Option<Instant>>,
     /// Set when a request gave up because no connection could be made: until then, requests fail
     /// at once with the same reason instead of each retrying against a server that is down.
@@ -216,8 +216,8 @@ impl fmt::Debug for RestCore {
 }
 
 impl RestCore {
-    /// Builds the HTTP client: rustls, connection reuse, a cookie store (Jamf Cloud's
-    /// `jpro-ingress` sticky-session cookie), the user agent, the per-attempt timeout and
+    /// Builds the HTTP client: rustls, connection reuse, a cookie store (for servers that pin a
+    /// session to one node with a cookie), the user agent, the per-attempt timeout and
     /// `TCP_NODELAY`.
     pub fn new(settings: HttpSettings) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
@@ -315,8 +315,8 @@ impl RestCore {
                             headers = %redact_headers(&resp.headers),
                             body = %redact_body(resp.content_type(), &resp.body), "http response body");
                     }
-                    if s.rate_limit_headers {
-                        self.note_rate_limit(&resp.headers);
+                    if let Some(reset) = s.rate_limit_headers {
+                        self.note_rate_limit(reset(&resp.headers));
                     }
                     let next = match classify_status(resp.status, not_found_delays.is_some()) {
                         None => {
@@ -407,8 +407,9 @@ impl RestCore {
         Ok(())
     }
 
-    fn note_rate_limit(&self, headers: &HeaderMap) {
-        if let Some(reset) = rate_limit_reset(headers) {
+    /// Holds every later attempt until `reset` (capped by the retry policy's longest wait).
+    fn note_rate_limit(&self, reset: Option<Duration>) {
+        if let Some(reset) = reset {
             let until = Instant::now() + reset.min(self.0.settings.retry.max_delay);
             let mut slot = self.0.throttle_until.lock().unwrap_or_else(|p| p.into_inner());
             if slot.is_none_or(|u| u < until) {
@@ -451,6 +452,14 @@ mod tests {
     use wiremock::matchers::{method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
+    /// A stand-in rate-limit protocol: `x-budget-left: 0` with `x-budget-reset` seconds.
+    fn budget_headers(headers: &HeaderMap) -> Option<Duration> {
+        let left = headers.get("x-budget-left")?.to_str().ok()?;
+        let reset = headers.get("x-budget-reset")?.to_str().ok()?;
+        let reset: f64 = reset.parse().ok()?;
+        (left == "0").then(|| Duration::from_secs_f64(reset))
+    }
+
     fn core(timeout: Duration, cancel: CancellationToken, rate_limit_headers: bool) -> RestCore {
         RestCore::new(HttpSettings {
             service: "test",
@@ -464,7 +473,7 @@ mod tests {
                 max_elapsed: Duration::from_secs(20),
             },
             cancel,
-            rate_limit_headers,
+            rate_limit_headers: rate_limit_headers.then_some(budget_headers as RateLimitHeaders),
         })
         .unwrap()
     }
@@ -536,9 +545,7 @@ mod tests {
         let server = MockServer::start().await;
         Mock::given(method("GET"))
             .respond_with(
-                ResponseTemplate::new(200)
-                    .insert_header("x-rate-limit-remaining", "0")
-                    .insert_header("x-rate-limit-resetwindow", "0.3"),
+                ResponseTemplate::new(200).insert_header("x-budget-left", "0").insert_header("x-budget-reset", "0.3"),
             )
             .mount(&server)
             .await;
@@ -548,7 +555,7 @@ mod tests {
         c.send(&Request::new(Method::GET, url(&server, "/b"))).await.unwrap();
         assert!(t0.elapsed() >= Duration::from_millis(280), "{:?}", t0.elapsed());
 
-        // Without the flag the headers are ignored.
+        // Without the protocol the headers are ignored.
         let plain = core(Duration::from_secs(5), CancellationToken::new(), false);
         plain.send(&Request::new(Method::GET, url(&server, "/a"))).await.unwrap();
         let t0 = Instant::now();

@@ -1,8 +1,8 @@
 //! Lenient readers for vendor JSON.
 //!
-//! Vendors are loose with types: Jamf integration ids are numbers while role ids are strings;
-//! MaaS360 converts XML to JSON, so numbers arrive as strings, empty values as `""` and a
-//! one-element list as a bare object. Everything here goes through [`serde_json::Value`]
+//! Vendors are loose with types: one API's ids are numbers while another's are strings; a server
+//! that converts XML to JSON sends numbers as strings, empty values as `""` and a one-element
+//! list as a bare object. Everything here goes through [`serde_json::Value`]
 //! because the crate enables serde_json's `arbitrary_precision`, under which a hand-written
 //! visitor sees numbers as a private map; `Value` handles that for us and keeps the exact digits.
 

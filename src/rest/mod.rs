@@ -1,4 +1,4 @@
-//! REST plumbing shared by the Jamf Pro and MaaS360 API clients: the request engine
+//! REST plumbing shared by the vendor API clients: the request engine
 //! ([`RestCore`]: retries, concurrency limit, cancellation, redacted logging), the single-flight
 //! token cache, secret redaction, lenient JSON readers and base-URL handling.
 //!
@@ -12,6 +12,6 @@ pub mod token;
 pub mod url;
 
 pub use self::http::{HttpSettings, Request, Response, RestCore, SendError};
-pub use self::retry::{NotFoundWindow, RetryPolicy, TransportKind};
+pub use self::retry::{NotFoundWindow, RateLimitHeaders, RetryPolicy, TransportKind};
 pub use self::token::{Lease, TokenCache};
 pub use secrecy::{ExposeSecret, SecretString};

@@ -29,7 +29,7 @@ pub fn is_sensitive_key(name: &str) -> bool {
 /// A loggable rendering of `body`, with every secret replaced by [`REDACTED`].
 ///
 /// The format is chosen from `content_type`, falling back to sniffing the first byte, because
-/// some servers (MaaS360) label JSON as `text/plain` or omit the header.
+/// some servers label JSON as `text/plain` or omit the header.
 pub fn redact_body(content_type: Option<&str>, body: &[u8]) -> String {
     if body.is_empty() {
         return String::new();
@@ -179,7 +179,7 @@ fn redact_attributes(e: &BytesStart<'_>) -> Option<BytesStart<'static>> {
 }
 
 /// A loggable rendering of headers. Sensitive headers keep their auth scheme (`Bearer`, `Basic`,
-/// `MaaS`) so a reader can tell which credential was used, but never the credential.
+/// or a vendor's own) so a reader can tell which credential was used, but never the credential.
 pub fn redact_headers(headers: &HeaderMap) -> String {
     let mut parts = Vec::with_capacity(headers.len());
     for (name, value) in headers {

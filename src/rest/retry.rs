@@ -6,8 +6,9 @@
 //! error from the user for the length of a timeout.
 //!
 //! Delays come from `backon`'s jittered exponential builder. A server-requested delay
-//! (`Retry-After`, or MaaS360's `X-Rate-Limit-ResetWindow` when `X-Rate-Limit-Remaining: 0`)
-//! replaces the computed one, capped by [`RetryPolicy::max_delay`].
+//! (`Retry-After`, or the reset window a vendor client reads from its server's own rate-limit
+//! headers through [`RateLimitHeaders`]) replaces the computed one, capped by
+//! [`RetryPolicy::max_delay`].
 
 use std::time::{Duration, SystemTime};
 
@@ -164,24 +165,22 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-/// MaaS360's rate-limit signal: `X-Rate-Limit-Remaining: 0` plus `X-Rate-Limit-ResetWindow`
-/// (seconds until the budget resets). `None` unless the budget is exhausted.
-pub fn rate_limit_reset(headers: &HeaderMap) -> Option<Duration> {
-    let remaining = header_str(headers, "x-rate-limit-remaining")?.trim().parse::<i64>().ok()?;
-    if remaining > 0 {
-        return None;
-    }
-    let window = header_str(headers, "x-rate-limit-resetwindow")?.trim();
-    let secs = window.parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0)?;
-    Some(Duration::from_secs_f64(secs))
-}
+/// A vendor's rate-limit header protocol, supplied by the vendor client: how long until the
+/// server's request budget resets, read from an answer's headers, or `None` while requests
+/// remain. With one configured, [`crate::rest::RestCore`] holds every attempt until the reset
+/// once the budget is exhausted, and uses the reset as the server-requested delay of a retry.
+pub type RateLimitHeaders = fn(&HeaderMap) -> Option<Duration>;
 
-/// The delay the server asked for, if any: `Retry-After` first, then (when enabled) the MaaS360
-/// rate-limit reset window.
-pub fn server_requested_delay(headers: &HeaderMap, rate_limit_headers: bool, now: SystemTime) -> Option<Duration> {
+/// The delay the server asked for, if any: `Retry-After` first, then (when the client reads its
+/// vendor's rate-limit headers) the budget's reset window.
+pub fn server_requested_delay(
+    headers: &HeaderMap,
+    rate_limit_headers: Option<RateLimitHeaders>,
+    now: SystemTime,
+) -> Option<Duration> {
     header_str(headers, "retry-after")
         .and_then(|v| parse_retry_after(v, now))
-        .or_else(|| rate_limit_headers.then(|| rate_limit_reset(headers)).flatten())
+        .or_else(|| rate_limit_headers.and_then(|reset| reset(headers)))
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -234,19 +233,20 @@ mod tests {
         assert_eq!(parse_retry_after("-3", now), None);
     }
 
+    /// A stand-in protocol: `x-wait` carries the seconds until the budget resets.
+    fn wait_header(headers: &HeaderMap) -> Option<Duration> {
+        header_str(headers, "x-wait")?.parse().ok().map(Duration::from_secs)
+    }
+
     #[test]
-    fn rate_limit_headers_only_when_exhausted() {
+    fn retry_after_wins_over_the_vendor_reset_window() {
         let mut h = HeaderMap::new();
-        h.insert("x-rate-limit-remaining", HeaderValue::from_static("3"));
-        h.insert("x-rate-limit-resetwindow", HeaderValue::from_static("7"));
-        assert_eq!(rate_limit_reset(&h), None);
-        h.insert("x-rate-limit-remaining", HeaderValue::from_static("0"));
-        assert_eq!(rate_limit_reset(&h), Some(Duration::from_secs(7)));
+        h.insert("x-wait", HeaderValue::from_static("7"));
         let now = SystemTime::now();
-        assert_eq!(server_requested_delay(&h, true, now), Some(Duration::from_secs(7)));
-        assert_eq!(server_requested_delay(&h, false, now), None);
+        assert_eq!(server_requested_delay(&h, Some(wait_header), now), Some(Duration::from_secs(7)));
+        assert_eq!(server_requested_delay(&h, None, now), None);
         h.insert("retry-after", HeaderValue::from_static("2"));
-        assert_eq!(server_requested_delay(&h, true, now), Some(Duration::from_secs(2)));
+        assert_eq!(server_requested_delay(&h, Some(wait_header), now), Some(Duration::from_secs(2)));
     }
 
     #[test]

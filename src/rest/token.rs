@@ -28,8 +28,8 @@ struct Entry<T> {
     minted_at: Instant,
     refresh_at: Instant,
     generation: u64,
-    /// Set when the server rejected the token; the value is kept so a mint can use it (MaaS360
-    /// refreshes with the previous refresh token).
+    /// Set when the server rejected the token; the value is kept so a mint can use it (a refresh
+    /// may need the previous refresh token).
     rejected: bool,
 }
 

@@ -15,7 +15,7 @@ pub struct BaseUrlProblem {
 /// Validates a server base URL and normalises it so that its path ends in `/`.
 ///
 /// Accepted: `http`/`https` with a host, an optional port and an optional path prefix
-/// (`https://host/jamf`). Refused: no scheme (`tenant.jamfcloud.com`), another scheme, no host,
+/// (`https://host/prefix`). Refused: no scheme (`tenant.example.com`), another scheme, no host,
 /// user info (credentials do not belong in a URL and would end up in logs), a query or a fragment.
 pub fn parse_base_url(input: &str) -> Result<Url, BaseUrlProblem> {
     let trimmed = input.trim();

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use mdm_sim::{SimConfig, SimHandle, Simulator};
 use mdmkit::jamf::client::{IntegrationRequest, JamfAuth, JamfClient, JamfConfig, JamfErrorKind, RoleRequest};
-use mdmkit::maas360::client::{Maas360Client, Maas360Config, Maas360Error, NewAdministrator};
+use mdmkit::maas360::client::{Maas360Client, Maas360Config, Maas360ErrorKind, NewAdministrator};
 use mdmkit::rest::{ExposeSecret, RetryPolicy, SecretString};
 use serde_json::{Value, json};
 
@@ -215,7 +215,8 @@ async fn maas360_administrator_lifecycle_and_verification() {
     assert!(c.check_admin_account_availability("Vendor_SO").await.unwrap());
     c.create_administrator(&admin("Vendor_SO")).await.unwrap();
     assert!(!c.check_admin_account_availability("Vendor_SO").await.unwrap());
-    assert!(matches!(c.create_administrator(&admin("Vendor_SO")).await, Err(Maas360Error::UsernameTaken { .. })));
+    let taken = c.create_administrator(&admin("Vendor_SO")).await.unwrap_err();
+    assert!(matches!(taken.kind(), Maas360ErrorKind::UsernameTaken { .. }), "{taken:?}");
     // No password yet: the sign-in is refused inside an HTTP 200.
     let pw = SecretString::from("Vendor-Pass-1".to_string());
     assert!(c.verify_credentials("Vendor_SO", &pw).await.unwrap_err().is_invalid_credentials());
@@ -277,10 +278,10 @@ fn the_plan_time_rule_is_never_stricter_than_the_portal() {
     ] {
         let portal = mdm_sim::maas360::check_password_rule(p).is_ok();
         assert_eq!(
-            mdmkit::maas360::script_user::password_problems(p).is_empty(),
+            mdmkit::maas360::password::password_problems(p).is_empty(),
             portal,
             "{p:?}: the portal says {portal}"
         );
     }
-    assert!(!mdmkit::maas360::script_user::password_problems("Passw0rd\u{7}x").is_empty());
+    assert!(!mdmkit::maas360::password::password_problems("Passw0rd\u{7}x").is_empty());
 }

@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use tracing::debug;
 
-use super::error::{Call, Maas360Error, Op};
+use super::error::{Call, ConfigError, Maas360Error, Maas360ErrorKind, Op};
 use super::parse::{error_info, find, parse_body};
 use super::{AuthApiVersion, AuthBodyFormat, Maas360Client};
 use crate::rest::url::join_segments;
@@ -143,10 +143,7 @@ fn interpret(call: &Call, username: &str, resp: &Response) -> Result<Session, Ma
         return Err(super::status_error(call, resp));
     }
     if status == StatusCode::NOT_FOUND {
-        return Err(Maas360Error::InvalidConfig(format!(
-            "no maas360 authentication endpoint at {} (http 404); check base_url or instance",
-            call.path
-        )));
+        return Err(ConfigError::NoAuthEndpoint { path: call.path.clone() }.into());
     }
     let body = parse_body(resp.content_type(), &resp.body);
     let (code, description) = body.as_ref().map(error_info).unwrap_or((None, None));
@@ -156,31 +153,26 @@ fn interpret(call: &Call, username: &str, resp: &Response) -> Result<Session, Ma
         .and_then(|v| find(v, "errorCode"))
         .is_some_and(|c| lenient::i64(c).is_none() && lenient::non_empty_string(c).is_some());
     if code.is_some() || unreadable_code || matches!(status.as_u16(), 401 | 403) {
-        return Err(Maas360Error::InvalidCredentials {
-            call: call.clone(),
-            username: username.to_owned(),
-            code,
-            description: description.unwrap_or_else(|| format!("http {}", status.as_u16())),
-        });
+        let description = description.unwrap_or_else(|| format!("http {}", status.as_u16()));
+        return Err(Maas360Error::new(
+            call.clone(),
+            Maas360ErrorKind::InvalidCredentials { username: username.to_owned(), code, description },
+        ));
     }
     if !status.is_success() {
         return Err(super::status_error(call, resp));
     }
     let Some(body) = body else {
-        return Err(Maas360Error::Decode {
-            call: call.clone(),
-            status: status.as_u16(),
-            message: "the authentication answer is neither json nor xml".into(),
-        });
+        let message = "the authentication answer is neither json nor xml".into();
+        return Err(Maas360Error::answered(call.clone(), status.as_u16(), Maas360ErrorKind::Decode { message }));
     };
     let token = find(&body, "authToken").and_then(lenient::non_empty_string);
     let refresh = find(&body, "refreshToken").and_then(lenient::non_empty_string);
     match token {
         Some(token) => Ok(Session { token: SecretString::from(token), refresh: refresh.map(SecretString::from) }),
-        None => Err(Maas360Error::Decode {
-            call: call.clone(),
-            status: status.as_u16(),
-            message: "the authentication answer has no authToken and no error code".into(),
-        }),
+        None => {
+            let message = "the authentication answer has no authToken and no error code".into();
+            Err(Maas360Error::answered(call.clone(), status.as_u16(), Maas360ErrorKind::Decode { message }))
+        }
     }
 }
