@@ -133,7 +133,7 @@ impl Acc {
     }
 }
 
-// ----- Jamf acceptance helpers (appended for tests/acc_jamf.rs) -----
+// ----- Jamf acceptance helpers -----
 
 /// The outcome of one HTTP call to the simulator's Jamf API (not the control surface).
 #[derive(Debug)]
