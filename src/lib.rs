@@ -140,11 +140,9 @@
 //! assert_eq!(mdmkit::framework::model_check::check_model::<NoteModel>(&NoteResource.schema()), Ok(()));
 //! ```
 
-#[warn(missing_docs)]
 pub mod framework;
 pub mod jamf;
 pub mod maas360;
-#[warn(missing_docs)]
 pub mod plugin;
 pub mod rest;
 pub mod settings;

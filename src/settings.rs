@@ -17,9 +17,13 @@ use crate::rest::RetryPolicy;
 /// The `retry` block.
 #[derive(Serialize, Deserialize, Default, Clone, Debug)]
 pub struct RetryModel {
+    /// Attempts per request in total, the first included (`1` disables retries); default 5.
     pub max_attempts: Attr<i64>,
+    /// First backoff delay before jitter, a duration such as `"500ms"` (the default).
     pub min_delay: Attr<String>,
+    /// Longest single wait, also the cap on a server's `Retry-After`; default `"30s"`.
     pub max_delay: Attr<String>,
+    /// No retry starts after this much time since the first attempt; default `"2m"`.
     pub max_elapsed: Attr<String>,
 }
 
@@ -136,6 +140,8 @@ pub fn source_note(s: &Setting) -> String {
     }
 }
 
+/// The optional `retry` block of a provider's schema (read back as a [`RetryModel`]): retries of
+/// transport errors, HTTP 5xx and 429 with jittered exponential backoff.
 pub fn retry_attribute() -> Attribute {
     let fields = vec![
         Attribute::number("max_attempts")
@@ -162,6 +168,8 @@ pub fn retry_attribute() -> Attribute {
     )
 }
 
+/// The optional `max_concurrency` attribute (1 to 50 requests in flight), its description
+/// completed with the vendor's advice `vendor_hint` and the environment variables `env`.
 pub fn max_concurrency_attribute(env: &[&str], vendor_hint: &str) -> Attribute {
     Attribute::number("max_concurrency")
         .optional()
@@ -181,6 +189,8 @@ pub fn max_concurrency_attribute(env: &[&str], vendor_hint: &str) -> Attribute {
         )
 }
 
+/// The optional `request_timeout` attribute (a duration from 1s to 1h, for one HTTP attempt),
+/// its description naming the environment variables `env`.
 pub fn request_timeout_attribute(env: &[&str]) -> Attribute {
     Attribute::string("request_timeout")
         .optional()

@@ -19,20 +19,33 @@ use super::client::{Integration, IntegrationRequest, JamfError, JamfErrorKind};
 use super::diag;
 use super::lookup::{self, name_conflict};
 
+/// The `jamf_api_client` resource: creates, updates, reads, imports and deletes an API client.
 pub struct ApiClientResource;
 
+/// The values of a `jamf_api_client`, one field per schema attribute (also the model of the
+/// `jamf_api_client` data source).
 #[derive(Serialize, Deserialize, Clone, Debug, Default)]
 pub struct ApiClientModel {
+    /// The API client's id in Jamf Pro (a number, as a string).
     pub id: Attr<String>,
+    /// The OAuth client ID (a UUID) handed to the vendor; stable for the life of the client.
     pub client_id: Attr<String>,
+    /// The client's name, unique among API clients.
     pub display_name: Attr<String>,
+    /// Display names of the API roles the client is granted.
     pub authorization_scopes: Attr<BTreeSet<String>>,
+    /// Whether the client may obtain access tokens (`true` unless configured otherwise).
     pub enabled: Attr<bool>,
+    /// Lifetime of the access tokens the client obtains, in seconds (Jamf Pro's default, 300, when
+    /// not configured).
     pub access_token_lifetime_seconds: Attr<i64>,
+    /// What credentials the client has: `NONE`, `CLIENT_CREDENTIALS` or `NATIVE_APP_OAUTH`.
     pub app_type: Attr<String>,
 }
 
 impl ApiClientModel {
+    /// The model of a client as Jamf Pro returns it, every attribute known; a lifetime Jamf Pro
+    /// leaves unset is read as [`DEFAULT_LIFETIME`].
     pub fn from_integration(i: &Integration) -> ApiClientModel {
         ApiClientModel {
             id: Attr::Known(i.id.clone()),

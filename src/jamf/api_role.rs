@@ -18,16 +18,23 @@ use super::diag;
 use super::lookup::{self, name_conflict};
 use super::privileges;
 
+/// The `jamf_api_role` resource: creates, updates, reads, imports and deletes an API role.
 pub struct ApiRoleResource;
 
+/// The values of a `jamf_api_role`, one field per schema attribute (also the model of the
+/// `jamf_api_role` data source).
 #[derive(Serialize, Deserialize, Clone, Debug, Default)]
 pub struct ApiRoleModel {
+    /// The role's id in Jamf Pro (a number, as a string).
     pub id: Attr<String>,
+    /// The role's name, unique among API roles; API clients refer to the role by it.
     pub display_name: Attr<String>,
+    /// The privilege names granted, exactly as Jamf Pro spells them.
     pub privileges: Attr<BTreeSet<String>>,
 }
 
 impl ApiRoleModel {
+    /// The model of a role as Jamf Pro returns it, every attribute known.
     pub fn from_role(r: &Role) -> ApiRoleModel {
         ApiRoleModel {
             id: Attr::Known(r.id.clone()),

@@ -130,14 +130,19 @@ impl<T> ListCache<T> {
 /// The planned values of an API client, recorded by its plan for the plans that follow.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PlannedClient {
+    /// Whether the client is planned enabled; `None` while the plan does not know yet.
     pub enabled: Option<bool>,
+    /// The display names of the roles the client is planned to hold; `None` while unknown.
     pub authorization_scopes: Option<Vec<String>>,
 }
 
 /// Everything a Jamf resource receives.
 pub struct JamfData {
+    /// The Jamf Pro API client every resource and data source calls.
     pub client: JamfClient,
+    /// Every API role by id, loaded once and dropped or updated on each write of a role.
     pub roles: ListCache<Role>,
+    /// Every API client by id, loaded once and dropped or updated on each write of a client.
     pub integrations: ListCache<Integration>,
     privileges: OnceCell<Result<Arc<Vec<String>>, JamfError>>,
     planned_clients: Mutex<HashMap<String, PlannedClient>>,
@@ -155,6 +160,8 @@ fn integration_id(i: &Integration) -> &str {
 }
 
 impl JamfData {
+    /// What a configured provider hands its resources: `client`, with empty caches and nothing
+    /// planned yet.
     pub fn new(client: JamfClient) -> JamfData {
         JamfData {
             client,
@@ -207,18 +214,24 @@ impl JamfData {
         self.privileges.get_or_init(|| async { self.client.list_privileges().await.map(Arc::new) }).await.clone()
     }
 
+    /// Record what API client `id` is planned (or, after an apply, known) to be, for the plans and
+    /// creates of its secret that follow; replaces what was recorded before.
     pub fn record_planned_client(&self, id: &str, planned: PlannedClient) {
         self.planned_clients.lock().expect("planned lock").insert(id.to_string(), planned);
     }
 
+    /// What was last recorded for API client `id` in this process, if anything.
     pub fn planned_client(&self, id: &str) -> Option<PlannedClient> {
         self.planned_clients.lock().expect("planned lock").get(id).cloned()
     }
 
+    /// Record the display name role `id` is planned to have, so a secret can tell a rename of the
+    /// role from a change of its client's roles.
     pub fn record_planned_role(&self, id: &str, display_name: &str) {
         self.planned_roles.lock().expect("planned lock").insert(id.to_string(), display_name.to_string());
     }
 
+    /// The display name last recorded for role `id` in this process, if any.
     pub fn planned_role_name(&self, id: &str) -> Option<String> {
         self.planned_roles.lock().expect("planned lock").get(id).cloned()
     }

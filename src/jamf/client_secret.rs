@@ -19,15 +19,24 @@ use super::cache::JamfData;
 use super::client::{AppType, Integration, JamfError, JamfErrorKind};
 use super::diag;
 
+/// The `jamf_client_secret` resource: generates an API client's secret on create only, since
+/// Jamf Pro shows a secret once and invalidates the previous one; rotating replaces it.
 pub struct ClientSecretResource;
 
+/// The values of a `jamf_client_secret`, one field per schema attribute.
 #[derive(Serialize, Deserialize, Clone, Debug, Default)]
 pub struct ClientSecretModel {
+    /// The API client's id (the secret has no id of its own).
     pub id: Attr<String>,
+    /// The `id` of the `jamf_api_client` whose secret this is; a change replaces the secret.
     pub api_client_id: Attr<String>,
+    /// Arbitrary values that, when changed, generate a new secret (rotation on demand).
     pub keepers: Attr<BTreeMap<String, String>>,
+    /// The OAuth client ID handed to the vendor with the secret.
     pub client_id: Attr<String>,
+    /// The generated client secret (sensitive).
     pub client_secret: Attr<String>,
+    /// The API roles the client held when this secret was generated.
     pub authorization_scopes: Attr<BTreeSet<String>>,
 }
 

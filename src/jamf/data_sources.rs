@@ -13,11 +13,16 @@ use super::client::{Integration, Role};
 use super::diag;
 use super::lookup::{self, Named};
 
+/// `data "jamf_api_role_privileges"`: the privilege names this Jamf Pro server offers for API
+/// roles, optionally filtered.
 pub struct PrivilegesDataSource;
 
+/// The values of `data "jamf_api_role_privileges"`.
 #[derive(Serialize, Deserialize, Default)]
 pub struct PrivilegesModel {
+    /// Only privileges whose name contains this text, ignoring case; unset lists them all.
     pub name_contains: Attr<String>,
+    /// The privilege names found, sorted as Jamf Pro sorts them.
     pub privileges: Attr<Vec<String>>,
 }
 

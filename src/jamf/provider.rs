@@ -18,31 +18,50 @@ use super::client::{JamfAuth, JamfClient, JamfConfig, JamfError, JamfErrorKind};
 /// The provider's source address.
 pub const ADDRESS: &str = "registry.terraform.io/mdmkit/jamf";
 
+/// Environment variables read for `url` when the configuration leaves it unset, in order.
 pub const ENV_URL: &[&str] = &["JAMF_URL", "JAMFPRO_INSTANCE_FQDN"];
+/// Environment variables read for `client_id` when the configuration leaves it unset, in order.
 pub const ENV_CLIENT_ID: &[&str] = &["JAMF_CLIENT_ID", "JAMFPRO_CLIENT_ID"];
+/// Environment variables read for `client_secret` when the configuration leaves it unset, in
+/// order.
 pub const ENV_CLIENT_SECRET: &[&str] = &["JAMF_CLIENT_SECRET", "JAMFPRO_CLIENT_SECRET"];
+/// Environment variables read for `username` when the configuration leaves it unset, in order.
 pub const ENV_USERNAME: &[&str] = &["JAMF_USERNAME", "JAMFPRO_BASIC_USERNAME"];
+/// Environment variables read for `password` when the configuration leaves it unset, in order.
 pub const ENV_PASSWORD: &[&str] = &["JAMF_PASSWORD", "JAMFPRO_BASIC_PASSWORD"];
+/// The environment variable read for `max_concurrency` when the configuration leaves it unset.
 pub const ENV_MAX_CONCURRENCY: &[&str] = &["JAMF_MAX_CONCURRENCY"];
+/// The environment variable read for `request_timeout` when the configuration leaves it unset.
 pub const ENV_REQUEST_TIMEOUT: &[&str] = &["JAMF_REQUEST_TIMEOUT"];
 
 /// The `jamf` provider.
 #[derive(Default)]
 pub struct JamfProvider;
 
+/// The values of the `jamf` provider block, one field per schema attribute; unset string
+/// settings fall back to their environment variables (the `ENV_*` constants).
 #[derive(Serialize, Deserialize, Default)]
 pub struct JamfProviderConfig {
+    /// The Jamf Pro URL, e.g. `https://yourcompany.jamfcloud.com`.
     pub url: Attr<String>,
+    /// Client ID of the API client the provider itself authenticates as (recommended).
     pub client_id: Attr<String>,
+    /// Client secret of that API client.
     pub client_secret: Attr<String>,
+    /// Jamf Pro account for username/password authentication, instead of `client_id`.
     pub username: Attr<String>,
+    /// Password of `username`.
     pub password: Attr<String>,
+    /// Requests in flight at most (1 to 50).
     pub max_concurrency: Attr<i64>,
+    /// Timeout of one HTTP attempt, a duration such as `"60s"`.
     pub request_timeout: Attr<String>,
+    /// The `retry` block: how transport errors, HTTP 5xx and 429 are retried.
     pub retry: Attr<RetryModel>,
 }
 
 impl JamfProvider {
+    /// The schema of the `jamf` provider block (what [`Provider::schema`] returns).
     pub fn schema() -> Schema {
         Schema::new(
             "Manages the API credentials SaaS integrations need from a Jamf Pro tenant: API roles, API clients \

@@ -15,8 +15,11 @@ pub struct AdministratorDataSource;
 /// The data source's configuration and result.
 #[derive(Serialize, Deserialize, Default)]
 pub struct AdministratorLookup {
+    /// The username to look up (configured).
     pub username: Attr<String>,
+    /// Whether an administrator holds the username, i.e. MaaS360 reports it not available.
     pub exists: Attr<bool>,
+    /// The MaaS360 account (billing ID) the provider is configured for.
     pub billing_id: Attr<String>,
 }
 

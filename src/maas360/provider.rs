@@ -19,41 +19,69 @@ use super::{Maas360Data, diag};
 /// The provider's source address.
 pub const ADDRESS: &str = "registry.terraform.io/mdmkit/maas360";
 
+/// The environment variable read for `base_url` when the configuration leaves it unset.
 pub const ENV_BASE_URL: &[&str] = &["MAAS360_BASE_URL"];
+/// The environment variable read for `instance` when the configuration leaves it unset.
 pub const ENV_INSTANCE: &[&str] = &["MAAS360_INSTANCE"];
+/// The environment variable read for `billing_id` when the configuration leaves it unset.
 pub const ENV_BILLING_ID: &[&str] = &["MAAS360_BILLING_ID"];
+/// The environment variable read for `app_id` when the configuration leaves it unset.
 pub const ENV_APP_ID: &[&str] = &["MAAS360_APP_ID"];
+/// The environment variable read for `app_version` when the configuration leaves it unset.
 pub const ENV_APP_VERSION: &[&str] = &["MAAS360_APP_VERSION"];
+/// The environment variable read for `platform_id` when the configuration leaves it unset.
 pub const ENV_PLATFORM_ID: &[&str] = &["MAAS360_PLATFORM_ID"];
+/// The environment variable read for `app_access_key` when the configuration leaves it unset.
 pub const ENV_APP_ACCESS_KEY: &[&str] = &["MAAS360_APP_ACCESS_KEY"];
+/// The environment variable read for `username` when the configuration leaves it unset.
 pub const ENV_USERNAME: &[&str] = &["MAAS360_USERNAME"];
+/// The environment variable read for `password` when the configuration leaves it unset.
 pub const ENV_PASSWORD: &[&str] = &["MAAS360_PASSWORD"];
+/// The environment variable read for `auth_api_version` when the configuration leaves it unset.
 pub const ENV_AUTH_API_VERSION: &[&str] = &["MAAS360_AUTH_API_VERSION"];
+/// The environment variable read for `max_concurrency` when the configuration leaves it unset.
 pub const ENV_MAX_CONCURRENCY: &[&str] = &["MAAS360_MAX_CONCURRENCY"];
+/// The environment variable read for `request_timeout` when the configuration leaves it unset.
 pub const ENV_REQUEST_TIMEOUT: &[&str] = &["MAAS360_REQUEST_TIMEOUT"];
 
 /// The `maas360` provider.
 #[derive(Default)]
 pub struct Maas360Provider;
 
+/// The values of the `maas360` provider block, one field per schema attribute; unset string
+/// settings fall back to their environment variables (the `ENV_*` constants).
 #[derive(Serialize, Deserialize, Default)]
 pub struct Maas360ProviderConfig {
+    /// Root URL of the MaaS360 web services, instead of `instance`.
     pub base_url: Attr<String>,
+    /// The MaaS360 instance (data centre) of the account, e.g. `M3`, instead of `base_url`.
     pub instance: Attr<String>,
+    /// The customer account's billing ID ("Account ID" in the portal). Required.
     pub billing_id: Attr<String>,
+    /// App ID of the web-services access key. Required.
     pub app_id: Attr<String>,
+    /// App version of the access key; `"1.0"` when unset.
     pub app_version: Attr<String>,
+    /// Platform ID of the access key; `"3"` when unset.
     pub platform_id: Attr<String>,
+    /// The app access key. Required.
     pub app_access_key: Attr<String>,
+    /// The administrator the provider signs in as. Required.
     pub username: Attr<String>,
+    /// That administrator's password. Required.
     pub password: Attr<String>,
+    /// Authentication API, `"2.0"` (the default, with refresh tokens) or `"1.0"`.
     pub auth_api_version: Attr<String>,
+    /// Requests in flight at most (1 to 50).
     pub max_concurrency: Attr<i64>,
+    /// Timeout of one HTTP attempt, a duration such as `"60s"`.
     pub request_timeout: Attr<String>,
+    /// The `retry` block: how transport errors, HTTP 5xx and 429 are retried.
     pub retry: Attr<RetryModel>,
 }
 
 impl Maas360Provider {
+    /// The schema of the `maas360` provider block (what [`Provider::schema`] returns).
     pub fn schema() -> Schema {
         let instances: Vec<String> = super::client::INSTANCES.iter().map(|(n, u)| format!("`{n}` ({u})")).collect();
         Schema::new(

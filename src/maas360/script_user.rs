@@ -65,15 +65,27 @@ fn looks_like_email(e: &str) -> bool {
 /// The resource's configuration and state.
 #[derive(Serialize, Deserialize, Clone, Debug, Default)]
 pub struct ScriptUserModel {
+    /// The resource's id: `<billing_id>/<username>`.
     pub id: Attr<String>,
+    /// The administrator's username; a change creates a new administrator.
     pub username: Attr<String>,
+    /// Email for notifications and the set-password link; MaaS360 cannot change it, so a change
+    /// creates a new administrator.
     pub email: Attr<String>,
+    /// Role display names granted; a change creates a new administrator, as MaaS360 requires.
     pub roles: Attr<BTreeSet<String>>,
+    /// The administrator's first name, if given.
     pub first_name: Attr<String>,
+    /// The administrator's last name, if given.
     pub last_name: Attr<String>,
+    /// Write-only (never stored in plan or state): the password set from the email link, used only
+    /// to verify the API sign-in.
     pub password_wo: Attr<String>,
+    /// Increase this to verify `password_wo` again (e.g. after the password was set or changed).
     pub password_wo_version: Attr<Number>,
+    /// Whether the account signed in to the API with `password_wo` at the last verification.
     pub api_access_verified: Attr<bool>,
+    /// The MaaS360 account (billing ID) the administrator belongs to.
     pub billing_id: Attr<String>,
 }
 

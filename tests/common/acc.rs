@@ -8,13 +8,19 @@ use serde_json::Value;
 
 use super::terraform::{Workdir, terraform_or_skip};
 
+/// The `terraform-provider-jamf` binary cargo built for these tests.
 pub const JAMF_BIN: &str = env!("CARGO_BIN_EXE_terraform-provider-jamf");
+/// The `terraform-provider-maas360` binary cargo built for these tests.
 pub const MAAS360_BIN: &str = env!("CARGO_BIN_EXE_terraform-provider-maas360");
 
 /// A simulator plus a terraform working directory wired to it.
 pub struct Acc {
+    /// The simulator both providers talk to.
     pub sim: SimHandle,
+    /// The terraform working directory, with both providers' `dev_overrides` and their credentials
+    /// for the simulator in its environment.
     pub wd: Workdir,
+    /// The HTTP client for the simulator's control surface.
     pub http: reqwest::Client,
 }
 
@@ -24,6 +30,7 @@ impl Acc {
         Acc::start_with(test, SimConfig::default()).await
     }
 
+    /// [`Acc::start`] with a simulator configured by `cfg`.
     pub async fn start_with(test: &str, cfg: SimConfig) -> Option<Acc> {
         let tf = terraform_or_skip(test)?;
         let sim = Simulator::start("127.0.0.1:0".parse().unwrap(), cfg).await.expect("simulator starts");
@@ -57,6 +64,8 @@ impl Acc {
         );
     }
 
+    /// Call the simulator at `path` with an optional JSON body; panics unless the answer is a
+    /// success, and returns its JSON body (`Null` when it is none).
     pub async fn control(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let url = format!("{}{path}", self.sim.url());
         let mut req = self.http.request(method.clone(), &url);
@@ -70,22 +79,27 @@ impl Acc {
         serde_json::from_str(&text).unwrap_or(Value::Null)
     }
 
+    /// `GET path` on the simulator, as [`Acc::control`].
     pub async fn get(&self, path: &str) -> Value {
         self.control(reqwest::Method::GET, path, None).await
     }
 
+    /// `PUT path` with a JSON body on the simulator, as [`Acc::control`].
     pub async fn put(&self, path: &str, body: Value) -> Value {
         self.control(reqwest::Method::PUT, path, Some(body)).await
     }
 
+    /// `PATCH path` with a JSON body on the simulator, as [`Acc::control`].
     pub async fn patch(&self, path: &str, body: Value) -> Value {
         self.control(reqwest::Method::PATCH, path, Some(body)).await
     }
 
+    /// `POST path` with a JSON body on the simulator, as [`Acc::control`].
     pub async fn post(&self, path: &str, body: Value) -> Value {
         self.control(reqwest::Method::POST, path, Some(body)).await
     }
 
+    /// `DELETE path` on the simulator, as [`Acc::control`].
     pub async fn delete(&self, path: &str) -> Value {
         self.control(reqwest::Method::DELETE, path, None).await
     }
@@ -138,7 +152,9 @@ impl Acc {
 /// The outcome of one HTTP call to the simulator's Jamf API (not the control surface).
 #[derive(Debug)]
 pub struct ApiReply {
+    /// The HTTP status.
     pub status: u16,
+    /// The JSON body (`Null` when there is none or it is not JSON).
     pub body: Value,
 }
 

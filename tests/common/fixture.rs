@@ -15,42 +15,59 @@ use mdmkit::framework::{
 };
 use serde::{Deserialize, Serialize};
 
+/// The fixture provider's source address.
 pub const ADDRESS: &str = "registry.terraform.io/mdmkit/fixture";
 
 /// A stored "thing".
 #[derive(Clone, Debug, PartialEq)]
 pub struct Thing {
+    /// Its name.
     pub name: String,
+    /// Its zone (fixed at creation: a change replaces the thing).
     pub zone: String,
+    /// Its tags.
     pub tags: BTreeSet<String>,
+    /// Its size (10 unless configured).
     pub size: i64,
+    /// The secret generated at creation, `s3cr3t-<id>`.
     pub secret: String,
+    /// The last write-only password received, if any.
     pub last_password: Option<String>,
 }
 
 /// The fixture's remote system: shared by every provider instance in the test process.
 #[derive(Clone, Default)]
 pub struct Store {
+    /// The stored things by id (`thing-<n>`).
     pub things: Arc<Mutex<BTreeMap<String, Thing>>>,
+    /// The number of the last id given out.
     pub next_id: Arc<Mutex<u64>>,
+    /// The Terraform version of every `configure` call, in order.
     pub configured_with: Arc<Mutex<Vec<String>>>,
     /// The stop signal handed to `configure` (what an API client would watch).
     pub cancel: Arc<Mutex<Option<tokio_util::sync::CancellationToken>>>,
 }
 
 impl Store {
+    /// A copy of the stored thing `id`, if any.
     pub fn thing(&self, id: &str) -> Option<Thing> {
         self.things.lock().unwrap().get(id).cloned()
     }
 }
 
+/// The `fixture` provider: resource and data source `fixture_thing`, ephemeral resource
+/// `fixture_token`.
 pub struct FixtureProvider {
+    /// The store it configures its resources with.
     pub store: Store,
 }
 
+/// The `fixture` provider block.
 #[derive(Serialize, Deserialize)]
 pub struct ProviderConfig {
+    /// Where things live; must start with `mem://`.
     pub endpoint: Attr<String>,
+    /// A credential (sensitive, unused).
     pub token: Attr<String>,
 }
 
@@ -103,20 +120,32 @@ impl Provider for FixtureProvider {
     }
 }
 
+/// The values of a `fixture_thing` resource.
 #[derive(Serialize, Deserialize, Clone, Debug, Default)]
 pub struct ThingModel {
+    /// The thing's id, `thing-<n>`.
     pub id: Attr<String>,
+    /// Its name.
     pub name: Attr<String>,
+    /// Its zone; a change replaces the thing.
     pub zone: Attr<String>,
+    /// Its tags.
     pub tags: Attr<BTreeSet<String>>,
+    /// Its size (10 unless configured).
     pub size: Attr<i64>,
+    /// Enabled (default `true`; kept in state only, not stored).
     pub enabled: Attr<bool>,
+    /// The secret generated at creation (sensitive).
     pub secret: Attr<String>,
+    /// A write-only password, recorded when `password_wo_version` changes.
     pub password_wo: Attr<String>,
+    /// The password version; a change sends `password_wo` again.
     pub password_wo_version: Attr<Number>,
+    /// Whether the store received a password.
     pub password_seen: Attr<bool>,
 }
 
+/// The `fixture_thing` resource.
 pub struct ThingResource;
 
 impl ThingResource {
@@ -298,13 +327,18 @@ impl Resource for ThingResource {
     }
 }
 
+/// The values of the `fixture_thing` data source.
 #[derive(Serialize, Deserialize, Default)]
 pub struct LookupModel {
+    /// The name looked up (configured).
     pub name: Attr<String>,
+    /// The id of the thing found.
     pub id: Attr<String>,
+    /// The size of the thing found.
     pub size: Attr<i64>,
 }
 
+/// The `fixture_thing` data source: a thing looked up by name.
 pub struct ThingLookup;
 
 #[async_trait]
@@ -342,12 +376,16 @@ impl DataSource for ThingLookup {
     }
 }
 
+/// The values of the `fixture_token` ephemeral resource.
 #[derive(Serialize, Deserialize, Default)]
 pub struct TokenModel {
+    /// Who the token is for (configured).
     pub audience: Attr<String>,
+    /// The token, `tok-<audience>` (sensitive).
     pub token: Attr<String>,
 }
 
+/// The `fixture_token` ephemeral resource: a token renewed hourly, never stored.
 pub struct TokenEphemeral;
 
 #[async_trait]

@@ -31,6 +31,7 @@ pub async fn unix_channel(path: &Path) -> Channel {
         .expect("connect to the provider socket")
 }
 
+/// A tfplugin6 provider client over [`unix_channel`], accepting messages up to 256 MiB.
 pub async fn provider_client(path: &Path) -> ProviderClient<Channel> {
     ProviderClient::new(unix_channel(path).await).max_decoding_message_size(256 << 20)
 }
