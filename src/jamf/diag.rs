@@ -6,6 +6,7 @@ use crate::framework::Diagnostic;
 
 use super::client::{JamfError, JamfErrorKind, Op};
 use crate::rest::TransportKind;
+use crate::rest::retry::what_was_sent;
 
 /// The Jamf privilege an operation needs (what the provider's own API client must hold).
 pub fn privilege_for(op: Op) -> Option<&'static str> {
@@ -22,23 +23,12 @@ pub fn privilege_for(op: Op) -> Option<&'static str> {
     })
 }
 
-/// What the provider did with the request before it gave up, from the error's attempt count: a
-/// request short-circuited because the server was found down moments before was never sent, and
-/// a create that timed out is not resent blindly.
+/// What the provider did with the request before it gave up ([`what_was_sent`]): a create that
+/// timed out or lost its connection may have reached Jamf Pro, so it was not sent again.
 pub fn what_was_done(e: &JamfError) -> String {
-    let create_timed_out = e.call().is_some_and(|c| c.is_create())
+    let create_answer_lost = e.call().is_some_and(|c| c.is_create())
         && matches!(e.kind(), JamfErrorKind::Transport { failure: TransportKind::Timeout | TransportKind::Io, .. });
-    match e.attempts() {
-        None => String::new(),
-        Some(0) => "The request was not sent: a request moments before found no server there, so the provider \
-                    failed at once instead of waiting for it again."
-            .into(),
-        Some(1) if create_timed_out => "The request was sent once: a create that may have reached the server is \
-                                        not sent again blindly."
-            .into(),
-        Some(1) => "The request was sent once, without retries.".into(),
-        Some(n) => format!("The request was sent {n} times before the provider gave up."),
-    }
+    what_was_sent(e.attempts(), create_answer_lost)
 }
 
 /// A diagnostic for an error of `what` ("create API role \"Vendor\"").
@@ -71,14 +61,14 @@ pub fn error(what: &str, e: &JamfError) -> Diagnostic {
         JamfErrorKind::Transport { .. } => Diagnostic::error(
             "Cannot reach Jamf Pro",
             format!(
-                "While trying to {what}: {e}.\n\nCheck the provider's url (or JAMF_URL), the network path to the \
-                 server, and that the server is up. {}",
+                "While trying to {what}: {e}.\n\n{}Check the provider's url (or JAMF_URL), the network path to the \
+                 server, and that the server is up.",
                 what_was_done(e)
             ),
         ),
         JamfErrorKind::Server { .. } => Diagnostic::error(
             "Jamf Pro server error",
-            format!("While trying to {what}: {e}.\n\n{} Retry later.", what_was_done(e)),
+            format!("While trying to {what}: {e}.\n\n{}Retry later.", what_was_done(e)),
         ),
         JamfErrorKind::RateLimited { .. } => Diagnostic::error(
             "Jamf Pro rate limit",
@@ -124,7 +114,7 @@ mod tests {
     #[test]
     fn a_create_that_timed_out_says_it_was_sent_once_and_why() {
         let d = detail(&unreachable(Op::CreateRole, Method::POST, TransportKind::Timeout, 1));
-        assert!(d.contains("sent once: a create that may have reached the server is not sent again"), "{d}");
+        assert!(d.contains("sent once and not resent: a create whose answer was lost may have succeeded"), "{d}");
     }
 
     #[test]

@@ -318,7 +318,7 @@ fn connect_error(client: &JamfClient, s: &Settings, e: &JamfError) -> Diagnostic
                 "Cannot reach Jamf Pro",
                 format!(
                     "No usable answer from {url}{}: {e}.\n\nCheck {}, the network path to the server, and that the \
-                 server is up. {} Retries follow the provider's `retry` settings.",
+                 server is up. {}Retries follow the provider's `retry` settings.",
                     source_note(&s.url),
                     describe("url", ENV_URL),
                     super::diag::what_was_done(e)

@@ -6,6 +6,7 @@ use crate::framework::{AttributePath, Diagnostic};
 
 use super::client::{ConfigField, Maas360Error, Maas360ErrorKind, Op};
 use crate::rest::TransportKind;
+use crate::rest::retry::what_was_sent;
 
 /// A diagnostic for an error of `what` ("check administrator \"TechSafe_SO\"").
 pub fn error(what: &str, e: &Maas360Error) -> Diagnostic {
@@ -29,12 +30,12 @@ pub fn error(what: &str, e: &Maas360Error) -> Diagnostic {
             "Cannot reach MaaS360",
             format!(
                 "While trying to {what}: {e}.\n\n{}Check base_url or instance and the network path.",
-                what_was_sent(e)
+                what_was_done(e)
             ),
         ),
         Maas360ErrorKind::Server { .. } | Maas360ErrorKind::RateLimited { .. } => Diagnostic::error(
             "MaaS360 is not answering normally",
-            format!("While trying to {what}: {e}.\n\n{}Retry later, or lower max_concurrency.", what_was_sent(e)),
+            format!("While trying to {what}: {e}.\n\n{}Retry later, or lower max_concurrency.", what_was_done(e)),
         ),
         Maas360ErrorKind::Cancelled => Diagnostic::error(
             "Operation cancelled",
@@ -44,23 +45,12 @@ pub fn error(what: &str, e: &Maas360Error) -> Diagnostic {
     }
 }
 
-/// What the client actually did before giving up, from the error's attempt count: sent once,
-/// sent several times, or not sent at all. Empty when the error has no count.
-fn what_was_sent(e: &Maas360Error) -> String {
+/// What the client did before giving up ([`what_was_sent`]): a create whose answer was lost is
+/// not sent again, since it could make the account twice.
+fn what_was_done(e: &Maas360Error) -> String {
     let create_answer_lost = e.call().is_some_and(|c| c.op == Op::CreateAdministrator)
         && matches!(e.kind(), Maas360ErrorKind::Transport { kind: TransportKind::Io | TransportKind::Timeout, .. });
-    match e.attempts() {
-        None => String::new(),
-        Some(0) => "The request was not sent: MaaS360 did not accept connections moments before, so the provider \
-                    did not try again yet. "
-            .into(),
-        // A create that may have reached MaaS360 is not resent blindly: it could make the account twice.
-        Some(1) if create_answer_lost => {
-            "The request was sent once and not resent: a create whose answer was lost may have succeeded. ".into()
-        }
-        Some(1) => "The request was sent once, without retries. ".into(),
-        Some(n) => format!("The request was sent {n} times. "),
-    }
+    what_was_sent(e.attempts(), create_answer_lost)
 }
 
 /// The provider attribute of a client configuration field (the names are the same).
@@ -107,7 +97,11 @@ mod tests {
             .after(attempts)
         };
         let d = error("check administrator \"a\"", &server(4));
-        assert!(d.detail.contains("The request was sent 4 times. Retry later"), "{}", d.detail);
+        assert!(
+            d.detail.contains("The request was sent 4 times before the provider gave up. Retry later"),
+            "{}",
+            d.detail
+        );
         let d = error("check administrator \"a\"", &server(1));
         assert!(d.detail.contains("sent once, without retries"), "{}", d.detail);
         assert!(!d.detail.contains("was retried"), "{}", d.detail);

@@ -125,6 +125,25 @@ pub enum TransportKind {
     Other,
 }
 
+/// What the client did with a request before it gave up, as the sentences a diagnostic's detail
+/// begins with (each ends with a space, so the caller's next sentence follows): from the attempt
+/// count (0: the request was short-circuited, because one moments before found no server) and
+/// whether it was a create whose answer was lost, which is never sent again blindly. Empty when the
+/// error has no attempt count.
+pub fn what_was_sent(attempts: Option<u32>, create_answer_lost: bool) -> String {
+    match attempts {
+        None => String::new(),
+        Some(0) => "The request was not sent: a request moments before found no server there, so the provider \
+                    failed at once instead of waiting for it again. "
+            .into(),
+        Some(1) if create_answer_lost => "The request was sent once and not resent: a create whose answer was lost \
+                                          may have succeeded, and sending it again could make a second object. "
+            .into(),
+        Some(1) => "The request was sent once, without retries. ".into(),
+        Some(n) => format!("The request was sent {n} times before the provider gave up. "),
+    }
+}
+
 impl TransportKind {
     /// Classifies a `reqwest` error.
     pub fn of(err: &reqwest::Error) -> Self {
@@ -190,6 +209,18 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_was_sent_follows_the_attempt_count() {
+        assert_eq!(what_was_sent(None, false), "");
+        assert!(what_was_sent(Some(0), false).starts_with("The request was not sent:"));
+        assert_eq!(what_was_sent(Some(1), false), "The request was sent once, without retries. ");
+        assert!(what_was_sent(Some(1), true).starts_with("The request was sent once and not resent:"));
+        assert_eq!(what_was_sent(Some(3), true), "The request was sent 3 times before the provider gave up. ");
+        for n in [Some(0), Some(1), Some(4)] {
+            assert!(what_was_sent(n, false).ends_with(". "), "a sentence the caller's next one follows");
+        }
+    }
     use reqwest::header::HeaderValue;
 
     #[test]
