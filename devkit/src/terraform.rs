@@ -51,6 +51,11 @@ pub fn is_inherited_setting(name: &str) -> bool {
     name.starts_with("TF_") || name.starts_with("JAMF") || name.starts_with("MAAS360_")
 }
 
+/// Of the variable `names` a process has, those [`is_inherited_setting`] picks out.
+fn inherited_settings(names: impl IntoIterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    names.into_iter().filter(|k| k.to_str().is_some_and(is_inherited_setting)).collect()
+}
+
 /// `args` with `-no-color` added, except where terraform does not take it (`output`, `version`) or
 /// it is there already.
 fn with_no_color<'a>(args: &[&'a str]) -> Vec<&'a str> {
@@ -131,10 +136,8 @@ impl Terraform {
     pub fn std_command(&self, dir: &Path, cli_config: &Path, args: &[&str]) -> std::process::Command {
         let mut cmd = std::process::Command::new(&self.bin);
         cmd.args(with_no_color(args)).current_dir(dir);
-        for (k, _) in std::env::vars_os() {
-            if k.to_str().is_some_and(is_inherited_setting) {
-                cmd.env_remove(k);
-            }
+        for k in inherited_settings(std::env::vars_os().map(|(k, _)| k)) {
+            cmd.env_remove(k);
         }
         cmd.env("TF_CLI_CONFIG_FILE", cli_config)
             .env("TF_IN_AUTOMATION", "1")
@@ -426,7 +429,13 @@ mod tests {
     }
 
     #[test]
-    fn the_command_removes_inherited_settings_and_sets_ours() {
+    fn the_inherited_settings_of_an_environment_are_removed() {
+        let names = ["PATH", "TF_LOG", "HOME", "JAMF_URL", "MAAS360_PASSWORD"].map(std::ffi::OsString::from);
+        assert_eq!(inherited_settings(names), ["TF_LOG", "JAMF_URL", "MAAS360_PASSWORD"]);
+    }
+
+    #[test]
+    fn the_command_sets_our_settings_and_adds_no_color() {
         let mut tf = Terraform::new(PathBuf::from("terraform"));
         tf.env.insert("JAMF_URL".into(), "http://127.0.0.1:1".into());
         let cmd = tf.std_command(Path::new("/w"), Path::new("/w/rc"), &["plan"]);
