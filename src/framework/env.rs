@@ -12,8 +12,9 @@ pub enum Source {
     Env(&'static str),
 }
 
-/// The resolved value of a string setting.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The resolved value of a string setting. `Debug` shows where a value came from and its length,
+/// never the value: a setting may be a password or an access key.
+#[derive(Clone, PartialEq, Eq)]
 pub enum Setting {
     /// The configuration value is not known yet (plan time).
     Unknown,
@@ -26,6 +27,20 @@ pub enum Setting {
         /// The configuration or the environment variable that gave it.
         source: Source,
     },
+}
+
+impl std::fmt::Debug for Setting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Setting::Unknown => f.write_str("Unknown"),
+            Setting::Unset => f.write_str("Unset"),
+            Setting::Set { value, source } => f
+                .debug_struct("Set")
+                .field("value", &format_args!("[redacted, {} chars]", value.chars().count()))
+                .field("source", source)
+                .finish(),
+        }
+    }
 }
 
 impl Setting {

@@ -215,6 +215,18 @@ impl JamfClient {
             rate_limit_headers: None,
         })
         .map_err(|e| JamfError::invalid_config(format!("cannot build the http client: {e}")))?;
+        // Scrubbed from whatever a server writes into an error (it may echo what it was sent).
+        match &config.auth {
+            JamfAuth::ClientCredentials { client_secret, .. } => core.secrets().add(client_secret.expose_secret()),
+            JamfAuth::Basic { username, password } => {
+                use base64::Engine as _;
+                core.secrets().add(password.expose_secret());
+                core.secrets().add(
+                    &base64::engine::general_purpose::STANDARD
+                        .encode(format!("{username}:{}", password.expose_secret())),
+                );
+            }
+        }
         Ok(Self {
             inner: Arc::new(Inner {
                 core,
@@ -441,6 +453,7 @@ impl JamfClient {
         let secret = v.get("clientSecret").and_then(lenient::non_empty_string);
         match (client_id, secret) {
             (Some(client_id), Some(secret)) => {
+                self.inner.core.secrets().add(&secret);
                 Ok(ClientCredentials { client_id, client_secret: SecretString::from(secret) })
             }
             _ => Err(decode_error(&call, &resp, "the response lacks clientId or clientSecret")),

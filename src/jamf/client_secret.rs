@@ -23,8 +23,9 @@ use super::diag;
 /// Jamf Pro shows a secret once and invalidates the previous one; rotating replaces it.
 pub struct ClientSecretResource;
 
-/// The values of a `jamf_client_secret`, one field per schema attribute.
-#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+/// The values of a `jamf_client_secret`, one field per schema attribute. `Debug` shows whether
+/// `client_secret` is set, never its value.
+#[derive(Serialize, Deserialize, Clone, Default)]
 pub struct ClientSecretModel {
     /// The API client's id (the secret has no id of its own).
     pub id: Attr<String>,
@@ -38,6 +39,24 @@ pub struct ClientSecretModel {
     pub client_secret: Attr<String>,
     /// The API roles the client held when this secret was generated.
     pub authorization_scopes: Attr<BTreeSet<String>>,
+}
+
+impl std::fmt::Debug for ClientSecretModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secret = match &self.client_secret {
+            Attr::Known(_) => "Known([redacted])",
+            Attr::Unknown => "Unknown",
+            Attr::Null => "Null",
+        };
+        f.debug_struct("ClientSecretModel")
+            .field("id", &self.id)
+            .field("api_client_id", &self.api_client_id)
+            .field("keepers", &self.keepers)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &format_args!("{secret}"))
+            .field("authorization_scopes", &self.authorization_scopes)
+            .finish()
+    }
 }
 
 fn disabled_detail(api_client_id: &str) -> String {

@@ -276,6 +276,9 @@ impl Maas360Client {
             rate_limit_headers: Some(rate_limit::budget_reset),
         })
         .map_err(|e| ConfigError::HttpClient(e.to_string()))?;
+        // Scrubbed from whatever a server writes into an error (it may echo what it was sent).
+        core.secrets().add(config.password.expose_secret());
+        core.secrets().add(config.app_access_key.expose_secret());
         Ok(Self {
             inner: Arc::new(Inner {
                 core,
@@ -325,6 +328,8 @@ impl Maas360Client {
         if username.trim().is_empty() {
             return Err(Maas360Error::argument("the username to verify is empty"));
         }
+        // A password the provider was given is a secret it knows: never echoed in a message.
+        self.inner.core.secrets().add(password.expose_secret());
         self.authenticate_as(username, password).await.map(|_| ())
     }
 
@@ -340,7 +345,7 @@ impl Maas360Client {
         let resp = success_or_error(&call, resp)?;
         let body = parse_body(resp.content_type(), &resp.body)
             .ok_or_else(|| decode_error(&call, &resp, "the answer is neither json nor xml"))?;
-        refuse_error_code(&call, &resp, &body)?;
+        refuse_error_code(&call, &resp, &body, self.inner.core.secrets())?;
         unverified::read_availability(&body)
             .ok_or_else(|| decode_error(&call, &resp, "the answer has no readable availability flag"))
     }
@@ -399,7 +404,9 @@ impl Maas360Client {
         if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() || status == StatusCode::NOT_FOUND {
             return Err((status_error(&call, &resp), attempts));
         }
-        let body = parse_body(resp.content_type(), &resp.body);
+        // The answer carries no secret the client needs, and its descriptions reach messages.
+        let scrubbed = self.inner.core.secrets().scrub_bytes(&resp.body);
+        let body = parse_body(resp.content_type(), scrubbed.as_deref().unwrap_or(&resp.body));
         let e = match unverified::interpret_create(status, body.as_ref()) {
             CreateOutcome::Created { description } => {
                 let listed = self.wait_until_taken(&admin.username).await;
@@ -492,7 +499,7 @@ impl Maas360Client {
             let resp = success_or_error(&call, self.execute(&call, req).await?)?;
             let body: Value = serde_json::from_slice(&resp.body)
                 .map_err(|e| decode_error(&call, &resp, &crate::rest::lenient::describe_json_error(&e)))?;
-            refuse_error_code(&call, &resp, &body)?;
+            refuse_error_code(&call, &resp, &body, self.inner.core.secrets())?;
             let items = crate::maas360::client::model::page_items(&body, root, item)
                 .ok_or_else(|| decode_error(&call, &resp, &format!("the answer has no {root}")))?;
             let got = items.len();
@@ -589,12 +596,18 @@ fn success_or_error(call: &Call, resp: Response) -> Result<Response, Maas360Erro
 }
 
 /// A 2xx body that carries a non-zero `errorCode` is a refusal.
-fn refuse_error_code(call: &Call, resp: &Response, body: &Value) -> Result<(), Maas360Error> {
+fn refuse_error_code(
+    call: &Call,
+    resp: &Response,
+    body: &Value,
+    secrets: &crate::rest::redact::KnownSecrets,
+) -> Result<(), Maas360Error> {
     match error_info(body) {
         (Some(code), description) => Err(Maas360Error::answered(
             call.clone(),
             resp.status.as_u16(),
-            Maas360ErrorKind::Rejected { code: Some(code), description },
+            // A 2xx answer is not scrubbed by the REST layer: its errorDesc is here.
+            Maas360ErrorKind::Rejected { code: Some(code), description: description.map(|d| secrets.scrub(&d)) },
         )),
         _ => Ok(()),
     }

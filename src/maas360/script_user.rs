@@ -62,8 +62,9 @@ fn looks_like_email(e: &str) -> bool {
         && !domain.contains('@')
 }
 
-/// The resource's configuration and state.
-#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+/// The resource's configuration and state. `Debug` shows whether `password_wo` is set, never
+/// its value.
+#[derive(Serialize, Deserialize, Clone, Default)]
 pub struct ScriptUserModel {
     /// The resource's id: `<billing_id>/<username>`.
     pub id: Attr<String>,
@@ -87,6 +88,28 @@ pub struct ScriptUserModel {
     pub api_access_verified: Attr<bool>,
     /// The MaaS360 account (billing ID) the administrator belongs to.
     pub billing_id: Attr<String>,
+}
+
+impl std::fmt::Debug for ScriptUserModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let password = match &self.password_wo {
+            Attr::Known(_) => "Known([redacted])",
+            Attr::Unknown => "Unknown",
+            Attr::Null => "Null",
+        };
+        f.debug_struct("ScriptUserModel")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("email", &self.email)
+            .field("roles", &self.roles)
+            .field("first_name", &self.first_name)
+            .field("last_name", &self.last_name)
+            .field("password_wo", &format_args!("{password}"))
+            .field("password_wo_version", &self.password_wo_version)
+            .field("api_access_verified", &self.api_access_verified)
+            .field("billing_id", &self.billing_id)
+            .finish()
+    }
 }
 
 /// `maas360_script_user`: see the module docs.

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{Level, debug, trace};
 use url::Url;
 
-use super::redact::{redact_body, redact_form, redact_headers};
+use super::redact::{KnownSecrets, redact_body, redact_form, redact_headers};
 use super::retry::{
     NotFoundWindow, RateLimitHeaders, RetryPolicy, RetryReason, TransportKind, classify_status, is_retryable_transport,
     server_requested_delay,
@@ -204,7 +204,15 @@ struct Inner {
     /// Set when a request gave up because no connection could be made: until then, requests fail
     /// at once with the same reason instead of each retrying against a server that is down.
     unreachable: Mutex<Option<(Instant, String)>>,
+    /// Scrubbed from every error body and log line.
+    secrets: KnownSecrets,
 }
+
+/// The largest response body read. Real answers are far smaller (a Jamf privilege catalogue of
+/// ~1 500 names is ~60 KiB, a 100-item page a few KiB, MaaS360's answers smaller still); past
+/// this the request fails instead of the provider reading a hostile or broken server's answer
+/// into memory.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// How long "the server is unreachable" is remembered after a request gave up on it.
 const UNREACHABLE_FOR: Duration = Duration::from_secs(15);
@@ -227,6 +235,10 @@ impl RestCore {
             .connect_timeout(settings.request_timeout.min(Duration::from_secs(30)))
             .tcp_nodelay(true)
             .cookie_store(true)
+            // Never follow a redirect: reqwest's default policy re-sends a POST body (an OAuth
+            // form with the client secret, MaaS360's password and access key) on 307/308, to
+            // another host or from https to http. A 3xx is reported instead (`send`).
+            .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(Self(Arc::new(Inner {
             http,
@@ -234,7 +246,14 @@ impl RestCore {
             settings,
             throttle_until: Mutex::new(None),
             unreachable: Mutex::new(None),
+            secrets: KnownSecrets::default(),
         })))
+    }
+
+    /// The secrets this engine scrubs from error bodies and log lines; the vendor client adds
+    /// its credentials and every token or secret it receives.
+    pub fn secrets(&self) -> &KnownSecrets {
+        &self.0.secrets
     }
 
     /// The settings this engine was built with.
@@ -296,7 +315,7 @@ impl RestCore {
             if tracing::enabled!(Level::TRACE) {
                 trace!(service = s.service, method = %req.method, path = %target, attempt,
                     headers = %redact_headers(&req.headers),
-                    body = %req.body.as_ref().map(|(ct, b)| redact_body(ct.to_str().ok(), b)).unwrap_or_default(),
+                    body = %self.0.secrets.scrub(&req.body.as_ref().map(|(ct, b)| redact_body(ct.to_str().ok(), b)).unwrap_or_default()),
                     "http request");
             }
             let t0 = Instant::now();
@@ -307,13 +326,28 @@ impl RestCore {
             let duration_ms = t0.elapsed().as_millis() as u64;
 
             let (delay, last) = match outcome {
-                Ok(resp) => {
+                Ok(mut resp) => {
                     debug!(service = s.service, method = %req.method, path = %target,
                         status = resp.status.as_u16(), duration_ms, attempt, "http response");
+                    if !resp.status.is_success() {
+                        // What a server writes into an error may echo what it was sent: it reaches
+                        // the vendor client (and so diagnostics) without any secret it knows.
+                        if let Some(clean) = self.0.secrets.scrub_bytes(&resp.body) {
+                            resp.body = Bytes::from(clean);
+                        }
+                    }
                     if tracing::enabled!(Level::TRACE) {
                         trace!(service = s.service, status = resp.status.as_u16(),
-                            headers = %redact_headers(&resp.headers),
-                            body = %redact_body(resp.content_type(), &resp.body), "http response body");
+                            headers = %self.0.secrets.scrub(&redact_headers(&resp.headers)),
+                            body = %self.0.secrets.scrub(&redact_body(resp.content_type(), &resp.body)),
+                            "http response body");
+                    }
+                    if resp.status.is_redirection() {
+                        return Err(SendError::Transport {
+                            kind: TransportKind::Other,
+                            message: describe_redirect(&resp),
+                            attempts: attempt,
+                        });
                     }
                     if let Some(reset) = s.rate_limit_headers {
                         self.note_rate_limit(reset(&resp.headers));
@@ -332,7 +366,12 @@ impl RestCore {
                     };
                     (next, Ok(resp))
                 }
-                Err(err) => {
+                Err(AttemptError::Final(message)) => {
+                    debug!(service = s.service, method = %req.method, path = %target, error = %message,
+                        duration_ms, attempt, "http answer refused");
+                    return Err(SendError::Transport { kind: TransportKind::Other, message, attempts: attempt });
+                }
+                Err(AttemptError::Reqwest(err)) => {
                     let kind = TransportKind::of(&err);
                     let message = describe_reqwest_error(err);
                     debug!(service = s.service, method = %req.method, path = %target, error = %message,
@@ -355,16 +394,36 @@ impl RestCore {
         }
     }
 
-    async fn attempt(&self, req: &Request) -> Result<Response, reqwest::Error> {
+    async fn attempt(&self, req: &Request) -> Result<Response, AttemptError> {
         let mut rb = self.0.http.request(req.method.clone(), req.url.clone()).headers(req.headers.clone());
         if let Some((ct, bytes)) = &req.body {
             rb = rb.header(CONTENT_TYPE, ct.clone()).body(bytes.clone());
         }
-        let resp = rb.send().await?;
+        let mut resp = rb.send().await?;
         let status = resp.status();
         let headers = resp.headers().clone();
-        let body = resp.bytes().await?;
-        Ok(Response { status, headers, body, attempts: 0 })
+        let too_large = || {
+            AttemptError::Final(format!(
+                "the answer (http {}) is larger than {} MiB, far more than any real answer to this call; the \
+                 provider stopped reading it. Check that the URL points at the right server",
+                status.as_u16(),
+                MAX_BODY_BYTES / (1024 * 1024)
+            ))
+        };
+        // A declared length past the cap fails before reading; an absent or lying one is caught
+        // while reading, chunk by chunk.
+        if resp.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        // Bounded: each chunk consumes the stream, and the cap ends it.
+        while let Some(chunk) = resp.chunk().await? {
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Response { status, headers, body: Bytes::from(body), attempts: 0 })
     }
 
     async fn acquire(&self, attempts: u32) -> Result<tokio::sync::SemaphorePermit<'_>, SendError> {
@@ -410,13 +469,50 @@ impl RestCore {
     /// Holds every later attempt until `reset` (capped by the retry policy's longest wait).
     fn note_rate_limit(&self, reset: Option<Duration>) {
         if let Some(reset) = reset {
-            let until = Instant::now() + reset.min(self.0.settings.retry.max_delay);
+            let now = Instant::now();
+            let until = now.checked_add(reset.min(self.0.settings.retry.max_delay)).unwrap_or(now);
             let mut slot = self.0.throttle_until.lock().unwrap_or_else(|p| p.into_inner());
             if slot.is_none_or(|u| u < until) {
                 *slot = Some(until);
             }
         }
     }
+}
+
+/// Why one attempt produced no usable response.
+enum AttemptError {
+    /// The transport failed (maybe retried).
+    Reqwest(reqwest::Error),
+    /// An answer the provider refuses to use (too large); never retried.
+    Final(String),
+}
+
+impl From<reqwest::Error> for AttemptError {
+    fn from(e: reqwest::Error) -> Self {
+        AttemptError::Reqwest(e)
+    }
+}
+
+/// A 3xx answer as a sentence: the status, where it points (the host only: a Location may carry
+/// a token in its query), and what to do.
+fn describe_redirect(resp: &Response) -> String {
+    let location = resp.headers.get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok());
+    let target = match location.and_then(|l| Url::parse(l).ok()) {
+        Some(u) => match (u.host_str(), u.port()) {
+            (Some(h), Some(p)) => format!(" to {}://{h}:{p}", u.scheme()),
+            (Some(h), None) => format!(" to {}://{h}", u.scheme()),
+            _ => String::new(),
+        },
+        None if location.is_some() => " to a path on the same server".to_owned(),
+        None => " without a Location".to_owned(),
+    };
+    let status = resp.status;
+    format!(
+        "the server answered http {} {}, a redirect{target}; the provider follows no redirects, so that no \
+         credential is ever sent to another address. Configure the final URL (where the redirect points) instead",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("redirect")
+    )
 }
 
 /// A transport error as text: the error and its causes, without the URL (the caller names the
@@ -437,11 +533,16 @@ fn describe_reqwest_error(err: reqwest::Error) -> String {
         }
         source = s.source();
     }
+    if kind == TransportKind::TlsMismatch {
+        return "the server does not speak TLS at this address (the https connection got a non-TLS answer, such as \
+                plain http): check the URL's scheme and port. Not retried"
+            .to_owned();
+    }
     let class = match kind {
         TransportKind::Connect => "could not connect",
         TransportKind::Timeout => "timed out",
         TransportKind::Io => "connection failed",
-        TransportKind::Other => "request failed",
+        TransportKind::Other | TransportKind::TlsMismatch => "request failed",
     };
     format!("{class}: {}", parts.join(": "))
 }
@@ -561,6 +662,142 @@ mod tests {
         let t0 = Instant::now();
         plain.send(&Request::new(Method::GET, url(&server, "/b"))).await.unwrap();
         assert!(t0.elapsed() < Duration::from_millis(250));
+    }
+
+    #[tokio::test]
+    async fn a_redirect_is_refused_and_the_body_goes_nowhere_else() {
+        let first = MockServer::start().await;
+        let second = MockServer::start().await;
+        Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).expect(0).mount(&second).await;
+        for status in [301u16, 302, 303, 307, 308] {
+            first.reset().await;
+            Mock::given(method("POST"))
+                .respond_with(
+                    ResponseTemplate::new(status).insert_header("location", format!("{}/token?t=abc", second.uri())),
+                )
+                .expect(1)
+                .mount(&first)
+                .await;
+            let c = core(Duration::from_secs(5), CancellationToken::new(), false);
+            let req =
+                Request::new(Method::POST, url(&first, "/token")).form(&[("client_secret", "s3cret")]).idempotent(true);
+            let err = c.send(&req).await.unwrap_err();
+            let SendError::Transport { kind: TransportKind::Other, message, attempts: 1 } = &err else {
+                panic!("{status}: {err:?}")
+            };
+            let host = second.uri().trim_start_matches("http://").to_owned();
+            assert!(message.contains(&format!("http {status}")), "{message}");
+            assert!(message.contains(&host), "names the target host: {message}");
+            assert!(!message.contains("t=abc"), "not the query: {message}");
+            assert!(message.contains("Configure the final URL"), "{message}");
+            first.verify().await;
+        }
+        assert!(second.received_requests().await.unwrap().is_empty(), "the second server received nothing");
+    }
+
+    /// A server on loopback that answers every connection with `answer`, then closes.
+    async fn raw_server(answer: Vec<u8>) -> std::net::SocketAddr {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let answer = answer.clone();
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    let _ = sock.read(&mut buf).await;
+                    let _ = sock.write_all(&answer).await;
+                    let _ = sock.shutdown().await;
+                });
+            }
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn a_body_past_the_cap_fails_clearly_whatever_its_length_says() {
+        let big = vec![b'x'; MAX_BODY_BYTES + 1];
+        // Declared, absent (read to the end of the connection), and declared small but chunked.
+        let declared =
+            [format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", big.len()).into_bytes(), big.clone()].concat();
+        let absent = [b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n".to_vec(), big.clone()].concat();
+        let chunked = {
+            let mut v = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+            for part in big.chunks(64 * 1024) {
+                v.extend(format!("{:x}\r\n", part.len()).bytes());
+                v.extend(part);
+                v.extend(b"\r\n");
+            }
+            v.extend(b"0\r\n\r\n");
+            v
+        };
+        let huge_claim = b"HTTP/1.1 200 OK\r\ncontent-length: 99999999999\r\n\r\nsmall".to_vec();
+        let c = core(Duration::from_secs(10), CancellationToken::new(), false);
+        for (what, answer) in [("declared", declared), ("absent", absent), ("chunked", chunked), ("claim", huge_claim)]
+        {
+            let addr = raw_server(answer).await;
+            let u = Url::parse(&format!("http://{addr}/catalogue")).unwrap();
+            let err = c.send(&Request::new(Method::GET, u)).await.unwrap_err();
+            assert!(
+                matches!(&err, SendError::Transport { kind: TransportKind::Other, attempts: 1, .. }),
+                "{what}: not retried: {err:?}"
+            );
+            assert!(err.to_string().contains("larger than 4 MiB"), "{what}: {err}");
+        }
+        // At the cap exactly is fine.
+        let ok = [
+            format!("HTTP/1.1 200 OK\r\ncontent-length: {MAX_BODY_BYTES}\r\n\r\n").into_bytes(),
+            vec![b'y'; MAX_BODY_BYTES],
+        ]
+        .concat();
+        let addr = raw_server(ok).await;
+        let resp = c.send(&Request::new(Method::GET, Url::parse(&format!("http://{addr}/")).unwrap())).await.unwrap();
+        assert_eq!(resp.body.len(), MAX_BODY_BYTES);
+    }
+
+    #[tokio::test]
+    async fn https_against_plain_http_is_not_retried_and_says_so() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET")).respond_with(ResponseTemplate::new(200)).mount(&server).await;
+        let c = core(Duration::from_secs(5), CancellationToken::new(), false);
+        let u = Url::parse(&server.uri().replace("http://", "https://")).unwrap();
+        let t0 = Instant::now();
+        let err = c.send(&Request::new(Method::GET, u.clone())).await.unwrap_err();
+        assert!(
+            matches!(&err, SendError::Transport { kind: TransportKind::TlsMismatch, attempts: 1, .. }),
+            "never retried: {err:?}"
+        );
+        assert!(err.to_string().contains("the server does not speak TLS at this address"), "{err}");
+        assert!(t0.elapsed() < Duration::from_secs(2));
+        // Not remembered as "unreachable": the next request is sent (and fails the same way).
+        let again = c.send(&Request::new(Method::GET, u)).await.unwrap_err();
+        assert!(matches!(again, SendError::Transport { attempts: 1, .. }), "{again:?}");
+    }
+
+    #[tokio::test]
+    async fn secrets_a_server_echoes_into_an_error_are_scrubbed() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(400).set_body_raw(
+                r#"{"errors":[{"description":"client secret s3cr3t-V4lue is not valid"}]}"#,
+                "application/json",
+            ))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_raw(r#"{"clientSecret":"s3cr3t-V4lue"}"#, "application/json"),
+            )
+            .mount(&server)
+            .await;
+        let c = core(Duration::from_secs(5), CancellationToken::new(), false);
+        c.secrets().add("s3cr3t-V4lue");
+        let resp = c.send(&Request::new(Method::POST, url(&server, "/x"))).await.unwrap();
+        let body = String::from_utf8(resp.body.to_vec()).unwrap();
+        assert!(!body.contains("s3cr3t-V4lue") && body.contains("client secret [redacted] is not valid"), "{body}");
+        // A success answer is the client's data: left alone.
+        let resp = c.send(&Request::new(Method::GET, url(&server, "/x"))).await.unwrap();
+        assert!(String::from_utf8(resp.body.to_vec()).unwrap().contains("s3cr3t-V4lue"));
     }
 
     #[tokio::test]

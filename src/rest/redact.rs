@@ -9,8 +9,11 @@
 //! A body that claims to be JSON, a form or XML but does not parse is withheld entirely: a
 //! truncated document could still carry a secret the parser never reached.
 
+use std::sync::{Arc, RwLock};
+
 use quick_xml::events::{BytesStart, BytesText, Event};
 use reqwest::header::HeaderMap;
+use secrecy::{ExposeSecret, SecretString};
 
 /// What replaces a secret value in logs.
 pub const REDACTED: &str = "[redacted]";
@@ -47,9 +50,22 @@ pub fn redact_body(content_type: Option<&str>, body: &[u8]) -> String {
     } else if ct.contains("xml") || first == Some('<') {
         redact_xml(text).unwrap_or_else(|| withheld(body.len(), "xml"))
     } else {
-        text.to_owned()
+        // Fail closed: a format we cannot take apart may carry a secret anywhere.
+        return unknown_format(body.len(), content_type);
     };
     truncate(rendered)
+}
+
+/// What stands for a body of a format redaction cannot parse: its length and content type only.
+fn unknown_format(len: usize, content_type: Option<&str>) -> String {
+    // The content type is the server's text too: keep it short and printable.
+    let ct: String = content_type
+        .unwrap_or("no content type")
+        .chars()
+        .filter(|c| c.is_ascii_graphic() || *c == ' ')
+        .take(80)
+        .collect();
+    format!("<{len} bytes of {ct}, withheld>")
 }
 
 fn withheld(len: usize, what: &str) -> String {
@@ -178,6 +194,77 @@ fn redact_attributes(e: &BytesStart<'_>) -> Option<BytesStart<'static>> {
     Some(out)
 }
 
+/// Every secret a client knows (its own credentials, the tokens it was issued, the secrets it
+/// minted), for scrubbing text a server wrote (an error description, an error body) before it
+/// reaches a log line or a diagnostic: a server may echo what it was sent. Cheap to clone; all
+/// clones share the list. Each secret is also looked for in the encodings a server could echo it
+/// in (form/percent encoding, JSON and XML escaping).
+#[derive(Clone, Default)]
+pub struct KnownSecrets(Arc<RwLock<Vec<SecretString>>>);
+
+impl std::fmt::Debug for KnownSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0.read().unwrap_or_else(|p| p.into_inner()).len();
+        write!(f, "KnownSecrets({n} forms)")
+    }
+}
+
+/// Secrets shorter than this are not scrubbed: a one- or two-character value cannot be told from
+/// ordinary text, and replacing every occurrence would make every message unreadable.
+const MIN_SCRUBBED_LEN: usize = 4;
+
+impl KnownSecrets {
+    /// Remembers `secret` (and its encoded forms) for [`scrub`](Self::scrub).
+    pub fn add(&self, secret: &str) {
+        if secret.chars().count() < MIN_SCRUBBED_LEN {
+            return;
+        }
+        let json = serde_json::to_string(secret).unwrap_or_default();
+        let forms = [
+            secret.to_owned(),
+            url::form_urlencoded::byte_serialize(secret.as_bytes()).collect::<String>(),
+            super::url::encode_component(secret),
+            json.trim_matches('"').to_owned(),
+            quick_xml::escape::escape(secret).into_owned(),
+        ];
+        let mut list = self.0.write().unwrap_or_else(|p| p.into_inner());
+        for form in forms {
+            if !list.iter().any(|s| s.expose_secret() == form) {
+                list.push(SecretString::from(form));
+            }
+        }
+        // Longest first, so a secret that contains another is replaced whole.
+        list.sort_by_key(|s| std::cmp::Reverse(s.expose_secret().len()));
+    }
+
+    /// `text` with every known secret replaced by [`REDACTED`].
+    pub fn scrub(&self, text: &str) -> String {
+        let list = self.0.read().unwrap_or_else(|p| p.into_inner());
+        let mut out = text.to_owned();
+        for s in list.iter() {
+            if out.contains(s.expose_secret()) {
+                out = out.replace(s.expose_secret(), REDACTED);
+            }
+        }
+        out
+    }
+
+    /// `body` with every known secret replaced, when it is text; a body that is not UTF-8 is
+    /// returned as is if it holds no secret's bytes, and replaced by nothing otherwise.
+    pub fn scrub_bytes(&self, body: &[u8]) -> Option<Vec<u8>> {
+        let list = self.0.read().unwrap_or_else(|p| p.into_inner());
+        let holds = |s: &SecretString| body.windows(s.expose_secret().len()).any(|w| w == s.expose_secret().as_bytes());
+        if !list.iter().any(holds) {
+            return None;
+        }
+        drop(list);
+        Some(match std::str::from_utf8(body) {
+            Ok(text) => self.scrub(text).into_bytes(),
+            Err(_) => Vec::new(),
+        })
+    }
+}
+
 /// A loggable rendering of headers. Sensitive headers keep their auth scheme (`Bearer`, `Basic`,
 /// or a vendor's own) so a reader can tell which credential was used, but never the credential.
 pub fn redact_headers(headers: &HeaderMap) -> String {
@@ -294,9 +381,49 @@ mod tests {
     #[test]
     fn plain_text_passes_and_long_bodies_are_cut() {
         assert_eq!(redact_body(Some("text/html"), b"<<oops"), withheld(6, "xml"));
-        assert_eq!(redact_body(Some("text/plain"), b"Service Unavailable"), "Service Unavailable");
-        let long = "x".repeat(MAX_LOGGED_CHARS + 10);
-        assert!(redact_body(Some("text/plain"), long.as_bytes()).ends_with("(truncated)"));
+        let long = format!("[{}]", "1,".repeat(MAX_LOGGED_CHARS) + "1");
+        assert!(redact_body(Some("application/json"), long.as_bytes()).ends_with("(truncated)"));
+    }
+
+    #[test]
+    fn a_body_of_unknown_format_is_only_its_length_and_type() {
+        // Fails closed: text redaction cannot take apart may hold a secret anywhere.
+        assert_eq!(
+            redact_body(Some("text/plain"), b"Service Unavailable, password=hunter2"),
+            "<37 bytes of text/plain, withheld>"
+        );
+        assert_eq!(redact_body(None, b"token hunter2"), "<13 bytes of no content type, withheld>");
+        assert_eq!(
+            redact_body(Some("application/octet-stream"), b"hunter2"),
+            "<7 bytes of application/octet-stream, withheld>"
+        );
+        let out = redact_body(
+            Some("text/plain\u{7}; x=hunter2hunter2hunter2hunter2hunter2hunter2hunter2hunter2hunter2"),
+            b"x",
+        );
+        assert!(out.len() < 120 && !out.contains('\u{7}'), "{out}");
+    }
+
+    #[test]
+    fn known_secrets_are_scrubbed_in_every_echoed_form() {
+        let k = KnownSecrets::default();
+        k.add("s3cr&t \"q\"");
+        k.add("ab"); // too short to tell from text: ignored
+        for echoed in [
+            "invalid client_secret s3cr&t \"q\" given",
+            "client_secret=s3cr%26t+%22q%22",
+            "s3cr%26t%20%22q%22",
+            r#"{"d":"s3cr&t \"q\""}"#,
+            "<d>s3cr&amp;t &quot;q&quot;</d>",
+        ] {
+            let out = k.scrub(echoed);
+            assert!(out.contains(REDACTED) && !out.contains("s3cr"), "{echoed} -> {out}");
+        }
+        assert_eq!(k.scrub("abc ab"), "abc ab");
+        assert_eq!(k.scrub_bytes(b"nothing here"), None);
+        assert_eq!(k.scrub_bytes(b"x s3cr&t \"q\"").as_deref(), Some(&b"x [redacted]"[..]));
+        assert_eq!(k.scrub_bytes(b"\xff s3cr&t \"q\"").as_deref(), Some(&b""[..]), "binary with a secret: dropped");
+        assert!(!format!("{k:?}").contains("s3cr"));
     }
 
     #[test]

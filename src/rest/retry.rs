@@ -121,8 +121,12 @@ pub enum TransportKind {
     Timeout,
     /// The connection failed while sending the request or reading the answer (e.g. reset).
     Io,
-    /// The request could not be built or a redirect failed: retrying cannot help.
+    /// The request could not be built, or the answer was refused (a redirect, a body past the
+    /// cap): retrying cannot help.
     Other,
+    /// An `https://` URL reached a server that does not speak TLS there (typically plain http):
+    /// asking again cannot help, so it is never retried.
+    TlsMismatch,
 }
 
 /// What the client did with a request before it gave up, as the sentences a diagnostic's detail
@@ -147,7 +151,9 @@ pub fn what_was_sent(attempts: Option<u32>, create_answer_lost: bool) -> String 
 impl TransportKind {
     /// Classifies a `reqwest` error.
     pub fn of(err: &reqwest::Error) -> Self {
-        if err.is_connect() {
+        if is_tls_mismatch(err) {
+            TransportKind::TlsMismatch
+        } else if err.is_connect() {
             TransportKind::Connect
         } else if err.is_timeout() {
             TransportKind::Timeout
@@ -157,6 +163,22 @@ impl TransportKind {
             TransportKind::Other
         }
     }
+}
+
+/// Whether the error chain is rustls reading a non-TLS answer to its hello ("received corrupt
+/// message of type InvalidContentType").
+fn is_tls_mismatch(err: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    // Bounded: a cause chain is finite; the cap guards against a cyclic one.
+    for _ in 0..8 {
+        let Some(e) = source else { break };
+        let text = format!("{e} {e:?}");
+        if text.contains("InvalidContentType") || text.contains("corrupt message") {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 /// Whether a transport failure may be retried.
@@ -169,19 +191,34 @@ pub fn is_retryable_transport(kind: TransportKind, idempotent: bool) -> bool {
     match kind {
         TransportKind::Connect => true,
         TransportKind::Timeout | TransportKind::Io => idempotent,
-        TransportKind::Other => false,
+        TransportKind::Other | TransportKind::TlsMismatch => false,
     }
 }
 
+/// The longest wait a server can ask for (`Retry-After`, a vendor's reset window), whatever it
+/// sends: an hour, the longest `retry.max_delay` a configuration may set (600 s) with room to
+/// spare. The retry policy's `max_delay` caps it further; this bound exists so that no value a
+/// server sends (`1e20`, `u64::MAX`) can overflow `Instant + Duration` or `Duration::from_secs_f64`.
+pub const MAX_SERVER_WAIT: Duration = Duration::from_secs(60 * 60);
+
+/// A server-sent number of seconds as a wait: `None` unless finite and not negative; clamped to
+/// [`MAX_SERVER_WAIT`] (so `1e20` is an hour, never a panic).
+pub fn server_seconds(secs: f64) -> Option<Duration> {
+    if !secs.is_finite() || secs < 0.0 {
+        return None;
+    }
+    Some(Duration::try_from_secs_f64(secs).unwrap_or(MAX_SERVER_WAIT).min(MAX_SERVER_WAIT))
+}
+
 /// Parses a `Retry-After` value: delay-seconds or an HTTP-date (RFC 9110 §10.2.3).
-/// A date in the past means "now".
+/// A date in the past means "now"; anything longer than [`MAX_SERVER_WAIT`] is that.
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+        return Some(Duration::from_secs(secs).min(MAX_SERVER_WAIT));
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO).min(MAX_SERVER_WAIT))
 }
 
 /// A vendor's rate-limit header protocol, supplied by the vendor client: how long until the
@@ -200,6 +237,7 @@ pub fn server_requested_delay(
     header_str(headers, "retry-after")
         .and_then(|v| parse_retry_after(v, now))
         .or_else(|| rate_limit_headers.and_then(|reset| reset(headers)))
+        .map(|d| d.min(MAX_SERVER_WAIT))
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -262,6 +300,18 @@ mod tests {
         assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-3", now), None);
+        assert_eq!(parse_retry_after("18446744073709551615", now), Some(MAX_SERVER_WAIT));
+        assert_eq!(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now), Some(MAX_SERVER_WAIT));
+    }
+
+    #[test]
+    fn server_seconds_are_clamped_never_a_panic() {
+        assert_eq!(server_seconds(1e20), Some(MAX_SERVER_WAIT));
+        assert_eq!(server_seconds(f64::MAX), Some(MAX_SERVER_WAIT));
+        assert_eq!(server_seconds(0.25), Some(Duration::from_millis(250)));
+        assert_eq!(server_seconds(-1.0), None);
+        assert_eq!(server_seconds(f64::NAN), None);
+        assert_eq!(server_seconds(f64::INFINITY), None);
     }
 
     /// A stand-in protocol: `x-wait` carries the seconds until the budget resets.

@@ -39,6 +39,12 @@ struct Slot<T, E> {
     failure: Option<(Instant, E)>,
 }
 
+/// The longest a token is used before minting a new one, whatever lifetime the server (or a
+/// configuration) claims. A server may send any `expires_in`, up to `i64::MAX` seconds, and
+/// `Instant + Duration` panics on overflow; a day is far beyond any real lifetime (Jamf issues
+/// minutes, MaaS360 an hour), and a 401 re-mints a token that stopped working earlier anyway.
+pub const MAX_TOKEN_USE: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// See the module docs. `E` is the error a mint can fail with.
 pub struct TokenCache<T, E> {
     slot: Mutex<Slot<T, E>>,
@@ -94,7 +100,8 @@ impl<T: Clone, E: Clone> TokenCache<T, E> {
         slot.entry = Some(Entry {
             value: value.clone(),
             minted_at,
-            refresh_at: minted_at + usable_for,
+            // Clamped and checked: never a panic, whatever the server said.
+            refresh_at: minted_at.checked_add(usable_for.min(MAX_TOKEN_USE)).unwrap_or(minted_at),
             generation,
             rejected: false,
         });
@@ -205,6 +212,16 @@ mod tests {
         // A caller arriving after the failure tries again.
         let l = cache.get(|_| async { Ok::<_, String>(("t".into(), Duration::from_secs(5))) });
         assert_eq!(l.await.unwrap().value, "t");
+    }
+
+    #[tokio::test]
+    async fn a_lifetime_past_any_clock_is_clamped_not_a_panic() {
+        let cache = TokenCache::<String, ()>::default();
+        let l = cache.get(|_| async { Ok::<_, ()>(("a".into(), Duration::from_secs(i64::MAX as u64))) });
+        assert_eq!(l.await.unwrap().value, "a");
+        let l = cache.get(|_| async { Ok::<_, ()>(("b".into(), Duration::MAX)) });
+        assert_eq!(l.await.unwrap().value, "a", "still usable: clamped to a day, not zero");
+        assert_eq!(cache.minted(), 1);
     }
 
     #[tokio::test]

@@ -14,9 +14,12 @@ pub struct BaseUrlProblem {
 
 /// Validates a server base URL and normalises it so that its path ends in `/`.
 ///
-/// Accepted: `http`/`https` with a host, an optional port and an optional path prefix
-/// (`https://host/prefix`). Refused: no scheme (`tenant.example.com`), another scheme, no host,
-/// user info (credentials do not belong in a URL and would end up in logs), a query or a fragment.
+/// Accepted: `https` with a host, an optional port and an optional path prefix
+/// (`https://host/prefix`), and `http` for a loopback host only (`127.0.0.0/8`, `::1`,
+/// `localhost`: a local simulator or proxy). Refused: `http` for any other host (the provider's
+/// credentials would cross the network in clear text), no scheme (`tenant.example.com`), another
+/// scheme, no host, user info (credentials do not belong in a URL and would end up in logs), a
+/// query or a fragment.
 pub fn parse_base_url(input: &str) -> Result<Url, BaseUrlProblem> {
     let trimmed = input.trim();
     // An '@' may be user info with a password: never echo such input.
@@ -35,6 +38,12 @@ pub fn parse_base_url(input: &str) -> Result<Url, BaseUrlProblem> {
     if url.host_str().is_none_or(str::is_empty) {
         return Err(problem("it has no host"));
     }
+    if url.scheme() == "http" && !is_loopback(&url) {
+        return Err(problem(
+            "http:// is accepted only for a loopback address (127.0.0.1, ::1 or localhost), because the provider's \
+             credentials would otherwise cross the network unencrypted; use https://",
+        ));
+    }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(BaseUrlProblem {
             reason: "it contains user info; pass credentials through the provider settings instead".into(),
@@ -52,6 +61,16 @@ pub fn parse_base_url(input: &str) -> Result<Url, BaseUrlProblem> {
         url.set_path(&path);
     }
     Ok(url)
+}
+
+/// Whether the URL's host is a loopback address: `127.0.0.0/8`, `::1` or `localhost`.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
 }
 
 /// `base` (path ending in `/`) plus path segments, each percent-encoded as one segment (so an id
@@ -108,6 +127,10 @@ mod tests {
             ("https://host/jamf", "https://host/jamf/"),
             ("https://host/jamf/", "https://host/jamf/"),
             ("  http://127.0.0.1:9000 ", "http://127.0.0.1:9000/"),
+            ("http://127.8.9.10:1/x", "http://127.8.9.10:1/x/"),
+            ("http://[::1]:9000", "http://[::1]:9000/"),
+            ("http://localhost:9000", "http://localhost:9000/"),
+            ("http://LOCALHOST", "http://localhost/"),
         ] {
             assert_eq!(parse_base_url(input).unwrap().as_str(), want, "{input}");
         }
@@ -124,6 +147,12 @@ mod tests {
             ("https://host/#x", "fragment"),
             ("https://", "does not parse"),
             ("https://exa mple.com", "does not parse"),
+            ("http://tenant.jamfcloud.com", "only for a loopback address"),
+            ("http://10.0.0.1:8080", "only for a loopback address"),
+            ("http://128.0.0.1", "only for a loopback address"),
+            ("http://[::2]", "only for a loopback address"),
+            ("http://localhost.example.com", "only for a loopback address"),
+            ("http://0.0.0.0:80", "only for a loopback address"),
         ] {
             let p = parse_base_url(input).unwrap_err();
             assert!(p.reason.contains(reason), "{input}: {}", p.reason);

@@ -47,6 +47,7 @@ impl JamfClient {
             }
             JamfAuth::Basic { username, password } => self.mint_basic(username, password).await?,
         };
+        self.inner.core.secrets().add(token.expose_secret());
         debug!(lifetime_s = lifetime.as_secs(), "jamf: access token obtained");
         Ok((BearerToken(token), usable_lifetime(lifetime)))
     }

@@ -13,6 +13,7 @@ use tracing::debug;
 use super::error::{Call, ConfigError, Maas360Error, Maas360ErrorKind, Op};
 use super::parse::{error_info, find, parse_body};
 use super::{AuthApiVersion, AuthBodyFormat, Maas360Client};
+use crate::rest::redact::KnownSecrets;
 use crate::rest::url::join_segments;
 use crate::rest::{Request, Response, lenient};
 
@@ -76,7 +77,7 @@ impl Maas360Client {
         // Authenticating twice is harmless; an ambiguous failure may be retried.
         .idempotent(true);
         let resp = self.send_raw(&call, &req).await?;
-        interpret(&call, username, &resp)
+        interpret(&call, username, &resp, self.inner.core.secrets())
     }
 
     async fn refresh(&self, refresh: &SecretString) -> Result<Session, Maas360Error> {
@@ -90,7 +91,7 @@ impl Maas360Client {
             .body("application/json", body)
             .idempotent(true);
         let resp = self.send_raw(&call, &req).await?;
-        let mut session = interpret(&call, &username, &resp)?;
+        let mut session = interpret(&call, &username, &resp, self.inner.core.secrets())?;
         // Keep the old refresh token if the server did not send a new one.
         if session.refresh.is_none() {
             session.refresh = Some(refresh.clone());
@@ -136,8 +137,10 @@ impl Maas360Client {
     }
 }
 
-/// Interprets an authentication answer (JSON or XML).
-fn interpret(call: &Call, username: &str, resp: &Response) -> Result<Session, Maas360Error> {
+/// Interprets an authentication answer (JSON or XML). The tokens it carries join the secrets
+/// scrubbed from messages; its `errorDesc` (in a 200 answer, which the REST layer does not
+/// scrub) is scrubbed of them.
+fn interpret(call: &Call, username: &str, resp: &Response, secrets: &KnownSecrets) -> Result<Session, Maas360Error> {
     let status = resp.status;
     if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
         return Err(super::status_error(call, resp));
@@ -153,7 +156,7 @@ fn interpret(call: &Call, username: &str, resp: &Response) -> Result<Session, Ma
         .and_then(|v| find(v, "errorCode"))
         .is_some_and(|c| lenient::i64(c).is_none() && lenient::non_empty_string(c).is_some());
     if code.is_some() || unreadable_code || matches!(status.as_u16(), 401 | 403) {
-        let description = description.unwrap_or_else(|| format!("http {}", status.as_u16()));
+        let description = secrets.scrub(&description.unwrap_or_else(|| format!("http {}", status.as_u16())));
         return Err(Maas360Error::new(
             call.clone(),
             Maas360ErrorKind::InvalidCredentials { username: username.to_owned(), code, description },
@@ -169,7 +172,13 @@ fn interpret(call: &Call, username: &str, resp: &Response) -> Result<Session, Ma
     let token = find(&body, "authToken").and_then(lenient::non_empty_string);
     let refresh = find(&body, "refreshToken").and_then(lenient::non_empty_string);
     match token {
-        Some(token) => Ok(Session { token: SecretString::from(token), refresh: refresh.map(SecretString::from) }),
+        Some(token) => {
+            secrets.add(&token);
+            if let Some(r) = &refresh {
+                secrets.add(r);
+            }
+            Ok(Session { token: SecretString::from(token), refresh: refresh.map(SecretString::from) })
+        }
         None => {
             let message = "the authentication answer has no authToken and no error code".into();
             Err(Maas360Error::answered(call.clone(), status.as_u16(), Maas360ErrorKind::Decode { message }))

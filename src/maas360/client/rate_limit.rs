@@ -16,8 +16,8 @@ pub fn budget_reset(headers: &HeaderMap) -> Option<Duration> {
         return None;
     }
     let window = header("x-rate-limit-resetwindow")?.trim();
-    let secs = window.parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0)?;
-    Some(Duration::from_secs_f64(secs))
+    // Clamped to an hour (`server_seconds`): `1e20` would panic in `Duration::from_secs_f64`.
+    crate::rest::retry::server_seconds(window.parse::<f64>().ok()?)
 }
 
 #[cfg(test)]
@@ -50,6 +50,16 @@ mod tests {
         for bad in ["soon", "-1", "NaN", "inf"] {
             h.insert("x-rate-limit-resetwindow", HeaderValue::from_static(bad));
             assert_eq!(budget_reset(&h), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_huge_window_is_clamped_not_a_panic() {
+        let mut h = HeaderMap::new();
+        h.insert("x-rate-limit-remaining", HeaderValue::from_static("0"));
+        for huge in ["1e20", "1.7976931348623157e308", "18446744073709551616"] {
+            h.insert("x-rate-limit-resetwindow", HeaderValue::from_str(huge).unwrap());
+            assert_eq!(budget_reset(&h), Some(crate::rest::retry::MAX_SERVER_WAIT), "{huge}");
         }
     }
 }
