@@ -108,6 +108,14 @@ pub fn describe(attribute: &str, env_vars: &[&str]) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn debug_shows_the_source_never_the_value() {
+        let s = Setting::Set { value: "acc3ss-key-value".into(), source: Source::Env("MAAS360_APP_ACCESS_KEY") };
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("acc3ss-key-value"), "{shown}");
+        assert!(shown.contains("MAAS360_APP_ACCESS_KEY") && shown.contains("16 chars"), "{shown}");
+    }
+
     fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
         move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
     }

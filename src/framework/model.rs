@@ -32,7 +32,27 @@ pub enum Attr<T> {
     Known(T),
 }
 
+/// A `Debug` view of an attribute that says whether it is known, never what it holds: for the
+/// fields of a model that hold a secret (see [`Attr::redacted`]).
+pub struct RedactedAttr<'a, T>(&'a Attr<T>);
+
+impl<T> fmt::Debug for RedactedAttr<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.0 {
+            Attr::Known(_) => "Known([redacted])",
+            Attr::Unknown => "Unknown",
+            Attr::Null => "Null",
+        })
+    }
+}
+
 impl<T> Attr<T> {
+    /// This attribute for a hand-written `Debug` of a model holding a secret: shows whether the
+    /// value is known, never the value.
+    pub fn redacted(&self) -> RedactedAttr<'_, T> {
+        RedactedAttr(self)
+    }
+
     /// Whether the attribute is null.
     pub fn is_null(&self) -> bool {
         matches!(self, Attr::Null)

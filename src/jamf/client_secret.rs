@@ -43,17 +43,12 @@ pub struct ClientSecretModel {
 
 impl std::fmt::Debug for ClientSecretModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let secret = match &self.client_secret {
-            Attr::Known(_) => "Known([redacted])",
-            Attr::Unknown => "Unknown",
-            Attr::Null => "Null",
-        };
         f.debug_struct("ClientSecretModel")
             .field("id", &self.id)
             .field("api_client_id", &self.api_client_id)
             .field("keepers", &self.keepers)
             .field("client_id", &self.client_id)
-            .field("client_secret", &format_args!("{secret}"))
+            .field("client_secret", &self.client_secret.redacted())
             .field("authorization_scopes", &self.authorization_scopes)
             .finish()
     }
@@ -369,6 +364,18 @@ impl Resource for ClientSecretResource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let m = ClientSecretModel {
+            client_id: Attr::Known("c1ient-id".into()),
+            client_secret: Attr::Known("s3cret-of-the-vendor".into()),
+            ..Default::default()
+        };
+        let shown = format!("{m:?}");
+        assert!(!shown.contains("s3cret-of-the-vendor"), "{shown}");
+        assert!(shown.contains("client_secret: Known([redacted])") && shown.contains("c1ient-id"), "{shown}");
+    }
 
     #[test]
     fn private_state_written_by_the_previous_version_still_reads() {

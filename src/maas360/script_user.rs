@@ -92,11 +92,6 @@ pub struct ScriptUserModel {
 
 impl std::fmt::Debug for ScriptUserModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let password = match &self.password_wo {
-            Attr::Known(_) => "Known([redacted])",
-            Attr::Unknown => "Unknown",
-            Attr::Null => "Null",
-        };
         f.debug_struct("ScriptUserModel")
             .field("id", &self.id)
             .field("username", &self.username)
@@ -104,7 +99,7 @@ impl std::fmt::Debug for ScriptUserModel {
             .field("roles", &self.roles)
             .field("first_name", &self.first_name)
             .field("last_name", &self.last_name)
-            .field("password_wo", &format_args!("{password}"))
+            .field("password_wo", &self.password_wo.redacted())
             .field("password_wo_version", &self.password_wo_version)
             .field("api_access_verified", &self.api_access_verified)
             .field("billing_id", &self.billing_id)
@@ -523,6 +518,18 @@ impl Resource for ScriptUserResource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_never_shows_the_password() {
+        let m = ScriptUserModel {
+            username: Attr::Known("Acme_SO".into()),
+            password_wo: Attr::Known("Hunter2-Hunter2!".into()),
+            ..Default::default()
+        };
+        let shown = format!("{m:?}");
+        assert!(!shown.contains("Hunter2-Hunter2!"), "{shown}");
+        assert!(shown.contains("password_wo: Known([redacted])") && shown.contains("Acme_SO"), "{shown}");
+    }
 
     #[test]
     fn emails() {
