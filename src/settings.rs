@@ -140,6 +140,42 @@ pub fn source_note(s: &Setting) -> String {
     }
 }
 
+/// Where a setting's value came from, as the subject of a sentence: "`url`" (the provider block)
+/// or "the JAMF_URL environment variable". `Unset` and `Unknown` name the attribute.
+pub fn origin(attribute: &str, s: &Setting) -> String {
+    match s {
+        Setting::Set { source: Source::Env(var), .. } => format!("the {var} environment variable"),
+        _ => format!("`{attribute}`"),
+    }
+}
+
+/// The knob a user turns to change a setting, for "Set … to …": "`url`" or "JAMF_URL".
+pub fn knob(attribute: &str, s: &Setting) -> String {
+    match s {
+        Setting::Set { source: Source::Env(var), .. } => (*var).to_string(),
+        _ => format!("`{attribute}`"),
+    }
+}
+
+/// How to get rid of a setting: "remove `instance` from the provider block" or "unset the
+/// MAAS360_INSTANCE environment variable".
+pub fn removal(attribute: &str, s: &Setting) -> String {
+    match s {
+        Setting::Set { source: Source::Env(var), .. } => format!("unset the {var} environment variable"),
+        _ => format!("remove `{attribute}` from the provider block"),
+    }
+}
+
+/// The advice every error about a missing provider setting ends with: settings may come from the
+/// environment alone, but without a provider block Terraform reports "Invalid provider
+/// configuration" before the provider's own message.
+pub fn provider_block_advice(provider: &str) -> String {
+    format!(
+        "When every setting comes from the environment, still declare an empty `provider \"{provider}\" {{}}` \
+         block: without one Terraform prints a generic \"Invalid provider configuration\" error before this one."
+    )
+}
+
 /// The optional `retry` block of a provider's schema (read back as a [`RetryModel`]): retries of
 /// transport errors, HTTP 5xx and 429 with jittered exponential backoff.
 pub fn retry_attribute() -> Attribute {
@@ -370,6 +406,18 @@ mod tests {
             c,
             Connection { max_concurrency: 5, request_timeout: Duration::from_secs(5), retry: RetryPolicy::default() }
         );
+    }
+
+    #[test]
+    fn a_setting_is_named_by_where_it_came_from() {
+        let env = Setting::Set { value: "M5".into(), source: Source::Env("MAAS360_INSTANCE") };
+        let cfg = Setting::Set { value: "M5".into(), source: Source::Config };
+        assert_eq!(origin("instance", &env), "the MAAS360_INSTANCE environment variable");
+        assert_eq!(origin("instance", &cfg), "`instance`");
+        assert_eq!(knob("instance", &env), "MAAS360_INSTANCE");
+        assert_eq!(knob("instance", &cfg), "`instance`");
+        assert_eq!(removal("instance", &env), "unset the MAAS360_INSTANCE environment variable");
+        assert_eq!(removal("instance", &cfg), "remove `instance` from the provider block");
     }
 
     #[test]
