@@ -274,10 +274,10 @@ fn endpoint_conflict(base_url: &Setting, instance: &Setting) -> Diagnostic {
     let d = Diagnostic::error(
         "Conflicting MaaS360 endpoint",
         format!(
-            "Both {} and {} are set, and the provider needs exactly one endpoint.\n\nTo use the base URL (a \
-             private or test endpoint), {}. To use IBM's host of the instance, {}.",
-            origin("base_url", base_url),
-            origin("instance", instance),
+            "Both `base_url`{} and `instance`{} are set, and the provider needs exactly one endpoint.\n\nTo use \
+             the base URL (a private or test endpoint), {}. To use IBM's host of the instance, {}.",
+            source_note(base_url),
+            source_note(instance),
             removal("instance", instance),
             removal("base_url", base_url)
         ),
@@ -414,8 +414,8 @@ mod tests {
         let d = endpoint_conflict(&base, &inst);
         assert_eq!(
             d.detail,
-            "Both the MAAS360_BASE_URL environment variable and `instance` are set, and the provider needs exactly \
-             one endpoint.\n\nTo use the base URL (a private or test endpoint), remove `instance` from the provider \
+            "Both `base_url` (from the MAAS360_BASE_URL environment variable) and `instance` are set, and the \
+             provider needs exactly one endpoint.\n\nTo use the base URL (a private or test endpoint), remove `instance` from the provider \
              block. To use IBM's host of the instance, unset the MAAS360_BASE_URL environment variable."
         );
         assert!(!d.detail.contains("wins"), "an error, not a rule: {}", d.detail);

@@ -725,7 +725,8 @@ async fn endpoint_mistakes_name_the_setting_and_what_to_change() {
     assert!(out.contains("Conflicting MaaS360 endpoint"), "base_url is set too: {out}");
     assert!(
         out.contains(
-            "Both the MAAS360_BASE_URL environment variable and the MAAS360_INSTANCE environment variable are set"
+            "Both `base_url` (from the MAAS360_BASE_URL environment variable) and `instance` (from the \
+             MAAS360_INSTANCE environment variable) are set"
         ),
         "{out}"
     );
