@@ -101,9 +101,10 @@ pub fn resolve<T>(
     Some((resolved?, Connection { max_concurrency: max_concurrency?, request_timeout: request_timeout?, retry }))
 }
 
-/// The value of a required setting, or an error on `attribute` saying to set it (or its
-/// environment variable) to `what`.
+/// The value of a required setting of `provider`, or an error on `attribute` saying to set it
+/// (or its environment variable) to `what`, with [`provider_block_advice`].
 pub fn required(
+    provider: &str,
     setting: &Setting,
     attribute: &str,
     env: &[&str],
@@ -116,7 +117,7 @@ pub fn required(
             diags.error_at(
                 AttributePath::attr(attribute),
                 format!("Missing {attribute}"),
-                format!("Set {} to {what}.", describe(attribute, env)),
+                format!("Set {} to {what}. {}", describe(attribute, env), provider_block_advice(provider)),
             );
             None
         }
@@ -423,10 +424,15 @@ mod tests {
     #[test]
     fn a_missing_required_setting_names_attribute_and_variable() {
         let mut d = Diagnostics::new();
-        assert_eq!(required(&Setting::Unset, "app_id", &["MAAS360_APP_ID"], "the App ID", &mut d), None);
+        assert_eq!(required("maas360", &Setting::Unset, "app_id", &["MAAS360_APP_ID"], "the App ID", &mut d), None);
         assert_eq!(d[0].summary, "Missing app_id");
-        assert_eq!(d[0].detail, "Set `app_id` (or the MAAS360_APP_ID environment variable) to the App ID.");
+        assert!(
+            d[0].detail.starts_with("Set `app_id` (or the MAAS360_APP_ID environment variable) to the App ID. When"),
+            "{}",
+            d[0].detail
+        );
+        assert!(d[0].detail.contains("empty `provider \"maas360\" {}` block"), "{}", d[0].detail);
         let set = Setting::Set { value: "x".into(), source: Source::Config };
-        assert_eq!(required(&set, "app_id", &[], "", &mut d).as_deref(), Some("x"));
+        assert_eq!(required("maas360", &set, "app_id", &[], "", &mut d).as_deref(), Some("x"));
     }
 }

@@ -214,16 +214,26 @@ pub fn client_config(c: &Maas360ProviderConfig, diags: &mut Diagnostics) -> Opti
             }
         };
         let billing = required(
+            "maas360",
             &billing_id,
             "billing_id",
             ENV_BILLING_ID,
             "the account's billing ID (\"Account ID\" in the portal)",
             diags,
         );
-        let app = required(&app_id, "app_id", ENV_APP_ID, "the App ID of your web-services access key", diags);
-        let key = required(&app_access_key, "app_access_key", ENV_APP_ACCESS_KEY, "the app access key", diags);
-        let user = required(&username, "username", ENV_USERNAME, "the administrator the provider signs in as", diags);
-        let pass = required(&password, "password", ENV_PASSWORD, "that administrator's password", diags);
+        let app =
+            required("maas360", &app_id, "app_id", ENV_APP_ID, "the App ID of your web-services access key", diags);
+        let key =
+            required("maas360", &app_access_key, "app_access_key", ENV_APP_ACCESS_KEY, "the app access key", diags);
+        let user = required(
+            "maas360",
+            &username,
+            "username",
+            ENV_USERNAME,
+            "the administrator the provider signs in as",
+            diags,
+        );
+        let pass = required("maas360", &password, "password", ENV_PASSWORD, "that administrator's password", diags);
         let version = match auth_api_version.value() {
             None => AuthApiVersion::V2,
             Some(v) => match AuthApiVersion::parse(v) {

@@ -464,6 +464,7 @@ async fn provider_configuration_errors_name_the_setting_to_fix() {
     let text = flat(&plan.combined());
     assert!(text.contains("Error: Missing app_access_key"), "{text}");
     assert!(text.contains("MAAS360_APP_ACCESS_KEY"), "{text}");
+    assert!(text.contains("still declare an empty `provider \"maas360\" {}` block"), "{text}");
     acc.wd.set_env("MAAS360_APP_ACCESS_KEY", &acc.sim.maas360_admin().app_access_key.clone());
 
     // An unknown instance lists the valid ones.
