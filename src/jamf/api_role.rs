@@ -18,6 +18,13 @@ use super::diag;
 use super::lookup::{self, name_conflict};
 use super::privileges;
 
+/// The advice the "API role still in use" error ends with: configuration written by
+/// `terraform plan -generate-config-out` names roles as literal strings, so Terraform cannot see
+/// that a client depends on the role and destroys the role first.
+pub const IN_USE_ADVICE: &str = " A client written by terraform plan -generate-config-out names its roles as \
+     literal strings, which hides that order from Terraform: replace each literal in its authorization_scopes by a \
+     reference to the role resource, and the next destroy removes the client before the role.";
+
 /// The `jamf_api_role` resource: creates, updates, reads, imports and deletes an API role.
 pub struct ApiRoleResource;
 
@@ -270,7 +277,8 @@ impl Resource for ApiRoleResource {
                         "Jamf Pro refuses to delete the API role {name:?} because it is assigned to {who}. Remove \
                          it from their authorization_scopes (or destroy those clients) and apply that first, then \
                          destroy the role. When the clients are in the same configuration and reference the role \
-                         (authorization_scopes = [jamf_api_role.x.display_name]), Terraform orders this itself."
+                         (authorization_scopes = [jamf_api_role.x.display_name]), Terraform orders this itself.{}",
+                        IN_USE_ADVICE
                     ),
                 );
             }

@@ -130,15 +130,16 @@ async fn every_example_directory_validates() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quickstart_applies_against_the_simulator_and_plans_clean() {
-    let Some(mut acc) = Acc::start("quickstart_applies_against_the_simulator_and_plans_clean").await else { return };
+    let Some(acc) = Acc::start("quickstart_applies_against_the_simulator_and_plans_clean").await else { return };
     for e in std::fs::read_dir(examples_dir().join("quickstart")).unwrap().flatten() {
         let p = e.path();
         if p.extension().is_some_and(|x| x == "tf") {
             acc.wd.write(&e.file_name().to_string_lossy(), &std::fs::read_to_string(&p).unwrap());
         }
     }
+    // Every setting from the environment (JAMF_URL included): the hand-off URL comes from
+    // data.jamf_server, not from a variable.
     let url = acc.sim.url();
-    acc.wd.set_env("TF_VAR_jamf_url", &url);
 
     let applied = acc.wd.apply().await.ok();
     assert!(

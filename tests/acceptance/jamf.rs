@@ -477,6 +477,10 @@ resource "jamf_api_role" "shared" {
     assert!(out.contains("API role still in use"), "{out}");
     assert!(out.contains("\"Someone Else's Client\""), "names the client: {out}");
     assert!(out.contains(&format!("id {}", r.body["id"])), "{out}");
+    assert!(
+        out.contains("replace each literal in its authorization_scopes by a reference to the role resource"),
+        "says how to fix configuration written by -generate-config-out: {out}"
+    );
     assert_eq!(acc.jamf_objects("roles").await.len(), 1, "the role is kept, and in state");
     assert!(acc.wd.state_text().contains("Shared Role"));
 }
@@ -1229,4 +1233,75 @@ async fn stackone_guide_privilege_names_are_caught_at_plan() {
         assert!(diagnostic.contains("Did you mean"), "{wrong}: {diagnostic}");
         assert!(diagnostic.contains(&format!("\"{suggested}\"")), "{wrong} -> {suggested}: {diagnostic}");
     }
+}
+
+// ----- day two: messages a user can act on -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn url_mistakes_name_the_setting_and_the_url_to_set() {
+    let Some(mut acc) = Acc::start("url_mistakes_name_the_setting_and_the_url_to_set").await else { return };
+    let url = acc.sim.url();
+    acc.config(&format!("provider \"jamf\" {{}}\n{VENDOR}"));
+    // The API's address instead of the server's, from the environment.
+    acc.wd.set_env("JAMF_URL", &format!("{url}/api"));
+    let plan = acc.wd.plan_exitcode().await;
+    assert_plan_code(&plan, 1);
+    let out = flat(&plan.combined());
+    assert!(out.contains("Error: Invalid Jamf Pro URL"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "The Jamf Pro URL \"{url}/api/\" set by the JAMF_URL environment variable is not usable: it serves no \
+             OAuth token endpoint"
+        )),
+        "{out}"
+    );
+    assert!(out.contains(&format!("Set JAMF_URL to {url}, the server's own address without /api")), "{out}");
+    assert!(!out.contains("; expected") && !out.contains("url?"), "sentences, not fragments: {out}");
+    // Plain http to a host that is not a loopback address: refused at plan, naming the variable...
+    acc.wd.set_env("JAMF_URL", "http://jamf.example.com");
+    let plan = acc.wd.plan_exitcode().await;
+    assert_plan_code(&plan, 1);
+    let out = flat(&plan.combined());
+    assert!(out.contains("set by the JAMF_URL environment variable is not usable: it uses http://"), "{out}");
+    assert!(out.contains("Set JAMF_URL to https://jamf.example.com."), "{out}");
+    // ...or the attribute, pointing at it.
+    acc.wd.set_env("JAMF_URL", &url);
+    acc.config(&format!("provider \"jamf\" {{\n  url = \"http://jamf.example.com:8443\"\n}}\n{VENDOR}"));
+    let plan = acc.wd.plan_exitcode().await;
+    assert_plan_code(&plan, 1);
+    let out = flat(&plan.combined());
+    assert!(out.contains("set by `url` is not usable: it uses http://"), "{out}");
+    assert!(out.contains("Set `url` to https://jamf.example.com:8443."), "{out}");
+    assert!(out.contains(r#"in provider "jamf""#), "points at the attribute: {out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_settings_recommend_the_empty_provider_block() {
+    let Some(mut acc) = Acc::start("missing_settings_recommend_the_empty_provider_block").await else { return };
+    acc.config(VENDOR);
+    acc.wd.set_env("JAMF_URL", "");
+    acc.wd.set_env("JAMFPRO_INSTANCE_FQDN", "");
+    let plan = acc.wd.plan_exitcode().await;
+    assert_plan_code(&plan, 1);
+    let out = flat(&plan.combined());
+    assert!(out.contains("Missing Jamf Pro URL"), "{out}");
+    assert!(out.contains("still declare an empty `provider \"jamf\" {}` block"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_data_source_hands_over_the_configured_url() {
+    let Some(mut acc) = Acc::start("server_data_source_hands_over_the_configured_url").await else { return };
+    let url = acc.sim.url();
+    let hcl = "data \"jamf_server\" \"this\" {}\n\noutput \"jamf_url\" {\n  value = data.jamf_server.this.url\n}\n";
+    // From JAMF_URL, with an empty provider block.
+    acc.config(&format!("provider \"jamf\" {{}}\n{hcl}"));
+    acc.wd.apply().await.ok();
+    assert_eq!(acc.wd.run(&["output", "-raw", "jamf_url"]).await.ok().stdout, url);
+    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+    // From the attribute, normalised: no trailing slash.
+    acc.wd.set_env("JAMF_URL", "");
+    acc.config(&format!("provider \"jamf\" {{\n  url = \"{url}/\"\n}}\n{hcl}"));
+    acc.wd.apply().await.ok();
+    assert_eq!(acc.wd.run(&["output", "-raw", "jamf_url"]).await.ok().stdout, url);
+    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
 }
