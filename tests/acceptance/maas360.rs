@@ -778,8 +778,7 @@ async fn import_adopts_differing_email_and_roles_in_place_then_changes_replace()
         0,
         "the adopted account is not created again"
     );
-    let plan = acc.wd.plan_exitcode().await;
-    assert_eq!(plan.code, 0, "{}", plan.combined());
+    acc.assert_no_drift("the adopted account after its first apply").await;
     // Once applied, a change of roles replaces the account as documented.
     acc.config(&script_user("Acme_SO", r#"["Administrator"]"#, ""));
     let plan = acc.wd.plan_exitcode().await;
