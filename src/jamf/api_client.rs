@@ -17,7 +17,7 @@ use crate::framework::{
 use super::cache::{JamfData, PlannedClient};
 use super::client::{Integration, IntegrationRequest, JamfError, JamfErrorKind};
 use super::diag;
-use super::lookup::{self, name_conflict};
+use super::lookup::{self, name_conflict, name_taken};
 
 /// The `jamf_api_client` resource: creates, updates, reads, imports and deletes an API client.
 pub struct ApiClientResource;
@@ -87,6 +87,7 @@ pub const DEFAULT_LIFETIME: i64 = 300;
 impl ApiClientResource {
     async fn write_error(&self, data: &JamfData, body: &IntegrationRequest, e: JamfError) -> Diagnostics {
         match e.kind() {
+            JamfErrorKind::NameTaken { name, id, sent } => name_taken::<Integration>(name, id, *sent).into(),
             JamfErrorKind::NameConflict { .. } => {
                 let existing = data.client.find_integrations_by_display_name(&body.display_name).await.ok();
                 name_conflict(&body.display_name, existing.as_ref().and_then(|v| v.first())).into()

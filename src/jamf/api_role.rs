@@ -15,7 +15,7 @@ use crate::framework::{
 use super::cache::JamfData;
 use super::client::{JamfError, JamfErrorKind, Role, RoleRequest};
 use super::diag;
-use super::lookup::{self, name_conflict};
+use super::lookup::{self, name_conflict, name_taken};
 use super::privileges;
 
 /// The `jamf_api_role` resource: creates, updates, reads, imports and deletes an API role.
@@ -78,6 +78,7 @@ fn unknown_privileges(names: &[&String], catalogue: &[String]) -> Diagnostics {
 impl ApiRoleResource {
     async fn create_error(&self, data: &JamfData, req: &RoleRequest, e: JamfError) -> Diagnostics {
         match e.kind() {
+            JamfErrorKind::NameTaken { name, id, sent } => name_taken::<Role>(name, id, *sent).into(),
             JamfErrorKind::NameConflict { .. } => {
                 let existing = data.client.find_roles_by_display_name(&req.display_name).await.ok();
                 name_conflict(&req.display_name, existing.as_ref().and_then(|v| v.first())).into()

@@ -454,8 +454,20 @@ impl JamfState {
         parse_id(id).and_then(|n| self.roles.get(&n)).ok_or_else(|| JamfError::not_found("API Role", id))
     }
 
+    #[cfg(test)]
     pub fn list_roles(&self, params: &ListParams) -> ListResult<RoleView> {
-        params.apply(self.roles.values().map(|r| (r.id, r.display_name.clone(), self.role_view(r))).collect())
+        self.list_roles_visible(params, |_| true)
+    }
+
+    /// [`JamfState::list_roles`] of the roles `visible` accepts (by id): what a lagging node lists.
+    pub fn list_roles_visible(&self, params: &ListParams, visible: impl Fn(u64) -> bool) -> ListResult<RoleView> {
+        params.apply(
+            self.roles
+                .values()
+                .filter(|r| visible(r.id))
+                .map(|r| (r.id, r.display_name.clone(), self.role_view(r)))
+                .collect(),
+        )
     }
 
     fn validate_role(
@@ -542,9 +554,23 @@ impl JamfState {
         parse_id(id).and_then(|n| self.integrations.get(&n)).ok_or_else(|| JamfError::not_found("API Integration", id))
     }
 
+    #[cfg(test)]
     pub fn list_integrations(&self, params: &ListParams) -> ListResult<IntegrationView> {
+        self.list_integrations_visible(params, |_| true)
+    }
+
+    /// [`JamfState::list_integrations`] of the integrations `visible` accepts (by id).
+    pub fn list_integrations_visible(
+        &self,
+        params: &ListParams,
+        visible: impl Fn(u64) -> bool,
+    ) -> ListResult<IntegrationView> {
         params.apply(
-            self.integrations.values().map(|i| (i.id, i.display_name.clone(), self.integration_view(i))).collect(),
+            self.integrations
+                .values()
+                .filter(|i| visible(i.id))
+                .map(|i| (i.id, i.display_name.clone(), self.integration_view(i)))
+                .collect(),
         )
     }
 
