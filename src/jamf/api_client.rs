@@ -14,7 +14,7 @@ use crate::framework::{
     StateResponse, Type, UpdateRequest,
 };
 
-use super::cache::{JamfData, PlannedClient};
+use super::cache::{CreatedPrivate, JamfData, PlannedClient, Seen};
 use super::client::{Integration, IntegrationRequest, JamfError, JamfErrorKind};
 use super::diag;
 use super::lookup::{self, name_conflict, name_taken};
@@ -230,7 +230,8 @@ impl Resource for ApiClientResource {
         match result {
             Ok(i) => {
                 record_applied(data, &i);
-                Some(StateResponse::new(ApiClientModel::from_integration(&i)))
+                let created = Private::from_typed(&CreatedPrivate::now());
+                Some(StateResponse::new(ApiClientModel::from_integration(&i)).with_private(created))
             }
             Err(e) => {
                 diags.extend(self.write_error(data, &body, e).await);
@@ -246,8 +247,18 @@ impl Resource for ApiClientResource {
         diags: &mut Diagnostics,
     ) -> Option<StateResponse<ApiClientModel>> {
         let id = req.state.id.get()?.clone();
-        let found = diags.ok(data.integration(&id).await, |e| diag::error(&format!("read API client {id}"), &e))?;
-        Some(found.map_or_else(StateResponse::gone, |i| StateResponse::new(ApiClientModel::from_integration(&i))))
+        // The creation time is carried unchanged (same private bytes across refreshes).
+        let created_at = req.private.typed::<CreatedPrivate>().created_at;
+        let seen = diags
+            .ok(data.integration_seen(&id, created_at).await, |e| diag::error(&format!("read API client {id}"), &e))?;
+        Some(match seen {
+            Seen::Found(i) => StateResponse::new(ApiClientModel::from_integration(&i)).with_private(req.private),
+            Seen::Gone => StateResponse::gone(),
+            Seen::Lagging => {
+                diags.push(diag::lagging(&format!("API client {id}")));
+                StateResponse::new(req.state).with_private(req.private)
+            }
+        })
     }
 
     async fn update(
@@ -271,7 +282,7 @@ impl Resource for ApiClientResource {
         match result {
             Ok(i) => {
                 record_applied(data, &i);
-                Some(StateResponse::new(ApiClientModel::from_integration(&i)))
+                Some(StateResponse::new(ApiClientModel::from_integration(&i)).with_private(req.private))
             }
             Err(e) if e.is_not_found() => {
                 diags.error(

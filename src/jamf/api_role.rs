@@ -12,7 +12,7 @@ use crate::framework::{
     Resource, Schema, StateResponse, Type, UpdateRequest,
 };
 
-use super::cache::JamfData;
+use super::cache::{CreatedPrivate, JamfData, Seen};
 use super::client::{JamfError, JamfErrorKind, Role, RoleRequest};
 use super::diag;
 use super::lookup::{self, name_conflict, name_taken};
@@ -181,7 +181,8 @@ impl Resource for ApiRoleResource {
         match result {
             Ok(role) => {
                 data.roles.apply(&role.id, Some(role.clone()));
-                Some(StateResponse::new(ApiRoleModel::from_role(&role)))
+                let created = Private::from_typed(&CreatedPrivate::now());
+                Some(StateResponse::new(ApiRoleModel::from_role(&role)).with_private(created))
             }
             Err(e) => {
                 data.roles.invalidate();
@@ -198,8 +199,19 @@ impl Resource for ApiRoleResource {
         diags: &mut Diagnostics,
     ) -> Option<StateResponse<ApiRoleModel>> {
         let id = req.state.id.get()?.clone();
-        let role = diags.ok(data.role(&id).await, |e| diag::error(&format!("read API role {id}"), &e))?;
-        Some(role.map_or_else(StateResponse::gone, |r| StateResponse::new(ApiRoleModel::from_role(&r))))
+        // The creation time is carried unchanged: the private state of an unchanged role stays
+        // the same bytes across refreshes.
+        let created_at = req.private.typed::<CreatedPrivate>().created_at;
+        let seen =
+            diags.ok(data.role_seen(&id, created_at).await, |e| diag::error(&format!("read API role {id}"), &e))?;
+        Some(match seen {
+            Seen::Found(r) => StateResponse::new(ApiRoleModel::from_role(&r)).with_private(req.private),
+            Seen::Gone => StateResponse::gone(),
+            Seen::Lagging => {
+                diags.push(diag::lagging(&format!("API role {id}")));
+                StateResponse::new(req.state).with_private(req.private)
+            }
+        })
     }
 
     async fn update(
@@ -218,7 +230,7 @@ impl Resource for ApiRoleResource {
             Err(_) => data.roles.invalidate(),
         }
         match result {
-            Ok(role) => Some(StateResponse::new(ApiRoleModel::from_role(&role))),
+            Ok(role) => Some(StateResponse::new(ApiRoleModel::from_role(&role)).with_private(req.private)),
             Err(e) if e.is_not_found() => {
                 diags.error(
                     "API role no longer exists",

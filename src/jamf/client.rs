@@ -250,6 +250,15 @@ impl JamfClient {
         self.inner.tokens.minted()
     }
 
+    /// Waits `delay`; `false` when the provider started stopping meanwhile (the wait ends early).
+    pub async fn pause(&self, delay: Duration) -> bool {
+        let cancel = self.inner.core.settings().cancel.clone();
+        tokio::select! {
+            _ = cancel.cancelled() => false,
+            _ = tokio::time::sleep(delay) => true,
+        }
+    }
+
     /// Obtains an access token now (if none is cached), to check the credentials early.
     pub async fn authenticate(&self) -> Result<(), JamfError> {
         self.bearer().await.map(|_| ())
