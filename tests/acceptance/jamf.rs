@@ -758,7 +758,7 @@ async fn transient_server_errors_and_replication_lag_are_ridden_out() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trace_logs_are_structured_and_never_contain_a_secret() {
     let Some(mut acc) = Acc::start("trace_logs_are_structured_and_never_contain_a_secret").await else { return };
-    acc.wd.set_env("TF_LOG", "trace");
+    acc.trace_to_output();
     acc.config(VENDOR);
     let apply = acc.wd.apply().await.ok();
     let (_, minted, _) = secret_works(&acc).await;

@@ -101,4 +101,6 @@ async fn the_plan_after_an_apply_rides_out_replication_lag() {
     }
     // Once replicated, a plain plan agrees.
     assert_eq!(acc.wd.plan_exitcode().await.code, 0);
+    // Every run above was traced to the log the end of the test scans for secrets and tokens.
+    assert!(acc.trace.text().contains("[TRACE]"), "the trace log is written");
 }
