@@ -104,3 +104,37 @@ async fn the_plan_after_an_apply_rides_out_replication_lag() {
     // Every run above was traced to the log the end of the test scans for secrets and tokens.
     assert!(acc.trace.text().contains("[TRACE]"), "the trace log is written");
 }
+
+/// `(address, private)` of every resource instance in a state file.
+fn privates(state: &str) -> Vec<(String, String)> {
+    let v: serde_json::Value = serde_json::from_str(state).expect("state is JSON");
+    let mut out = Vec::new();
+    for r in v["resources"].as_array().into_iter().flatten() {
+        for (i, inst) in r["instances"].as_array().into_iter().flatten().enumerate() {
+            let address = format!("{}.{}[{i}]", r["type"].as_str().unwrap_or(""), r["name"].as_str().unwrap_or(""));
+            out.push((address, inst["private"].as_str().unwrap_or("").to_string()));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_creation_time_in_private_state_survives_a_refresh_byte_for_byte() {
+    let Some(acc) = Acc::start("the_creation_time_in_private_state_survives_a_refresh_byte_for_byte").await else {
+        return;
+    };
+    acc.config(&many(1, true));
+    assert_eq!(acc.wd.apply().await.code, 0);
+    let before = privates(&acc.wd.state_text());
+    assert_eq!(before.len(), 3, "{before:?}");
+    use base64::Engine as _;
+    for (address, private) in &before {
+        let bytes = base64::engine::general_purpose::STANDARD.decode(private).unwrap_or_default();
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        assert!(v["created_at"].as_u64().is_some(), "{address} records when it was created: {v}");
+    }
+    let refresh = acc.wd.run(&["apply", "-refresh-only", "-auto-approve", "-input=false"]).await;
+    assert_eq!(refresh.code, 0, "{}", refresh.combined());
+    assert_eq!(privates(&acc.wd.state_text()), before, "a refresh of unchanged objects changes no private byte");
+}

@@ -110,6 +110,28 @@ impl Acc {
         self.wd.set_env("TF_LOG_PATH", &self.trace.log_path().display().to_string());
     }
 
+    /// Make every object in the state look created `by` earlier (its `created_at` in private
+    /// state moved back), as if the test had waited that long: a 404 within two minutes of a
+    /// create is taken for replication lag, so a test of an out-of-band delete ages its objects
+    /// past that window first.
+    pub fn age_private_state(&self, by: std::time::Duration) {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let mut state: Value = serde_json::from_str(&self.wd.state_text()).expect("state is JSON");
+        for r in state["resources"].as_array_mut().into_iter().flatten() {
+            for inst in r["instances"].as_array_mut().into_iter().flatten() {
+                let Some(private) = inst["private"].as_str() else { continue };
+                let Ok(bytes) = b64.decode(private) else { continue };
+                let Ok(mut p) = serde_json::from_slice::<Value>(&bytes) else { continue };
+                if let Some(at) = p["created_at"].as_u64() {
+                    p["created_at"] = Value::from(at.saturating_sub(by.as_millis() as u64));
+                    inst["private"] = Value::from(b64.encode(serde_json::to_vec(&p).expect("JSON")));
+                }
+            }
+        }
+        self.wd.write("terraform.tfstate", &serde_json::to_string_pretty(&state).expect("JSON"));
+    }
+
     /// Write `main.tf` with the required_providers block prepended.
     pub fn config(&self, body: &str) {
         self.wd.write(
