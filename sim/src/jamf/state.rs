@@ -573,12 +573,7 @@ impl JamfState {
         parse_id(id).and_then(|n| self.integrations.get(&n)).ok_or_else(|| JamfError::not_found("API Integration", id))
     }
 
-    #[cfg(test)]
-    pub fn list_integrations(&self, params: &ListParams) -> ListResult<IntegrationView> {
-        self.list_integrations_visible(params, |_| true)
-    }
-
-    /// [`JamfState::list_integrations`] of the integrations `visible` accepts (by id).
+    /// The integrations `visible` accepts (by id), filtered, sorted and paged like the roles.
     pub fn list_integrations_visible(
         &self,
         params: &ListParams,
