@@ -1131,6 +1131,47 @@ async fn a_created_answer_that_cannot_be_read_is_looked_up_not_left_an_orphan() 
     assert_eq!(requests_of(&server, "POST", "/api/v1/api-integrations").await.len(), 1);
 }
 
+#[tokio::test]
+async fn a_404_soon_after_a_create_is_rechecked_and_kept_but_an_old_objects_404_means_gone() {
+    use mdmkit::jamf::cache::{CREATED_RECENTLY_FOR, JamfData, Seen, now_ms};
+    let server = MockServer::start().await;
+    mount_token(&server).await;
+    mount_names_free(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/api-roles/5"))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&server)
+        .await;
+    // Visible at the second re-check: found.
+    Mock::given(method("GET"))
+        .and(path("/api/v1/api-roles/6"))
+        .respond_with(ResponseTemplate::new(404))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/api-roles/6"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(role_json("6", "r")))
+        .mount(&server)
+        .await;
+    let data = JamfData::new(client(&server));
+
+    // Imported (no creation time) or created long ago: gone at once, one GET.
+    assert!(matches!(data.role_seen("5", None).await.unwrap(), Seen::Gone));
+    let old = now_ms() - CREATED_RECENTLY_FOR.as_millis() as u64 - 1;
+    assert!(matches!(data.role_seen("5", Some(old)).await.unwrap(), Seen::Gone));
+    assert_eq!(requests_of(&server, "GET", "/api/v1/api-roles/5").await.len(), 2, "no re-check");
+
+    assert!(matches!(data.role_seen("6", Some(now_ms())).await.unwrap(), Seen::Found(r) if r.id == "6"));
+
+    // Created moments ago and still 404 after the re-checks: lagging, the prior state is kept.
+    let t0 = Instant::now();
+    assert!(matches!(data.role_seen("5", Some(now_ms())).await.unwrap(), Seen::Lagging));
+    assert!(t0.elapsed() < Duration::from_secs(10), "bounded: {:?}", t0.elapsed());
+    assert_eq!(requests_of(&server, "GET", "/api/v1/api-roles/5").await.len(), 2 + 1 + 4, "re-checked 4 times");
+}
+
 // ----- secrets never logged -----------------------------------------------------------------
 
 #[tokio::test]
