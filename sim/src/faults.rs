@@ -11,10 +11,17 @@
 //! the next `n` requests addressing it answer 404 (Jamf Cloud replication lag). `lostResponses` lets the
 //! request reach the handler (so a create really happens) and then drops the connection before the answer:
 //! the ambiguous failure a client must reconcile without losing or duplicating the object.
+//!
+//! `replicationLagMs: n` models Jamf Cloud's web-app nodes, which see each other's writes only after a while:
+//! an object created afterwards is, for `n` ms, missing from lists and answers 404 to a GET, for every session
+//! (bearer token) but the one that created it (the node that served the create, which sticky sessions keep a
+//! client on). It lives in the simulator, so it spans provider processes: the `plan` right after an `apply` is
+//! a new session and sees the lag. Set `only` on `dropConnections` / `lostResponses` (`"POST /api/v1/api-roles"`,
+//! method and route template or literal path) to make them fire on that route alone.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -22,7 +29,8 @@ use serde::{Deserialize, Serialize};
 
 use super::util::present;
 
-/// A trigger: the next `count` requests, then each request with probability `rate`.
+/// A trigger: the next `count` requests, then each request with probability `rate`; with `only`, just the
+/// requests of that route (`"POST /api/v1/api-roles"`), which alone consume the count.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Trigger {
@@ -30,7 +38,45 @@ pub struct Trigger {
     pub count: u64,
     #[serde(default)]
     pub rate: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only: Option<String>,
 }
+
+impl Trigger {
+    fn applies_to(&self, route: &Route<'_>) -> bool {
+        match &self.only {
+            None => true,
+            Some(only) => {
+                let only = only.trim();
+                only == route.template_key() || only == route.path_key()
+            }
+        }
+    }
+}
+
+/// The request a fault decision is made for.
+#[derive(Debug, Clone, Copy)]
+pub struct Route<'a> {
+    pub method: &'a str,
+    /// The route template (`/api/v1/api-roles/{id}`), when known.
+    pub template: Option<&'a str>,
+    pub path: &'a str,
+}
+
+impl Route<'_> {
+    fn template_key(&self) -> String {
+        format!("{} {}", self.method, self.template.unwrap_or(self.path))
+    }
+    fn path_key(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+}
+
+/// Longest replication lag accepted (ten minutes: far beyond Jamf Cloud's, and a test must end).
+pub const MAX_REPLICATION_LAG_MS: u64 = 600_000;
+
+/// Upper bound on objects tracked as replicating; the oldest are forgotten first.
+const MAX_REPLICATING: usize = 10_000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -68,6 +114,7 @@ pub struct FaultSpec {
     pub server_errors: Option<ServerErrors>,
     pub rate_limit: Option<RateLimitFault>,
     pub not_found_after_create: u32,
+    pub replication_lag_ms: u64,
     pub drop_connections: Option<Trigger>,
     pub lost_responses: Option<Trigger>,
     pub seed: Option<u64>,
@@ -88,6 +135,8 @@ pub struct FaultPatch {
     pub rate_limit: Option<Option<RateLimitFault>>,
     #[serde(default, deserialize_with = "present")]
     pub not_found_after_create: Option<Option<u32>>,
+    #[serde(default, deserialize_with = "present")]
+    pub replication_lag_ms: Option<Option<u64>>,
     #[serde(default, deserialize_with = "present")]
     pub drop_connections: Option<Option<Trigger>>,
     #[serde(default, deserialize_with = "present")]
@@ -113,6 +162,8 @@ struct State {
     rng: StdRng,
     /// Objects created while `notFoundAfterCreate` was armed → how many more requests get a 404.
     pending_not_found: HashMap<String, u32>,
+    /// Objects created while `replicationLagMs` was set → (visible to others from, creating session).
+    replicating: HashMap<String, (Instant, String)>,
 }
 
 pub struct Faults {
@@ -142,6 +193,7 @@ impl Faults {
                 spec: FaultSpec { latency_ms: baseline_latency_ms, ..FaultSpec::default() },
                 rng: StdRng::from_os_rng(),
                 pending_not_found: HashMap::new(),
+                replicating: HashMap::new(),
             }),
         }
     }
@@ -171,6 +223,11 @@ impl Faults {
         if let Some(Some(t)) = &patch.lost_responses {
             check_rate("lostResponses", t.rate)?;
         }
+        if let Some(Some(ms)) = patch.replication_lag_ms
+            && ms > MAX_REPLICATION_LAG_MS
+        {
+            return Err(format!("replicationLagMs must be at most {MAX_REPLICATION_LAG_MS}"));
+        }
         let mut st = self.lock();
         if let Some(v) = patch.latency_ms {
             st.spec.latency_ms = v.unwrap_or(0);
@@ -186,6 +243,9 @@ impl Faults {
         }
         if let Some(v) = patch.not_found_after_create {
             st.spec.not_found_after_create = v.unwrap_or(0);
+        }
+        if let Some(v) = patch.replication_lag_ms {
+            st.spec.replication_lag_ms = v.unwrap_or(0);
         }
         if let Some(v) = patch.drop_connections {
             st.spec.drop_connections = v;
@@ -208,6 +268,7 @@ impl Faults {
         let mut st = self.lock();
         st.spec = FaultSpec { latency_ms: self.baseline_latency_ms, ..FaultSpec::default() };
         st.pending_not_found.clear();
+        st.replicating.clear();
     }
 
     pub fn latency(&self) -> Duration {
@@ -218,15 +279,17 @@ impl Faults {
         Duration::from_millis(self.lock().spec.response_delay_ms)
     }
 
-    /// Decides whether this request fails, consuming counts and random draws.
-    pub fn decide(&self) -> Option<Injected> {
+    /// Decides whether this request to `route` fails, consuming counts and random draws.
+    pub fn decide(&self, route: &Route<'_>) -> Option<Injected> {
         let st = &mut *self.lock();
         if let Some(t) = &mut st.spec.drop_connections
+            && t.applies_to(route)
             && fire(&mut t.count, t.rate, &mut st.rng)
         {
             return Some(Injected::DropConnection);
         }
         if let Some(t) = &mut st.spec.lost_responses
+            && t.applies_to(route)
             && fire(&mut t.count, t.rate, &mut st.rng)
         {
             return Some(Injected::LostResponse);
@@ -253,6 +316,33 @@ impl Faults {
         }
     }
 
+    /// Called when `session` (a bearer token) creates an object; hides it from other sessions for
+    /// `replicationLagMs` if that is set. Also arms `notFoundAfterCreate` ([`Faults::created`]).
+    pub fn created_by(&self, key: &str, session: &str) {
+        self.created(key);
+        let mut st = self.lock();
+        let lag = st.spec.replication_lag_ms;
+        if lag == 0 {
+            return;
+        }
+        let now = Instant::now();
+        st.replicating.retain(|_, (until, _)| *until > now);
+        if st.replicating.len() >= MAX_REPLICATING
+            && let Some(oldest) = st.replicating.iter().min_by_key(|(_, (until, _))| *until).map(|(k, _)| k.clone())
+        {
+            st.replicating.remove(&oldest);
+        }
+        st.replicating.insert(key.to_owned(), (now + Duration::from_millis(lag), session.to_owned()));
+    }
+
+    /// True while the object `key` has not reached the node that serves `session` yet.
+    pub fn replicating(&self, key: &str, session: Option<&str>) -> bool {
+        let st = self.lock();
+        st.replicating
+            .get(key)
+            .is_some_and(|(until, creator)| Instant::now() < *until && session != Some(creator.as_str()))
+    }
+
     /// True when this request to `key` must pretend the object does not exist yet.
     pub fn take_not_found(&self, key: &str) -> bool {
         let mut st = self.lock();
@@ -273,6 +363,8 @@ impl Faults {
 mod tests {
     use super::*;
 
+    const ANY: Route<'static> = Route { method: "GET", template: Some("/api/v1/api-roles"), path: "/api/v1/api-roles" };
+
     fn patch(json: &str) -> FaultPatch {
         serde_json::from_str(json).unwrap()
     }
@@ -281,8 +373,8 @@ mod tests {
     fn lost_responses_fire_after_drops() {
         let f = Faults::new(0);
         f.apply(patch(r#"{"lostResponses":{"count":1}}"#)).unwrap();
-        assert_eq!(f.decide(), Some(Injected::LostResponse));
-        assert_eq!(f.decide(), None);
+        assert_eq!(f.decide(&ANY), Some(Injected::LostResponse));
+        assert_eq!(f.decide(&ANY), None);
         assert!(f.apply(patch(r#"{"lostResponses":{"rate":2.0}}"#)).is_err());
     }
 
@@ -290,9 +382,9 @@ mod tests {
     fn count_fires_exactly_n_times() {
         let f = Faults::new(0);
         f.apply(patch(r#"{"serverErrors":{"count":2}}"#)).unwrap();
-        assert_eq!(f.decide(), Some(Injected::ServerError(503)));
-        assert_eq!(f.decide(), Some(Injected::ServerError(503)));
-        assert_eq!(f.decide(), None);
+        assert_eq!(f.decide(&ANY), Some(Injected::ServerError(503)));
+        assert_eq!(f.decide(&ANY), Some(Injected::ServerError(503)));
+        assert_eq!(f.decide(&ANY), None);
         assert_eq!(f.spec().server_errors.unwrap().count, 0);
     }
 
@@ -301,7 +393,7 @@ mod tests {
         let run = || {
             let f = Faults::new(0);
             f.apply(patch(r#"{"dropConnections":{"rate":0.5},"seed":7}"#)).unwrap();
-            (0..64).map(|_| f.decide().is_some()).collect::<Vec<_>>()
+            (0..64).map(|_| f.decide(&ANY).is_some()).collect::<Vec<_>>()
         };
         let a = run();
         assert_eq!(a, run());
@@ -352,9 +444,40 @@ mod tests {
             r#"{"dropConnections":{"count":1},"serverErrors":{"count":1,"status":500},"rateLimit":{"count":1,"retryAfterSeconds":2}}"#,
         ))
         .unwrap();
-        assert_eq!(f.decide(), Some(Injected::DropConnection));
-        assert_eq!(f.decide(), Some(Injected::ServerError(500)));
-        assert_eq!(f.decide(), Some(Injected::RateLimited { retry_after_seconds: 2 }));
-        assert_eq!(f.decide(), None);
+        assert_eq!(f.decide(&ANY), Some(Injected::DropConnection));
+        assert_eq!(f.decide(&ANY), Some(Injected::ServerError(500)));
+        assert_eq!(f.decide(&ANY), Some(Injected::RateLimited { retry_after_seconds: 2 }));
+        assert_eq!(f.decide(&ANY), None);
+    }
+
+    #[test]
+    fn only_restricts_a_trigger_to_one_route() {
+        let f = Faults::new(0);
+        f.apply(patch(r#"{"lostResponses":{"count":1,"only":"POST /api/v1/api-roles"}}"#)).unwrap();
+        assert_eq!(f.decide(&ANY), None, "a GET of the same path is not the route");
+        let by_id = Route { method: "POST", template: Some("/api/v1/api-roles/{id}"), path: "/api/v1/api-roles/3" };
+        assert_eq!(f.decide(&by_id), None);
+        let post = Route { method: "POST", template: Some("/api/v1/api-roles"), path: "/api/v1/api-roles" };
+        assert_eq!(f.decide(&post), Some(Injected::LostResponse));
+        assert_eq!(f.decide(&post), None, "the count was consumed by that route alone");
+        f.apply(patch(r#"{"dropConnections":{"count":1,"only":"GET /api/v1/api-roles/3"}}"#)).unwrap();
+        let get3 = Route { method: "GET", template: Some("/api/v1/api-roles/{id}"), path: "/api/v1/api-roles/3" };
+        assert_eq!(f.decide(&get3), Some(Injected::DropConnection), "a literal path matches too");
+    }
+
+    #[test]
+    fn replication_lag_hides_new_objects_from_other_sessions_for_a_while() {
+        let f = Faults::new(0);
+        f.created_by("role:1", "token-a");
+        assert!(!f.replicating("role:1", Some("token-b")), "not armed");
+        f.apply(patch(r#"{"replicationLagMs":150}"#)).unwrap();
+        f.created_by("role:2", "token-a");
+        assert!(!f.replicating("role:2", Some("token-a")), "the creating session sees its write");
+        assert!(f.replicating("role:2", Some("token-b")));
+        assert!(f.replicating("role:2", None));
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(!f.replicating("role:2", Some("token-b")), "replicated after the lag");
+        assert!(f.apply(patch(r#"{"replicationLagMs":600001}"#)).is_err());
+        assert_eq!(f.spec().replication_lag_ms, 150);
     }
 }

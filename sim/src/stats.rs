@@ -14,6 +14,7 @@ pub enum FaultKind {
     ServerError,
     RateLimit,
     NotFoundAfterCreate,
+    ReplicationLag,
     DropConnection,
     LostResponse,
 }
@@ -25,6 +26,7 @@ pub struct FaultCounts {
     pub server_errors: u64,
     pub rate_limit: u64,
     pub not_found_after_create: u64,
+    pub replication_lag: u64,
     pub drop_connections: u64,
     pub lost_responses: u64,
 }
@@ -109,6 +111,7 @@ impl Stats {
             FaultKind::ServerError => f.server_errors += 1,
             FaultKind::RateLimit => f.rate_limit += 1,
             FaultKind::NotFoundAfterCreate => f.not_found_after_create += 1,
+            FaultKind::ReplicationLag => f.replication_lag += 1,
             FaultKind::DropConnection => f.drop_connections += 1,
             FaultKind::LostResponse => f.lost_responses += 1,
         }

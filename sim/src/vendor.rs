@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::faults::{Faults, Injected};
+use super::faults::{Faults, Injected, Route};
 use super::stats::{FaultKind, Stats};
 
 /// Counters and faults of one vendor.
@@ -27,6 +27,15 @@ impl VendorRuntime {
         let hit = self.faults.take_not_found(key);
         if hit {
             self.stats.fault(FaultKind::NotFoundAfterCreate);
+        }
+        hit
+    }
+
+    /// Whether `key` is still replicating for `session` (`replicationLagMs`), counting it as an injected fault.
+    pub fn replicating(&self, key: &str, session: Option<&str>) -> bool {
+        let hit = self.faults.replicating(key, session);
+        if hit {
+            self.stats.fault(FaultKind::ReplicationLag);
         }
         hit
     }
@@ -65,7 +74,13 @@ pub async fn observe(State(rt): State<Arc<VendorRuntime>>, req: Request, next: N
 /// Innermost layer: decides whether this request is dropped, fails with a 5xx or is rate-limited before the
 /// handler runs. Fault bodies are plain text, as a load balancer in front of the vendor would send them.
 pub async fn inject(State(rt): State<Arc<VendorRuntime>>, req: Request, next: Next) -> Response {
-    match rt.faults.decide() {
+    let decided = {
+        let method = req.method().as_str().to_owned();
+        let template = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
+        let path = req.uri().path().to_owned();
+        rt.faults.decide(&Route { method: &method, template: template.as_deref(), path: &path })
+    };
+    match decided {
         None => next.run(req).await,
         Some(Injected::DropConnection) => {
             rt.stats.fault(FaultKind::DropConnection);

@@ -14,10 +14,10 @@ use crate::framework::{
     StateResponse, Type, UpdateRequest,
 };
 
-use super::cache::{JamfData, PlannedClient};
+use super::cache::{CreatedPrivate, JamfData, PlannedClient, Seen};
 use super::client::{Integration, IntegrationRequest, JamfError, JamfErrorKind};
 use super::diag;
-use super::lookup::{self, name_conflict};
+use super::lookup::{self, name_conflict, name_taken};
 
 /// The `jamf_api_client` resource: creates, updates, reads, imports and deletes an API client.
 pub struct ApiClientResource;
@@ -88,6 +88,7 @@ pub const DEFAULT_LIFETIME: i64 = 300;
 impl ApiClientResource {
     async fn write_error(&self, data: &JamfData, body: &IntegrationRequest, e: JamfError) -> Diagnostics {
         match e.kind() {
+            JamfErrorKind::NameTaken { name, id, sent } => name_taken::<Integration>(name, id, *sent).into(),
             JamfErrorKind::NameConflict { .. } => {
                 let existing = data.client.find_integrations_by_display_name(&body.display_name).await.ok();
                 name_conflict(&body.display_name, existing.as_ref().and_then(|v| v.first())).into()
@@ -275,7 +276,8 @@ impl Resource for ApiClientResource {
         match result {
             Ok(i) => {
                 record_applied(data, &i);
-                Some(StateResponse::new(ApiClientModel::from_integration(&i)))
+                let created = Private::from_typed(&CreatedPrivate::now());
+                Some(StateResponse::new(ApiClientModel::from_integration(&i)).with_private(created))
             }
             Err(e) => {
                 diags.extend(self.write_error(data, &body, e).await);
@@ -291,8 +293,18 @@ impl Resource for ApiClientResource {
         diags: &mut Diagnostics,
     ) -> Option<StateResponse<ApiClientModel>> {
         let id = req.state.id.get()?.clone();
-        let found = diags.ok(data.integration(&id).await, |e| diag::error(&format!("read API client {id}"), &e))?;
-        Some(found.map_or_else(StateResponse::gone, |i| StateResponse::new(ApiClientModel::from_integration(&i))))
+        // The creation time is carried unchanged (same private bytes across refreshes).
+        let created_at = req.private.typed::<CreatedPrivate>().created_at;
+        let seen = diags
+            .ok(data.integration_seen(&id, created_at).await, |e| diag::error(&format!("read API client {id}"), &e))?;
+        Some(match seen {
+            Seen::Found(i) => StateResponse::new(ApiClientModel::from_integration(&i)).with_private(req.private),
+            Seen::Gone => StateResponse::gone(),
+            Seen::Lagging => {
+                diags.push(diag::lagging(&format!("API client {id}")));
+                StateResponse::new(req.state).with_private(req.private)
+            }
+        })
     }
 
     async fn update(
@@ -316,7 +328,7 @@ impl Resource for ApiClientResource {
         match result {
             Ok(i) => {
                 record_applied(data, &i);
-                Some(StateResponse::new(ApiClientModel::from_integration(&i)))
+                Some(StateResponse::new(ApiClientModel::from_integration(&i)).with_private(req.private))
             }
             Err(e) if e.is_not_found() => {
                 diags.error(

@@ -12,10 +12,10 @@ use crate::framework::{
     Resource, Schema, StateResponse, Type, UpdateRequest,
 };
 
-use super::cache::JamfData;
+use super::cache::{CreatedPrivate, JamfData, Seen};
 use super::client::{JamfError, JamfErrorKind, Role, RoleRequest};
 use super::diag;
-use super::lookup::{self, name_conflict};
+use super::lookup::{self, name_conflict, name_taken};
 use super::privileges;
 
 /// The advice the "API role still in use" error ends with: configuration written by
@@ -85,6 +85,7 @@ fn unknown_privileges(names: &[&String], catalogue: &[String]) -> Diagnostics {
 impl ApiRoleResource {
     async fn create_error(&self, data: &JamfData, req: &RoleRequest, e: JamfError) -> Diagnostics {
         match e.kind() {
+            JamfErrorKind::NameTaken { name, id, sent } => name_taken::<Role>(name, id, *sent).into(),
             JamfErrorKind::NameConflict { .. } => {
                 let existing = data.client.find_roles_by_display_name(&req.display_name).await.ok();
                 name_conflict(&req.display_name, existing.as_ref().and_then(|v| v.first())).into()
@@ -187,7 +188,8 @@ impl Resource for ApiRoleResource {
         match result {
             Ok(role) => {
                 data.roles.apply(&role.id, Some(role.clone()));
-                Some(StateResponse::new(ApiRoleModel::from_role(&role)))
+                let created = Private::from_typed(&CreatedPrivate::now());
+                Some(StateResponse::new(ApiRoleModel::from_role(&role)).with_private(created))
             }
             Err(e) => {
                 data.roles.invalidate();
@@ -204,8 +206,19 @@ impl Resource for ApiRoleResource {
         diags: &mut Diagnostics,
     ) -> Option<StateResponse<ApiRoleModel>> {
         let id = req.state.id.get()?.clone();
-        let role = diags.ok(data.role(&id).await, |e| diag::error(&format!("read API role {id}"), &e))?;
-        Some(role.map_or_else(StateResponse::gone, |r| StateResponse::new(ApiRoleModel::from_role(&r))))
+        // The creation time is carried unchanged: the private state of an unchanged role stays
+        // the same bytes across refreshes.
+        let created_at = req.private.typed::<CreatedPrivate>().created_at;
+        let seen =
+            diags.ok(data.role_seen(&id, created_at).await, |e| diag::error(&format!("read API role {id}"), &e))?;
+        Some(match seen {
+            Seen::Found(r) => StateResponse::new(ApiRoleModel::from_role(&r)).with_private(req.private),
+            Seen::Gone => StateResponse::gone(),
+            Seen::Lagging => {
+                diags.push(diag::lagging(&format!("API role {id}")));
+                StateResponse::new(req.state).with_private(req.private)
+            }
+        })
     }
 
     async fn update(
@@ -224,7 +237,7 @@ impl Resource for ApiRoleResource {
             Err(_) => data.roles.invalidate(),
         }
         match result {
-            Ok(role) => Some(StateResponse::new(ApiRoleModel::from_role(&role))),
+            Ok(role) => Some(StateResponse::new(ApiRoleModel::from_role(&role)).with_private(req.private)),
             Err(e) if e.is_not_found() => {
                 diags.error(
                     "API role no longer exists",

@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 
 use super::client::{Integration, JamfClient, JamfError, Role};
@@ -17,6 +18,64 @@ type Loaded<T> = (u64, Arc<HashMap<String, T>>);
 
 /// How long a failed load answers the callers that waited for it.
 const FAILURE_SHARED_FOR: Duration = Duration::from_secs(10);
+
+/// How long after its creation a 404 for an object may be replication lag rather than a deletion.
+/// Jamf Cloud's web-app nodes refresh from each other about once a minute (developer.jamf.com,
+/// "Sticky Sessions for Jamf Cloud"), and a lagging node answers 404 for an object created on
+/// another: seconds, at most about a minute. Two refresh periods cover a node that had just
+/// refreshed when the object was created, and stay short enough that an object really deleted
+/// right after its creation is planned again by the next run two minutes later.
+pub const CREATED_RECENTLY_FOR: Duration = Duration::from_secs(120);
+
+/// The waits between re-checks of an object that answered 404 within [`CREATED_RECENTLY_FOR`]
+/// (about 7 s in all: long enough for a node's refresh to land often, short enough for a plan).
+const LAG_RECHECKS: [Duration; 4] =
+    [Duration::from_millis(500), Duration::from_secs(1), Duration::from_secs(2), Duration::from_secs(3)];
+
+/// What a role or API client keeps in private state: when this provider created it. Written once
+/// by create and carried unchanged by every read and update, so that the private state of an
+/// unchanged object stays byte for byte the same across refreshes.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CreatedPrivate {
+    /// Milliseconds since the Unix epoch; `None` for imported objects and older states.
+    #[serde(default)]
+    pub created_at: Option<u64>,
+}
+
+impl CreatedPrivate {
+    /// Now, as a creation time.
+    pub fn now() -> CreatedPrivate {
+        CreatedPrivate { created_at: Some(now_ms()) }
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// Whether an object created at `created_at` (ms since the epoch) is still inside
+/// [`CREATED_RECENTLY_FOR`] at `now` (ms). A creation time in the future (a clock moved back) counts
+/// as recent, but only up to the window's length ahead.
+pub fn created_recently(created_at: Option<u64>, now: u64) -> bool {
+    let window = CREATED_RECENTLY_FOR.as_millis() as u64;
+    match created_at {
+        Some(at) => now.saturating_sub(at) < window && at.saturating_sub(now) < window,
+        None => false,
+    }
+}
+
+/// What a read of an object found.
+#[derive(Debug)]
+pub enum Seen<T> {
+    /// It exists.
+    Found(T),
+    /// It does not (any more).
+    Gone,
+    /// It answered 404 within [`CREATED_RECENTLY_FOR`] after its creation, and still did after
+    /// the re-checks: most likely a node that has not seen it yet. Keep the prior state.
+    Lagging,
+}
 
 /// A list of objects by id, loaded once (single flight) and dropped on any write of its type.
 pub struct ListCache<T> {
@@ -211,6 +270,20 @@ impl JamfData {
         }
     }
 
+    /// [`JamfData::role`] for a role created at `created_at`: a 404 soon after the creation is
+    /// re-checked (see [`Seen::Lagging`]).
+    pub async fn role_seen(&self, id: &str, created_at: Option<u64>) -> Result<Seen<Role>, JamfError> {
+        let first = self.role(id).await?;
+        seen(first, created_at, &self.client, || async { self.client.get_role(id).await.map(Some) }).await
+    }
+
+    /// [`JamfData::integration`] for an API client created (or given a secret) at `created_at`,
+    /// like [`JamfData::role_seen`].
+    pub async fn integration_seen(&self, id: &str, created_at: Option<u64>) -> Result<Seen<Integration>, JamfError> {
+        let first = self.integration(id).await?;
+        seen(first, created_at, &self.client, || async { self.client.get_integration(id).await.map(Some) }).await
+    }
+
     /// The privilege catalogue of this Jamf Pro, fetched at most once per process (a failure is
     /// remembered too, so a broken catalogue endpoint costs one attempt, not one per role).
     pub async fn privileges(&self) -> Result<Arc<Vec<String>>, JamfError> {
@@ -238,6 +311,38 @@ impl JamfData {
     pub fn planned_role_name(&self, id: &str) -> Option<String> {
         self.planned_roles.lock().expect("planned lock").get(id).cloned()
     }
+}
+
+/// Re-checks an object that was not found while it is inside its creation window.
+async fn seen<T, F, Fut>(
+    first: Option<T>,
+    created_at: Option<u64>,
+    client: &JamfClient,
+    get: F,
+) -> Result<Seen<T>, JamfError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<Option<T>, JamfError>>,
+{
+    if let Some(t) = first {
+        return Ok(Seen::Found(t));
+    }
+    for delay in LAG_RECHECKS {
+        if !created_recently(created_at, now_ms()) {
+            return Ok(Seen::Gone);
+        }
+        tracing::debug!(?delay, "jamf: an object created moments ago answered 404; checking again");
+        if !client.pause(delay).await {
+            break;
+        }
+        match get().await {
+            Ok(Some(t)) => return Ok(Seen::Found(t)),
+            Ok(None) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(if created_recently(created_at, now_ms()) { Seen::Lagging } else { Seen::Gone })
 }
 
 #[cfg(test)]
@@ -344,5 +449,26 @@ mod tests {
         tx.send(()).unwrap();
         assert!(load.await.unwrap().contains_key("old"), "the caller gets its result");
         assert!(cache.peek().is_none(), "but it is not cached: a write happened meanwhile");
+    }
+
+    #[test]
+    fn the_creation_window_is_bounded_both_ways() {
+        let w = CREATED_RECENTLY_FOR.as_millis() as u64;
+        let now = 10 * w;
+        assert!(created_recently(Some(now), now));
+        assert!(created_recently(Some(now - w + 1), now));
+        assert!(!created_recently(Some(now - w), now), "after the window a 404 means gone");
+        assert!(!created_recently(None, now), "imported objects have no window");
+        assert!(created_recently(Some(now + 1000), now), "a clock a little behind");
+        assert!(!created_recently(Some(u64::MAX), now), "but not a creation time far in the future");
+        assert!(CREATED_RECENTLY_FOR <= Duration::from_secs(180) && CREATED_RECENTLY_FOR >= Duration::from_secs(60));
+    }
+
+    #[test]
+    fn the_creation_time_reads_back_and_an_empty_one_costs_no_bytes() {
+        let p = crate::framework::Private::from_typed(&CreatedPrivate { created_at: Some(1_700_000_000_000) });
+        assert_eq!(p.to_bytes(), br#"{"created_at":1700000000000}"#);
+        assert_eq!(p.typed::<CreatedPrivate>().created_at, Some(1_700_000_000_000));
+        assert!(crate::framework::Private::from_typed(&CreatedPrivate::default()).to_bytes().is_empty());
     }
 }

@@ -250,6 +250,15 @@ impl JamfClient {
         self.inner.tokens.minted()
     }
 
+    /// Waits `delay`; `false` when the provider started stopping meanwhile (the wait ends early).
+    pub async fn pause(&self, delay: Duration) -> bool {
+        let cancel = self.inner.core.settings().cancel.clone();
+        tokio::select! {
+            _ = cancel.cancelled() => false,
+            _ = tokio::time::sleep(delay) => true,
+        }
+    }
+
     /// Obtains an access token now (if none is cached), to check the credentials early.
     pub async fn authenticate(&self) -> Result<(), JamfError> {
         self.bearer().await.map(|_| ())
@@ -282,29 +291,26 @@ impl JamfClient {
         decode(&call, &resp)
     }
 
-    /// Creates an API role. Any 2xx is success (Jamf answers 200). When the answer is lost after
-    /// the request may have been acted on, the role is looked up by its (unique) display name and
-    /// adopted if it holds exactly the requested privileges, so a flaky network neither fails a
-    /// create that happened nor makes a duplicate (see [`JamfClient::create_reconciled`]).
+    /// Creates an API role. Any 2xx is success (Jamf answers 200). The display name is looked up
+    /// first: a role that already has it was made by someone else (by hand, another workspace, an
+    /// interrupted apply) and is [`JamfErrorKind::NameTaken`], with nothing sent. When the answer
+    /// is then lost after the request may have been acted on (or a 2xx body cannot be read), the
+    /// role is looked up by name again and adopted only if it holds exactly the requested
+    /// privileges: it was not there before, so it is the one this create made (see
+    /// [`JamfClient::create_reconciled`]).
     pub async fn create_role(&self, role: &RoleRequest) -> Result<Role, JamfError> {
         let wanted: BTreeSet<&String> = role.privileges.iter().collect();
-        let mut last = None;
-        for _ in 0..CREATE_ROUNDS {
-            let sent = self.send_create(Op::CreateRole, &["api", "v1", "api-roles"], role).await;
-            if let Some(created) = self.create_outcome(Kind::Role, sent, &mut last, |r: &Role| r.id.clone())? {
-                return Ok(created);
-            }
-            debug!("jamf: the outcome of a role create is unknown; looking the role up by name");
-            let found = self.find_roles_by_display_name(&role.display_name).await?;
-            if let Some(r) = found.into_iter().find(|r| r.privileges.iter().collect::<BTreeSet<_>>() == wanted) {
-                self.inner.created.record(Kind::Role, &r.id);
-                return Ok(r);
-            }
-            if last.as_ref().is_some_and(is_name_conflict) {
-                break; // the name belongs to a role with other privileges: a genuine conflict
-            }
-        }
-        Err(last.expect("a round ran"))
+        self.create_reconciled(
+            Op::CreateRole,
+            Kind::Role,
+            &["api", "v1", "api-roles"],
+            role,
+            &role.display_name,
+            || self.find_roles_by_display_name(&role.display_name),
+            |r: &Role| r.privileges.iter().collect::<BTreeSet<_>>() == wanted,
+            |r: &Role| r.id.clone(),
+        )
+        .await
     }
 
     /// Replaces an API role.
@@ -374,35 +380,28 @@ impl JamfClient {
     }
 
     /// Creates an API integration. Any 2xx is success (the spec says 201, servers answer 200).
-    /// A lost answer is reconciled by display name like [`JamfClient::create_role`]: an
-    /// integration with the same name, roles, enabled flag and lifetime is the one created.
+    /// Guarded and reconciled by display name like [`JamfClient::create_role`]: an integration
+    /// that appeared after the pre-create lookup with the same name, roles, enabled flag and
+    /// lifetime is the one created.
     pub async fn create_integration(&self, integration: &IntegrationRequest) -> Result<Integration, JamfError> {
         let scopes: BTreeSet<&String> = integration.authorization_scopes.iter().collect();
-        let mut last = None;
-        for _ in 0..CREATE_ROUNDS {
-            let sent = self.send_create(Op::CreateIntegration, &["api", "v1", "api-integrations"], integration).await;
-            if let Some(created) =
-                self.create_outcome(Kind::Integration, sent, &mut last, |i: &Integration| i.id.clone())?
-            {
-                return Ok(created);
-            }
-            debug!("jamf: the outcome of an api client create is unknown; looking it up by name");
-            let found = self.find_integrations_by_display_name(&integration.display_name).await?;
-            if let Some(i) = found.into_iter().find(|i| {
+        self.create_reconciled(
+            Op::CreateIntegration,
+            Kind::Integration,
+            &["api", "v1", "api-integrations"],
+            integration,
+            &integration.display_name,
+            || self.find_integrations_by_display_name(&integration.display_name),
+            |i: &Integration| {
                 i.authorization_scopes.iter().collect::<BTreeSet<_>>() == scopes
                     && i.enabled == integration.enabled
                     && integration
                         .access_token_lifetime_seconds
                         .is_none_or(|l| i.access_token_lifetime_seconds == Some(l))
-            }) {
-                self.inner.created.record(Kind::Integration, &i.id);
-                return Ok(i);
-            }
-            if last.as_ref().is_some_and(is_name_conflict) {
-                break;
-            }
-        }
-        Err(last.expect("a round ran"))
+            },
+            |i: &Integration| i.id.clone(),
+        )
+        .await
     }
 
     /// Replaces an API integration; all four fields are always sent.
@@ -528,23 +527,87 @@ impl JamfClient {
         Ok((call, resp))
     }
 
-    /// Reads the outcome of one create attempt: `Some` = created; `None` = the outcome is unknown
-    /// (the connection failed after the request went out, or a 5xx — or a name conflict after
-    /// earlier attempts that may have been acted on — came back), so the caller looks the object
-    /// up by its unique display name before sending again; `Err` = a definite failure.
+    /// A create that never adopts what it did not make. Before the first POST, `find` looks the
+    /// display name up: any object that has it is [`JamfErrorKind::NameTaken`] and nothing is
+    /// sent. Each POST's outcome is then read by [`JamfClient::create_outcome`]; when it is
+    /// unknown (the answer was lost after the request went out, a 5xx, a name conflict after
+    /// attempts that may have been acted on, or a 2xx whose body cannot be read), `find` runs
+    /// again: an object that `is_ours` (the requested values) was not there before the first
+    /// POST, so this create made it, and it is adopted. One that is not ours is `NameTaken`.
+    /// Nothing found: send again, at most [`CREATE_ROUNDS`] times (never after a 2xx, which
+    /// did create something: its decode error is returned).
+    #[allow(clippy::too_many_arguments)]
+    async fn create_reconciled<T, B, F, Fut>(
+        &self,
+        op: Op,
+        kind: Kind,
+        segments: &[&str],
+        body: &B,
+        name: &str,
+        find: F,
+        is_ours: impl Fn(&T) -> bool,
+        id_of: impl Fn(&T) -> String,
+    ) -> Result<T, JamfError>
+    where
+        T: DeserializeOwned,
+        B: serde::Serialize,
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<T>, JamfError>>,
+    {
+        let (call, _) = self.request(op, Method::POST, segments);
+        let taken = |id: String, sent: bool| {
+            JamfError::new(call.clone(), JamfErrorKind::NameTaken { name: name.to_owned(), id, sent })
+        };
+        if let Some(existing) = find().await?.first() {
+            return Err(taken(id_of(existing), false));
+        }
+        let mut last = None;
+        for _ in 0..CREATE_ROUNDS {
+            let sent = self.send_create(op, segments, body).await;
+            let resend = match self.create_outcome(kind, sent, &mut last, &id_of)? {
+                Outcome::Created(created) => return Ok(created),
+                Outcome::Unknown { resend } => resend,
+            };
+            debug!(call = %call, "jamf: the outcome of a create is unknown; looking the object up by name");
+            let mut found = find().await?;
+            if let Some(pos) = found.iter().position(&is_ours) {
+                let ours = found.swap_remove(pos);
+                self.inner.created.record(kind, &id_of(&ours));
+                return Ok(ours);
+            }
+            if let Some(other) = found.first() {
+                return Err(taken(id_of(other), true));
+            }
+            if !resend {
+                break;
+            }
+        }
+        Err(last.expect("a round ran"))
+    }
+
+    /// Reads the outcome of one create attempt: created; unknown (the connection failed after
+    /// the request went out, or a 5xx — or a name conflict after earlier attempts that may have
+    /// been acted on — came back, or a 2xx whose body cannot be read), so the caller looks the
+    /// object up by its unique display name; or a definite failure.
     fn create_outcome<T: DeserializeOwned>(
         &self,
         kind: Kind,
         sent: Result<(Call, Response), JamfError>,
         last: &mut Option<JamfError>,
         id_of: impl Fn(&T) -> String,
-    ) -> Result<Option<T>, JamfError> {
+    ) -> Result<Outcome<T>, JamfError> {
         match sent {
-            Ok((call, resp)) if resp.status.is_success() => {
-                let created: T = decode(&call, &resp)?;
-                self.inner.created.record(kind, &id_of(&created));
-                Ok(Some(created))
-            }
+            Ok((call, resp)) if resp.status.is_success() => match decode::<T>(&call, &resp) {
+                Ok(created) => {
+                    self.inner.created.record(kind, &id_of(&created));
+                    Ok(Outcome::Created(created))
+                }
+                // Something was created: find it, never create it again.
+                Err(e) => {
+                    *last = Some(e);
+                    Ok(Outcome::Unknown { resend: false })
+                }
+            },
             Ok((call, resp)) => {
                 let e = status_error(&call, &resp);
                 let maybe_acted = resp.attempts > 1 || last.is_some();
@@ -553,7 +616,7 @@ impl JamfClient {
                     return Err(e);
                 }
                 *last = Some(e);
-                Ok(None)
+                Ok(Outcome::Unknown { resend: true })
             }
             Err(e)
                 if matches!(
@@ -562,7 +625,7 @@ impl JamfClient {
                 ) =>
             {
                 *last = Some(e);
-                Ok(None)
+                Ok(Outcome::Unknown { resend: true })
             }
             Err(e) => Err(e),
         }
@@ -639,6 +702,14 @@ impl JamfClient {
             JamfErrorKind::Decode { message: format!("paging did not end after {MAX_PAGES} pages") },
         ))
     }
+}
+
+/// What one create attempt came to.
+enum Outcome<T> {
+    /// Created, and this is the object.
+    Created(T),
+    /// Not known; `resend`: whether sending again is safe if the object is not found.
+    Unknown { resend: bool },
 }
 
 fn with_bearer(call: &Call, req: Request, token: &BearerToken) -> Result<Request, JamfError> {

@@ -15,7 +15,7 @@ use crate::framework::{
     Resource, Schema, StateResponse, Type, UpdateRequest,
 };
 
-use super::cache::{JamfData, PlannedClient};
+use super::cache::{JamfData, PlannedClient, Seen, now_ms};
 use super::client::{AppType, Integration, JamfError, JamfErrorKind};
 use super::diag;
 
@@ -79,11 +79,15 @@ pub struct SecretPrivate {
     /// name) be noticed. `None` in states written before role ids were recorded.
     #[serde(default)]
     pub minted_roles: Option<BTreeMap<String, String>>,
+    /// When the secret was generated (ms since the Unix epoch): a 404 for its client soon after
+    /// is replication lag, not a revocation. Carried unchanged by every read.
+    #[serde(default)]
+    pub created_at: Option<u64>,
 }
 
 impl SecretPrivate {
-    fn minted(roles: BTreeMap<String, String>) -> Private {
-        Private::from_typed(&SecretPrivate { minted_roles: Some(roles) })
+    fn minted(roles: BTreeMap<String, String>, created_at: Option<u64>) -> Private {
+        Private::from_typed(&SecretPrivate { minted_roles: Some(roles), created_at })
     }
 }
 
@@ -168,7 +172,8 @@ impl ClientSecretResource {
             && prior.authorization_scopes.get() != Some(&renamed.values().cloned().collect())
         {
             req.planned.authorization_scopes = Attr::Known(renamed.values().cloned().collect());
-            req.private = SecretPrivate::minted(renamed);
+            let created_at = req.private.typed::<SecretPrivate>().created_at;
+            req.private = SecretPrivate::minted(renamed, created_at);
         }
     }
 
@@ -181,15 +186,21 @@ impl ClientSecretResource {
         mut state: ClientSecretModel,
         private: Private,
     ) -> (ClientSecretModel, Private) {
+        let created_at = private.typed::<SecretPrivate>().created_at;
         match private.typed::<SecretPrivate>().minted_roles {
             Some(ids) => {
                 let mut current = BTreeMap::new();
                 for id in ids.keys() {
-                    match data.role(id).await {
-                        Ok(Some(r)) => {
+                    // A role made with the secret may not have reached this node yet either.
+                    match data.role_seen(id, created_at).await {
+                        Ok(Seen::Found(r)) => {
                             current.insert(id.clone(), r.display_name);
                         }
-                        Ok(None) => {}
+                        Ok(Seen::Gone) => {}
+                        Ok(Seen::Lagging) => {
+                            tracing::debug!(role = %id, "a role of a new client secret is not visible yet; kept");
+                            return (state, private);
+                        }
                         Err(e) => {
                             tracing::debug!(error = %e, "roles of a client secret not refreshed");
                             return (state, private);
@@ -197,14 +208,14 @@ impl ClientSecretResource {
                     }
                 }
                 state.authorization_scopes = Attr::Known(current.values().cloned().collect());
-                (state, SecretPrivate::minted(current))
+                (state, SecretPrivate::minted(current, created_at))
             }
             // A state written before role ids were recorded: learn them now, by name.
             None => {
                 if let Attr::Known(names) = &state.authorization_scopes
                     && let Some(ids) = ids_of_roles(data, names).await
                 {
-                    return (state, SecretPrivate::minted(ids));
+                    return (state, SecretPrivate::minted(ids, created_at));
                 }
                 (state, private)
             }
@@ -345,6 +356,7 @@ impl Resource for ClientSecretResource {
     ) -> Option<StateResponse<ClientSecretModel>> {
         let id = req.planned.api_client_id.get()?.clone();
         let creds = diags.ok(data.client.mint_client_credentials(&id).await, |e| mint_error(&id, &e))?;
+        let created_at = Some(now_ms());
         // Minting changed the client's app type; its next read must not come from the old list.
         data.integrations.invalidate();
         // The roles the secret carries: those the client's own plan, moments ago in this process,
@@ -359,8 +371,8 @@ impl Resource for ClientSecretResource {
             },
         };
         let private = match ids_of_roles(data, &roles).await {
-            Some(ids) => SecretPrivate::minted(ids),
-            None => Private::default(),
+            Some(ids) => SecretPrivate::minted(ids, created_at),
+            None => Private::from_typed(&SecretPrivate { minted_roles: None, created_at }),
         };
         let response = StateResponse::new(ClientSecretModel {
             id: Attr::Known(id.clone()),
@@ -381,7 +393,17 @@ impl Resource for ClientSecretResource {
     ) -> Option<StateResponse<ClientSecretModel>> {
         // Never generates: only checks that the secret can still be in force.
         let id = req.state.api_client_id.get()?.clone();
-        let client = diags.ok(data.integration(&id).await, |e| diag::error(&format!("read API client {id}"), &e))?;
+        let created_at = req.private.typed::<SecretPrivate>().created_at;
+        let seen = diags
+            .ok(data.integration_seen(&id, created_at).await, |e| diag::error(&format!("read API client {id}"), &e))?;
+        let client = match seen {
+            Seen::Found(i) => Some(i),
+            Seen::Gone => None,
+            Seen::Lagging => {
+                diags.push(diag::lagging(&format!("API client {id} of this client secret")));
+                return Some(StateResponse::new(req.state).with_private(req.private));
+            }
+        };
         match client {
             // Disabled: no secret of the client is valid, and none can be generated until it is
             // enabled again. The state is kept as it is (the workspace stays plannable and
@@ -468,7 +490,7 @@ mod tests {
         let read = Private::from_bytes(stored).typed::<SecretPrivate>();
         let roles = BTreeMap::from([("3".to_string(), "Vendor".to_string()), ("9".to_string(), "Reader".to_string())]);
         assert_eq!(read.minted_roles.as_ref(), Some(&roles));
-        assert_eq!(SecretPrivate::minted(roles).to_bytes(), stored);
+        assert_eq!(SecretPrivate::minted(roles, None).to_bytes(), stored);
     }
 
     #[test]

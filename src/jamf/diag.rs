@@ -31,6 +31,20 @@ pub fn what_was_done(e: &JamfError) -> String {
     what_was_sent(e.attempts(), create_answer_lost)
 }
 
+/// The warning for an object that answered 404 moments after this provider created it: kept in
+/// the state rather than planned again (which would make a duplicate or a new secret).
+pub fn lagging(what: &str) -> Diagnostic {
+    Diagnostic::warning(
+        format!("{what} not visible yet"),
+        format!(
+            "Jamf Pro answered 404 for the {what}, which this provider created less than {} seconds ago. Jamf \
+             Cloud's servers see each other's changes only after a while, so the prior state is kept instead of \
+             planning to create it again. If it was deleted, the next plan after that window will show it.",
+            super::cache::CREATED_RECENTLY_FOR.as_secs()
+        ),
+    )
+}
+
 /// A diagnostic for an error of `what` ("create API role \"Vendor\"").
 pub fn error(what: &str, e: &JamfError) -> Diagnostic {
     match e.kind() {

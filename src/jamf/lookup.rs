@@ -65,22 +65,37 @@ pub fn may_be_id(key: &str) -> bool {
 /// The diagnostic for a display name another object of the same type already has, offering to
 /// adopt that object when it is known.
 pub fn name_conflict<T: Named>(name: &str, existing: Option<&T>) -> Diagnostic {
+    conflict::<T>(name, existing.map(Named::id), "")
+}
+
+/// The diagnostic for a create refused because an object that this configuration did not make
+/// already has the display name ([`JamfErrorKind::NameTaken`](super::client::JamfErrorKind)).
+/// It is never adopted silently: importing it is the user's decision.
+pub fn name_taken<T: Named>(name: &str, id: &str, sent: bool) -> Diagnostic {
+    let note = if sent {
+        " It appeared while the create's answer was lost and is not what was asked for, so it was not adopted."
+    } else {
+        " Nothing was sent to Jamf Pro."
+    };
+    conflict::<T>(name, Some(id), note)
+}
+
+fn conflict<T: Named>(name: &str, id: Option<&str>, note: &str) -> Diagnostic {
     let (kind, resource_type) = (T::KIND, T::RESOURCE_TYPE);
-    let adopt = match existing {
-        Some(o) => format!(
+    let adopt = match id {
+        Some(id) => format!(
             " If that {kind} is the one this configuration should manage (for example it was created by an \
              interrupted apply), adopt it instead of creating a new one:\n\n  terraform import <this resource's \
-             address> {}\n\n(the address is shown above, e.g. {resource_type}.vendor).",
-            o.id()
+             address> {id}\n\n(the address is shown above, e.g. {resource_type}.vendor)."
         ),
         None => String::new(),
     };
     Diagnostic::error(
         format!("{kind} display name already in use"),
         format!(
-            "Jamf Pro already has an {kind} named {name:?}{}, and display names must be unique. Choose another \
-             display_name.{adopt}",
-            existing.map(|o| format!(" (id {})", o.id())).unwrap_or_default()
+            "Jamf Pro already has an {kind} named {name:?}{}, and display names must be unique.{note} Choose \
+             another display_name.{adopt}",
+            id.map(|id| format!(" (id {id})")).unwrap_or_default()
         ),
     )
     .at(AttributePath::attr("display_name"))

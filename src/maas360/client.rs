@@ -426,6 +426,19 @@ impl Maas360Client {
             CreateOutcome::Rejected { code, description } => {
                 Maas360Error::answered(call, status.as_u16(), Maas360ErrorKind::Rejected { code, description })
             }
+            // A 2xx that cannot be read is an unknown outcome, not a failure: the administrator may
+            // exist. Its username tells; never send again (that could not tell either).
+            CreateOutcome::Undecodable if status.is_success() => {
+                if self.wait_until_taken(&admin.username).await {
+                    debug!("maas360: an unreadable createAdministrator answer; the username is taken: created");
+                    return Ok(AdministratorCreated { description: None, listed: true });
+                }
+                decode_error(
+                    &call,
+                    &resp,
+                    "the answer states neither success nor failure, and the username is still free",
+                )
+            }
             CreateOutcome::Undecodable => decode_error(&call, &resp, "the answer states neither success nor failure"),
         };
         Err((e, attempts))

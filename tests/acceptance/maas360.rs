@@ -90,7 +90,7 @@ async fn password_wo_verifies_api_access_and_never_reaches_state_or_logs() {
     let extra = "  password_wo         = var.script_password\n  password_wo_version = 1";
     acc.config(&format!("{PASSWORD_VARIABLE}{}", script_user("Acme_SO", r#"["Read-Only"]"#, extra)));
     acc.wd.set_env("TF_VAR_script_password", PASSWORD);
-    acc.wd.set_env("TF_LOG", "trace");
+    acc.trace_to_output();
     let plan = acc.wd.plan_exitcode().await;
     assert_eq!(plan.code, 2, "{}", plan.combined());
     assert!(flat(&plan.stdout).contains("~ api_access_verified = false -> (known after apply)"), "{}", plan.stdout);
@@ -112,7 +112,7 @@ async fn password_wo_verifies_api_access_and_never_reaches_state_or_logs() {
             assert!(!text.contains(secret.as_str()), "a provider secret leaked into terraform's output or logs");
         }
     }
-    acc.wd.remove_env("TF_LOG");
+    acc.trace_to_file();
     let v = acc.wd.resource_values("maas360_script_user.api").await;
     assert_eq!(v["api_access_verified"], true, "{v}");
     assert_eq!(v["password_wo"], serde_json::Value::Null);
@@ -124,12 +124,12 @@ async fn password_wo_verifies_api_access_and_never_reaches_state_or_logs() {
     // A literal works the same way.
     let extra = format!("  password_wo         = \"{PASSWORD}\"\n  password_wo_version = 2");
     acc.config(&script_user("Acme_SO", r#"["Read-Only"]"#, &extra));
-    acc.wd.set_env("TF_LOG", "trace");
+    acc.trace_to_output();
     let apply = acc.wd.apply().await.ok();
     let text = apply.combined();
     let lines: Vec<&str> = text.lines().filter(|l| l.contains(PASSWORD)).map(|l| &l[..l.len().min(300)]).collect();
     assert!(lines.is_empty(), "the literal password leaked: {lines:#?}");
-    acc.wd.remove_env("TF_LOG");
+    acc.trace_to_file();
     assert!(!acc.wd.state_text().contains(PASSWORD), "the password is in the state file");
     let v = acc.wd.resource_values("maas360_script_user.api").await;
     assert_eq!(v["api_access_verified"], true, "{v}");

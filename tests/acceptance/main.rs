@@ -10,3 +10,4 @@ mod examples;
 mod faults;
 mod jamf;
 mod maas360;
+mod trust;

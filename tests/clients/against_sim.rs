@@ -70,8 +70,9 @@ async fn jamf_roles_lifecycle_with_the_quirks() {
     // Ids are JSON strings; privileges come back in another order.
     assert!(created.id.parse::<u64>().is_ok());
     assert_eq!(created.privileges, vec!["Read Computers", "Read Mobile Devices"]);
+    // The name is taken before anything is sent: a conflict naming the existing role.
     assert!(
-        matches!(c.create_role(&role("Vendor", &["Read Computers"])).await, Err(e) if matches!(e.kind(), JamfErrorKind::NameConflict { .. }))
+        matches!(c.create_role(&role("Vendor", &["Read Computers"])).await, Err(e) if matches!(e.kind(), JamfErrorKind::NameTaken { sent: false, .. }))
     );
     let bad = c.create_role(&role("Other", &["Read Computres"])).await.unwrap_err();
     assert!(
@@ -143,16 +144,24 @@ async fn jamf_creates_whose_answer_is_lost_are_neither_lost_nor_duplicated() {
     let c = jamf(&sim);
     c.list_roles().await.unwrap(); // token first, so the faults hit the creates
     // The role is created, then the connection drops before the answer.
-    control(&sim, reqwest::Method::PUT, "/_sim/jamf/faults", json!({"lostResponses": {"count": 1}})).await;
+    // `only`: the answer lost is the create's, not that of the name lookup before it.
+    let lost_create = |route: &str| json!({"lostResponses": {"count": 1, "only": route}});
+    control(&sim, reqwest::Method::PUT, "/_sim/jamf/faults", lost_create("POST /api/v1/api-roles")).await;
     let r = c.create_role(&role("Lost answer", &["Read Computers"])).await.unwrap();
     assert_eq!(dump(&sim, "roles").await.len(), 1, "exactly one role");
     assert_eq!(r.display_name, "Lost answer");
     // The connection drops before the server acts: sent again, still exactly one.
-    control(&sim, reqwest::Method::PUT, "/_sim/jamf/faults", json!({"dropConnections": {"count": 1}})).await;
+    control(
+        &sim,
+        reqwest::Method::PUT,
+        "/_sim/jamf/faults",
+        json!({"dropConnections": {"count": 1, "only": "POST /api/v1/api-roles"}}),
+    )
+    .await;
     c.create_role(&role("Dropped", &["Read Computers"])).await.unwrap();
     assert_eq!(dump(&sim, "roles").await.len(), 2);
     // The same for an API client, and a secret whose answer is lost is minted again.
-    control(&sim, reqwest::Method::PUT, "/_sim/jamf/faults", json!({"lostResponses": {"count": 1}})).await;
+    control(&sim, reqwest::Method::PUT, "/_sim/jamf/faults", lost_create("POST /api/v1/api-integrations")).await;
     let i = c.create_integration(&integration("Lost client", &["Lost answer"], true)).await.unwrap();
     assert_eq!(dump(&sim, "integrations").await.len(), 1);
     control(&sim, reqwest::Method::PUT, "/_sim/jamf/faults", json!({"lostResponses": {"count": 1}})).await;
@@ -162,10 +171,12 @@ async fn jamf_creates_whose_answer_is_lost_are_neither_lost_nor_duplicated() {
     // The secret handed back is the one that works.
     let vendor = jamf_as(&sim, &creds.client_id, creds.client_secret.expose_secret());
     assert!(!matches!(vendor.list_privileges().await, Err(e) if e.is_auth()));
-    // A role with the same name but other privileges is a real conflict, not adopted.
-    control(&sim, reqwest::Method::PUT, "/_sim/jamf/faults", json!({"lostResponses": {"count": 1}})).await;
-    let e = c.create_role(&role("Dropped", &["Read Mobile Devices"])).await.unwrap_err();
-    assert!(matches!(e.kind(), JamfErrorKind::NameConflict { .. }), "{e:?}");
+    // A role that already has the name is never adopted, even when the create's answer would
+    // be lost: nothing is sent (this once adopted a pre-existing role with the same privileges).
+    control(&sim, reqwest::Method::PUT, "/_sim/jamf/faults", lost_create("POST /api/v1/api-roles")).await;
+    let e = c.create_role(&role("Dropped", &["Read Computers"])).await.unwrap_err();
+    assert!(matches!(e.kind(), JamfErrorKind::NameTaken { sent: false, .. }), "{e:?}");
+    assert_eq!(dump(&sim, "roles").await.len(), 2);
 }
 
 #[tokio::test]

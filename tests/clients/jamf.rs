@@ -54,6 +54,24 @@ async fn mount_token(server: &MockServer) {
         .await;
 }
 
+/// No role or API client has any display name yet: the lookup every create makes first finds
+/// nothing (priority 1, so it wins over broader mocks of the same path).
+async fn mount_names_free(server: &MockServer) {
+    for p in ["/api/v1/api-roles", "/api/v1/api-integrations"] {
+        Mock::given(method("GET"))
+            .and(path(p))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"totalCount": 0, "results": []})))
+            .with_priority(1)
+            .mount(server)
+            .await;
+    }
+}
+
+/// The requests `server` received with method `m` for path `p`, in order.
+async fn requests_of(server: &MockServer, m: &str, p: &str) -> Vec<Request> {
+    requests_to(server, p).await.into_iter().filter(|r| r.method.as_str() == m).collect()
+}
+
 /// Asserts an authenticated API request: method, path, raw query, bearer token, UA, accept.
 fn assert_api_request(r: &Request, m: &str, p: &str, query: Option<&str>) {
     assert_eq!(r.method.as_str(), m, "method of {}", r.url);
@@ -496,6 +514,7 @@ async fn list_roles_filtered_passes_the_filter_verbatim() {
 async fn role_crud_requests_are_exact() {
     let server = MockServer::start().await;
     mount_token(&server).await;
+    mount_names_free(&server).await;
     Mock::given(method("POST"))
         .and(path("/api/v1/api-roles"))
         .respond_with(ResponseTemplate::new(200).set_body_json(role_json("12", "Terraform Role")))
@@ -524,7 +543,15 @@ async fn role_crud_requests_are_exact() {
     assert_eq!(updated.display_name, "Renamed");
     c.delete_role("12").await.unwrap();
 
-    let posts = requests_to(&server, "/api/v1/api-roles").await;
+    let lookup = &requests_of(&server, "GET", "/api/v1/api-roles").await[0];
+    assert_api_request(
+        lookup,
+        "GET",
+        "/api/v1/api-roles",
+        Some("page=0&page-size=100&sort=id%3Aasc&filter=displayName%3D%3D%22Terraform%20Role%22"),
+    );
+    let posts = requests_of(&server, "POST", "/api/v1/api-roles").await;
+    assert_eq!(posts.len(), 1);
     assert_api_request(&posts[0], "POST", "/api/v1/api-roles", None);
     assert_json_body(
         &posts[0],
@@ -576,6 +603,7 @@ async fn privilege_requests_are_exact() {
 async fn integration_crud_and_secret_requests_are_exact() {
     let server = MockServer::start().await;
     mount_token(&server).await;
+    mount_names_free(&server).await;
     Mock::given(method("POST"))
         .and(path("/api/v1/api-integrations"))
         // The spec says 201; accept it as well as the 200 real servers send.
@@ -630,7 +658,7 @@ async fn integration_crud_and_secret_requests_are_exact() {
 
     let full = json!({"displayName": "Terraform Client", "authorizationScopes": ["Terraform Role"],
                       "enabled": false, "accessTokenLifetimeSeconds": 300});
-    let post = &requests_to(&server, "/api/v1/api-integrations").await[0];
+    let post = &requests_of(&server, "POST", "/api/v1/api-integrations").await[0];
     assert_api_request(post, "POST", "/api/v1/api-integrations", None);
     assert_json_body(post, full.clone());
     let by_id = requests_to(&server, "/api/v1/api-integrations/5").await;
@@ -672,6 +700,7 @@ async fn integrations_are_listed_by_page_and_found_by_exact_name() {
 async fn error_for(status: u16, body: serde_json::Value, call: &str) -> JamfError {
     let server = MockServer::start().await;
     mount_token(&server).await;
+    mount_names_free(&server).await;
     Mock::given(path_regex("^/api/v1/api-(roles|integrations)"))
         .respond_with(ResponseTemplate::new(status).set_body_json(body))
         .expect(1)
@@ -755,6 +784,7 @@ async fn a_non_json_error_body_is_tolerated_and_withheld() {
 async fn a_400_is_sent_exactly_once() {
     let server = MockServer::start().await;
     mount_token(&server).await;
+    mount_names_free(&server).await;
     Mock::given(path("/api/v1/api-roles"))
         .respond_with(ResponseTemplate::new(400).set_body_json(api_error(400, None, "bad")))
         .expect(1)
@@ -836,6 +866,7 @@ async fn persistent_429_is_rate_limited_after_retries() {
 async fn a_404_lag_after_create_is_absorbed_but_a_foreign_404_is_immediate() {
     let server = MockServer::start().await;
     mount_token(&server).await;
+    mount_names_free(&server).await;
     Mock::given(method("POST"))
         .and(path("/api/v1/api-integrations"))
         .respond_with(ResponseTemplate::new(200).set_body_json(integration_json(9, "c", true)))
@@ -880,6 +911,7 @@ async fn a_404_lag_after_create_is_absorbed_but_a_foreign_404_is_immediate() {
 async fn a_404_window_is_bounded() {
     let server = MockServer::start().await;
     mount_token(&server).await;
+    mount_names_free(&server).await;
     Mock::given(method("POST"))
         .and(path("/api/v1/api-roles"))
         .respond_with(ResponseTemplate::new(200).set_body_json(role_json("8", "r")))
@@ -929,6 +961,7 @@ async fn cancellation_stops_retries_promptly() {
 async fn a_create_already_sent_finishes_after_cancellation() {
     let server = MockServer::start().await;
     mount_token(&server).await;
+    mount_names_free(&server).await;
     Mock::given(method("POST"))
         .and(path("/api/v1/api-roles"))
         .respond_with(
@@ -946,6 +979,197 @@ async fn a_create_already_sent_finishes_after_cancellation() {
     tokio::time::sleep(Duration::from_millis(150)).await;
     cancel.cancel();
     assert_eq!(task.await.unwrap().unwrap().id, "21");
+}
+
+// ----- never adopt what this client did not create ----------------------------------------
+
+/// The display-name lookups of `list` answer `first` once (the lookup before the POST), then
+/// `after` (the lookups after an unknown outcome).
+async fn mount_lookups(server: &MockServer, list: &str, first: Vec<serde_json::Value>, after: Vec<serde_json::Value>) {
+    let page = |items: Vec<serde_json::Value>| json!({"totalCount": items.len(), "results": items});
+    Mock::given(method("GET"))
+        .and(path(list))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(first)))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(list))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(after)))
+        .with_priority(2)
+        .mount(server)
+        .await;
+}
+
+/// A role request with exactly the privileges of [`role_json`].
+fn vendor_role() -> RoleRequest {
+    RoleRequest { display_name: "Vendor".into(), privileges: vec!["Read API Roles".into(), "Create API Roles".into()] }
+}
+
+/// A client whose answers are lost: any request slower than 300 ms times out.
+fn impatient_client(server: &MockServer) -> JamfClient {
+    JamfClient::new(JamfConfig { request_timeout: Duration::from_millis(300), ..config(server) }).unwrap()
+}
+
+#[tokio::test]
+async fn a_display_name_taken_before_the_create_is_a_conflict_and_nothing_is_posted() {
+    let server = MockServer::start().await;
+    mount_token(&server).await;
+    let existing = role_json("7", "Vendor");
+    mount_lookups(&server, "/api/v1/api-roles", vec![existing.clone()], vec![existing]).await;
+    let existing = integration_json(8, "Vendor client", true);
+    mount_lookups(&server, "/api/v1/api-integrations", vec![existing.clone()], vec![existing]).await;
+    for p in ["/api/v1/api-roles", "/api/v1/api-integrations"] {
+        Mock::given(method("POST"))
+            .and(path(p))
+            .respond_with(ResponseTemplate::new(400).set_body_json(api_error(400, None, "must be unique")))
+            .expect(0)
+            .mount(&server)
+            .await;
+    }
+    let c = client(&server);
+    let e = c.create_role(&vendor_role()).await.unwrap_err();
+    match e.kind() {
+        JamfErrorKind::NameTaken { name, id, sent } => {
+            assert_eq!((name.as_str(), id.as_str(), *sent), ("Vendor", "7", false))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        e.to_string(),
+        "create api role (POST /api/v1/api-roles): api role \"Vendor\" already exists (id 7); nothing was sent"
+    );
+    let req = IntegrationRequest {
+        display_name: "Vendor client".into(),
+        authorization_scopes: vec!["Terraform Role".into()],
+        enabled: true,
+        access_token_lifetime_seconds: Some(300),
+    };
+    let e = c.create_integration(&req).await.unwrap_err();
+    assert!(matches!(e.kind(), JamfErrorKind::NameTaken { id, sent: false, .. } if id == "8"), "{e:?}");
+    assert!(e.to_string().contains("api client \"Vendor client\" already exists (id 8); nothing was sent"), "{e}");
+}
+
+#[tokio::test]
+async fn a_lost_answer_adopts_the_object_this_create_made() {
+    let server = MockServer::start().await;
+    mount_token(&server).await;
+    mount_lookups(&server, "/api/v1/api-roles", vec![], vec![role_json("21", "Vendor")]).await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/api-roles"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(role_json("21", "Vendor")).set_delay(Duration::from_secs(2)),
+        )
+        .mount(&server)
+        .await;
+    let created = impatient_client(&server).create_role(&vendor_role()).await.unwrap();
+    assert_eq!(created.id, "21");
+    assert_eq!(requests_of(&server, "POST", "/api/v1/api-roles").await.len(), 1, "sent once, never again");
+    assert_eq!(requests_of(&server, "GET", "/api/v1/api-roles").await.len(), 2, "looked up before and after");
+}
+
+#[tokio::test]
+async fn a_lost_answer_never_adopts_an_object_made_by_someone_else() {
+    // Pre-existing, with exactly the requested privileges, and every POST answered 503 (an
+    // unknown outcome): a lookup after the POST would find it and, before this fix, adopt it.
+    let server = MockServer::start().await;
+    mount_token(&server).await;
+    let by_hand = role_json("7", "Vendor");
+    mount_lookups(&server, "/api/v1/api-roles", vec![by_hand.clone()], vec![by_hand]).await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/api-roles"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let e = client(&server).create_role(&vendor_role()).await.unwrap_err();
+    assert!(matches!(e.kind(), JamfErrorKind::NameTaken { id, sent: false, .. } if id == "7"), "{e:?}");
+    assert!(requests_of(&server, "POST", "/api/v1/api-roles").await.is_empty(), "nothing was sent");
+
+    // Free before the POST, whose answer is lost; what then has the name is not what was asked
+    // for (someone else's role): not adopted, and not created again either.
+    let server = MockServer::start().await;
+    mount_token(&server).await;
+    let other = json!({"id": "9", "displayName": "Vendor", "privileges": ["Delete Computers"]});
+    mount_lookups(&server, "/api/v1/api-roles", vec![], vec![other]).await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/api-roles"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(role_json("9", "Vendor")).set_delay(Duration::from_secs(2)),
+        )
+        .mount(&server)
+        .await;
+    let e = impatient_client(&server).create_role(&vendor_role()).await.unwrap_err();
+    assert!(matches!(e.kind(), JamfErrorKind::NameTaken { id, sent: true, .. } if id == "9"), "{e:?}");
+    assert!(e.to_string().contains("it is not the one this create made, so it is not adopted"), "{e}");
+    assert_eq!(requests_of(&server, "POST", "/api/v1/api-roles").await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_created_answer_that_cannot_be_read_is_looked_up_not_left_an_orphan() {
+    let server = MockServer::start().await;
+    mount_token(&server).await;
+    mount_lookups(&server, "/api/v1/api-roles", vec![], vec![role_json("31", "Vendor")]).await;
+    mount_lookups(&server, "/api/v1/api-integrations", vec![], vec![integration_json(32, "Vendor client", true)]).await;
+    for p in ["/api/v1/api-roles", "/api/v1/api-integrations"] {
+        Mock::given(method("POST"))
+            .and(path(p))
+            .respond_with(ResponseTemplate::new(200).set_body_raw("<html>created</html>", "text/html"))
+            .mount(&server)
+            .await;
+    }
+    let c = client(&server);
+    assert_eq!(c.create_role(&vendor_role()).await.unwrap().id, "31");
+    let req = IntegrationRequest {
+        display_name: "Vendor client".into(),
+        authorization_scopes: vec!["Terraform Role".into()],
+        enabled: true,
+        access_token_lifetime_seconds: Some(300),
+    };
+    assert_eq!(c.create_integration(&req).await.unwrap().id, "32");
+    assert_eq!(requests_of(&server, "POST", "/api/v1/api-roles").await.len(), 1, "a 2xx is never sent again");
+    assert_eq!(requests_of(&server, "POST", "/api/v1/api-integrations").await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_404_soon_after_a_create_is_rechecked_and_kept_but_an_old_objects_404_means_gone() {
+    use mdmkit::jamf::cache::{CREATED_RECENTLY_FOR, JamfData, Seen, now_ms};
+    let server = MockServer::start().await;
+    mount_token(&server).await;
+    mount_names_free(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/api-roles/5"))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&server)
+        .await;
+    // Visible at the second re-check: found.
+    Mock::given(method("GET"))
+        .and(path("/api/v1/api-roles/6"))
+        .respond_with(ResponseTemplate::new(404))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/api-roles/6"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(role_json("6", "r")))
+        .mount(&server)
+        .await;
+    let data = JamfData::new(client(&server));
+
+    // Imported (no creation time) or created long ago: gone at once, one GET.
+    assert!(matches!(data.role_seen("5", None).await.unwrap(), Seen::Gone));
+    let old = now_ms() - CREATED_RECENTLY_FOR.as_millis() as u64 - 1;
+    assert!(matches!(data.role_seen("5", Some(old)).await.unwrap(), Seen::Gone));
+    assert_eq!(requests_of(&server, "GET", "/api/v1/api-roles/5").await.len(), 2, "no re-check");
+
+    assert!(matches!(data.role_seen("6", Some(now_ms())).await.unwrap(), Seen::Found(r) if r.id == "6"));
+
+    // Created moments ago and still 404 after the re-checks: lagging, the prior state is kept.
+    let t0 = Instant::now();
+    assert!(matches!(data.role_seen("5", Some(now_ms())).await.unwrap(), Seen::Lagging));
+    assert!(t0.elapsed() < Duration::from_secs(10), "bounded: {:?}", t0.elapsed());
+    assert_eq!(requests_of(&server, "GET", "/api/v1/api-roles/5").await.len(), 2 + 1 + 4, "re-checked 4 times");
 }
 
 // ----- secrets never logged -----------------------------------------------------------------

@@ -617,6 +617,35 @@ async fn a_new_administrator_not_listed_yet_is_checked_again_within_a_bounded_wi
     assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
 }
 
+#[tokio::test]
+async fn a_created_answer_that_cannot_be_read_is_checked_by_username_not_failed() {
+    let server = MockServer::start().await;
+    mount_auth2(&server).await;
+    Mock::given(method("POST"))
+        .and(path(CREATE))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("<html>done</html>", "text/html"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_taken(&server).await;
+    let created = client(&server).create_administrator(&new_admin()).await.unwrap();
+    assert!(created.listed);
+    assert_eq!(requests_to(&server, AVAIL).await.len(), 1, "one check: the username is taken");
+
+    // Still free after the bounded window: a decode error, and never sent again.
+    let server = MockServer::start().await;
+    mount_auth2(&server).await;
+    Mock::given(method("POST"))
+        .and(path(CREATE))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_available(&server).await;
+    let e = client(&server).create_administrator(&new_admin()).await.unwrap_err();
+    assert!(e.to_string().contains("the username is still free"), "{e}");
+}
+
 async fn create_error(status: u16, body: serde_json::Value) -> Maas360Error {
     let server = MockServer::start().await;
     mount_auth2(&server).await;

@@ -13,6 +13,40 @@ pub const JAMF_BIN: &str = env!("CARGO_BIN_EXE_terraform-provider-jamf");
 /// The `terraform-provider-maas360` binary cargo built for these tests.
 pub const MAAS360_BIN: &str = env!("CARGO_BIN_EXE_terraform-provider-maas360");
 
+/// Scans, when its test ends, the `TF_LOG=trace` log of every terraform run of the test (and so
+/// the provider's own logs) for secrets and tokens ([`super::scan`]): every acceptance test is
+/// checked, without each having to remember it. A leak fails the test that caused it.
+pub struct TraceScan {
+    dir: tempfile::TempDir,
+    workdir: std::path::PathBuf,
+    known: Vec<String>,
+}
+
+impl TraceScan {
+    /// Where terraform writes the trace log (`TF_LOG_PATH`; terraform appends).
+    pub fn log_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("terraform-trace.log")
+    }
+
+    /// Everything logged so far.
+    pub fn text(&self) -> String {
+        std::fs::read(self.log_path()).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
+    }
+}
+
+impl Drop for TraceScan {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let mut known = self.known.clone();
+        if let Ok(state) = std::fs::read_to_string(self.workdir.join("terraform.tfstate")) {
+            known.extend(super::scan::secrets_in_state(&state));
+        }
+        super::scan::assert_clean(&self.text(), &known, "terraform's TF_LOG=trace log");
+    }
+}
+
 /// A simulator plus a terraform working directory wired to it.
 pub struct Acc {
     /// The simulator both providers talk to.
@@ -22,6 +56,8 @@ pub struct Acc {
     pub wd: Workdir,
     /// The HTTP client for the simulator's control surface.
     pub http: reqwest::Client,
+    /// The secret scan of the test's trace log, run when the test ends.
+    pub trace: TraceScan,
 }
 
 impl Acc {
@@ -51,7 +87,49 @@ impl Acc {
         wd.set_env("MAAS360_APP_ACCESS_KEY", &m.app_access_key);
         wd.set_env("MAAS360_USERNAME", &m.username);
         wd.set_env("MAAS360_PASSWORD", &m.password);
-        Some(Acc { sim, wd, http: reqwest::Client::new() })
+        let trace = TraceScan {
+            dir: tempfile::Builder::new().prefix("tftrace").tempdir().expect("temp dir"),
+            workdir: wd.path().to_path_buf(),
+            known: vec![j.client_secret.clone(), j.password.clone(), m.password.clone(), m.app_access_key.clone()],
+        };
+        wd.set_env("TF_LOG", "trace");
+        wd.set_env("TF_LOG_PATH", &trace.log_path().display().to_string());
+        Some(Acc { sim, wd, http: reqwest::Client::new(), trace })
+    }
+
+    /// Send terraform's `TF_LOG=trace` output to its stderr (for a test that reads the log lines
+    /// itself, and then scans that output) instead of the log file scanned at the end.
+    pub fn trace_to_output(&mut self) {
+        self.wd.set_env("TF_LOG", "trace");
+        self.wd.remove_env("TF_LOG_PATH");
+    }
+
+    /// Back to the trace log file scanned at the end (after [`Acc::trace_to_output`]).
+    pub fn trace_to_file(&mut self) {
+        self.wd.set_env("TF_LOG", "trace");
+        self.wd.set_env("TF_LOG_PATH", &self.trace.log_path().display().to_string());
+    }
+
+    /// Make every object in the state look created `by` earlier (its `created_at` in private
+    /// state moved back), as if the test had waited that long: a 404 within two minutes of a
+    /// create is taken for replication lag, so a test of an out-of-band delete ages its objects
+    /// past that window first.
+    pub fn age_private_state(&self, by: std::time::Duration) {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let mut state: Value = serde_json::from_str(&self.wd.state_text()).expect("state is JSON");
+        for r in state["resources"].as_array_mut().into_iter().flatten() {
+            for inst in r["instances"].as_array_mut().into_iter().flatten() {
+                let Some(private) = inst["private"].as_str() else { continue };
+                let Ok(bytes) = b64.decode(private) else { continue };
+                let Ok(mut p) = serde_json::from_slice::<Value>(&bytes) else { continue };
+                if let Some(at) = p["created_at"].as_u64() {
+                    p["created_at"] = Value::from(at.saturating_sub(by.as_millis() as u64));
+                    inst["private"] = Value::from(b64.encode(serde_json::to_vec(&p).expect("JSON")));
+                }
+            }
+        }
+        self.wd.write("terraform.tfstate", &serde_json::to_string_pretty(&state).expect("JSON"));
     }
 
     /// Write `main.tf` with the required_providers block prepended.

@@ -7,6 +7,7 @@ pub mod acc;
 pub mod fixture;
 pub mod logs;
 pub mod mock;
+pub mod scan;
 
 pub use devkit::terraform;
 

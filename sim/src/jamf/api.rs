@@ -90,6 +90,16 @@ fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: Body) -> Result<T, 
     serde_json::from_slice(&bytes).map_err(|e| JamfError::bad_request(format!("malformed request body: {e}")))
 }
 
+/// Pretends an object created a moment ago has not reached the node serving this session yet (the
+/// `replicationLagMs` fault): answers 404 to a GET.
+fn replicating(app: &App, headers: &HeaderMap, kind: &str, what: &str, id: &str) -> Result<(), JamfError> {
+    if app.jamf_rt.replicating(&format!("{kind}:{id}"), bearer(headers)) {
+        Err(JamfError::not_found(what, id))
+    } else {
+        Ok(())
+    }
+}
+
 /// Pretends an object created a moment ago is not visible yet (the `notFoundAfterCreate` fault).
 fn lagging(app: &App, kind: &str, what: &str, id: &str) -> Result<(), JamfError> {
     if app.jamf_rt.not_found_after_create(&format!("{kind}:{id}")) {
@@ -235,7 +245,9 @@ async fn search_privileges(State(app): State<Arc<App>>, headers: HeaderMap, Quer
 async fn list_roles(State(app): State<Arc<App>>, headers: HeaderMap, Query(q): Pairs) -> Reply {
     authorize(&app, &headers, READ_ROLES)?;
     let params = ListParams::parse(&q)?;
-    Ok(Json(app.jamf.lock().list_roles(&params)).into_response())
+    let session = bearer(&headers);
+    let visible = |id: u64| !app.jamf_rt.faults.replicating(&format!("role:{id}"), session);
+    Ok(Json(app.jamf.lock().list_roles_visible(&params, visible)).into_response())
 }
 
 /// Create answers 200 (not 201), with the privileges in code-point order rather than as sent.
@@ -243,13 +255,14 @@ async fn create_role(State(app): State<Arc<App>>, headers: HeaderMap, body: Body
     authorize(&app, &headers, CREATE_ROLES)?;
     let req = json_body(&headers, body)?;
     let view = app.jamf.lock().create_role(req, &app.jamf.catalogue)?;
-    app.jamf_rt.faults.created(&format!("role:{}", view.id));
+    app.jamf_rt.faults.created_by(&format!("role:{}", view.id), bearer(&headers).unwrap_or_default());
     Ok(Json(view).into_response())
 }
 
 async fn get_role(State(app): State<Arc<App>>, headers: HeaderMap, Path(id): Path<String>) -> Reply {
     authorize(&app, &headers, READ_ROLES)?;
     lagging(&app, "role", "API Role", &id)?;
+    replicating(&app, &headers, "role", "API Role", &id)?;
     let st = app.jamf.lock();
     let role = st.find_role(&id)?;
     Ok(Json(st.role_view(role)).into_response())
@@ -275,7 +288,9 @@ async fn delete_role(State(app): State<Arc<App>>, headers: HeaderMap, Path(id): 
 async fn list_integrations(State(app): State<Arc<App>>, headers: HeaderMap, Query(q): Pairs) -> Reply {
     authorize(&app, &headers, READ_INTEGRATIONS)?;
     let params = ListParams::parse(&q)?;
-    Ok(Json(app.jamf.lock().list_integrations(&params)).into_response())
+    let session = bearer(&headers);
+    let visible = |id: u64| !app.jamf_rt.faults.replicating(&format!("integration:{id}"), session);
+    Ok(Json(app.jamf.lock().list_integrations_visible(&params, visible)).into_response())
 }
 
 /// Create answers 200 (the spec says 201; live servers answer 200).
@@ -283,13 +298,14 @@ async fn create_integration(State(app): State<Arc<App>>, headers: HeaderMap, bod
     authorize(&app, &headers, CREATE_INTEGRATIONS)?;
     let req = json_body(&headers, body)?;
     let view = app.jamf.lock().create_integration(req)?;
-    app.jamf_rt.faults.created(&format!("integration:{}", view.id));
+    app.jamf_rt.faults.created_by(&format!("integration:{}", view.id), bearer(&headers).unwrap_or_default());
     Ok(Json(view).into_response())
 }
 
 async fn get_integration(State(app): State<Arc<App>>, headers: HeaderMap, Path(id): Path<String>) -> Reply {
     authorize(&app, &headers, READ_INTEGRATIONS)?;
     lagging(&app, "integration", "API Integration", &id)?;
+    replicating(&app, &headers, "integration", "API Integration", &id)?;
     let st = app.jamf.lock();
     let i = st.find_integration(&id)?;
     Ok(Json(st.integration_view(i)).into_response())

@@ -18,6 +18,12 @@ pub const SEEDED_CLIENT_NAME: &str = "mdm-sim admin client";
 pub const USER_TOKEN_LIFETIME_SECONDS: u64 = 1800;
 /// `accessTokenLifetimeSeconds` when a create or update leaves it out.
 pub const DEFAULT_TOKEN_LIFETIME_SECONDS: i64 = 300;
+/// Longest `accessTokenLifetimeSeconds` accepted (a year): its milliseconds, added to the clock, can never
+/// overflow, and no real client wants longer.
+pub const MAX_TOKEN_LIFETIME_SECONDS: i64 = 365 * 24 * 3600;
+/// At most this many API roles (and, separately, API integrations): far above any test's needs, and a bound
+/// on what a caller creating objects in a loop can make the simulator hold.
+pub const MAX_OBJECTS: usize = 10_000;
 
 pub const READ_ROLES: &str = "Read API Roles";
 pub const CREATE_ROLES: &str = "Create API Roles";
@@ -397,6 +403,16 @@ fn jwt(claims: serde_json::Value) -> String {
     format!("{header}.{payload}.{sig}")
 }
 
+/// `now_ms` plus `seconds`, saturating (a lifetime set through the control routes is unbounded).
+fn expiry(now_ms: u64, seconds: u64) -> u64 {
+    now_ms.saturating_add(seconds.saturating_mul(1000))
+}
+
+/// The answer past [`MAX_OBJECTS`].
+fn too_many(what: &str) -> JamfError {
+    JamfError::bad_request(format!("the simulator holds at most {MAX_OBJECTS} {what}; delete some first"))
+}
+
 impl JamfState {
     /// A fresh state: the full-access role (id "1") and the admin API client (id 1) holding `admin`'s secret.
     pub fn seeded(admin: JamfAdminCredentials, catalogue: &Catalogue, settings: JamfSettings) -> Self {
@@ -454,8 +470,20 @@ impl JamfState {
         parse_id(id).and_then(|n| self.roles.get(&n)).ok_or_else(|| JamfError::not_found("API Role", id))
     }
 
+    #[cfg(test)]
     pub fn list_roles(&self, params: &ListParams) -> ListResult<RoleView> {
-        params.apply(self.roles.values().map(|r| (r.id, r.display_name.clone(), self.role_view(r))).collect())
+        self.list_roles_visible(params, |_| true)
+    }
+
+    /// [`JamfState::list_roles`] of the roles `visible` accepts (by id): what a lagging node lists.
+    pub fn list_roles_visible(&self, params: &ListParams, visible: impl Fn(u64) -> bool) -> ListResult<RoleView> {
+        params.apply(
+            self.roles
+                .values()
+                .filter(|r| visible(r.id))
+                .map(|r| (r.id, r.display_name.clone(), self.role_view(r)))
+                .collect(),
+        )
     }
 
     fn validate_role(
@@ -480,6 +508,9 @@ impl JamfState {
     }
 
     pub fn create_role(&mut self, req: RoleRequest, catalogue: &Catalogue) -> Result<RoleView, JamfError> {
+        if self.roles.len() >= MAX_OBJECTS {
+            return Err(too_many("API roles"));
+        }
         let (display_name, privileges) = self.validate_role(req, catalogue, None)?;
         let id = self.next_role_id;
         self.next_role_id += 1;
@@ -542,9 +573,18 @@ impl JamfState {
         parse_id(id).and_then(|n| self.integrations.get(&n)).ok_or_else(|| JamfError::not_found("API Integration", id))
     }
 
-    pub fn list_integrations(&self, params: &ListParams) -> ListResult<IntegrationView> {
+    /// The integrations `visible` accepts (by id), filtered, sorted and paged like the roles.
+    pub fn list_integrations_visible(
+        &self,
+        params: &ListParams,
+        visible: impl Fn(u64) -> bool,
+    ) -> ListResult<IntegrationView> {
         params.apply(
-            self.integrations.values().map(|i| (i.id, i.display_name.clone(), self.integration_view(i))).collect(),
+            self.integrations
+                .values()
+                .filter(|i| visible(i.id))
+                .map(|i| (i.id, i.display_name.clone(), self.integration_view(i)))
+                .collect(),
         )
     }
 
@@ -591,10 +631,18 @@ impl JamfState {
         if lifetime < 1 {
             return Err(JamfError::bad_request("accessTokenLifetimeSeconds must be at least 1"));
         }
+        if lifetime > MAX_TOKEN_LIFETIME_SECONDS {
+            return Err(JamfError::bad_request(format!(
+                "accessTokenLifetimeSeconds must be at most {MAX_TOKEN_LIFETIME_SECONDS}"
+            )));
+        }
         Ok((name, role_ids, req.enabled.unwrap_or(false), lifetime))
     }
 
     pub fn create_integration(&mut self, req: IntegrationRequest) -> Result<IntegrationView, JamfError> {
+        if self.integrations.len() >= MAX_OBJECTS {
+            return Err(too_many("API integrations"));
+        }
         let (display_name, role_ids, enabled, lifetime) = self.validate_integration(req, None)?;
         let id = self.next_integration_id;
         self.next_integration_id += 1;
@@ -690,19 +738,22 @@ impl JamfState {
                 ids
             }
         };
-        let lifetime = self.settings.token_ttl_seconds.unwrap_or(i.access_token_lifetime_seconds.max(1) as u64);
+        let lifetime = self
+            .settings
+            .token_ttl_seconds
+            .unwrap_or(i.access_token_lifetime_seconds.clamp(1, MAX_TOKEN_LIFETIME_SECONDS) as u64);
         let now = now_ms();
         let scope_list: Vec<String> = role_ids.iter().map(|r| format!("api-role:{r}")).collect();
         let token = jwt(serde_json::json!({
             "sub": i.client_id, "aud": i.client_id, "iss": "mdm-sim",
-            "nbf": now / 1000, "iat": now / 1000, "exp": now / 1000 + lifetime,
+            "nbf": now / 1000, "iat": now / 1000, "exp": (now / 1000).saturating_add(lifetime),
             "token-uuid": uuid::Uuid::new_v4().to_string(),
             "subject-type": "REGISTERED_CLIENT_ID", "authentication-type": "CLIENT_CREDENTIALS",
             "scope": scope_list,
         }));
         let principal = Principal::Client { integration_id: i.id, client_id: i.client_id.clone(), role_ids };
         self.prune_tokens(now);
-        self.tokens.insert(token.clone(), Token { principal, issued_at_ms: now, expires_at_ms: now + lifetime * 1000 });
+        self.tokens.insert(token.clone(), Token { principal, issued_at_ms: now, expires_at_ms: expiry(now, lifetime) });
         Ok(OAuthGrant { access_token: token, scope: scope_list.join(" "), expires_in: lifetime.saturating_sub(1) })
     }
 
@@ -712,7 +763,7 @@ impl JamfState {
 
     fn insert_user_token(&mut self, username: String) -> UserGrant {
         let now = now_ms();
-        let expires_at_ms = now + self.user_lifetime() * 1000;
+        let expires_at_ms = expiry(now, self.user_lifetime());
         let token = jwt(serde_json::json!({
             "sub": username, "aud": "mdm-sim", "iss": "mdm-sim",
             "iat": now / 1000, "exp": expires_at_ms / 1000,
@@ -1023,5 +1074,43 @@ mod tests {
         assert!(ListParams::parse(&v).is_err());
         let v: Vec<(String, String)> = vec![("filter".into(), "name==x".into())];
         assert!(ListParams::parse(&v).is_err());
+    }
+
+    #[test]
+    fn token_lifetimes_are_bounded_and_never_overflow() {
+        let mut st = state();
+        st.create_role(role("r", &["Read Computers"]), &cat()).unwrap();
+        let mut req = integ("c", &["r"], Some(true));
+        req.access_token_lifetime_seconds = Some(i64::MAX);
+        let e = st.create_integration(req).unwrap_err();
+        assert_eq!(e.status, 400);
+        assert!(e.description.contains(&format!("at most {MAX_TOKEN_LIFETIME_SECONDS}")), "{}", e.description);
+        let mut req = integ("c", &["r"], Some(true));
+        req.access_token_lifetime_seconds = Some(MAX_TOKEN_LIFETIME_SECONDS);
+        let v = st.create_integration(req).unwrap();
+        let (client_id, secret) = st.mint_secret(&v.id.to_string()).unwrap();
+        assert!(st.issue_client_token(&client_id, &secret, None).is_ok());
+        // A lifetime set through the control routes is not bounded: it saturates instead.
+        st.settings.token_ttl_seconds = Some(u64::MAX);
+        let g = st.issue_client_token(&client_id, &secret, None).unwrap();
+        assert_eq!(st.tokens[&g.access_token].expires_at_ms, u64::MAX);
+        assert!(st.issue_user_token("admin", "pw").is_some());
+    }
+
+    #[test]
+    fn roles_and_integrations_are_capped() {
+        let mut st = state();
+        for n in st.roles.len()..MAX_OBJECTS {
+            st.create_role(role(&format!("r{n}"), &["Read Computers"]), &cat()).unwrap();
+        }
+        let e = st.create_role(role("one too many", &["Read Computers"]), &cat()).unwrap_err();
+        assert_eq!(e.status, 400);
+        assert!(e.description.contains("at most 10000 API roles"), "{}", e.description);
+        for n in st.integrations.len()..MAX_OBJECTS {
+            st.create_integration(integ(&format!("c{n}"), &["r5"], None)).unwrap();
+        }
+        let e = st.create_integration(integ("one too many", &["r5"], None)).unwrap_err();
+        assert_eq!(e.status, 400);
+        assert!(e.description.contains("at most 10000 API integrations"), "{}", e.description);
     }
 }

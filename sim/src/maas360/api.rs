@@ -259,6 +259,9 @@ fn finish_auth(app: &App, format: Format, r: Result<AuthGrant, u32>) -> Response
             app.maas_rt.stats.token_issued();
             grant_response(format, g)
         }
+        Err(codes::LOGIN_LOG_FULL) => {
+            auth_error(StatusCode::BAD_REQUEST, format, codes::LOGIN_LOG_FULL, codes::LOGIN_LOG_FULL_DESC)
+        }
         Err(code) => auth_error(StatusCode::OK, format, code, codes::INVALID_CREDENTIALS_DESC),
     }
 }

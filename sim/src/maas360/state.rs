@@ -29,7 +29,18 @@ pub mod codes {
     pub const INSUFFICIENT_ROLE: u32 = 9003;
     /// Simulator-defined: the per-billing-ID request budget is used up (HTTP 429).
     pub const RATE_LIMITED: u32 = 9429;
+    /// Simulator-defined: the customer's login log is full ([`super::MAX_LOGIN_EVENTS`]); HTTP 400.
+    pub const LOGIN_LOG_FULL: u32 = 9430;
+    pub const LOGIN_LOG_FULL_DESC: &str =
+        "the simulator records at most 10000 sign-in attempts per customer; reset it (POST /_sim/reset)";
 }
+
+/// Sign-in attempts (successful or not, with any username) recorded per customer at most: past it, sign-ins
+/// are refused with [`codes::LOGIN_LOG_FULL`], so attacker-chosen usernames cannot grow the log without limit.
+pub const MAX_LOGIN_EVENTS: usize = 10_000;
+
+/// Administrators (of any status) per customer at most; past it, createAdministrator answers 400.
+pub const MAX_ADMINS: usize = 10_000;
 
 /// The seeded customer and its primary administrator.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -359,6 +370,14 @@ impl MaasState {
         AuthGrant { auth_token, refresh_token }
     }
 
+    /// `Err(LOGIN_LOG_FULL)` when the customer's login log holds [`MAX_LOGIN_EVENTS`] attempts.
+    fn login_log_room(&self, billing_id: &str) -> Result<(), u32> {
+        match self.customers.get(billing_id) {
+            Some(c) if c.login_events.len() >= MAX_LOGIN_EVENTS => Err(codes::LOGIN_LOG_FULL),
+            _ => Ok(()),
+        }
+    }
+
     fn log_attempt(&mut self, billing_id: &str, username: &str, ip: &str, successful: bool) {
         let now = now_ms();
         if let Some(c) = self.customers.get_mut(billing_id) {
@@ -406,6 +425,7 @@ impl MaasState {
         kind: AuthKind,
         ip: &str,
     ) -> Result<AuthGrant, u32> {
+        self.login_log_room(path_billing_id)?;
         let user = self.check_app(path_billing_id, f, true).filter(|u| {
             let c = &self.customers[path_billing_id];
             let a = c.admin(u).expect("checked");
@@ -427,6 +447,7 @@ impl MaasState {
     /// Authentication 2.0 refresh: `refreshToken` instead of `password`, `appAccessKey` optional. The
     /// refresh token is single-use: a new one comes back with the new auth token.
     pub fn refresh(&mut self, path_billing_id: &str, f: &AuthFields, ip: &str) -> Result<AuthGrant, u32> {
+        self.login_log_room(path_billing_id)?;
         let now = now_ms();
         let user = self.check_app(path_billing_id, f, false).filter(|u| {
             f.refresh_token
@@ -499,6 +520,11 @@ impl MaasState {
         }
         if self.username_taken(&req.username) {
             return Err(CreateFailure::username_taken());
+        }
+        if c.admins.len() >= MAX_ADMINS {
+            return Err(CreateFailure::invalid(format!(
+                "the simulator holds at most {MAX_ADMINS} administrators per customer"
+            )));
         }
         let caller_name = caller_admin.username.clone();
         let admin = Admin {
@@ -768,5 +794,35 @@ mod tests {
         assert_eq!(page(&items, q(1, 2), |x| *x), vec![2, 3]);
         assert_eq!(page(&items, q(3, 2), |x| *x), vec![6]);
         assert!(page(&items, q(4, 2), |x| *x).is_empty());
+    }
+
+    #[test]
+    fn failed_sign_ins_with_any_username_are_capped() {
+        let mut st = state();
+        let b = "30012345";
+        let logged = st.customers[b].login_events.len();
+        for n in logged..MAX_LOGIN_EVENTS {
+            assert_eq!(
+                st.authenticate(b, &fields(&format!("attacker{n}"), "x"), AuthKind::V2, "ip").unwrap_err(),
+                1002
+            );
+        }
+        assert_eq!(st.customers[b].login_events.len(), MAX_LOGIN_EVENTS);
+        let full = st.authenticate(b, &fields("attacker-next", "x"), AuthKind::V2, "ip").unwrap_err();
+        assert_eq!(full, codes::LOGIN_LOG_FULL);
+        assert_eq!(st.refresh(b, &fields("boss", "x"), "ip").unwrap_err(), codes::LOGIN_LOG_FULL);
+        assert_eq!(st.customers[b].login_events.len(), MAX_LOGIN_EVENTS, "nothing more recorded");
+    }
+
+    #[test]
+    fn administrators_are_capped() {
+        let mut st = state();
+        let b = "30012345";
+        for n in st.customers[b].admins.len()..MAX_ADMINS {
+            st.create_admin(b, "boss", new_admin(&format!("admin{n}"), &[]), "ip").unwrap();
+        }
+        let e = st.create_admin(b, "boss", new_admin("one_too_many", &[]), "ip").unwrap_err();
+        assert_eq!(e.status, 400);
+        assert!(e.description.contains("at most 10000 administrators"), "{}", e.description);
     }
 }

@@ -253,6 +253,17 @@ pub enum JamfErrorKind {
         /// Decoded body.
         api: Box<ApiError>,
     },
+    /// The display name already belongs to an object that this client did not create: it existed
+    /// before the create (then nothing was sent), or it is not what was asked for. Such an object
+    /// is never adopted: Terraform would own, delete or rotate what someone else made.
+    NameTaken {
+        /// The display name asked for.
+        name: String,
+        /// The id of the object that has it.
+        id: String,
+        /// Whether a create request went out before the name was found taken.
+        sent: bool,
+    },
     /// HTTP 400 "privilege(s) are not valid [...]".
     InvalidPrivileges {
         /// The names parsed from the bracketed list (best effort, split on commas).
@@ -415,6 +426,15 @@ impl JamfError {
             ),
             K::NotFound { .. } => format!("{call}: not found (http 404)"),
             K::NameConflict { api } => format!("{call}: the display name is already in use (http 400): {api}"),
+            K::NameTaken { name, id, sent } => {
+                let what = match self.call().map(|c| c.op) {
+                    Some(Op::CreateIntegration) => "api client",
+                    _ => "api role",
+                };
+                let sent =
+                    if *sent { "it is not the one this create made, so it is not adopted" } else { "nothing was sent" };
+                format!("{call}: {what} \"{name}\" already exists (id {id}); {sent}")
+            }
             K::InvalidPrivileges { raw, .. } => {
                 format!("{call}: jamf pro does not accept these privileges: [{raw}] (http 400)")
             }
