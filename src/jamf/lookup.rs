@@ -11,8 +11,10 @@ use std::future::Future;
 
 use crate::framework::{Attr, AttributePath, Diagnostic, Diagnostics};
 
+use super::cache::JamfData;
 use super::client::{Integration, JamfError, Role};
 use super::diag;
+use super::registry::{Claimant, OTHER_PLANS_GRACE};
 
 /// An object Jamf Pro identifies by id and by a unique display name.
 pub trait Named {
@@ -84,6 +86,70 @@ pub fn name_conflict<T: Named>(name: &str, existing: Option<&T>) -> Diagnostic {
         ),
     )
     .at(AttributePath::attr("display_name"))
+}
+
+/// The diagnostic for two resources of one configuration planned with the same display name.
+/// Terraform does not tell a provider the address of the resource it plans, so the other one is
+/// named by its type, its display name and, when it exists, its id.
+pub fn duplicate_in_configuration<T: Named>(name: &str, other: &Claimant) -> Diagnostic {
+    let (kind, resource_type) = (T::KIND, T::RESOURCE_TYPE);
+    let other_id = match other.id() {
+        Some(id) => format!(" One of them manages the existing {kind} with id {id}."),
+        None => String::new(),
+    };
+    Diagnostic::error(
+        format!("Duplicate {kind} display name in this configuration"),
+        format!(
+            "Two {resource_type} resources in this configuration set display_name = {name:?}, and Jamf Pro \
+             requires {kind} display names to be unique, so only one of them could be created.{other_id} Give each \
+             resource its own display_name (search the configuration for {name:?}; with count or for_each, include \
+             count.index or each.key in the name)."
+        ),
+    )
+    .at(AttributePath::attr("display_name"))
+}
+
+/// The diagnostic for a display name held by an object another resource of this configuration
+/// manages (never an offer to import it: the configuration already holds it).
+pub fn name_held_in_configuration<T: Named>(name: &str, holder: &T) -> Diagnostic {
+    let (kind, resource_type) = (T::KIND, T::RESOURCE_TYPE);
+    Diagnostic::error(
+        format!("{kind} display name already in use"),
+        format!(
+            "The {kind} {name:?} (id {}) already has this display name, and it is managed by another \
+             {resource_type} resource of this configuration. Give one of the two resources another display_name. \
+             If that resource is being renamed in this same apply, Terraform did not order the two: run terraform \
+             apply again, or add depends_on so the rename goes first.",
+            holder.id()
+        ),
+    )
+    .at(AttributePath::attr("display_name"))
+}
+
+/// The plan-time check of a display name that another object than `own_id` holds on the server:
+/// `None` when no object holds it, or when the holder is managed by this configuration (the
+/// duplicate is then reported by the holder's own plan, or the holder is renamed in this plan).
+/// Waits a moment for the other plans of this run before calling a holder unmanaged.
+pub async fn plan_time_conflict<'a, T: Named + Clone + 'a>(
+    data: &JamfData,
+    all: impl IntoIterator<Item = &'a T>,
+    name: &str,
+    own_id: Option<&str>,
+) -> Option<Diagnostic> {
+    let holder = taken_by(all, name, own_id)?.clone();
+    let managed = |d: &JamfData| d.registry.is_managed(T::RESOURCE_TYPE, holder.id());
+    if data.registry.wait_for(OTHER_PLANS_GRACE, |_| managed(data)).await {
+        return None;
+    }
+    Some(name_conflict(name, Some(&holder)))
+}
+
+/// The apply-time diagnostic for a display name Jamf Pro refused as taken by `existing`.
+pub fn apply_time_conflict<T: Named>(data: &JamfData, name: &str, existing: Option<&T>) -> Diagnostic {
+    match existing {
+        Some(o) if data.registry.is_managed(T::RESOURCE_TYPE, o.id()) => name_held_in_configuration(name, o),
+        _ => name_conflict(name, existing),
+    }
 }
 
 /// Another object than `own_id` that already has the display name `name`.

@@ -8,3 +8,4 @@ mod examples;
 mod faults;
 mod jamf;
 mod maas360;
+mod plan_checks;
