@@ -565,8 +565,9 @@ async fn a_verification_that_cannot_run_at_update_fails_and_keeps_the_old_versio
     acc.config(&script_user("Acme_SO", r#"["Read-Only"]"#, ""));
     acc.wd.apply().await.ok();
     finish_in_portal(&acc, "Acme_SO", PASSWORD).await;
-    // The budget covers the refresh (sign-in, availability check); the verification's sign-in gets 429.
-    acc.put("/_sim/maas360/settings", json!({"rateLimitBudget": 2, "rateLimitWindowSeconds": 3600})).await;
+    // The budget covers the refresh (sign-in, availability check) and the apply's provider sign-in
+    // at configure (issue 17 §3); the verification's sign-in gets 429.
+    acc.put("/_sim/maas360/settings", json!({"rateLimitBudget": 3, "rateLimitWindowSeconds": 3600})).await;
     acc.config(&impatient_provider_and_user(1));
     let out = acc.wd.apply().await;
     assert_eq!(out.code, 1, "{}", out.combined());
