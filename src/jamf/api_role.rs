@@ -336,3 +336,50 @@ impl Resource for ApiRoleResource {
         Some(StateResponse::new(ApiRoleModel::from_role(&role)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::jamf::client::{AppType, Integration};
+
+    fn client(id: &str, name: &str, roles: &[&str]) -> Integration {
+        Integration {
+            id: id.into(),
+            client_id: format!("uuid-{id}"),
+            display_name: name.into(),
+            authorization_scopes: roles.iter().map(|r| r.to_string()).collect(),
+            enabled: true,
+            access_token_lifetime_seconds: Some(300),
+            app_type: AppType::None,
+        }
+    }
+
+    #[test]
+    fn a_role_in_use_names_each_holder_and_what_to_change() {
+        let all: HashMap<String, Integration> = [
+            client("4", "Vendor", &["Shared"]),
+            client("2", "Other", &["Shared", "More"]),
+            client("9", "Unrelated", &["More"]),
+        ]
+        .into_iter()
+        .map(|i| (i.id.clone(), i))
+        .collect();
+        let holders = holders_of(&all, "Shared");
+        assert_eq!(holders, ["\"Other\" (id 2)", "\"Vendor\" (id 4)"]);
+        let d = in_use("Shared", holders);
+        assert!(d.detail.contains("assigned to the API clients \"Other\" (id 2), \"Vendor\" (id 4)"), "{}", d.detail);
+        assert!(
+            d.detail.contains("authorization_scopes of the jamf_api_client resource that manages each"),
+            "{}",
+            d.detail
+        );
+        let d = in_use("Shared", holders_of(&all, "Shared").into_iter().take(1).collect());
+        assert!(
+            d.detail.contains("the API client \"Other\" (id 2)") && d.detail.contains("manages it"),
+            "{}",
+            d.detail
+        );
+    }
+}

@@ -343,6 +343,24 @@ mod tests {
     }
 
     #[test]
+    fn a_duplicate_within_the_configuration_never_offers_an_import() {
+        let d = duplicate_in_configuration::<Role>("Same", &Claimant::Existing("8".into()));
+        assert_eq!(d.summary, "Duplicate API role display name in this configuration");
+        assert!(
+            d.detail.contains("Two jamf_api_role resources in this configuration set display_name = \"Same\""),
+            "{}",
+            d.detail
+        );
+        assert!(d.detail.contains("existing API role with id 8"), "{}", d.detail);
+        assert!(!d.detail.contains("terraform import"), "{}", d.detail);
+        let d = duplicate_in_configuration::<Integration>("Same", &Claimant::New(0));
+        assert!(d.detail.contains("Two jamf_api_client resources") && !d.detail.contains(" id "), "{}", d.detail);
+        let d = name_held_in_configuration("Vendor", &client("3", "Vendor"));
+        assert!(d.detail.contains("\"Vendor\" (id 3)") && !d.detail.contains("terraform import"), "{}", d.detail);
+        assert_eq!(d.path.unwrap().to_string(), "display_name");
+    }
+
+    #[test]
     fn a_name_is_taken_only_by_another_object() {
         let all = [role("1", "Vendor"), role("2", "Other")];
         assert_eq!(taken_by(&all, "Vendor", Some("2")).map(|r| r.id.as_str()), Some("1"));
