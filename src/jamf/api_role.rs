@@ -91,10 +91,17 @@ fn holders_of(all: &std::collections::HashMap<String, super::client::Integration
 
 /// The diagnostic for a role Jamf Pro refuses to delete because `holders` (possibly none known)
 /// still hold it: names them, and says which resource to change.
-fn in_use(name: &str, holders: Vec<String>) -> Diagnostic {
-    let who = match holders.len() {
-        0 => "at least one API client (the provider could not read which)".to_string(),
-        1 => format!("the API client {}", holders[0]),
+fn in_use(name: &str, holders: Option<Vec<String>>) -> Diagnostic {
+    let holders = match holders {
+        None => vec!["at least one API client (the provider could not read the list of clients to say which)".into()],
+        Some(h) if h.is_empty() => {
+            vec!["at least one API client (none of the clients the provider can list holds it now)".into()]
+        }
+        Some(h) => h,
+    };
+    let who = match holders.as_slice() {
+        [one] if one.starts_with("at least") => one.clone(),
+        [one] => format!("the API client {one}"),
         _ => format!("the API clients {}", holders.join(", ")),
     };
     Diagnostic::error(
@@ -324,7 +331,7 @@ impl Resource for ApiRoleResource {
             if let Err(e) = &result
                 && matches!(e.kind(), JamfErrorKind::InUse { .. })
             {
-                diags.push(in_use(&name, holders.unwrap_or_default()));
+                diags.push(in_use(&name, holders));
                 return;
             }
         }
@@ -368,14 +375,14 @@ mod tests {
         .collect();
         let holders = holders_of(&all, "Shared");
         assert_eq!(holders, ["\"Other\" (id 2)", "\"Vendor\" (id 4)"]);
-        let d = in_use("Shared", holders);
+        let d = in_use("Shared", Some(holders));
         assert!(d.detail.contains("assigned to the API clients \"Other\" (id 2), \"Vendor\" (id 4)"), "{}", d.detail);
         assert!(
             d.detail.contains("authorization_scopes of the jamf_api_client resource that manages each"),
             "{}",
             d.detail
         );
-        let d = in_use("Shared", holders_of(&all, "Shared").into_iter().take(1).collect());
+        let d = in_use("Shared", Some(holders_of(&all, "Shared").into_iter().take(1).collect()));
         assert!(
             d.detail.contains("the API client \"Other\" (id 2)") && d.detail.contains("manages it"),
             "{}",
