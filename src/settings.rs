@@ -101,9 +101,10 @@ pub fn resolve<T>(
     Some((resolved?, Connection { max_concurrency: max_concurrency?, request_timeout: request_timeout?, retry }))
 }
 
-/// The value of a required setting, or an error on `attribute` saying to set it (or its
-/// environment variable) to `what`.
+/// The value of a required setting of `provider`, or an error on `attribute` saying to set it
+/// (or its environment variable) to `what`, with [`provider_block_advice`].
 pub fn required(
+    provider: &str,
     setting: &Setting,
     attribute: &str,
     env: &[&str],
@@ -116,7 +117,7 @@ pub fn required(
             diags.error_at(
                 AttributePath::attr(attribute),
                 format!("Missing {attribute}"),
-                format!("Set {} to {what}.", describe(attribute, env)),
+                format!("Set {} to {what}. {}", describe(attribute, env), provider_block_advice(provider)),
             );
             None
         }
@@ -138,6 +139,42 @@ pub fn source_note(s: &Setting) -> String {
         Setting::Set { source: Source::Env(var), .. } => format!(" (from the {var} environment variable)"),
         _ => String::new(),
     }
+}
+
+/// Where a setting's value came from, as the subject of a sentence: "`url`" (the provider block)
+/// or "the JAMF_URL environment variable". `Unset` and `Unknown` name the attribute.
+pub fn origin(attribute: &str, s: &Setting) -> String {
+    match s {
+        Setting::Set { source: Source::Env(var), .. } => format!("the {var} environment variable"),
+        _ => format!("`{attribute}`"),
+    }
+}
+
+/// The knob a user turns to change a setting, for "Set … to …": "`url`" or "JAMF_URL".
+pub fn knob(attribute: &str, s: &Setting) -> String {
+    match s {
+        Setting::Set { source: Source::Env(var), .. } => (*var).to_string(),
+        _ => format!("`{attribute}`"),
+    }
+}
+
+/// How to get rid of a setting: "remove `instance` from the provider block" or "unset the
+/// MAAS360_INSTANCE environment variable".
+pub fn removal(attribute: &str, s: &Setting) -> String {
+    match s {
+        Setting::Set { source: Source::Env(var), .. } => format!("unset the {var} environment variable"),
+        _ => format!("remove `{attribute}` from the provider block"),
+    }
+}
+
+/// The advice every error about a missing provider setting ends with: settings may come from the
+/// environment alone, but without a provider block Terraform reports "Invalid provider
+/// configuration" before the provider's own message.
+pub fn provider_block_advice(provider: &str) -> String {
+    format!(
+        "When every setting comes from the environment, still declare an empty `provider \"{provider}\" {{}}` \
+         block: without one Terraform prints a generic \"Invalid provider configuration\" error before this one."
+    )
 }
 
 /// The optional `retry` block of a provider's schema (read back as a [`RetryModel`]): retries of
@@ -373,12 +410,29 @@ mod tests {
     }
 
     #[test]
+    fn a_setting_is_named_by_where_it_came_from() {
+        let env = Setting::Set { value: "M5".into(), source: Source::Env("MAAS360_INSTANCE") };
+        let cfg = Setting::Set { value: "M5".into(), source: Source::Config };
+        assert_eq!(origin("instance", &env), "the MAAS360_INSTANCE environment variable");
+        assert_eq!(origin("instance", &cfg), "`instance`");
+        assert_eq!(knob("instance", &env), "MAAS360_INSTANCE");
+        assert_eq!(knob("instance", &cfg), "`instance`");
+        assert_eq!(removal("instance", &env), "unset the MAAS360_INSTANCE environment variable");
+        assert_eq!(removal("instance", &cfg), "remove `instance` from the provider block");
+    }
+
+    #[test]
     fn a_missing_required_setting_names_attribute_and_variable() {
         let mut d = Diagnostics::new();
-        assert_eq!(required(&Setting::Unset, "app_id", &["MAAS360_APP_ID"], "the App ID", &mut d), None);
+        assert_eq!(required("maas360", &Setting::Unset, "app_id", &["MAAS360_APP_ID"], "the App ID", &mut d), None);
         assert_eq!(d[0].summary, "Missing app_id");
-        assert_eq!(d[0].detail, "Set `app_id` (or the MAAS360_APP_ID environment variable) to the App ID.");
+        assert!(
+            d[0].detail.starts_with("Set `app_id` (or the MAAS360_APP_ID environment variable) to the App ID. When"),
+            "{}",
+            d[0].detail
+        );
+        assert!(d[0].detail.contains("empty `provider \"maas360\" {}` block"), "{}", d[0].detail);
         let set = Setting::Set { value: "x".into(), source: Source::Config };
-        assert_eq!(required(&set, "app_id", &[], "", &mut d).as_deref(), Some("x"));
+        assert_eq!(required("maas360", &set, "app_id", &[], "", &mut d).as_deref(), Some("x"));
     }
 }

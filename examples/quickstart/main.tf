@@ -17,12 +17,15 @@ terraform {
   }
 }
 
-# Credentials come from JAMF_CLIENT_ID / JAMF_CLIENT_SECRET and the MAAS360_* variables.
-provider "jamf" {
-  url = var.jamf_url
-}
+# Every setting comes from the environment: JAMF_URL, JAMF_CLIENT_ID, JAMF_CLIENT_SECRET and the
+# MAAS360_* variables. Declare the provider blocks even when empty: without them Terraform reports
+# "Invalid provider configuration" before the provider's own message about a missing setting.
+provider "jamf" {}
 
 provider "maas360" {}
+
+# The Jamf Pro server the provider uses: the hand-off output takes its URL from here.
+data "jamf_server" "this" {}
 
 # The privileges the vendor asks for.
 resource "jamf_api_role" "vendor" {

@@ -1,6 +1,6 @@
 # What the vendor is handed.
 output "jamf_url" {
-  value = var.jamf_url
+  value = data.jamf_server.this.url
 }
 
 output "client_id" {

@@ -1,8 +1,3 @@
-variable "jamf_url" {
-  description = "Jamf Pro URL, e.g. https://yourcompany.jamfcloud.com."
-  type        = string
-}
-
 variable "script_user_password" {
   description = "The password set for the script user from the MaaS360 email, once known (never stored)."
   type        = string

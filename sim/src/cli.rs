@@ -14,7 +14,7 @@ use super::{JamfSimConfig, Maas360SimConfig, SimConfig, Simulator};
 /// Prints one JSON line on stdout with the URL and the seeded admin credentials, then logs to stderr
 /// until stopped with Ctrl-C or SIGTERM.
 #[derive(Debug, Parser)]
-#[command(name = "mdm-sim", version)]
+#[command(name = "mdm-sim", version, after_help = crate::control::routes_help())]
 pub struct Args {
     /// Address to listen on (loopback unless --allow-remote).
     #[arg(long, default_value = "127.0.0.1:0", env = "MDM_SIM_LISTEN")]

@@ -323,3 +323,24 @@ async fn unknown_routes_and_reset_of_faults() {
         "retryAfterSeconds is required"
     );
 }
+
+#[tokio::test]
+async fn the_control_surface_lists_its_routes_and_serves_every_one_it_lists() {
+    let k = Kit::start().await;
+    let r = k.control(Method::GET, "/_sim/", None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let listed = r.body.as_array().expect("a JSON list").clone();
+    assert!(listed.len() > 20, "{}", r.body);
+    for route in &listed {
+        let (method, path) = (route["method"].as_str().unwrap(), route["path"].as_str().unwrap());
+        assert!(!route["purpose"].as_str().unwrap_or_default().is_empty(), "{route}");
+        let concrete = path.replace("{id}", "999999").replace("{username}", "nobody");
+        let m = Method::from_bytes(method.as_bytes()).unwrap();
+        let reply = k.control(m, &concrete, Some(json!({}))).await;
+        assert_ne!(reply.status, 405, "{method} {path} is listed but not served for that method");
+        let error = reply.body["error"].as_str().unwrap_or_default();
+        assert!(!error.starts_with("no route"), "{method} {path} is listed but not served: {error}");
+    }
+    assert!(listed.iter().any(|r| r["method"] == "PATCH" && r["path"] == "/_sim/jamf/roles/{id}"));
+    assert!(listed.iter().any(|r| r["method"] == "POST" && r["path"] == "/_sim/reset"));
+}

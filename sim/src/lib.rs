@@ -250,8 +250,6 @@ fn router(app: Arc<App>) -> Router {
     Router::new()
         .merge(jamf)
         .merge(maas)
-        .merge(jamf::control_routes())
-        .merge(maas360::control_routes())
         .merge(control::routes(&app))
         .fallback(no_route)
         .layer(middleware::from_fn_with_state(app.clone(), persist_after))

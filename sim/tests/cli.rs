@@ -116,3 +116,22 @@ fn reports_a_missing_privileges_file() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/privs.txt"));
 }
+
+#[test]
+fn help_lists_the_control_routes() {
+    for flag in ["-h", "--help"] {
+        let out = mdm_sim().arg(flag).output().expect("mdm-sim runs");
+        assert!(out.status.success());
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(help.contains("Control routes"), "{help}");
+        for (method, path) in [
+            ("GET", "/_sim/"),
+            ("POST", "/_sim/reset"),
+            ("PATCH", "/_sim/jamf/integrations/{id}"),
+            ("PUT", "/_sim/jamf/faults"),
+            ("POST", "/_sim/maas360/admins/{username}/convert-to-script-only"),
+        ] {
+            assert!(help.lines().any(|l| l.contains(method) && l.contains(path)), "{flag}: {method} {path}:\n{help}");
+        }
+    }
+}

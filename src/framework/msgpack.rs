@@ -2,8 +2,11 @@
 //!
 //! Rules (see the object wire format document of the plugin protocol):
 //! - null is `nil`; an unknown is any extension value (we write `d4 00 00`, fixext1 type 0);
-//! - numbers may arrive as any int, float or as a decimal string; we write an int when the
-//!   number is an exact i64 (or u64), a float64 when it is exact as one, otherwise the decimal text;
+//! - numbers may arrive as any int, float or as a decimal string; we write every finite number as
+//!   its decimal text (infinities as float64). Terraform parses that text exactly as it parses the
+//!   numbers of a state file, so a refreshed number is the very value the state held; a msgpack
+//!   int decodes to a number of another precision, which Terraform's refresh-only plans count as a
+//!   change that no diff shows (exit code 2 with "No changes");
 //! - objects carry every attribute of their type, nulls included, keys sorted;
 //! - a `dynamic` value is `[bin(type JSON), value encoded with that type]`.
 
@@ -252,16 +255,11 @@ fn to_mp(value: &Value, ty: &Type, path: &mut AttributePath) -> Result<Mp, Codec
 }
 
 fn number_to_mp(n: &Number) -> Mp {
-    if let Some(i) = n.as_i64() {
-        return Mp::from(i);
+    match n {
+        Number::PosInfinity => Mp::F64(f64::INFINITY),
+        Number::NegInfinity => Mp::F64(f64::NEG_INFINITY),
+        Number::Finite(_) => Mp::String(n.to_string().into()),
     }
-    if let Some(u) = n.as_u64() {
-        return Mp::from(u);
-    }
-    if let Some(f) = n.as_exact_f64() {
-        return Mp::F64(f);
-    }
-    Mp::String(n.to_string().into())
 }
 
 pub(crate) fn value_kind(v: &Value) -> &'static str {
@@ -328,8 +326,11 @@ mod tests {
     }
 
     #[test]
-    fn numbers_choose_the_exact_form() {
-        let cases = [("42", Mp::from(42)), ("0.5", Mp::F64(0.5)), ("0.1", Mp::String("0.1".into()))];
+    fn numbers_are_written_as_the_decimal_text_a_state_file_holds() {
+        // Never as a msgpack int or float: Terraform would decode those to another precision
+        // than the state file's text, and count every refresh as a change (see the module docs).
+        let cases =
+            [("42", Mp::String("42".into())), ("0.5", Mp::String("0.5".into())), ("0.1", Mp::String("0.1".into()))];
         for (text, expect) in cases {
             let n: Number = text.parse().unwrap();
             assert_eq!(number_to_mp(&n), expect, "{text}");

@@ -40,8 +40,6 @@ pub struct ApiClientModel {
     /// Lifetime of the access tokens the client obtains, in seconds (Jamf Pro's default, 300, when
     /// not configured).
     pub access_token_lifetime_seconds: Attr<i64>,
-    /// What credentials the client has: `NONE`, `CLIENT_CREDENTIALS` or `NATIVE_APP_OAUTH`.
-    pub app_type: Attr<String>,
 }
 
 impl ApiClientModel {
@@ -55,7 +53,6 @@ impl ApiClientModel {
             authorization_scopes: Attr::Known(i.authorization_scopes.iter().cloned().collect()),
             enabled: Attr::Known(i.enabled),
             access_token_lifetime_seconds: Attr::Known(i.access_token_lifetime_seconds.unwrap_or(DEFAULT_LIFETIME)),
-            app_type: Attr::Known(i.app_type.as_str().to_string()),
         }
     }
 
@@ -78,7 +75,11 @@ impl ApiClientModel {
 fn record_applied(data: &JamfData, i: &Integration) {
     data.record_planned_client(
         &i.id,
-        PlannedClient { enabled: Some(i.enabled), authorization_scopes: Some(i.authorization_scopes.clone()) },
+        PlannedClient {
+            enabled: Some(i.enabled),
+            authorization_scopes: Some(i.authorization_scopes.clone()),
+            client_id: Some(i.client_id.clone()),
+        },
     );
 }
 
@@ -236,18 +237,62 @@ impl Resource for ApiClientResource {
                      default (300) is used and kept. A change does not affect tokens already issued.",
                 ),
         )
-        .attribute(Attribute::string("app_type").computed().description(
-            "What credentials the client has: `NONE` (no secret, or revoked), `CLIENT_CREDENTIALS` (a secret \
-             exists) or `NATIVE_APP_OAUTH`.",
-        ))
+        // Version 1 dropped `app_type`: the client's `jamf_client_secret` changes it on the server
+        // right after the client's own apply, so no state of the client could hold it truthfully
+        // (every refresh after a secret was generated reported it as changed outside Terraform).
+        // The `jamf_api_client` data source still reads it.
+        .version(1)
+    }
+
+    async fn upgrade_state(
+        &self,
+        version: i64,
+        mut raw: serde_json::Value,
+        diags: &mut Diagnostics,
+    ) -> Option<ApiClientModel> {
+        if version != 0 {
+            diags.error(
+                "Unsupported state version",
+                format!("The state of this jamf_api_client was written with schema version {version}, which no version of this provider wrote. Remove it from the state and import it again."),
+            );
+            return None;
+        }
+        if let Some(attrs) = raw.as_object_mut() {
+            attrs.remove("app_type");
+        }
+        let value = crate::framework::json::from_json_value(&raw, &self.schema().value_type());
+        match value
+            .map_err(|e| e.to_string())
+            .and_then(|v| crate::framework::model::from_value(&v).map_err(|e| e.to_string()))
+        {
+            Ok(m) => Some(m),
+            Err(e) => {
+                diags.error(
+                    "Unreadable state",
+                    format!(
+                        "The stored state of this jamf_api_client (schema version 0) does not match that schema: {e}."
+                    ),
+                );
+                None
+            }
+        }
     }
 
     async fn plan(&self, data: Option<&JamfData>, req: &mut PlanRequest<ApiClientModel>, diags: &mut Diagnostics) {
-        // app_type only changes through a secret or a disable; keep it unless enabled changes.
         if let Some(prior) = &req.prior
-            && prior.enabled == req.planned.enabled
+            && prior.enabled == Attr::Known(true)
+            && req.planned.enabled == Attr::Known(false)
         {
-            req.planned.app_type = prior.app_type.clone();
+            let id = prior.id.get().map(String::as_str).unwrap_or_default();
+            let name = prior.display_name.get().map(String::as_str).unwrap_or_default();
+            diags.warning_at(
+                AttributePath::attr("enabled"),
+                format!("Disabling API client {name:?} (id {id}) revokes its secret"),
+                "Jamf Pro revokes the client's secret when it is disabled: the vendor using it is cut off at once \
+                 (access tokens already issued stay valid until they expire). While the client is disabled, its \
+                 jamf_client_secret stays in the state with no change planned; enabling the client again plans a \
+                 new secret, which has to be handed to the vendor.",
+            );
         }
         let Some(data) = data else { return };
         if let Attr::Known(id) = &req.planned.id {
@@ -256,6 +301,7 @@ impl Resource for ApiClientResource {
                 PlannedClient {
                     enabled: req.planned.enabled.get().copied(),
                     authorization_scopes: req.planned.authorization_scopes.get().map(|s| s.iter().cloned().collect()),
+                    client_id: req.planned.client_id.get().cloned(),
                 },
             );
         }

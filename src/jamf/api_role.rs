@@ -21,6 +21,13 @@ use super::privileges;
 /// The resource type.
 const TYPE: &str = "jamf_api_role";
 
+/// The advice the "API role still in use" error ends with: configuration written by
+/// `terraform plan -generate-config-out` names roles as literal strings, so Terraform cannot see
+/// that a client depends on the role and destroys the role first.
+pub const IN_USE_ADVICE: &str = " A client written by terraform plan -generate-config-out names its roles as \
+     literal strings, which hides that order from Terraform: replace each literal in its authorization_scopes by a \
+     reference to the role resource, and the next destroy removes the client before the role.";
+
 /// The `jamf_api_role` resource: creates, updates, reads, imports and deletes an API role.
 pub struct ApiRoleResource;
 
@@ -112,7 +119,7 @@ fn in_use(name: &str, holders: Option<Vec<String>>) -> Diagnostic {
              that first, then destroy the role; a client this configuration does not manage must be changed in Jamf \
              Pro (Settings > System > API roles and clients). When the client is in the same configuration and \
              references the role (authorization_scopes = [jamf_api_role.x.display_name]), Terraform orders this \
-             itself.",
+             itself.{IN_USE_ADVICE}",
             if holders.len() == 1 { "it" } else { "each of them" }
         ),
     )

@@ -157,6 +157,9 @@ pub struct PlannedClient {
     pub enabled: Option<bool>,
     /// The display names of the roles the client is planned to hold; `None` while unknown.
     pub authorization_scopes: Option<Vec<String>>,
+    /// The client's OAuth client ID, which never changes for the life of the client; `None`
+    /// while the client is not created yet.
+    pub client_id: Option<String>,
 }
 
 /// Everything a Jamf resource receives.

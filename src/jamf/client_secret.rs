@@ -15,7 +15,7 @@ use crate::framework::{
     Resource, Schema, StateResponse, Type, UpdateRequest,
 };
 
-use super::cache::JamfData;
+use super::cache::{JamfData, PlannedClient};
 use super::client::{AppType, Integration, JamfError, JamfErrorKind};
 use super::diag;
 
@@ -54,14 +54,20 @@ impl std::fmt::Debug for ClientSecretModel {
     }
 }
 
-fn disabled_detail(api_client_id: &str) -> String {
+fn disabled_detail(client: &str) -> String {
     format!(
-        "The API client {api_client_id} is disabled, and Jamf Pro generates secrets only for enabled clients \
-         (disabling a client also revokes its secret). Set `enabled = true` on the jamf_api_client, or remove this \
-         jamf_client_secret while the client stays disabled.\n\nTo destroy the configuration as it is, run \
-         `terraform destroy -refresh=false`: Terraform plans the configuration once before destroying it, and \
-         that plan stops here."
+        "API client {client} is disabled, and Jamf Pro generates secrets only for enabled clients (disabling a \
+         client also revokes its secret). Set `enabled = true` on the jamf_api_client, or remove this \
+         jamf_client_secret while the client stays disabled."
     )
+}
+
+/// How messages name an API client: by display name and id when the name is known.
+fn client_name(id: &str, i: Option<&Integration>) -> String {
+    match i {
+        Some(i) => format!("{:?} (id {id})", i.display_name),
+        None => format!("with id {id}"),
+    }
 }
 
 /// What a secret keeps in private state.
@@ -101,10 +107,11 @@ async fn ids_of_roles(data: &JamfData, names: &BTreeSet<String>) -> Option<BTree
 /// The diagnostic for a secret Jamf Pro would not generate for API client `id`.
 fn mint_error(id: &str, e: &JamfError) -> Diagnostic {
     match e.kind() {
-        JamfErrorKind::ClientDisabled { .. } => {
-            Diagnostic::error("Cannot generate a secret for a disabled API client", disabled_detail(id))
-                .at(AttributePath::attr("api_client_id"))
-        }
+        JamfErrorKind::ClientDisabled { .. } => Diagnostic::error(
+            "Cannot generate a secret for a disabled API client",
+            disabled_detail(&client_name(id, None)),
+        )
+        .at(AttributePath::attr("api_client_id")),
         JamfErrorKind::NotFound { .. } => Diagnostic::error(
             "API client not found",
             format!("Jamf Pro has no API client with id {id}. Check api_client_id (it takes jamf_api_client.x.id)."),
@@ -119,12 +126,52 @@ fn revoked(i: Option<&Integration>) -> Option<&'static str> {
     match i {
         None => Some("its API client was deleted"),
         Some(i) if !i.enabled => Some("its API client is disabled"),
-        Some(i) if i.app_type == AppType::None => Some("the client has no secret any more"),
+        // Only a disable resets the app type (a rotation in the console keeps it).
+        Some(i) if i.app_type == AppType::None => Some("the client was disabled since, which revoked it"),
         Some(_) => None,
     }
 }
 
 impl ClientSecretResource {
+    /// The secret's roles in this plan. Compared by id, under the names their own plans give
+    /// them: a change of the client's roles needs a new secret (Jamf grants roles only to new
+    /// secrets); a renamed role keeps the secret and is planned as an in-place rename, so the
+    /// state holds the new name once the rename is applied.
+    fn plan_roles(
+        &self,
+        data: &JamfData,
+        prior: &ClientSecretModel,
+        planned: Option<&PlannedClient>,
+        req: &mut PlanRequest<ClientSecretModel>,
+    ) {
+        let minted_ids = req.private.typed::<SecretPrivate>().minted_roles;
+        let minted_for: Option<BTreeMap<String, String>> = minted_ids.as_ref().map(|ids| {
+            ids.iter()
+                .map(|(id, name)| (id.clone(), data.planned_role_name(id).unwrap_or_else(|| name.clone())))
+                .collect()
+        });
+        let minted_names: Option<BTreeSet<String>> = match &minted_for {
+            Some(ids) => Some(ids.values().cloned().collect()),
+            None => prior.authorization_scopes.get().cloned(),
+        };
+        if let (Some(minted_names), Some(roles)) = (&minted_names, planned.and_then(|p| p.authorization_scopes.clone()))
+        {
+            let roles: BTreeSet<String> = roles.into_iter().collect();
+            if *minted_names != roles {
+                req.requires_replace.push(AttributePath::attr("authorization_scopes"));
+                req.planned.authorization_scopes = Attr::Known(roles);
+                req.planned.client_secret = Attr::Unknown;
+                return;
+            }
+        }
+        if let Some(renamed) = minted_for
+            && prior.authorization_scopes.get() != Some(&renamed.values().cloned().collect())
+        {
+            req.planned.authorization_scopes = Attr::Known(renamed.values().cloned().collect());
+            req.private = SecretPrivate::minted(renamed);
+        }
+    }
+
     /// The roles the secret was generated for, under their current names: a renamed role keeps
     /// its place, a deleted one drops out (its tokens no longer carry it). Best effort: the state
     /// is kept as it is when the roles cannot be read.
@@ -232,44 +279,61 @@ impl Resource for ClientSecretResource {
         let Some(data) = data else { return };
         let Attr::Known(client) = req.planned.api_client_id.clone() else { return };
         let planned = data.planned_client(&client);
+        let on_server = data.integrations.peek().and_then(|all| all.get(&client).cloned());
+        let name = client_name(&client, on_server.as_ref());
         let creating =
             req.prior.is_none() || req.requires_replace.iter().any(|p| p == &AttributePath::attr("api_client_id"));
+        // Whether the client will be enabled once this plan is applied.
+        let enabled = planned.as_ref().and_then(|p| p.enabled).or(on_server.as_ref().map(|i| i.enabled));
 
-        // The client's roles changed in this plan: Jamf only grants them to a new secret. The
-        // roles the secret was generated for are compared by id, under the names their own plans
-        // give them: renaming a role changes nothing for its secrets.
-        if let (Some(prior), Some(roles)) = (&req.prior, planned.as_ref().and_then(|p| p.authorization_scopes.clone()))
-        {
-            let roles: BTreeSet<String> = roles.into_iter().collect();
-            let minted_for: Option<BTreeSet<String>> = match req.private.typed::<SecretPrivate>().minted_roles {
-                Some(ids) => Some(
-                    ids.iter().map(|(id, name)| data.planned_role_name(id).unwrap_or_else(|| name.clone())).collect(),
-                ),
-                None => prior.authorization_scopes.get().cloned(),
+        // A new secret always belongs to the same client, whose client ID never changes: plan it
+        // as known, so a rotation shows that only the secret is new.
+        // (At apply time Terraform re-plans only what changes: a client left as it is was not
+        // planned in this process, so its client ID is read.)
+        if req.prior.is_none() {
+            let known =
+                planned.as_ref().and_then(|p| p.client_id.clone()).or(on_server.as_ref().map(|i| i.client_id.clone()));
+            let client_id = match known {
+                Some(c) => Some(c),
+                None => data.integration(&client).await.ok().flatten().map(|i| i.client_id),
             };
-            if let Some(minted_for) = minted_for
-                && minted_for != roles
-            {
-                req.requires_replace.push(AttributePath::attr("authorization_scopes"));
-                req.planned.authorization_scopes = Attr::Known(roles);
-                req.planned.client_secret = Attr::Unknown;
+            if let Some(c) = client_id {
+                req.planned.client_id = Attr::Known(c);
             }
+        }
+
+        if let Some(prior) = req.prior.clone() {
+            // While the client is (or is planned to be) disabled, Jamf Pro holds no secret of it
+            // and cannot generate one: plan nothing for the secret (a new one is planned when the
+            // client is enabled again). The warning that no secret is valid comes from the refresh.
+            if enabled == Some(false) && !creating {
+                req.requires_replace.clear();
+                req.planned = ClientSecretModel { keepers: req.planned.keepers.clone(), ..prior };
+                return;
+            }
+            // Enabled again (here or in the console) after a disable, which revoked the secret.
+            let revoked_by_disable = on_server.as_ref().is_some_and(|i| !i.enabled || i.app_type == AppType::None);
+            if enabled == Some(true) && revoked_by_disable {
+                req.requires_replace.push(AttributePath::attr("client_secret"));
+                req.planned.client_secret = Attr::Unknown;
+                diags.warning_at(
+                    AttributePath::attr("client_secret"),
+                    format!("A new secret is planned for API client {name}"),
+                    "Its previous secret was revoked when the client was disabled, and Jamf Pro does not bring it \
+                     back when the client is enabled again. Hand the new secret to the vendor after this apply.",
+                );
+            }
+            self.plan_roles(data, &prior, planned.as_ref(), req);
         }
 
         // Generating a secret for a disabled client fails: say so now when the plan knows it.
         let replacing = creating || !req.requires_replace.is_empty();
-        if replacing {
-            let enabled = match planned.and_then(|p| p.enabled) {
-                Some(e) => Some(e),
-                None => data.integrations.peek().and_then(|all| all.get(&client).map(|i| i.enabled)),
-            };
-            if enabled == Some(false) {
-                diags.error_at(
-                    AttributePath::attr("api_client_id"),
-                    "Cannot generate a secret for a disabled API client",
-                    disabled_detail(&client),
-                );
-            }
+        if replacing && enabled == Some(false) {
+            diags.error_at(
+                AttributePath::attr("api_client_id"),
+                "Cannot generate a secret for a disabled API client",
+                disabled_detail(&name),
+            );
         }
     }
 
@@ -318,15 +382,35 @@ impl Resource for ClientSecretResource {
         // Never generates: only checks that the secret can still be in force.
         let id = req.state.api_client_id.get()?.clone();
         let client = diags.ok(data.integration(&id).await, |e| diag::error(&format!("read API client {id}"), &e))?;
-        match revoked(client.as_ref()) {
-            Some(why) => {
-                tracing::info!(api_client_id = %id, reason = why, "client secret revoked; planning a new one");
-                Some(StateResponse::gone())
+        match client {
+            // Disabled: no secret of the client is valid, and none can be generated until it is
+            // enabled again. The state is kept as it is (the workspace stays plannable and
+            // destroyable); enabling the client plans a new secret.
+            Some(i) if !i.enabled => {
+                diags.warning_at(
+                    AttributePath::attr("client_secret"),
+                    format!("API client {} is disabled: no secret of it is valid", client_name(&id, Some(&i))),
+                    "Jamf Pro revoked this client's secret when the client was disabled, so the vendor holding it \
+                     is cut off. Terraform plans no change to the secret while the client stays disabled; when it \
+                     is enabled again, a new secret is planned and has to be handed to the vendor.",
+                );
+                Some(StateResponse::new(req.state).with_private(req.private))
             }
-            None => {
-                let (state, private) = self.refresh_roles(data, req.state, req.private).await;
-                Some(StateResponse::new(state).with_private(private))
-            }
+            _ => match revoked(client.as_ref()) {
+                Some(why) => {
+                    tracing::info!(api_client_id = %id, reason = why, "client secret revoked; planning a new one");
+                    diags.warning_at(
+                        AttributePath::attr("client_secret"),
+                        format!("The secret of API client {} no longer works", client_name(&id, client.as_ref())),
+                        format!("The secret in the state was revoked ({why}): a new one is planned."),
+                    );
+                    Some(StateResponse::gone())
+                }
+                None => {
+                    let (state, private) = self.refresh_roles(data, req.state, req.private).await;
+                    Some(StateResponse::new(state).with_private(private))
+                }
+            },
         }
     }
 

@@ -12,6 +12,7 @@ pub mod lookup;
 pub mod privileges;
 pub mod provider;
 pub mod registry;
+pub mod server;
 
 pub use provider::{ADDRESS, JamfProvider};
 

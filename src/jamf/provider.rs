@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::framework::env::{Setting, describe, string_setting};
 use crate::framework::provider::{DynDataSource, DynResource};
 use crate::framework::{Attr, Attribute, AttributePath, ConfigureRequest, Diagnostic, Diagnostics, Provider, Schema};
-use crate::settings::{self, RetryModel, env_note, source_note};
+use crate::settings::{self, RetryModel, env_note, knob, origin, provider_block_advice, source_note};
 
 use super::cache::JamfData;
 use super::client::{JamfAuth, JamfClient, JamfConfig, JamfError, JamfErrorKind};
@@ -144,8 +144,9 @@ pub fn client_config(c: &JamfProviderConfig, diags: &mut Diagnostics) -> Option<
                     "Missing Jamf Pro URL",
                     format!(
                         "Set {} to your Jamf Pro server, e.g. https://yourcompany.jamfcloud.com or \
-                         https://jamf.example.com:8443.",
-                        describe("url", ENV_URL)
+                         https://jamf.example.com:8443. {}",
+                        describe("url", ENV_URL),
+                        provider_block_advice("jamf")
                     ),
                 );
                 None
@@ -172,11 +173,12 @@ pub fn client_config(c: &JamfProviderConfig, diags: &mut Diagnostics) -> Option<
                     AttributePath::attr("client_id"),
                     "Missing Jamf Pro credentials",
                     format!(
-                        "Set {} and {}, or {} and {}.",
+                        "Set {} and {}, or {} and {}. {}",
                         describe("client_id", ENV_CLIENT_ID),
                         describe("client_secret", ENV_CLIENT_SECRET),
                         describe("username", ENV_USERNAME),
-                        describe("password", ENV_PASSWORD)
+                        describe("password", ENV_PASSWORD),
+                        provider_block_advice("jamf")
                     ),
                 );
                 None
@@ -275,6 +277,48 @@ fn secret_from(setting: &Setting, name: &str) -> String {
     }
 }
 
+/// The error for an unusable Jamf Pro URL: what is wrong, the attribute or environment variable
+/// the value came from, and what to set instead.
+fn url_error(setting: &Setting, shown: Option<&str>, reason: &str) -> Diagnostic {
+    let subject = match shown {
+        Some(v) => format!("The Jamf Pro URL \"{v}\" set by {}", origin("url", setting)),
+        None => format!("The Jamf Pro URL set by {}", origin("url", setting)),
+    };
+    let fix = match shown.and_then(url_fix) {
+        Some((url, why)) => format!("Set {} to {url}{why}.", knob("url", setting)),
+        None => format!(
+            "Set {} to the address of your Jamf Pro server, such as https://yourcompany.jamfcloud.com, \
+             https://jamf.example.com:8443 or https://jamf.example.com/jamf (no query or fragment).",
+            knob("url", setting)
+        ),
+    };
+    Diagnostic::error("Invalid Jamf Pro URL", format!("{subject} is not usable: {reason}.\n\n{fix}"))
+        .at_if_configured("url", setting)
+}
+
+/// The URL to set instead of `input`, and why, when the fix is mechanical: an API path
+/// (`/api`, `/uapi`, `/JSSResource`) stripped, `https://` for plain http or a bare host name.
+fn url_fix(input: &str) -> Option<(String, String)> {
+    let https = crate::rest::url::suggest_https(input);
+    let start = https.clone().unwrap_or_else(|| input.trim().to_owned());
+    if start.contains('@') {
+        return None;
+    }
+    let mut url = url::Url::parse(&start).ok()?;
+    let segments: Vec<String> = url.path_segments()?.filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    let api = segments.iter().position(|s| ["api", "uapi", "jssresource"].contains(&s.to_ascii_lowercase().as_str()));
+    if let Some(i) = api {
+        url.set_path(&segments[..i].join("/"));
+        let stripped = segments[i..].join("/");
+        let fixed = url.as_str().trim_end_matches('/').to_owned();
+        return Some((
+            fixed,
+            format!(", the server's own address without /{stripped}: the provider adds the API paths itself"),
+        ));
+    }
+    https.map(|u| (u, String::new()))
+}
+
 /// The diagnostic for a failed first contact with Jamf Pro: names the server, the setting to
 /// check and where its value came from.
 fn connect_error(client: &JamfClient, s: &Settings, e: &JamfError) -> Diagnostic {
@@ -326,9 +370,7 @@ fn connect_error(client: &JamfClient, s: &Settings, e: &JamfError) -> Diagnostic
             )
             .at_if_configured("url", &s.url)
         }
-        JamfErrorKind::InvalidUrl { .. } => {
-            Diagnostic::error("Invalid Jamf Pro URL", e.to_string()).at_if_configured("url", &s.url)
-        }
+        JamfErrorKind::InvalidUrl { shown, reason } => url_error(&s.url, shown.as_deref(), reason),
         _ => super::diag::error(&format!("connect to Jamf Pro at {url}"), e),
     }
 }
@@ -351,11 +393,8 @@ impl Provider for JamfProvider {
         if let Attr::Known(url) = &config.url
             && let Err(e) = crate::rest::url::parse_base_url(url)
         {
-            diags.error_at(
-                AttributePath::attr("url"),
-                "Invalid Jamf Pro URL",
-                format!("{}; {}", e.reason, super::client::error::VALID_URL_HINT),
-            );
+            let from_config = Setting::Set { value: url.clone(), source: crate::framework::env::Source::Config };
+            diags.push(url_error(&from_config, e.shown.as_deref(), &e.reason));
         }
         let oauth = config.client_id.is_known() || config.client_secret.is_known();
         let basic = config.username.is_known() || config.password.is_known();
@@ -373,8 +412,8 @@ impl Provider for JamfProvider {
         let mut cfg = client_config(&req.config, diags)?;
         cfg.cancel = req.cancel;
         let client = diags.ok(JamfClient::new(cfg), |e| match e.kind() {
-            JamfErrorKind::InvalidUrl { .. } => {
-                Diagnostic::error("Invalid Jamf Pro URL", e.to_string()).at(AttributePath::attr("url"))
+            JamfErrorKind::InvalidUrl { shown, reason } => {
+                url_error(&Settings::resolve(&req.config).url, shown.as_deref(), reason)
             }
             _ => Diagnostic::error("Invalid provider configuration", e.to_string()),
         })?;
@@ -398,6 +437,7 @@ impl Provider for JamfProvider {
             Arc::new(super::data_sources::PrivilegesDataSource),
             Arc::new(super::data_sources::ApiRoleDataSource),
             Arc::new(super::data_sources::ApiClientDataSource),
+            Arc::new(super::server::ServerDataSource),
         ]
     }
 }
@@ -434,6 +474,59 @@ mod tests {
         let cfg = JamfProviderConfig { url: Attr::Unknown, ..Default::default() };
         assert!(client_config(&cfg, &mut d).is_none());
         assert!(d.is_empty());
+    }
+
+    fn env_url(value: &str) -> Setting {
+        Setting::Set { value: value.into(), source: crate::framework::env::Source::Env("JAMF_URL") }
+    }
+
+    #[test]
+    fn a_url_with_an_api_path_names_the_variable_and_the_url_to_set() {
+        let d = url_error(
+            &env_url("https://x.jamfcloud.com/api"),
+            Some("https://x.jamfcloud.com/api/"),
+            "it serves no OAuth token endpoint (/api/v1/oauth/token and /api/oauth/token answered 404), so it is \
+             not the address of a Jamf Pro server",
+        );
+        assert_eq!(d.summary, "Invalid Jamf Pro URL");
+        assert!(
+            d.detail.starts_with(
+                "The Jamf Pro URL \"https://x.jamfcloud.com/api/\" set by the JAMF_URL environment variable is not \
+                 usable: it serves no OAuth token endpoint"
+            ),
+            "{}",
+            d.detail
+        );
+        assert!(
+            d.detail.contains("\n\nSet JAMF_URL to https://x.jamfcloud.com, the server's own address"),
+            "{}",
+            d.detail
+        );
+        assert!(!d.detail.contains(";") && !d.detail.contains("?"), "clean punctuation: {}", d.detail);
+        assert!(d.path.is_none(), "a value from the environment has no line to point at");
+    }
+
+    #[test]
+    fn url_fixes_are_mechanical_only() {
+        let fix = |s| url_fix(s).map(|(u, _)| u);
+        assert_eq!(fix("https://x.jamfcloud.com/api/").as_deref(), Some("https://x.jamfcloud.com"));
+        assert_eq!(fix("https://h:8443/jamf/JSSResource/computers").as_deref(), Some("https://h:8443/jamf"));
+        assert_eq!(fix("http://jamf.example.com/uapi").as_deref(), Some("https://jamf.example.com"));
+        assert_eq!(fix("http://jamf.example.com").as_deref(), Some("https://jamf.example.com"));
+        assert_eq!(fix("https://jamf.example.com/jamf/"), None);
+        assert_eq!(fix("https://u:p@h/api"), None);
+    }
+
+    #[test]
+    fn an_invalid_url_in_the_block_names_the_attribute() {
+        let d = url_error(
+            &Setting::Set { value: "http://jamf.example.com".into(), source: crate::framework::env::Source::Config },
+            Some("http://jamf.example.com"),
+            "it uses http:// to a host that is not a loopback address",
+        );
+        assert!(d.detail.contains("set by `url` is not usable"), "{}", d.detail);
+        assert!(d.detail.contains("Set `url` to https://jamf.example.com."), "{}", d.detail);
+        assert_eq!(d.path.unwrap().to_string(), "url");
     }
 
     #[test]

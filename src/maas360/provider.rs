@@ -7,11 +7,14 @@ use async_trait::async_trait;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-use crate::framework::env::{describe, string_setting};
+use crate::framework::env::{Setting, Source, describe, string_setting};
 use crate::framework::provider::{DynDataSource, DynResource};
 use crate::framework::validators::OneOf;
-use crate::framework::{Attr, Attribute, AttributePath, ConfigureRequest, Diagnostics, Provider, Schema};
-use crate::settings::{self, RetryModel, env_note, required, source_note};
+use crate::framework::{Attr, Attribute, AttributePath, ConfigureRequest, Diagnostic, Diagnostics, Provider, Schema};
+use crate::rest::url::{parse_base_url, suggest_https};
+use crate::settings::{
+    self, RetryModel, env_note, knob, origin, provider_block_advice, removal, required, source_note,
+};
 
 use super::client::{AuthApiVersion, Maas360Client, Maas360Config, instance_url};
 use super::{Maas360Data, diag};
@@ -181,16 +184,7 @@ pub fn client_config(c: &Maas360ProviderConfig, diags: &mut Diagnostics) -> Opti
     let (config, connection) = settings::resolve(&own, connection, diags, |diags| {
         let (base, inst) = match (base_url.value(), instance.value()) {
             (Some(_), Some(_)) => {
-                diags.error_at(
-                    AttributePath::attr("instance"),
-                    "Conflicting MaaS360 endpoint",
-                    format!(
-                        "Both base_url{} and instance{} are set. Set one: base_url wins for private or test \
-                         endpoints, instance picks IBM's host.",
-                        source_note(&base_url),
-                        source_note(&instance)
-                    ),
-                );
+                diags.push(endpoint_conflict(&base_url, &instance));
                 (None, None)
             }
             (None, None) => {
@@ -198,32 +192,48 @@ pub fn client_config(c: &Maas360ProviderConfig, diags: &mut Diagnostics) -> Opti
                     AttributePath::attr("instance"),
                     "Missing MaaS360 endpoint",
                     format!(
-                        "Set {} (M1, M2, M3, M4 or M6, as in your portal's address) or {}.",
+                        "Set {} (M1, M2, M3, M4 or M6, as in your portal's address) or {}. {}",
                         describe("instance", ENV_INSTANCE),
-                        describe("base_url", ENV_BASE_URL)
+                        describe("base_url", ENV_BASE_URL),
+                        provider_block_advice("maas360")
                     ),
                 );
                 (None, None)
             }
-            (Some(b), None) => (Some(b.to_string()), None),
+            (Some(b), None) => {
+                if let Err(p) = parse_base_url(b) {
+                    diags.push(base_url_error(&base_url, p.shown.as_deref(), &p.reason));
+                }
+                (Some(b.to_string()), None)
+            }
             (None, Some(i)) => {
-                if let Err(e) = instance_url(i) {
-                    diags.error_at(AttributePath::attr("instance"), "Unknown MaaS360 instance", format!("{e}."));
+                if instance_url(i).is_err() {
+                    diags.push(unknown_instance(&instance, i));
                 }
                 (None, Some(i.to_string()))
             }
         };
         let billing = required(
+            "maas360",
             &billing_id,
             "billing_id",
             ENV_BILLING_ID,
             "the account's billing ID (\"Account ID\" in the portal)",
             diags,
         );
-        let app = required(&app_id, "app_id", ENV_APP_ID, "the App ID of your web-services access key", diags);
-        let key = required(&app_access_key, "app_access_key", ENV_APP_ACCESS_KEY, "the app access key", diags);
-        let user = required(&username, "username", ENV_USERNAME, "the administrator the provider signs in as", diags);
-        let pass = required(&password, "password", ENV_PASSWORD, "that administrator's password", diags);
+        let app =
+            required("maas360", &app_id, "app_id", ENV_APP_ID, "the App ID of your web-services access key", diags);
+        let key =
+            required("maas360", &app_access_key, "app_access_key", ENV_APP_ACCESS_KEY, "the app access key", diags);
+        let user = required(
+            "maas360",
+            &username,
+            "username",
+            ENV_USERNAME,
+            "the administrator the provider signs in as",
+            diags,
+        );
+        let pass = required("maas360", &password, "password", ENV_PASSWORD, "that administrator's password", diags);
         let version = match auth_api_version.value() {
             None => AuthApiVersion::V2,
             Some(v) => match AuthApiVersion::parse(v) {
@@ -297,6 +307,69 @@ fn sign_in_error(c: &Maas360ProviderConfig, e: &super::client::Maas360Error) -> 
     }
 }
 
+/// Point at the attribute only when the configuration sets it: a value from the environment has
+/// no line to show.
+fn at_if_configured(d: Diagnostic, attribute: &str, setting: &Setting) -> Diagnostic {
+    match setting {
+        Setting::Set { source: Source::Config, .. } => d.at(AttributePath::attr(attribute)),
+        _ => d,
+    }
+}
+
+/// Both `base_url` and `instance` are set: say which knobs, and what to remove for either choice.
+fn endpoint_conflict(base_url: &Setting, instance: &Setting) -> Diagnostic {
+    let d = Diagnostic::error(
+        "Conflicting MaaS360 endpoint",
+        format!(
+            "Both `base_url`{} and `instance`{} are set, and the provider needs exactly one endpoint.\n\nTo use \
+             the base URL (a private or test endpoint), {}. To use IBM's host of the instance, {}.",
+            source_note(base_url),
+            source_note(instance),
+            removal("instance", instance),
+            removal("base_url", base_url)
+        ),
+    );
+    at_if_configured(d, "instance", instance)
+}
+
+/// `instance` names no data centre: say where the value came from and list the valid ones.
+fn unknown_instance(instance: &Setting, name: &str) -> Diagnostic {
+    let valid: Vec<String> = super::client::INSTANCES.iter().map(|(n, u)| format!("{n} ({u})")).collect();
+    let d = Diagnostic::error(
+        "Unknown MaaS360 instance",
+        format!(
+            "The MaaS360 instance \"{}\" set by {} is not one of IBM's data centres.\n\nSet {} to the one in your \
+             portal's address: {}.",
+            name.trim(),
+            origin("instance", instance),
+            knob("instance", instance),
+            valid.join(", ")
+        ),
+    );
+    at_if_configured(d, "instance", instance)
+}
+
+/// An unusable `base_url`: what is wrong, where the value came from, and what to set instead.
+fn base_url_error(base_url: &Setting, shown: Option<&str>, reason: &str) -> Diagnostic {
+    let subject = match shown {
+        Some(v) => format!("The MaaS360 base URL \"{v}\" set by {}", origin("base_url", base_url)),
+        None => format!("The MaaS360 base URL set by {}", origin("base_url", base_url)),
+    };
+    let fix = match shown.and_then(suggest_https) {
+        Some(url) => format!("Set {} to {url}.", knob("base_url", base_url)),
+        None => format!(
+            "Set {} to the root of the MaaS360 web services, such as https://services.m3.maas360.com, or use \
+             `instance` instead.",
+            knob("base_url", base_url)
+        ),
+    };
+    at_if_configured(
+        Diagnostic::error("Invalid MaaS360 base URL", format!("{subject} is not usable: {reason}.\n\n{fix}")),
+        "base_url",
+        base_url,
+    )
+}
+
 #[async_trait]
 impl Provider for Maas360Provider {
     type Data = Maas360Data;
@@ -311,17 +384,24 @@ impl Provider for Maas360Provider {
     }
 
     async fn validate(&self, config: &Maas360ProviderConfig, diags: &mut Diagnostics) {
-        if let (Attr::Known(_), Attr::Known(_)) = (&config.base_url, &config.instance) {
-            diags.error_at(
-                AttributePath::attr("instance"),
-                "Conflicting MaaS360 endpoint",
-                "Set base_url or instance, not both.",
-            );
+        // Only what the configuration itself says; the environment is checked at configure time.
+        let configured = |a: &Attr<String>| match a {
+            Attr::Known(v) if !v.is_empty() => Setting::Set { value: v.clone(), source: Source::Config },
+            _ => Setting::Unset,
+        };
+        let (base_url, instance) = (configured(&config.base_url), configured(&config.instance));
+        if base_url.is_set() && instance.is_set() {
+            diags.push(endpoint_conflict(&base_url, &instance));
         }
-        if let Attr::Known(i) = &config.instance
-            && let Err(e) = instance_url(i)
+        if let Some(b) = base_url.value()
+            && let Err(p) = parse_base_url(b)
         {
-            diags.error_at(AttributePath::attr("instance"), "Unknown MaaS360 instance", format!("{e}."));
+            diags.push(base_url_error(&base_url, p.shown.as_deref(), &p.reason));
+        }
+        if let Some(i) = instance.value()
+            && instance_url(i).is_err()
+        {
+            diags.push(unknown_instance(&instance, i));
         }
     }
 
@@ -376,5 +456,49 @@ mod tests {
         };
         assert!(client_config(&c, &mut d).is_none());
         assert!(d.iter().any(|x| x.summary == "Conflicting MaaS360 endpoint"));
+    }
+
+    #[test]
+    fn a_conflict_says_what_is_wrong_and_what_to_remove() {
+        let base = Setting::Set { value: "http://127.0.0.1:1".into(), source: Source::Env("MAAS360_BASE_URL") };
+        let inst = Setting::Set { value: "M3".into(), source: Source::Config };
+        let d = endpoint_conflict(&base, &inst);
+        assert_eq!(
+            d.detail,
+            "Both `base_url` (from the MAAS360_BASE_URL environment variable) and `instance` are set, and the \
+             provider needs exactly one endpoint.\n\nTo use the base URL (a private or test endpoint), remove `instance` from the provider \
+             block. To use IBM's host of the instance, unset the MAAS360_BASE_URL environment variable."
+        );
+        assert!(!d.detail.contains("wins"), "an error, not a rule: {}", d.detail);
+        assert_eq!(d.path.unwrap().to_string(), "instance");
+    }
+
+    #[test]
+    fn an_unknown_instance_names_its_environment_variable() {
+        let inst = Setting::Set { value: "M5".into(), source: Source::Env("MAAS360_INSTANCE") };
+        let d = unknown_instance(&inst, "M5");
+        assert!(
+            d.detail.starts_with(
+                "The MaaS360 instance \"M5\" set by the MAAS360_INSTANCE environment variable is not one of IBM's \
+                 data centres.\n\nSet MAAS360_INSTANCE to the one in your portal's address: M1 (https://"
+            ),
+            "{}",
+            d.detail
+        );
+        assert!(d.path.is_none());
+    }
+
+    #[test]
+    fn a_plain_http_base_url_names_the_attribute_and_the_https_url() {
+        let mut d = Diagnostics::new();
+        let c = Maas360ProviderConfig {
+            base_url: Attr::Known("http://services.m3.maas360.com".into()),
+            ..Default::default()
+        };
+        client_config(&c, &mut d);
+        let e = d.iter().find(|x| x.summary == "Invalid MaaS360 base URL").expect("base_url refused at plan");
+        assert!(e.detail.contains("set by `base_url` is not usable: it uses http://"), "{}", e.detail);
+        assert!(e.detail.ends_with("Set `base_url` to https://services.m3.maas360.com."), "{}", e.detail);
+        assert_eq!(e.path.as_ref().unwrap().to_string(), "base_url");
     }
 }

@@ -24,6 +24,35 @@ use super::client::{Maas360Error, Maas360ErrorKind, NewAdministrator, audited_st
 use super::password::password_problems;
 use super::{Maas360Data, diag};
 
+/// Private data of an account adopted by import whose configured values no apply has recorded
+/// yet: until one has, a difference in `email`, `roles` or the names is adopted in place (what
+/// the import read cannot be trusted over the configuration, and MaaS360 cannot change either).
+#[derive(Serialize, Deserialize, Default)]
+struct Adoption {
+    adopt_in_place: Option<bool>,
+}
+
+/// The attributes an import cannot read back for sure, adopted in place from the configuration
+/// on the first apply after the import.
+const ADOPTED_ON_IMPORT: &[&str] = &["email", "roles", "first_name", "last_name"];
+
+/// Drops the replacement of `ADOPTED_ON_IMPORT` attributes from a plan of an account adopted by
+/// import (see [`Adoption`]), and names the attributes adopted in place, when any changes.
+fn adopt_in_place(requires_replace: &mut Vec<AttributePath>, private: &Private) -> Vec<&'static str> {
+    if private.typed::<Adoption>().adopt_in_place != Some(true) {
+        return Vec::new();
+    }
+    let mut adopted = Vec::new();
+    requires_replace.retain(|p| match ADOPTED_ON_IMPORT.iter().find(|a| *p == AttributePath::attr(**a)) {
+        Some(a) => {
+            adopted.push(*a);
+            false
+        }
+        None => true,
+    });
+    adopted
+}
+
 /// The five roles every MaaS360 account has (custom and inherited roles may exist too).
 pub const BUILT_IN_ROLES: &[&str] =
     &["Read-Only", "Help Desk", "Administrator", "Administrator Level 2", "Service Administrator"];
@@ -192,8 +221,9 @@ impl Resource for ScriptUserResource {
              warning saying how to remove the account in the portal.\n\n\
              Import with `<username>` or `<billing_id>/<username>`. No API returns an administrator's email or \
              roles, so import reads them from the administrator audit of the last year when the account's \
-             creation is recorded there; otherwise (and always for `first_name` and `last_name`) the configured \
-             values are adopted in place, without a replacement.",
+             creation is recorded there. Whatever it read, the first apply after the import adopts the configured \
+             `email`, `roles`, `first_name` and `last_name` in place, never replacing the imported account (with a \
+             warning when they differ from what was read); from then on a change of them replaces the account.",
         )
         .attribute(
             Attribute::string("id")
@@ -315,6 +345,21 @@ impl Resource for ScriptUserResource {
     }
 
     async fn plan(&self, data: Option<&Maas360Data>, req: &mut PlanRequest<ScriptUserModel>, diags: &mut Diagnostics) {
+        let adopted = adopt_in_place(&mut req.requires_replace, &req.private);
+        if !adopted.is_empty() {
+            let username = req.planned.username.get().cloned().unwrap_or_default();
+            diags.warning(
+                format!("Imported administrator {username:?}: configuration adopted in place"),
+                format!(
+                    "The configured {} of the imported administrator {username:?} differ from what the import \
+                     read. No API can read or change them, so this apply records the configured values without \
+                     replacing the account, and changes nothing in MaaS360. From then on a change of them replaces \
+                     the account as usual. If the account in MaaS360 really has another email or other roles, \
+                     replace it with terraform apply -replace on this resource.",
+                    adopted.join(", ")
+                ),
+            );
+        }
         // A replacement creates a new administrator, and destroying the old one only forgets it
         // (MaaS360 has no API to remove administrators): with the same username, the create is
         // bound to find the name taken. The refresh before this plan saw the account still there
@@ -444,8 +489,13 @@ impl Resource for ScriptUserResource {
         let available = diags.ok(data.client.check_admin_account_availability(&username).await, |e| {
             diag::error(&format!("check administrator {username:?}"), &e)
         })?;
-        // The username is free again: the account was deleted in the portal.
-        Some(if available { StateResponse::gone() } else { StateResponse::new(req.state) })
+        // The username is free again: the account was deleted in the portal. Otherwise the state
+        // and its private data (an import's pending adoption) stay exactly as they were.
+        Some(if available {
+            StateResponse::gone()
+        } else {
+            StateResponse { state: Some(req.state), private: req.private }
+        })
     }
 
     async fn update(
@@ -455,7 +505,8 @@ impl Resource for ScriptUserResource {
         diags: &mut Diagnostics,
     ) -> Option<StateResponse<ScriptUserModel>> {
         // Nothing can change remotely: an update adopts configured values after an import, or
-        // verifies a new password version.
+        // verifies a new password version. Its state carries no private data: once an apply has
+        // recorded the configured values, a later change of them replaces the account.
         let mut state = req.planned.clone();
         state.password_wo = Attr::Null;
         if state.api_access_verified.is_unknown() {
@@ -538,7 +589,11 @@ impl Resource for ScriptUserResource {
                 ),
             ),
         }
-        Some(StateResponse::new(state))
+        // What the import read (or could not read) yields to the configuration on the next apply.
+        Some(StateResponse {
+            state: Some(state),
+            private: Private::from_typed(&Adoption { adopt_in_place: Some(true) }),
+        })
     }
 }
 
@@ -564,6 +619,19 @@ mod tests {
         assert!(!looks_like_email("it@example"));
         assert!(!looks_like_email("it example.com"));
         assert!(!looks_like_email("@example.com"));
+    }
+
+    #[test]
+    fn an_import_adopts_email_roles_and_names_in_place_but_never_the_username() {
+        let mut paths: Vec<AttributePath> =
+            ["username", "email", "roles", "first_name"].into_iter().map(AttributePath::attr).collect();
+        let private = Private::from_typed(&Adoption { adopt_in_place: Some(true) });
+        assert_eq!(adopt_in_place(&mut paths, &private), ["email", "roles", "first_name"]);
+        assert_eq!(paths, [AttributePath::attr("username")]);
+        // Without the import's mark (a resource Terraform created, or one applied since), changes replace.
+        let mut paths = vec![AttributePath::attr("email")];
+        assert!(adopt_in_place(&mut paths, &Private::default()).is_empty());
+        assert_eq!(paths, [AttributePath::attr("email")]);
     }
 
     #[test]

@@ -33,20 +33,21 @@ pub fn parse_base_url(input: &str) -> Result<Url, BaseUrlProblem> {
     }
     let mut url = Url::parse(trimmed).map_err(|e| problem(&format!("it does not parse ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(problem("only http and https are supported"));
+        return Err(problem(&format!("it uses the scheme {}, and only http and https are supported", url.scheme())));
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(problem("it has no host"));
     }
     if url.scheme() == "http" && !is_loopback(&url) {
         return Err(problem(
-            "http:// is accepted only for a loopback address (127.0.0.1, ::1 or localhost), because the provider's \
-             credentials would otherwise cross the network unencrypted; use https://",
+            "it uses http:// to a host that is not a loopback address, and http:// is accepted only for a loopback \
+             address (127.0.0.1, ::1 or localhost) because the provider's credentials would otherwise cross the \
+             network unencrypted",
         ));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(BaseUrlProblem {
-            reason: "it contains user info; pass credentials through the provider settings instead".into(),
+            reason: "it contains user info, and credentials belong in the provider settings, never in a URL".into(),
             shown: None,
         });
     }
@@ -61,6 +62,23 @@ pub fn parse_base_url(input: &str) -> Result<Url, BaseUrlProblem> {
         url.set_path(&path);
     }
     Ok(url)
+}
+
+/// The URL to set instead of a refused one, when the fix is mechanical: `https://` for a bare
+/// host name (`tenant.jamfcloud.com`) or for `http://` to a host that is not a loopback address.
+/// `None` when there is no obvious fix, or the input may hold credentials (it is never echoed).
+pub fn suggest_https(input: &str) -> Option<String> {
+    let trimmed = input.trim();
+    if trimmed.is_empty() || trimmed.contains('@') || parse_base_url(trimmed).is_ok() {
+        return None;
+    }
+    let candidate = match trimmed.split_once("://") {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => format!("https://{rest}"),
+        Some(_) => return None,
+        None => format!("https://{trimmed}"),
+    };
+    let url = parse_base_url(&candidate).ok()?;
+    Some(url.as_str().trim_end_matches('/').to_owned())
 }
 
 /// Whether the URL's host is a loopback address: `127.0.0.0/8`, `::1` or `localhost`.
@@ -160,6 +178,18 @@ mod tests {
         let p = parse_base_url("https://admin:hunter2@host").unwrap_err();
         assert!(p.reason.contains("user info"));
         assert_eq!(p.shown, None);
+    }
+
+    #[test]
+    fn mechanical_fixes_are_suggested() {
+        assert_eq!(suggest_https("http://jamf.example.com").as_deref(), Some("https://jamf.example.com"));
+        assert_eq!(suggest_https("tenant.jamfcloud.com").as_deref(), Some("https://tenant.jamfcloud.com"));
+        assert_eq!(suggest_https("HTTP://h:8443/jamf/").as_deref(), Some("https://h:8443/jamf"));
+        assert_eq!(suggest_https("ftp://h"), None);
+        assert_eq!(suggest_https("http://127.0.0.1:9000"), None, "accepted as it is");
+        assert_eq!(suggest_https("https://h"), None);
+        assert_eq!(suggest_https("http://u:p@h"), None);
+        assert_eq!(suggest_https("https://h/?q=1"), None);
     }
 
     #[test]

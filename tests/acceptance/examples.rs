@@ -130,15 +130,16 @@ async fn every_example_directory_validates() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quickstart_applies_against_the_simulator_and_plans_clean() {
-    let Some(mut acc) = Acc::start("quickstart_applies_against_the_simulator_and_plans_clean").await else { return };
+    let Some(acc) = Acc::start("quickstart_applies_against_the_simulator_and_plans_clean").await else { return };
     for e in std::fs::read_dir(examples_dir().join("quickstart")).unwrap().flatten() {
         let p = e.path();
         if p.extension().is_some_and(|x| x == "tf") {
             acc.wd.write(&e.file_name().to_string_lossy(), &std::fs::read_to_string(&p).unwrap());
         }
     }
+    // Every setting from the environment (JAMF_URL included): the hand-off URL comes from
+    // data.jamf_server, not from a variable.
     let url = acc.sim.url();
-    acc.wd.set_env("TF_VAR_jamf_url", &url);
 
     let applied = acc.wd.apply().await.ok();
     assert!(
@@ -146,8 +147,8 @@ async fn quickstart_applies_against_the_simulator_and_plans_clean() {
         "the script user's portal steps are shown:\n{}",
         applied.combined()
     );
-    let plan = acc.wd.plan_exitcode().await;
-    assert_eq!(plan.code, 0, "the plan after apply is not empty:\n{}", plan.combined());
+    let (plan, refresh) = acc.assert_no_drift("examples/quickstart").await;
+    eprintln!("examples/quickstart: plan -detailed-exitcode {plan}, plan -refresh-only -detailed-exitcode {refresh}");
 
     // What the vendor is handed.
     let out = |name: &'static str| {
@@ -168,8 +169,9 @@ async fn quickstart_applies_against_the_simulator_and_plans_clean() {
 }
 
 /// The examples that create their own objects really apply against the simulator (so privilege
-/// names, references and outputs in them are right), plan clean afterwards and destroy. The import
-/// examples are left out: they name objects of a real tenant.
+/// names, references and outputs in them are right), then plan clean under both plans a drift
+/// pipeline runs (`plan` and `plan -refresh-only`, each with `-detailed-exitcode`), and destroy.
+/// The import examples are left out: they name objects of a real tenant.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn self_contained_examples_apply_against_the_simulator() {
     for example in [
@@ -179,8 +181,22 @@ async fn self_contained_examples_apply_against_the_simulator() {
         "resources/maas360_script_user",
         "data-sources/jamf_api_role_privileges",
         "data-sources/maas360_administrator",
+        "integrations/admina",
+        "integrations/clarity",
+        "integrations/stackone",
+        "integrations/techsafe",
     ] {
-        let Some(acc) = Acc::start("self_contained_examples_apply_against_the_simulator").await else { return };
+        let Some(mut acc) = Acc::start("self_contained_examples_apply_against_the_simulator").await else { return };
+        // The integrations' required variables (a variable an example does not declare is ignored).
+        let url = acc.sim.url();
+        for (k, v) in [
+            ("TF_VAR_jamf_url", url.as_str()),
+            ("TF_VAR_customer", "Acme"),
+            ("TF_VAR_notification_email", "mdm-team@example.com"),
+            ("TF_VAR_users_domain", "example.com"),
+        ] {
+            acc.wd.set_env(k, v);
+        }
         let dir = examples_dir().join(example);
         for e in std::fs::read_dir(&dir).unwrap().flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
@@ -190,8 +206,10 @@ async fn self_contained_examples_apply_against_the_simulator() {
         }
         let applied = acc.wd.apply().await;
         assert_eq!(applied.code, 0, "examples/{example}: apply failed:\n{}", applied.combined());
-        let plan = acc.wd.plan_exitcode().await;
-        assert_eq!(plan.code, 0, "examples/{example}: the plan after apply is not empty:\n{}", plan.combined());
+        let (plan, refresh) = acc.assert_no_drift(&format!("examples/{example}")).await;
+        eprintln!(
+            "examples/{example}: plan -detailed-exitcode {plan}, plan -refresh-only -detailed-exitcode {refresh}"
+        );
         let destroyed = acc.wd.destroy().await;
         assert_eq!(destroyed.code, 0, "examples/{example}: destroy failed:\n{}", destroyed.combined());
     }

@@ -107,8 +107,8 @@ async fn rename_role_in_place_keeps_id_client_and_secret() {
     let plan = acc.plan_json().await;
     assert_eq!(planned_actions(&plan, "jamf_api_role.vendor"), ["update"]);
     assert_eq!(planned_actions(&plan, "jamf_api_client.vendor"), ["update"]);
-    // The role set is the same role under a new name: no new secret.
-    assert_eq!(planned_actions(&plan, "jamf_client_secret.vendor"), ["no-op"]);
+    // The role set is the same role under a new name: no new secret, only its new name.
+    assert_eq!(planned_actions(&plan, "jamf_client_secret.vendor"), ["update"]);
     acc.wd.apply().await.ok();
 
     assert_eq!(state_str(&acc, "jamf_api_role.vendor", "id").await, role_id, "renamed in place");
@@ -270,60 +270,6 @@ async fn omitted_lifetime_absorbs_the_default_then_updates_in_place() {
     let token = acc.oauth_token(&cid, &secret_after).await;
     assert_eq!(token.body["expires_in"], 1799);
     assert_plan_code(&acc.wd.plan_exitcode().await, 0);
-}
-
-// ----- 8. disable and re-enable -----
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn disable_revokes_the_secret_and_reenable_generates_a_new_one() {
-    let Some(acc) = Acc::start("disable_revokes_the_secret_and_reenable_generates_a_new_one").await else { return };
-    let privileges = ["Read Computers"];
-    acc.config(&vendor("Vendor Integration", &privileges, "", ""));
-    acc.wd.apply().await.ok();
-    let (cid, old_secret, ok) = secret_works(&acc).await;
-    assert!(ok);
-
-    acc.config(&vendor("Vendor Integration", &privileges, "enabled = false", ""));
-    acc.wd.apply().await.ok();
-    assert_eq!(acc.oauth_token(&cid, &old_secret).await.status, 401, "disabling revoked the secret");
-
-    // While disabled: the secret is gone and the plan says why, at plan time.
-    let plan = acc.wd.plan_exitcode().await;
-    assert_plan_code(&plan, 1);
-    let out = flat(&plan.combined());
-    assert!(out.contains("Cannot generate a secret for a disabled API client"), "{out}");
-    assert!(out.contains("enabled = true"), "{out}");
-    // Terraform plans the configuration before destroying it, so a plain destroy stops at the same
-    // check; the message says how to destroy anyway. (Checked on a copy of the state.)
-    let state = acc.wd.state_text();
-    let destroy = acc.wd.destroy().await;
-    assert_eq!(destroy.code, 1, "{}", destroy.combined());
-    assert!(flat(&destroy.combined()).contains("terraform destroy -refresh=false"), "{}", destroy.combined());
-    acc.wd.write("terraform.tfstate", &state);
-    // A refresh drops the revoked secret from the state.
-    acc.wd.run(&["apply", "-refresh-only", "-auto-approve", "-input=false"]).await.ok();
-    let show = acc.wd.show_json().await;
-    assert!(crate::common::terraform::find_resource(&show, "jamf_client_secret.vendor").is_none(), "{show:#}");
-    assert_eq!(acc.wd.resource_values("jamf_api_client.vendor").await["app_type"], "NONE");
-
-    // Re-enable: one plan updates the client and creates a secret.
-    acc.config(&vendor("Vendor Integration", &privileges, "enabled = true", ""));
-    let plan = acc.plan_json().await;
-    assert_eq!(planned_actions(&plan, "jamf_api_client.vendor"), ["update"]);
-    assert_eq!(planned_actions(&plan, "jamf_client_secret.vendor"), ["create"]);
-    acc.wd.apply().await.ok();
-    let (cid2, new_secret, ok) = secret_works(&acc).await;
-    assert_eq!(cid2, cid, "same client");
-    assert_ne!(new_secret, old_secret);
-    assert!(ok, "the new secret works at the token endpoint");
-    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
-
-    // Disabled again, the configuration is destroyed the way the message says.
-    acc.config(&vendor("Vendor Integration", &privileges, "enabled = false", ""));
-    acc.wd.apply().await.ok();
-    acc.wd.run(&["destroy", "-auto-approve", "-input=false", "-refresh=false"]).await.ok();
-    assert!(acc.jamf_objects("roles").await.is_empty());
-    assert!(acc.jamf_objects("integrations").await.is_empty());
 }
 
 // ----- 9. rotation on demand -----
@@ -534,6 +480,10 @@ resource "jamf_api_role" "shared" {
     assert!(out.contains("API role still in use"), "{out}");
     assert!(out.contains("\"Someone Else's Client\""), "names the client: {out}");
     assert!(out.contains(&format!("id {}", r.body["id"])), "{out}");
+    assert!(
+        out.contains("replace each literal in its authorization_scopes by a reference to the role resource"),
+        "says how to fix configuration written by -generate-config-out: {out}"
+    );
     assert_eq!(acc.jamf_objects("roles").await.len(), 1, "the role is kept, and in state");
     assert!(acc.wd.state_text().contains("Shared Role"));
 }
@@ -1286,4 +1236,75 @@ async fn stackone_guide_privilege_names_are_caught_at_plan() {
         assert!(diagnostic.contains("Did you mean"), "{wrong}: {diagnostic}");
         assert!(diagnostic.contains(&format!("\"{suggested}\"")), "{wrong} -> {suggested}: {diagnostic}");
     }
+}
+
+// ----- day two: messages a user can act on -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn url_mistakes_name_the_setting_and_the_url_to_set() {
+    let Some(mut acc) = Acc::start("url_mistakes_name_the_setting_and_the_url_to_set").await else { return };
+    let url = acc.sim.url();
+    acc.config(&format!("provider \"jamf\" {{}}\n{VENDOR}"));
+    // The API's address instead of the server's, from the environment.
+    acc.wd.set_env("JAMF_URL", &format!("{url}/api"));
+    let plan = acc.wd.plan_exitcode().await;
+    assert_plan_code(&plan, 1);
+    let out = flat(&plan.combined());
+    assert!(out.contains("Error: Invalid Jamf Pro URL"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "The Jamf Pro URL \"{url}/api/\" set by the JAMF_URL environment variable is not usable: it serves no \
+             OAuth token endpoint"
+        )),
+        "{out}"
+    );
+    assert!(out.contains(&format!("Set JAMF_URL to {url}, the server's own address without /api")), "{out}");
+    assert!(!out.contains("; expected") && !out.contains("url?"), "sentences, not fragments: {out}");
+    // Plain http to a host that is not a loopback address: refused at plan, naming the variable...
+    acc.wd.set_env("JAMF_URL", "http://jamf.example.com");
+    let plan = acc.wd.plan_exitcode().await;
+    assert_plan_code(&plan, 1);
+    let out = flat(&plan.combined());
+    assert!(out.contains("set by the JAMF_URL environment variable is not usable: it uses http://"), "{out}");
+    assert!(out.contains("Set JAMF_URL to https://jamf.example.com."), "{out}");
+    // ...or the attribute, pointing at it.
+    acc.wd.set_env("JAMF_URL", &url);
+    acc.config(&format!("provider \"jamf\" {{\n  url = \"http://jamf.example.com:8443\"\n}}\n{VENDOR}"));
+    let plan = acc.wd.plan_exitcode().await;
+    assert_plan_code(&plan, 1);
+    let out = flat(&plan.combined());
+    assert!(out.contains("set by `url` is not usable: it uses http://"), "{out}");
+    assert!(out.contains("Set `url` to https://jamf.example.com:8443."), "{out}");
+    assert!(out.contains(r#"in provider "jamf""#), "points at the attribute: {out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_settings_recommend_the_empty_provider_block() {
+    let Some(mut acc) = Acc::start("missing_settings_recommend_the_empty_provider_block").await else { return };
+    acc.config(VENDOR);
+    acc.wd.set_env("JAMF_URL", "");
+    acc.wd.set_env("JAMFPRO_INSTANCE_FQDN", "");
+    let plan = acc.wd.plan_exitcode().await;
+    assert_plan_code(&plan, 1);
+    let out = flat(&plan.combined());
+    assert!(out.contains("Missing Jamf Pro URL"), "{out}");
+    assert!(out.contains("still declare an empty `provider \"jamf\" {}` block"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_data_source_hands_over_the_configured_url() {
+    let Some(mut acc) = Acc::start("server_data_source_hands_over_the_configured_url").await else { return };
+    let url = acc.sim.url();
+    let hcl = "data \"jamf_server\" \"this\" {}\n\noutput \"jamf_url\" {\n  value = data.jamf_server.this.url\n}\n";
+    // From JAMF_URL, with an empty provider block.
+    acc.config(&format!("provider \"jamf\" {{}}\n{hcl}"));
+    acc.wd.apply().await.ok();
+    assert_eq!(acc.wd.run(&["output", "-raw", "jamf_url"]).await.ok().stdout, url);
+    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+    // From the attribute, normalised: no trailing slash.
+    acc.wd.set_env("JAMF_URL", "");
+    acc.config(&format!("provider \"jamf\" {{\n  url = \"{url}/\"\n}}\n{hcl}"));
+    acc.wd.apply().await.ok();
+    assert_eq!(acc.wd.run(&["output", "-raw", "jamf_url"]).await.ok().stdout, url);
+    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
 }

@@ -468,6 +468,7 @@ async fn provider_configuration_errors_name_the_setting_to_fix() {
     let text = flat(&plan.combined());
     assert!(text.contains("Error: Missing app_access_key"), "{text}");
     assert!(text.contains("MAAS360_APP_ACCESS_KEY"), "{text}");
+    assert!(text.contains("still declare an empty `provider \"maas360\" {}` block"), "{text}");
     acc.wd.set_env("MAAS360_APP_ACCESS_KEY", &acc.sim.maas360_admin().app_access_key.clone());
 
     // An unknown instance lists the valid ones.
@@ -686,4 +687,115 @@ async fn a_new_administrator_listed_late_is_not_planned_again() {
     let text = flat(&out.combined());
     assert!(text.contains("Warning: MaaS360 does not list administrator \"Late_SO\" yet"), "{text}");
     assert!(text.contains("do not delete anything in the portal"), "{text}");
+}
+
+// ----- day two: messages a user can act on, import adopts in place -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpoint_mistakes_name_the_setting_and_what_to_change() {
+    let Some(mut acc) = Acc::start("endpoint_mistakes_name_the_setting_and_what_to_change").await else { return };
+    let body = format!("provider \"maas360\" {{}}\n{}", script_user("Acme_SO", r#"["Read-Only"]"#, ""));
+    acc.config(&body);
+    // Plain http to a host that is not a loopback address, from the environment.
+    acc.wd.set_env("MAAS360_BASE_URL", "http://services.m3.maas360.com");
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 1, "{}", plan.combined());
+    let out = flat(&plan.combined());
+    assert!(
+        out.contains(
+            "The MaaS360 base URL \"http://services.m3.maas360.com\" set by the MAAS360_BASE_URL environment variable \
+             is not usable: it uses http://"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("Set MAAS360_BASE_URL to https://services.m3.maas360.com."), "{out}");
+    // The same in the provider block points at the attribute.
+    acc.wd.set_env("MAAS360_BASE_URL", "");
+    acc.config(&format!(
+        "provider \"maas360\" {{\n  base_url = \"http://services.m3.maas360.com\"\n}}\n{}",
+        script_user("Acme_SO", r#"["Read-Only"]"#, "")
+    ));
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 1, "{}", plan.combined());
+    let out = flat(&plan.combined());
+    assert!(out.contains("set by `base_url` is not usable: it uses http://"), "{out}");
+    assert!(out.contains("Set `base_url` to https://services.m3.maas360.com."), "{out}");
+    assert!(out.contains(r#"in provider "maas360""#), "{out}");
+    // Both endpoints: what is wrong and what to remove. Then an unknown instance names its variable.
+    acc.config(&body);
+    acc.wd.set_env("MAAS360_BASE_URL", &acc.sim.url());
+    acc.wd.set_env("MAAS360_INSTANCE", "M5");
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 1, "{}", plan.combined());
+    let out = flat(&plan.combined());
+    assert!(out.contains("Conflicting MaaS360 endpoint"), "base_url is set too: {out}");
+    assert!(
+        out.contains(
+            "Both `base_url` (from the MAAS360_BASE_URL environment variable) and `instance` (from the \
+             MAAS360_INSTANCE environment variable) are set"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("unset the MAAS360_INSTANCE environment variable"), "says what to remove: {out}");
+    assert!(!out.contains("wins"), "{out}");
+    acc.wd.set_env("MAAS360_BASE_URL", "");
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 1, "{}", plan.combined());
+    let out = flat(&plan.combined());
+    assert!(
+        out.contains(
+            "The MaaS360 instance \"M5\" set by the MAAS360_INSTANCE environment variable is not one of IBM's"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("Set MAAS360_INSTANCE to the one in your portal's address: M1"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_adopts_differing_email_and_roles_in_place_then_changes_replace() {
+    let Some(acc) = Acc::start("import_adopts_differing_email_and_roles_in_place_then_changes_replace").await else {
+        return;
+    };
+    // An account created as Read-Only (the audit records that), then adopted by a configuration
+    // that says Help Desk: the import must not plan to destroy it.
+    acc.config(&script_user("Acme_SO", r#"["Read-Only"]"#, ""));
+    acc.wd.apply().await.ok();
+    acc.wd.run(&["state", "rm", "maas360_script_user.api"]).await.ok();
+    acc.config(&script_user("Acme_SO", r#"["Help Desk"]"#, ""));
+    let out = acc.wd.run(&["import", "-input=false", "maas360_script_user.api", "Acme_SO"]).await.ok();
+    assert!(out.stdout.contains("Import successful!"), "{}", out.combined());
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 2, "{}", plan.combined());
+    let text = flat(&plan.combined());
+    assert!(text.contains("# maas360_script_user.api will be updated in-place"), "{text}");
+    assert!(text.contains("Plan: 0 to add, 1 to change, 0 to destroy."), "{text}");
+    assert!(!text.contains("must be replaced"), "{text}");
+    assert!(text.contains("configuration adopted in place"), "{text}");
+    acc.take_stats("maas360").await;
+    let applied = acc.wd.apply().await.ok();
+    assert!(!flat(&applied.combined()).contains("already exists"), "{}", applied.combined());
+    let stats = acc.take_stats("maas360").await;
+    assert_eq!(
+        crate::common::acc::requests(
+            &stats,
+            "POST /account-provisioning/administrator/1.0/createAdministrator/{billingId}"
+        ),
+        0,
+        "the adopted account is not created again"
+    );
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 0, "{}", plan.combined());
+    // Once applied, a change of roles replaces the account as documented; with the same username
+    // the replacement would collide with the adopted account, which the plan says (issue 17 §3).
+    acc.config(&script_user("Acme_SO", r#"["Administrator"]"#, ""));
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 1, "{}", plan.combined());
+    let text = flat(&plan.combined());
+    assert!(text.contains("Error: Replacement would reuse a username still held"), "{text}");
+    assert!(!text.contains("adopted in place"), "{text}");
+    acc.config(&script_user("Acme_SO_ADM", r#"["Administrator"]"#, ""));
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 2, "{}", plan.combined());
+    let text = flat(&plan.combined());
+    assert!(text.contains("Plan: 1 to add, 0 to change, 1 to destroy."), "{text}");
 }

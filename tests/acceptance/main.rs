@@ -4,6 +4,8 @@
 #[path = "../common/mod.rs"]
 pub mod common;
 
+mod disabled;
+mod drift;
 mod examples;
 mod faults;
 mod jamf;

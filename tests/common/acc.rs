@@ -224,6 +224,22 @@ impl Acc {
         self.jamf_api_with(&token, method, path, body).await
     }
 
+    /// Both plans a drift pipeline runs, right after an apply: `plan -detailed-exitcode` and
+    /// `plan -refresh-only -detailed-exitcode` must both exit 0 (no change, no drift). `what`
+    /// names the configuration in the failure. Returns the two exit codes.
+    pub async fn assert_no_drift(&self, what: &str) -> (i32, i32) {
+        let plan = self.wd.plan_exitcode().await;
+        assert_eq!(plan.code, 0, "{what}: `plan -detailed-exitcode` after apply:\n{}", plan.combined());
+        let refresh = self.wd.run(&["plan", "-refresh-only", "-detailed-exitcode", "-input=false"]).await;
+        assert_eq!(
+            refresh.code,
+            0,
+            "{what}: `plan -refresh-only -detailed-exitcode` after apply reports drift:\n{}",
+            refresh.combined()
+        );
+        (plan.code, refresh.code)
+    }
+
     /// `terraform plan -out` then `terraform show -json` of that plan. Panics if the plan fails.
     pub async fn plan_json(&self) -> Value {
         let out = self.wd.run(&["plan", "-input=false", "-out=acc.tfplan"]).await;

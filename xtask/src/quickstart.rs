@@ -12,10 +12,10 @@ use devkit::{SimProcess, mirror};
 use crate::install;
 use crate::util::{self, Result, Step};
 
-/// The quickstart's environment for the simulator's seeded admins: the providers' variables, with
-/// the Jamf URL passed as the configuration's `jamf_url` variable.
+/// The quickstart's environment for the simulator's seeded admins: the providers' variables (the
+/// configuration's provider blocks are empty, and its hand-off URL comes from `data.jamf_server`).
 fn sim_env(sim: &SimProcess) -> Vec<(&'static str, String)> {
-    sim.provider_env().into_iter().map(|(k, v)| if k == "JAMF_URL" { ("TF_VAR_jamf_url", v) } else { (k, v) }).collect()
+    sim.provider_env()
 }
 
 /// Call the simulator's control surface (`/_sim/...`), standing in for a portal user.

@@ -17,12 +17,15 @@ provider "jamf" {
   url = var.jamf_url
 }
 
+# The server the provider is configured with: the URL handed over below comes from it.
+data "jamf_server" "this" {}
+
 locals {
   account_privileges = ["Read Accounts", "Create Accounts", "Delete Accounts"]
   mdm_privileges     = ["Read Buildings", "Read Departments", "Read Mobile Devices", "Read Computers"]
 
   # "https://acme.jamfcloud.com" -> "acme": the workspace key Admina asks for.
-  jamf_host     = regex("^https?://([^/:]+)", var.jamf_url)[0]
+  jamf_host     = regex("^https?://([^/:]+)", data.jamf_server.this.url)[0]
   workspace_key = split(".", local.jamf_host)[0]
 }
 

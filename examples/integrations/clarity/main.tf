@@ -17,6 +17,9 @@ provider "jamf" {
   url = var.jamf_url
 }
 
+# The server the provider is configured with: the URL handed over below comes from it.
+data "jamf_server" "this" {}
+
 resource "jamf_api_role" "clarity" {
   display_name = "Diamond Assets Integration"
   privileges = [

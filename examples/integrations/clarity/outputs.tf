@@ -1,7 +1,7 @@
 # What Clarity is handed: the client ID, the client secret and the Jamf Pro URL.
 output "jamf_url" {
   description = "The Jamf Pro URL to enter in Clarity (https://<tenant>.jamfcloud.com or https://<host>:8443)."
-  value       = var.jamf_url
+  value       = data.jamf_server.this.url
 }
 
 output "client_id" {

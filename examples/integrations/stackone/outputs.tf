@@ -1,7 +1,7 @@
 # What StackOne is handed: the tenant URL, the client ID and the client secret.
 output "jamf_url" {
   description = "The Jamf Pro URL to enter in StackOne."
-  value       = var.jamf_url
+  value       = data.jamf_server.this.url
 }
 
 output "client_id" {

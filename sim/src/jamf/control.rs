@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
@@ -16,22 +15,75 @@ use serde_json::{Value, json};
 
 use super::state::{IntegrationRequest, JamfError, JamfState, RoleRequest};
 use crate::App;
-use crate::control::{ControlError, control_json};
+use crate::control::{ControlError, ControlRoute, control_json};
 use crate::util::{now_ms, present};
 
 type Reply = Result<Response, ControlError>;
 type Body = Result<Bytes, BytesRejection>;
 
-pub(crate) fn routes() -> Router<Arc<App>> {
-    Router::new()
-        .route("/_sim/jamf/roles", get(dump_roles))
-        .route("/_sim/jamf/roles/{id}", patch(patch_role).delete(delete_role))
-        .route("/_sim/jamf/integrations", get(dump_integrations))
-        .route("/_sim/jamf/integrations/{id}", patch(patch_integration).delete(delete_integration))
-        .route("/_sim/jamf/integrations/{id}/rotate", post(rotate))
-        .route("/_sim/jamf/expire-tokens", post(expire_tokens))
-        .route("/_sim/jamf/settings", put(put_settings).get(get_settings))
-}
+/// The `/_sim/jamf/...` control routes, served and listed by `crate::control`.
+pub(crate) const ROUTES: &[ControlRoute] = &[
+    ControlRoute {
+        method: "GET",
+        path: "/_sim/jamf/roles",
+        purpose: "every API role, with the ids of the clients using it",
+        handler: |_| get(dump_roles),
+    },
+    ControlRoute {
+        method: "PATCH",
+        path: "/_sim/jamf/roles/{id}",
+        purpose: "edit a role out of band (drift): {\"displayName\"?, \"privileges\"?}",
+        handler: |_| patch(patch_role),
+    },
+    ControlRoute {
+        method: "DELETE",
+        path: "/_sim/jamf/roles/{id}",
+        purpose: "delete a role out of band, even one in use (clients lose it)",
+        handler: |_| axum::routing::delete(delete_role),
+    },
+    ControlRoute {
+        method: "GET",
+        path: "/_sim/jamf/integrations",
+        purpose: "every API client, with its roles and active tokens",
+        handler: |_| get(dump_integrations),
+    },
+    ControlRoute {
+        method: "PATCH",
+        path: "/_sim/jamf/integrations/{id}",
+        purpose: "edit a client out of band (drift): {\"displayName\"?, \"enabled\"?, \"authorizationScopes\"?, \"accessTokenLifetimeSeconds\"?}",
+        handler: |_| patch(patch_integration),
+    },
+    ControlRoute {
+        method: "DELETE",
+        path: "/_sim/jamf/integrations/{id}",
+        purpose: "delete a client out of band",
+        handler: |_| axum::routing::delete(delete_integration),
+    },
+    ControlRoute {
+        method: "POST",
+        path: "/_sim/jamf/integrations/{id}/rotate",
+        purpose: "rotate a client's secret as in the UI (enabled clients only); answers the new secret",
+        handler: |_| post(rotate),
+    },
+    ControlRoute {
+        method: "POST",
+        path: "/_sim/jamf/expire-tokens",
+        purpose: "expire every Jamf access token",
+        handler: |_| post(expire_tokens),
+    },
+    ControlRoute {
+        method: "GET",
+        path: "/_sim/jamf/settings",
+        purpose: "the Jamf behaviour switches",
+        handler: |_| get(get_settings),
+    },
+    ControlRoute {
+        method: "PUT",
+        path: "/_sim/jamf/settings",
+        purpose: "set the switches: {\"roleInUseStatus\": 409|406, \"missingDisplayNameStatus\": 400|500, \"tokenTtlSeconds\": n|null}",
+        handler: |_| put(put_settings),
+    },
+];
 
 impl From<JamfError> for ControlError {
     fn from(e: JamfError) -> Self {

@@ -17,7 +17,7 @@ pub use state::{
 };
 
 pub(crate) use api::routes;
-pub(crate) use control::routes as control_routes;
+pub(crate) use control::ROUTES as CONTROL_ROUTES;
 
 /// Jamf half of the simulator configuration. Credentials left `None` are generated at start (or taken from
 /// the state file, when one is loaded).

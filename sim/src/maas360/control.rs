@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
@@ -18,25 +17,81 @@ use serde_json::{Value, json};
 use super::api::ClientIp;
 use super::state::{Admin, AdminStatus, PortalChange, check_password_rule, role_rank};
 use crate::App;
-use crate::control::{ControlError, control_json};
+use crate::control::{ControlError, ControlRoute, control_json};
 use crate::util::random_password;
 
 type Reply = Result<Response, ControlError>;
 type Body = Result<Bytes, BytesRejection>;
 
-pub(crate) fn routes() -> Router<Arc<App>> {
-    Router::new()
-        .route("/_sim/maas360/admins", get(dump_admins))
-        .route("/_sim/maas360/admins/{username}", axum::routing::delete(delete_admin))
-        .route("/_sim/maas360/admins/{username}/set-password", post(set_password))
-        .route("/_sim/maas360/admins/{username}/convert-to-script-only", post(convert_to_script_only))
-        .route("/_sim/maas360/admins/{username}/reset-password", post(reset_password))
-        .route("/_sim/maas360/admins/{username}/deactivate", post(deactivate))
-        .route("/_sim/maas360/admins/{username}/reactivate", post(reactivate))
-        .route("/_sim/maas360/admins/{username}/roles", put(put_roles))
-        .route("/_sim/maas360/expire-tokens", post(expire_tokens))
-        .route("/_sim/maas360/settings", put(put_settings).get(get_settings))
-}
+/// The `/_sim/maas360/...` control routes, served and listed by `crate::control`.
+pub(crate) const ROUTES: &[ControlRoute] = &[
+    ControlRoute {
+        method: "GET",
+        path: "/_sim/maas360/admins",
+        purpose: "every administrator (never a password, only whether one is set)",
+        handler: |_| get(dump_admins),
+    },
+    ControlRoute {
+        method: "DELETE",
+        path: "/_sim/maas360/admins/{username}",
+        purpose: "delete an administrator in the portal (the username becomes free)",
+        handler: |_| axum::routing::delete(delete_admin),
+    },
+    ControlRoute {
+        method: "POST",
+        path: "/_sim/maas360/admins/{username}/set-password",
+        purpose: "set the password from the emailed link: {\"password\"}",
+        handler: |_| post(set_password),
+    },
+    ControlRoute {
+        method: "POST",
+        path: "/_sim/maas360/admins/{username}/convert-to-script-only",
+        purpose: "the portal's Convert to Script Only",
+        handler: |_| post(convert_to_script_only),
+    },
+    ControlRoute {
+        method: "POST",
+        path: "/_sim/maas360/admins/{username}/reset-password",
+        purpose: "the portal's Reset Password; answers the generated password",
+        handler: |_| post(reset_password),
+    },
+    ControlRoute {
+        method: "POST",
+        path: "/_sim/maas360/admins/{username}/deactivate",
+        purpose: "deactivate an administrator in the portal",
+        handler: |_| post(deactivate),
+    },
+    ControlRoute {
+        method: "POST",
+        path: "/_sim/maas360/admins/{username}/reactivate",
+        purpose: "reactivate an administrator in the portal",
+        handler: |_| post(reactivate),
+    },
+    ControlRoute {
+        method: "PUT",
+        path: "/_sim/maas360/admins/{username}/roles",
+        purpose: "replace an administrator's roles out of band (drift): {\"roles\": [...]}",
+        handler: |_| put(put_roles),
+    },
+    ControlRoute {
+        method: "POST",
+        path: "/_sim/maas360/expire-tokens",
+        purpose: "expire every MaaS360 auth token; {\"refreshTokens\": true} also drops refresh tokens",
+        handler: |_| post(expire_tokens),
+    },
+    ControlRoute {
+        method: "GET",
+        path: "/_sim/maas360/settings",
+        purpose: "the MaaS360 behaviour switches",
+        handler: |_| get(get_settings),
+    },
+    ControlRoute {
+        method: "PUT",
+        path: "/_sim/maas360/settings",
+        purpose: "set them: {\"tokenTtlSeconds\"?, \"refreshTokenTtlSeconds\"?, \"rateLimitBudget\"?, \"rateLimitWindowSeconds\"?}",
+        handler: |_| put(put_settings),
+    },
+];
 
 /// An admin as the control surface shows it: never the password, only whether one is set.
 fn admin_dump(billing_id: &str, a: &Admin) -> Value {

@@ -21,7 +21,7 @@ pub use state::{
 };
 
 pub(crate) use api::{rate_budget, routes};
-pub(crate) use control::routes as control_routes;
+pub(crate) use control::ROUTES as CONTROL_ROUTES;
 
 /// MaaS360 half of the simulator configuration. Credentials left `None` are generated at start (or taken
 /// from the state file, when one is loaded).

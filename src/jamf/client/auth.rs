@@ -70,8 +70,8 @@ impl JamfClient {
         if resp.status == StatusCode::NOT_FOUND {
             return Err(JamfError::invalid_url(
                 Some(self.inner.base.to_string()),
-                "it serves no oauth token endpoint (/api/v1/oauth/token and /api/oauth/token answered 404); is it \
-                 the jamf pro server url?",
+                "it serves no OAuth token endpoint (/api/v1/oauth/token and /api/oauth/token answered 404), so it \
+                 is not the address of a Jamf Pro server",
             ));
         }
         if !resp.status.is_success() {
@@ -128,7 +128,8 @@ impl JamfClient {
         if resp.status == StatusCode::NOT_FOUND {
             return Err(JamfError::invalid_url(
                 Some(self.inner.base.to_string()),
-                "it serves no token endpoint (/api/v1/auth/token answered 404); is it the jamf pro server url?",
+                "it serves no token endpoint (/api/v1/auth/token answered 404), so it is not the address of a Jamf \
+                 Pro server",
             ));
         }
         if !resp.status.is_success() {
