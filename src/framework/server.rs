@@ -424,8 +424,10 @@ impl<T: ?Sized> Entry<T> {
         Entry { imp, schema, ty }
     }
 
-    /// Decode a configuration, run `first_checks` and then the schema's validators over it; the
-    /// value comes back only when no error was found, for the type's own checks to run next.
+    /// Decode a configuration, run `first_checks` and then the schema's validators over it. The
+    /// value comes back, for the type's own checks to run next, unless it could not be decoded or
+    /// `first_checks` refused it: an attribute the schema's validators reject must not hide the
+    /// problems of the other attributes, so every check of a resource reports in the same plan.
     fn valid_config(
         &self,
         config: &DynamicValue,
@@ -435,8 +437,11 @@ impl<T: ?Sized> Entry<T> {
         let mark = diags.mark();
         let v = decode_or_diag(config, &self.ty, "configuration", diags)?;
         first_checks(&v, diags);
+        if diags.error_since(mark) {
+            return None;
+        }
         validate_block(&self.schema.block, &v, &mut AttributePath::root(), diags);
-        (!diags.error_since(mark)).then_some(v)
+        Some(v)
     }
 }
 

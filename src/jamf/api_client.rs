@@ -17,7 +17,8 @@ use crate::framework::{
 use super::cache::{CreatedPrivate, JamfData, PlannedClient, Seen};
 use super::client::{Integration, IntegrationRequest, JamfError, JamfErrorKind};
 use super::diag;
-use super::lookup::{self, name_conflict, name_taken};
+use super::lookup::{self, name_taken};
+use super::privileges;
 
 /// The `jamf_api_client` resource: creates, updates, reads, imports and deletes an API client.
 pub struct ApiClientResource;
@@ -82,16 +83,66 @@ fn record_applied(data: &JamfData, i: &Integration) {
     );
 }
 
+/// The resource type.
+const TYPE: &str = "jamf_api_client";
+
+/// Plan-time errors for role names in `authorization_scopes` that no role on the server has and
+/// no `jamf_api_role` of this configuration is planned with (roles are planned in no particular
+/// order, so a name not found yet is given a moment to be planned). Best effort: nothing is
+/// reported when the role list cannot be read.
+async fn unknown_roles(data: &JamfData, names: &[&String]) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    let roles = match data.roles_for_check().await {
+        Some(Ok(roles)) => roles,
+        Some(Err(e)) => {
+            tracing::debug!(error = %e, "authorization_scopes not checked at plan time");
+            return d;
+        }
+        None => return d,
+    };
+    let on_server = |n: &str| roles.values().any(|r| r.display_name == n);
+    let missing: Vec<&String> = names.iter().copied().filter(|n| !on_server(n)).collect();
+    if missing.is_empty() {
+        return d;
+    }
+    let planned = |r: &super::registry::Registry| missing.iter().all(|m| r.is_claimed("jamf_api_role", m));
+    data.registry.wait_for(super::registry::OTHER_PLANS_GRACE, planned).await;
+    let mut known: Vec<String> = roles.values().map(|r| r.display_name.clone()).collect();
+    known.extend(data.registry.claimed_names("jamf_api_role"));
+    known.sort();
+    known.dedup();
+    for m in missing.into_iter().filter(|m| !data.registry.is_claimed("jamf_api_role", m)) {
+        let hint = match privileges::suggestions(m, &known).as_slice() {
+            [] => String::new(),
+            [one] => format!(" Did you mean {one:?}?"),
+            many => format!(
+                " Did you mean one of: {}?",
+                many.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ")
+            ),
+        };
+        d.error_at(
+            AttributePath::attr("authorization_scopes").then_key(m.clone()),
+            "Unknown API role",
+            format!(
+                "Neither Jamf Pro nor this configuration has an API role named {m:?} (names are exact and \
+                 case-sensitive).{hint} authorization_scopes takes role display names: reference the role resource \
+                 (jamf_api_role.x.display_name), which also makes Terraform create the role first."
+            ),
+        );
+    }
+    d
+}
+
 /// Jamf Pro's access-token lifetime when none is given.
 pub const DEFAULT_LIFETIME: i64 = 300;
 
 impl ApiClientResource {
     async fn write_error(&self, data: &JamfData, body: &IntegrationRequest, e: JamfError) -> Diagnostics {
         match e.kind() {
-            JamfErrorKind::NameTaken { name, id, sent } => name_taken::<Integration>(name, id, *sent).into(),
+            JamfErrorKind::NameTaken { name, id, sent } => name_taken::<Integration>(data, name, id, *sent).into(),
             JamfErrorKind::NameConflict { .. } => {
                 let existing = data.client.find_integrations_by_display_name(&body.display_name).await.ok();
-                name_conflict(&body.display_name, existing.as_ref().and_then(|v| v.first())).into()
+                lookup::apply_time_conflict(data, &body.display_name, existing.as_ref().and_then(|v| v.first())).into()
             }
             JamfErrorKind::Rejected { .. } if e.status() == Some(400) => {
                 // Most likely a role name that does not exist: say which.
@@ -132,7 +183,7 @@ impl Resource for ApiClientResource {
     type Model = ApiClientModel;
 
     fn type_name(&self) -> &'static str {
-        "jamf_api_client"
+        TYPE
     }
 
     fn schema(&self) -> Schema {
@@ -255,10 +306,31 @@ impl Resource for ApiClientResource {
                 },
             );
         }
-        if let (Attr::Known(name), Some(all)) = (&req.planned.display_name, data.integrations.peek()) {
-            let own_id = req.prior.as_ref().and_then(|p| p.id.get().map(String::as_str));
-            if let Some(other) = lookup::taken_by(all.values(), name, own_id) {
-                diags.push(name_conflict(name, Some(other)));
+        let own_id = req.prior.as_ref().and_then(|p| p.id.get().cloned());
+        if let Attr::Known(name) = &req.planned.display_name {
+            let me = data.registry.claimant(own_id.as_deref());
+            let prior_name = req.prior.as_ref().and_then(|p| p.display_name.get());
+            if let Some(other) = data.registry.claim(TYPE, name, &me) {
+                diags.push(lookup::duplicate_in_configuration::<Integration>(name, &other));
+            } else if prior_name != Some(name) {
+                // Taken on the server: known on the first plan, not only at apply.
+                match data.integrations_for_check().await {
+                    Some(Ok(all)) => {
+                        if let Some(d) = lookup::plan_time_conflict(data, all.values(), name, own_id.as_deref()).await {
+                            diags.push(d);
+                        }
+                    }
+                    Some(Err(e)) => tracing::debug!(error = %e, "display name not checked at plan time"),
+                    None => {}
+                }
+            }
+        }
+        if let Attr::Known(scopes) = &req.planned.authorization_scopes {
+            let prior: BTreeSet<String> =
+                req.prior.as_ref().and_then(|p| p.authorization_scopes.get().cloned()).unwrap_or_default();
+            let new: Vec<&String> = scopes.iter().filter(|s| !prior.contains(*s)).collect();
+            if !new.is_empty() {
+                diags.extend(unknown_roles(data, &new).await);
             }
         }
     }
@@ -293,6 +365,7 @@ impl Resource for ApiClientResource {
         diags: &mut Diagnostics,
     ) -> Option<StateResponse<ApiClientModel>> {
         let id = req.state.id.get()?.clone();
+        data.registry.manage(TYPE, &id);
         // The creation time is carried unchanged (same private bytes across refreshes).
         let created_at = req.private.typed::<CreatedPrivate>().created_at;
         let seen = diags

@@ -15,8 +15,11 @@ use crate::framework::{
 use super::cache::{CreatedPrivate, JamfData, Seen};
 use super::client::{JamfError, JamfErrorKind, Role, RoleRequest};
 use super::diag;
-use super::lookup::{self, name_conflict, name_taken};
+use super::lookup::{self, name_taken};
 use super::privileges;
+
+/// The resource type.
+const TYPE: &str = "jamf_api_role";
 
 /// The advice the "API role still in use" error ends with: configuration written by
 /// `terraform plan -generate-config-out` names roles as literal strings, so Terraform cannot see
@@ -82,13 +85,63 @@ fn unknown_privileges(names: &[&String], catalogue: &[String]) -> Diagnostics {
     d
 }
 
+/// "\"Vendor\" (id 3)" for every API client that holds the role `name`, sorted.
+fn holders_of(all: &std::collections::HashMap<String, super::client::Integration>, name: &str) -> Vec<String> {
+    let mut v: Vec<String> = all
+        .values()
+        .filter(|i| i.authorization_scopes.iter().any(|s| s == name))
+        .map(|i| format!("{:?} (id {})", i.display_name, i.id))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The diagnostic for a role Jamf Pro refuses to delete because `holders` (possibly none known)
+/// still hold it: names them, and says which resource to change.
+fn in_use(name: &str, holders: Option<Vec<String>>) -> Diagnostic {
+    let holders = match holders {
+        None => vec!["at least one API client (the provider could not read the list of clients to say which)".into()],
+        Some(h) if h.is_empty() => {
+            vec!["at least one API client (none of the clients the provider can list holds it now)".into()]
+        }
+        Some(h) => h,
+    };
+    let who = match holders.as_slice() {
+        [one] if one.starts_with("at least") => one.clone(),
+        [one] => format!("the API client {one}"),
+        _ => format!("the API clients {}", holders.join(", ")),
+    };
+    Diagnostic::error(
+        "API role still in use",
+        format!(
+            "Jamf Pro refuses to delete the API role {name:?} because it is assigned to {who}. Remove {name:?} from \
+             the authorization_scopes of the jamf_api_client resource that manages {} (or destroy it) and apply \
+             that first, then destroy the role; a client this configuration does not manage must be changed in Jamf \
+             Pro (Settings > System > API roles and clients). When the client is in the same configuration and \
+             references the role (authorization_scopes = [jamf_api_role.x.display_name]), Terraform orders this \
+             itself.{IN_USE_ADVICE}",
+            if holders.len() == 1 { "it" } else { "each of them" }
+        ),
+    )
+}
+
 impl ApiRoleResource {
+    /// One DELETE of role `id`, keeping the role list in step; a role already gone is deleted.
+    async fn delete_once(&self, data: &JamfData, id: &str) -> Result<(), JamfError> {
+        let result = data.client.delete_role(id).await.or_else(|e| if e.is_not_found() { Ok(()) } else { Err(e) });
+        match &result {
+            Ok(()) => data.roles.apply(id, None),
+            Err(_) => data.roles.invalidate(),
+        }
+        result
+    }
+
     async fn create_error(&self, data: &JamfData, req: &RoleRequest, e: JamfError) -> Diagnostics {
         match e.kind() {
-            JamfErrorKind::NameTaken { name, id, sent } => name_taken::<Role>(name, id, *sent).into(),
+            JamfErrorKind::NameTaken { name, id, sent } => name_taken::<Role>(data, name, id, *sent).into(),
             JamfErrorKind::NameConflict { .. } => {
                 let existing = data.client.find_roles_by_display_name(&req.display_name).await.ok();
-                name_conflict(&req.display_name, existing.as_ref().and_then(|v| v.first())).into()
+                lookup::apply_time_conflict(data, &req.display_name, existing.as_ref().and_then(|v| v.first())).into()
             }
             JamfErrorKind::InvalidPrivileges { privileges: rejected, .. } => {
                 let catalogue = data.privileges().await.unwrap_or_default();
@@ -111,7 +164,7 @@ impl Resource for ApiRoleResource {
     type Model = ApiRoleModel;
 
     fn type_name(&self) -> &'static str {
-        "jamf_api_role"
+        TYPE
     }
 
     fn schema(&self) -> Schema {
@@ -150,6 +203,16 @@ impl Resource for ApiRoleResource {
 
     async fn plan(&self, data: Option<&JamfData>, req: &mut PlanRequest<ApiRoleModel>, diags: &mut Diagnostics) {
         let Some(data) = data else { return };
+        let own_id = req.prior.as_ref().and_then(|p| p.id.get().cloned());
+        // Claim the display name first: a client of this configuration may be waiting for it.
+        let mut duplicate = false;
+        if let Attr::Known(name) = &req.planned.display_name {
+            let me = data.registry.claimant(own_id.as_deref());
+            if let Some(other) = data.registry.claim(TYPE, name, &me) {
+                diags.push(lookup::duplicate_in_configuration::<Role>(name, &other));
+                duplicate = true;
+            }
+        }
         // Secrets compare their client's planned roles with the roles they were generated for:
         // tell them what this role will be called, so that a rename is not taken for a new role.
         if let (Some(Attr::Known(id)), Attr::Known(name)) =
@@ -168,11 +231,21 @@ impl Resource for ApiRoleResource {
                 Err(e) => diags.push(privileges::not_checked(&e)),
             }
         }
-        // A name clash is knowable when the role list is already loaded in this process.
-        if let (Attr::Known(name), Some(roles)) = (&req.planned.display_name, data.roles.peek()) {
-            let own_id = req.prior.as_ref().and_then(|p| p.id.get().map(String::as_str));
-            if let Some(other) = lookup::taken_by(roles.values(), name, own_id) {
-                diags.push(name_conflict(name, Some(other)));
+        // A name another role already has on the server fails the create or rename: look it up
+        // now (one list per process), so the first plan says so, not only the apply.
+        let prior_name = req.prior.as_ref().and_then(|p| p.display_name.get());
+        if let Attr::Known(name) = &req.planned.display_name
+            && !duplicate
+            && prior_name != Some(name)
+        {
+            match data.roles_for_check().await {
+                Some(Ok(roles)) => {
+                    if let Some(d) = lookup::plan_time_conflict(data, roles.values(), name, own_id.as_deref()).await {
+                        diags.push(d);
+                    }
+                }
+                Some(Err(e)) => tracing::debug!(error = %e, "display name not checked at plan time"),
+                None => {}
             }
         }
     }
@@ -188,6 +261,7 @@ impl Resource for ApiRoleResource {
         match result {
             Ok(role) => {
                 data.roles.apply(&role.id, Some(role.clone()));
+                data.registry.manage(TYPE, &role.id);
                 let created = Private::from_typed(&CreatedPrivate::now());
                 Some(StateResponse::new(ApiRoleModel::from_role(&role)).with_private(created))
             }
@@ -206,6 +280,7 @@ impl Resource for ApiRoleResource {
         diags: &mut Diagnostics,
     ) -> Option<StateResponse<ApiRoleModel>> {
         let id = req.state.id.get()?.clone();
+        data.registry.manage(TYPE, &id);
         // The creation time is carried unchanged: the private state of an unchanged role stays
         // the same bytes across refreshes.
         let created_at = req.private.typed::<CreatedPrivate>().created_at;
@@ -257,52 +332,81 @@ impl Resource for ApiRoleResource {
 
     async fn delete(&self, data: &JamfData, prior: ApiRoleModel, _private: Private, diags: &mut Diagnostics) {
         let Some(id) = prior.id.get() else { return };
-        // A role already gone is as deleted as Terraform needs it to be.
-        let result = data.client.delete_role(id).await.or_else(|e| if e.is_not_found() { Ok(()) } else { Err(e) });
-        match &result {
-            Ok(()) => data.roles.apply(id, None),
-            Err(_) => data.roles.invalidate(),
-        }
-        match result {
-            Err(e) if matches!(e.kind(), JamfErrorKind::InUse { .. }) => {
-                let name = prior.display_name.get().cloned().unwrap_or_else(|| id.clone());
-                data.integrations.invalidate();
-                let users: Vec<String> = match data.all_integrations().await {
-                    Ok(all) => {
-                        let mut v: Vec<String> = all
-                            .values()
-                            .filter(|i| i.authorization_scopes.contains(&name))
-                            .map(|i| format!("{:?} (id {})", i.display_name, i.id))
-                            .collect();
-                        v.sort();
-                        v
-                    }
-                    Err(_) => Vec::new(),
-                };
-                let who = if users.is_empty() {
-                    "at least one API client".to_string()
-                } else {
-                    format!("the API client{} {}", if users.len() == 1 { "" } else { "s" }, users.join(", "))
-                };
-                diags.error(
-                    "API role still in use",
-                    format!(
-                        "Jamf Pro refuses to delete the API role {name:?} because it is assigned to {who}. Remove \
-                         it from their authorization_scopes (or destroy those clients) and apply that first, then \
-                         destroy the role. When the clients are in the same configuration and reference the role \
-                         (authorization_scopes = [jamf_api_role.x.display_name]), Terraform orders this itself.{}",
-                        IN_USE_ADVICE
-                    ),
-                );
+        let name = prior.display_name.get().cloned().unwrap_or_else(|| id.clone());
+        let mut result = self.delete_once(data, id).await;
+        if let Err(e) = &result
+            && matches!(e.kind(), JamfErrorKind::InUse { .. })
+        {
+            // Who holds the role now: a client destroyed in the same run (Terraform does not order
+            // a client that names the role by a literal) may be gone already, and then the role
+            // can go too.
+            data.integrations.invalidate();
+            let holders = match data.all_integrations().await {
+                Ok(all) => Some(holders_of(&all, &name)),
+                Err(_) => None,
+            };
+            if holders.as_ref().is_some_and(Vec::is_empty) {
+                result = self.delete_once(data, id).await;
             }
-            result => {
-                diags.ok(result, |e| diag::error(&format!("delete API role {id}"), &e));
+            if let Err(e) = &result
+                && matches!(e.kind(), JamfErrorKind::InUse { .. })
+            {
+                diags.push(in_use(&name, holders));
+                return;
             }
         }
+        diags.ok(result, |e| diag::error(&format!("delete API role {id}"), &e));
     }
 
     async fn import(&self, data: &JamfData, id: &str, diags: &mut Diagnostics) -> Option<StateResponse<ApiRoleModel>> {
         let role = lookup::import(id, data.role(id), data.client.find_roles_by_display_name(id), diags).await?;
         Some(StateResponse::new(ApiRoleModel::from_role(&role)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::jamf::client::{AppType, Integration};
+
+    fn client(id: &str, name: &str, roles: &[&str]) -> Integration {
+        Integration {
+            id: id.into(),
+            client_id: format!("uuid-{id}"),
+            display_name: name.into(),
+            authorization_scopes: roles.iter().map(|r| r.to_string()).collect(),
+            enabled: true,
+            access_token_lifetime_seconds: Some(300),
+            app_type: AppType::None,
+        }
+    }
+
+    #[test]
+    fn a_role_in_use_names_each_holder_and_what_to_change() {
+        let all: HashMap<String, Integration> = [
+            client("4", "Vendor", &["Shared"]),
+            client("2", "Other", &["Shared", "More"]),
+            client("9", "Unrelated", &["More"]),
+        ]
+        .into_iter()
+        .map(|i| (i.id.clone(), i))
+        .collect();
+        let holders = holders_of(&all, "Shared");
+        assert_eq!(holders, ["\"Other\" (id 2)", "\"Vendor\" (id 4)"]);
+        let d = in_use("Shared", Some(holders));
+        assert!(d.detail.contains("assigned to the API clients \"Other\" (id 2), \"Vendor\" (id 4)"), "{}", d.detail);
+        assert!(
+            d.detail.contains("authorization_scopes of the jamf_api_client resource that manages each"),
+            "{}",
+            d.detail
+        );
+        let d = in_use("Shared", Some(holders_of(&all, "Shared").into_iter().take(1).collect()));
+        assert!(
+            d.detail.contains("the API client \"Other\" (id 2)") && d.detail.contains("manages it"),
+            "{}",
+            d.detail
+        );
     }
 }

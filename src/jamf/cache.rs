@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 
 use super::client::{Integration, JamfClient, JamfError, Role};
+use super::registry::Registry;
 
 /// A loaded list and the cache generation it belongs to.
 type Loaded<T> = (u64, Arc<HashMap<String, T>>);
@@ -180,6 +181,28 @@ impl<T> ListCache<T> {
         *slot = Some((generation + 1, Arc::new(map)));
     }
 
+    /// The list for a plan-time check: the valid loaded one, or a first load when this process has
+    /// loaded none yet. `None` once a write of this process dropped the list: that is an apply,
+    /// whose plan already made the check, and a reload per planned resource would cost a full
+    /// paged list each.
+    pub async fn get_for_check<F, Fut>(
+        &self,
+        id_of: fn(&T) -> &str,
+        load: F,
+    ) -> Option<Result<Arc<HashMap<String, T>>, JamfError>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Vec<T>, JamfError>>,
+    {
+        if let Some(v) = self.current() {
+            return Some(Ok(v));
+        }
+        if self.loads() > 0 {
+            return None;
+        }
+        Some(self.get(id_of, load).await)
+    }
+
     /// How many times the list was loaded.
     pub fn loads(&self) -> u64 {
         self.loads.load(Ordering::Relaxed)
@@ -206,6 +229,8 @@ pub struct JamfData {
     pub roles: ListCache<Role>,
     /// Every API client by id, loaded once and dropped or updated on each write of a client.
     pub integrations: ListCache<Integration>,
+    /// The display names planned and the ids managed by the configuration this process plans.
+    pub registry: Registry,
     privileges: OnceCell<Result<Arc<Vec<String>>, JamfError>>,
     planned_clients: Mutex<HashMap<String, PlannedClient>>,
     /// Role id → the display name its plan gives it (so a secret can tell a rename from a change
@@ -229,6 +254,7 @@ impl JamfData {
             client,
             roles: ListCache::default(),
             integrations: ListCache::default(),
+            registry: Registry::default(),
             privileges: OnceCell::new(),
             planned_clients: Mutex::new(HashMap::new()),
             planned_roles: Mutex::new(HashMap::new()),
@@ -243,6 +269,16 @@ impl JamfData {
     /// Every API client by id.
     pub async fn all_integrations(&self) -> Result<Arc<HashMap<String, Integration>>, JamfError> {
         self.integrations.get(integration_id, || self.client.list_integrations()).await
+    }
+
+    /// Every API role by id for a plan-time check ([`ListCache::get_for_check`]).
+    pub async fn roles_for_check(&self) -> Option<Result<Arc<HashMap<String, Role>>, JamfError>> {
+        self.roles.get_for_check(role_id, || self.client.list_roles()).await
+    }
+
+    /// Every API client by id for a plan-time check ([`ListCache::get_for_check`]).
+    pub async fn integrations_for_check(&self) -> Option<Result<Arc<HashMap<String, Integration>>, JamfError>> {
+        self.integrations.get_for_check(integration_id, || self.client.list_integrations()).await
     }
 
     /// One role: answered from the list; a role missing from it is confirmed with a GET (so a

@@ -11,8 +11,10 @@ use std::future::Future;
 
 use crate::framework::{Attr, AttributePath, Diagnostic, Diagnostics};
 
+use super::cache::JamfData;
 use super::client::{Integration, JamfError, Role};
 use super::diag;
+use super::registry::{Claimant, OTHER_PLANS_GRACE};
 
 /// An object Jamf Pro identifies by id and by a unique display name.
 pub trait Named {
@@ -65,24 +67,31 @@ pub fn may_be_id(key: &str) -> bool {
 /// The diagnostic for a display name another object of the same type already has, offering to
 /// adopt that object when it is known.
 pub fn name_conflict<T: Named>(name: &str, existing: Option<&T>) -> Diagnostic {
-    conflict::<T>(name, existing.map(Named::id), "")
+    conflict::<T>(name, existing.map(Named::id), "", true)
 }
 
 /// The diagnostic for a create refused because an object that this configuration did not make
 /// already has the display name ([`JamfErrorKind::NameTaken`](super::client::JamfErrorKind)).
 /// It is never adopted silently: importing it is the user's decision.
-pub fn name_taken<T: Named>(name: &str, id: &str, sent: bool) -> Diagnostic {
-    let note = if sent {
-        " It appeared while the create's answer was lost and is not what was asked for, so it was not adopted."
-    } else {
-        " Nothing was sent to Jamf Pro."
+/// An object another resource of this configuration manages is never offered for import.
+pub fn name_taken<T: Named>(data: &JamfData, name: &str, id: &str, sent: bool) -> Diagnostic {
+    let managed = data.registry.is_managed(T::RESOURCE_TYPE, id);
+    let note = match (sent, managed) {
+        (true, _) => {
+            " It appeared while the create's answer was lost and is not what was asked for, so it was not adopted."
+        }
+        (false, false) => " Nothing was sent to Jamf Pro.",
+        (false, true) => {
+            " Nothing was sent to Jamf Pro. That object is managed by another resource of this configuration: give \
+             one of the two resources another display_name."
+        }
     };
-    conflict::<T>(name, Some(id), note)
+    conflict::<T>(name, Some(id), note, !managed)
 }
 
-fn conflict<T: Named>(name: &str, id: Option<&str>, note: &str) -> Diagnostic {
+fn conflict<T: Named>(name: &str, id: Option<&str>, note: &str, offer_import: bool) -> Diagnostic {
     let (kind, resource_type) = (T::KIND, T::RESOURCE_TYPE);
-    let adopt = match id {
+    let adopt = match id.filter(|_| offer_import) {
         Some(id) => format!(
             " If that {kind} is the one this configuration should manage (for example it was created by an \
              interrupted apply), adopt it instead of creating a new one:\n\n  terraform import <this resource's \
@@ -99,6 +108,70 @@ fn conflict<T: Named>(name: &str, id: Option<&str>, note: &str) -> Diagnostic {
         ),
     )
     .at(AttributePath::attr("display_name"))
+}
+
+/// The diagnostic for two resources of one configuration planned with the same display name.
+/// Terraform does not tell a provider the address of the resource it plans, so the other one is
+/// named by its type, its display name and, when it exists, its id.
+pub fn duplicate_in_configuration<T: Named>(name: &str, other: &Claimant) -> Diagnostic {
+    let (kind, resource_type) = (T::KIND, T::RESOURCE_TYPE);
+    let other_id = match other.id() {
+        Some(id) => format!(" One of them manages the existing {kind} with id {id}."),
+        None => String::new(),
+    };
+    Diagnostic::error(
+        format!("Duplicate {kind} display name in this configuration"),
+        format!(
+            "Two {resource_type} resources in this configuration set display_name = {name:?}, and Jamf Pro \
+             requires {kind} display names to be unique, so only one of them could be created.{other_id} Give each \
+             resource its own display_name (search the configuration for {name:?}; with count or for_each, include \
+             count.index or each.key in the name)."
+        ),
+    )
+    .at(AttributePath::attr("display_name"))
+}
+
+/// The diagnostic for a display name held by an object another resource of this configuration
+/// manages (never an offer to import it: the configuration already holds it).
+pub fn name_held_in_configuration<T: Named>(name: &str, holder: &T) -> Diagnostic {
+    let (kind, resource_type) = (T::KIND, T::RESOURCE_TYPE);
+    Diagnostic::error(
+        format!("{kind} display name already in use"),
+        format!(
+            "The {kind} {name:?} (id {}) already has this display name, and it is managed by another \
+             {resource_type} resource of this configuration. Give one of the two resources another display_name. \
+             If that resource is being renamed in this same apply, Terraform did not order the two: run terraform \
+             apply again, or add depends_on so the rename goes first.",
+            holder.id()
+        ),
+    )
+    .at(AttributePath::attr("display_name"))
+}
+
+/// The plan-time check of a display name that another object than `own_id` holds on the server:
+/// `None` when no object holds it, or when the holder is managed by this configuration (the
+/// duplicate is then reported by the holder's own plan, or the holder is renamed in this plan).
+/// Waits a moment for the other plans of this run before calling a holder unmanaged.
+pub async fn plan_time_conflict<'a, T: Named + Clone + 'a>(
+    data: &JamfData,
+    all: impl IntoIterator<Item = &'a T>,
+    name: &str,
+    own_id: Option<&str>,
+) -> Option<Diagnostic> {
+    let holder = taken_by(all, name, own_id)?.clone();
+    let managed = |d: &JamfData| d.registry.is_managed(T::RESOURCE_TYPE, holder.id());
+    if data.registry.wait_for(OTHER_PLANS_GRACE, |_| managed(data)).await {
+        return None;
+    }
+    Some(name_conflict(name, Some(&holder)))
+}
+
+/// The apply-time diagnostic for a display name Jamf Pro refused as taken by `existing`.
+pub fn apply_time_conflict<T: Named>(data: &JamfData, name: &str, existing: Option<&T>) -> Diagnostic {
+    match existing {
+        Some(o) if data.registry.is_managed(T::RESOURCE_TYPE, o.id()) => name_held_in_configuration(name, o),
+        _ => name_conflict(name, existing),
+    }
 }
 
 /// Another object than `own_id` that already has the display name `name`.
@@ -288,6 +361,24 @@ mod tests {
         let d = name_conflict::<Integration>("Vendor", None);
         assert_eq!(d.summary, "API client display name already in use");
         assert!(!d.detail.contains("terraform import"), "{}", d.detail);
+        assert_eq!(d.path.unwrap().to_string(), "display_name");
+    }
+
+    #[test]
+    fn a_duplicate_within_the_configuration_never_offers_an_import() {
+        let d = duplicate_in_configuration::<Role>("Same", &Claimant::Existing("8".into()));
+        assert_eq!(d.summary, "Duplicate API role display name in this configuration");
+        assert!(
+            d.detail.contains("Two jamf_api_role resources in this configuration set display_name = \"Same\""),
+            "{}",
+            d.detail
+        );
+        assert!(d.detail.contains("existing API role with id 8"), "{}", d.detail);
+        assert!(!d.detail.contains("terraform import"), "{}", d.detail);
+        let d = duplicate_in_configuration::<Integration>("Same", &Claimant::New(0));
+        assert!(d.detail.contains("Two jamf_api_client resources") && !d.detail.contains(" id "), "{}", d.detail);
+        let d = name_held_in_configuration("Vendor", &client("3", "Vendor"));
+        assert!(d.detail.contains("\"Vendor\" (id 3)") && !d.detail.contains("terraform import"), "{}", d.detail);
         assert_eq!(d.path.unwrap().to_string(), "display_name");
     }
 

@@ -11,6 +11,7 @@ pub mod diag;
 pub mod lookup;
 pub mod privileges;
 pub mod provider;
+pub mod registry;
 pub mod server;
 
 pub use provider::{ADDRESS, JamfProvider};

@@ -270,6 +270,43 @@ pub fn client_config(c: &Maas360ProviderConfig, diags: &mut Diagnostics) -> Opti
     })
 }
 
+/// The diagnostic for a failed sign-in at configure time: which settings to check and where each
+/// came from (the configuration or an environment variable), never their values.
+fn sign_in_error(c: &Maas360ProviderConfig, e: &super::client::Maas360Error) -> crate::framework::Diagnostic {
+    use super::client::Maas360ErrorKind;
+    let from_env: Vec<String> = [
+        ("username", &c.username, ENV_USERNAME),
+        ("password", &c.password, ENV_PASSWORD),
+        ("app_id", &c.app_id, ENV_APP_ID),
+        ("app_access_key", &c.app_access_key, ENV_APP_ACCESS_KEY),
+        ("billing_id", &c.billing_id, ENV_BILLING_ID),
+    ]
+    .into_iter()
+    .filter_map(|(attr, value, env)| {
+        let note = source_note(&string_setting(value, env));
+        (!note.is_empty()).then(|| format!("{attr}{note}"))
+    })
+    .collect();
+    let sources = if from_env.is_empty() { String::new() } else { format!(" In use: {}.", from_env.join(", ")) };
+    match e.kind() {
+        Maas360ErrorKind::InvalidCredentials { .. } => {
+            let d = crate::framework::Diagnostic::error(
+                "MaaS360 rejected the provider's credentials",
+                format!(
+                    "Signing in to MaaS360 as the provider's administrator failed: {e}.\n\nCheck the provider's \
+                     username and password, app_id, app_access_key and billing_id: they must belong to the same \
+                     account, the administrator must be active and allowed to use the web services, and the \
+                     access key must be that App ID's current key.{sources} Nothing was planned or changed."
+                ),
+            );
+            // Point at the attribute only when the configuration itself sets it: a value from
+            // the environment has no line to show.
+            if c.password.is_known() { d.at(AttributePath::attr("password")) } else { d }
+        }
+        _ => diag::error("sign in to MaaS360 as the provider's administrator", e),
+    }
+}
+
 /// Point at the attribute only when the configuration sets it: a value from the environment has
 /// no line to show.
 fn at_if_configured(d: Diagnostic, attribute: &str, setting: &Setting) -> Diagnostic {
@@ -376,6 +413,10 @@ impl Provider for Maas360Provider {
         let mut cfg = client_config(&req.config, diags)?;
         cfg.cancel = req.cancel;
         let client = diags.ok(Maas360Client::new(cfg), |e| diag::config_error(&e))?;
+        // Sign in now, as the Jamf provider does: wrong credentials or an unreachable endpoint are
+        // one error on the provider block at plan time instead of an apply that fails against the
+        // first resource. The session is the one every later call of this process uses.
+        diags.ok(client.authenticate().await, |e| sign_in_error(&req.config, &e))?;
         Some(Maas360Data { client })
     }
 

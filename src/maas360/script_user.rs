@@ -322,10 +322,14 @@ impl Resource for ScriptUserResource {
         if let Attr::Known(roles) = &config.roles {
             for r in roles {
                 if let Some(b) = BUILT_IN_ROLES.iter().find(|b| b.eq_ignore_ascii_case(r) && **b != r) {
-                    diags.warning_at(
+                    diags.error_at(
                         AttributePath::attr("roles").then_key(r.clone()),
                         "Role name differs from a built-in role by case",
-                        format!("MaaS360's built-in role is spelled {b:?}; role names are compared exactly."),
+                        format!(
+                            "MaaS360's built-in role is spelled {b:?}, not {r:?}: role names are compared exactly, \
+                             and MaaS360 would refuse {r:?} when the administrator is created (error 9103, \
+                             unknown role). Write {b:?}."
+                        ),
                     );
                 }
             }
@@ -353,6 +357,29 @@ impl Resource for ScriptUserResource {
                      the account as usual. If the account in MaaS360 really has another email or other roles, \
                      replace it with terraform apply -replace on this resource.",
                     adopted.join(", ")
+                ),
+            );
+        }
+        // A replacement creates a new administrator, and destroying the old one only forgets it
+        // (MaaS360 has no API to remove administrators): with the same username, the create is
+        // bound to find the name taken. The refresh before this plan saw the account still there
+        // (a deleted one is planned as a plain create), so this is known now, not only at apply.
+        if let (Some(prior), false) = (&req.prior, req.requires_replace.is_empty())
+            && let (Attr::Known(old), Attr::Known(new)) = (&prior.username, &req.planned.username)
+            && old == new
+        {
+            let changed: Vec<String> = req.requires_replace.iter().map(ToString::to_string).collect();
+            diags.error_at(
+                AttributePath::attr("username"),
+                "Replacement would reuse a username still held",
+                format!(
+                    "Changing {} replaces the MaaS360 administrator {new:?} with a new one of the same username, but \
+                     the current account still holds it, and MaaS360 cannot remove administrators through its API \
+                     (Terraform would only forget it). Either:\n\
+                     - give the replacement another username, e.g. with the role in it ({new}_RO); or\n\
+                     - delete the old account first: in the MaaS360 portal go to Setup > Administrators, hover over \
+                     {new:?}, then More > Remove > Delete (this frees the username), then run terraform plan again.",
+                    changed.join(", ")
                 ),
             );
         }

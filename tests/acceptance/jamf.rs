@@ -229,12 +229,15 @@ resource "jamf_api_role" "b" {
 }
 "#,
     );
+    // Caught by the plan now (issue 17 §3), before either is created, and never answered with
+    // an import of the other resource of this configuration.
     let apply = acc.wd.apply().await;
     assert_eq!(apply.code, 1, "{}", apply.combined());
     let out = flat(&apply.combined());
-    assert!(out.contains("API role display name already in use"), "{out}");
-    assert!(out.contains("\"Same\""), "{out}");
-    assert_eq!(acc.jamf_objects("roles").await.len(), 1, "exactly one of them was created");
+    assert!(out.contains("Duplicate API role display name in this configuration"), "{out}");
+    assert!(out.contains("Two jamf_api_role resources in this configuration set display_name = \"Same\""), "{out}");
+    assert!(!out.contains("terraform import"), "{out}");
+    assert!(acc.jamf_objects("roles").await.is_empty(), "neither was created");
 }
 
 // ----- 7. the default token lifetime -----

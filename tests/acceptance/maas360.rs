@@ -157,8 +157,13 @@ async fn a_password_breaking_the_rule_is_refused_at_plan_without_echoing_it() {
         assert_eq!(text.matches("it must").count(), 1, "only the broken rule is named: {text}");
         assert!(!text.contains(password), "the password was echoed: {text}");
     }
+    // The password comes from a variable, so Terraform checks it only after configuring the
+    // provider, which signs in as the provider's own administrator (issue 17 §3): one sign-in per
+    // plan, and nothing else reached the API (the refused password was never tried).
     let stats = acc.take_stats("maas360").await;
-    assert_eq!(stats["total"], 0, "nothing reached the API: {stats}");
+    let sign_in = "POST /auth-apis/auth/2.0/authenticate/customer/{billingId}";
+    assert_eq!(crate::common::acc::requests(&stats, sign_in), 4, "{stats}");
+    assert_eq!(stats["total"], 4, "nothing but the provider's sign-in reached the API: {stats}");
     assert!(acc.maas360_admin("Acme_SO").await.is_none());
 }
 
@@ -217,26 +222,23 @@ async fn a_role_change_replaces_and_says_how_to_free_the_username() {
     acc.config(&script_user("Acme_SO", r#"["Read-Only"]"#, ""));
     acc.wd.apply().await.ok();
     acc.config(&script_user("Acme_SO", r#"["Administrator"]"#, ""));
-    let plan = acc.wd.plan_exitcode().await;
-    assert_eq!(plan.code, 2, "{}", plan.combined());
-    let text = flat(&plan.stdout);
-    assert!(text.contains("# maas360_script_user.api must be replaced"), "{text}");
-    assert!(text.contains("# forces replacement"), "{text}");
-    assert!(text.contains("Plan: 1 to add, 0 to change, 1 to destroy."), "{text}");
-
+    // The replacement would collide with the account it replaces (MaaS360 cannot remove it):
+    // known at plan since issue 17 §3, so the plan fails instead of an apply that forgets the
+    // old account and then fails.
     let out = acc.wd.apply().await;
     assert_eq!(out.code, 1, "{}", out.combined());
     let text = flat(&out.combined());
-    assert!(text.contains("Warning: Administrator \"Acme_SO\" still exists in MaaS360"), "{text}");
-    assert!(text.contains("Error: Administrator username already exists"), "{text}");
+    assert!(text.contains("Error: Replacement would reuse a username still held"), "{text}");
     assert!(
         text.contains(
             "in the MaaS360 portal go to Setup > Administrators, hover over \"Acme_SO\", then More > Remove > Delete"
         ),
         "{text}"
     );
-    assert!(text.contains("choose another username"), "{text}");
+    assert!(text.contains("give the replacement another username"), "{text}");
+    assert!(!text.contains("still exists in MaaS360"), "nothing was destroyed: {text}");
     assert_eq!(acc.maas360_admin("Acme_SO").await.unwrap()["roles"], json!(["Read-Only"]));
+    assert!(acc.wd.state_text().contains("Acme_SO"), "the account is still in state");
 
     acc.control(reqwest::Method::DELETE, "/_sim/maas360/admins/Acme_SO", None).await;
     acc.wd.apply().await.ok();
@@ -356,13 +358,15 @@ async fn a_token_expiring_mid_run_costs_exactly_one_reauthentication() {
     let refresh2 = "POST /auth-apis/auth/2.0/refreshToken/customer/{billingId}";
     let auth1 = "POST /auth-apis/auth/1.0/authenticate/{billingId}";
     // Auth 2.0 renews with the refresh token; auth 1.0 signs in again.
-    for (version, expected) in [("2.0", [(auth2, 1), (refresh2, 1)]), ("1.0", [(auth1, 2), (refresh2, 0)])] {
+    for (version, expected) in [("2.0", [(auth2, 2), (refresh2, 1)]), ("1.0", [(auth1, 3), (refresh2, 0)])] {
         acc.wd.set_env("MAAS360_AUTH_API_VERSION", version);
         acc.take_stats("maas360").await;
         let out = acc.wd.apply().await.ok();
         let stats = acc.take_stats("maas360").await;
         assert_eq!(stats["responses"]["401"], 1, "auth {version}: one call met the expired token: {stats}");
-        assert_eq!(stats["tokensIssued"], 2, "auth {version}: one sign-in, one re-authentication: {stats}");
+        // Each of apply's two provider processes signs in when configured (the plan's since issue
+        // 17 §3, so that wrong credentials fail the plan); the apply's re-authenticates once.
+        assert_eq!(stats["tokensIssued"], 3, "auth {version}: two sign-ins, one re-authentication: {stats}");
         for (key, n) in expected {
             assert_eq!(crate::common::acc::requests(&stats, key), n, "auth {version}: {key}: {stats}");
         }
@@ -562,8 +566,9 @@ async fn a_verification_that_cannot_run_at_update_fails_and_keeps_the_old_versio
     acc.config(&script_user("Acme_SO", r#"["Read-Only"]"#, ""));
     acc.wd.apply().await.ok();
     finish_in_portal(&acc, "Acme_SO", PASSWORD).await;
-    // The budget covers the refresh (sign-in, availability check); the verification's sign-in gets 429.
-    acc.put("/_sim/maas360/settings", json!({"rateLimitBudget": 2, "rateLimitWindowSeconds": 3600})).await;
+    // The budget covers the refresh (sign-in, availability check) and the apply's provider sign-in
+    // at configure (issue 17 §3); the verification's sign-in gets 429.
+    acc.put("/_sim/maas360/settings", json!({"rateLimitBudget": 3, "rateLimitWindowSeconds": 3600})).await;
     acc.config(&impatient_provider_and_user(1));
     let out = acc.wd.apply().await;
     assert_eq!(out.code, 1, "{}", out.combined());
@@ -779,11 +784,17 @@ async fn import_adopts_differing_email_and_roles_in_place_then_changes_replace()
         "the adopted account is not created again"
     );
     acc.assert_no_drift("the adopted account after its first apply").await;
-    // Once applied, a change of roles replaces the account as documented.
+    // Once applied, a change of roles replaces the account as documented; with the same username
+    // the replacement would collide with the adopted account, which the plan says (issue 17 §3).
     acc.config(&script_user("Acme_SO", r#"["Administrator"]"#, ""));
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 1, "{}", plan.combined());
+    let text = flat(&plan.combined());
+    assert!(text.contains("Error: Replacement would reuse a username still held"), "{text}");
+    assert!(!text.contains("adopted in place"), "{text}");
+    acc.config(&script_user("Acme_SO_ADM", r#"["Administrator"]"#, ""));
     let plan = acc.wd.plan_exitcode().await;
     assert_eq!(plan.code, 2, "{}", plan.combined());
     let text = flat(&plan.combined());
     assert!(text.contains("Plan: 1 to add, 0 to change, 1 to destroy."), "{text}");
-    assert!(!text.contains("adopted in place"), "{text}");
 }

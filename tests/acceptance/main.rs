@@ -10,4 +10,5 @@ mod examples;
 mod faults;
 mod jamf;
 mod maas360;
+mod plan_checks;
 mod trust;

@@ -1228,3 +1228,73 @@ async fn no_secret_reaches_trace_logs_or_debug_output() {
         }
     }
 }
+
+// ----- the role resource against a mock: a role in use -----
+
+/// Deletes role 3 ("Shared") through the `jamf_api_role` resource, as Terraform's destroy would.
+async fn delete_shared_role(server: &MockServer) -> mdmkit::framework::Diagnostics {
+    use mdmkit::framework::{Attr, Private, Resource};
+    use mdmkit::jamf::api_role::{ApiRoleModel, ApiRoleResource};
+    let data = mdmkit::jamf::cache::JamfData::new(client(server));
+    let prior = ApiRoleModel {
+        id: Attr::Known("3".into()),
+        display_name: Attr::Known("Shared".into()),
+        privileges: Attr::Known(["Read Computers".to_string()].into()),
+    };
+    let mut diags = mdmkit::framework::Diagnostics::new();
+    ApiRoleResource.delete(&data, prior, Private::default(), &mut diags).await;
+    diags
+}
+
+async fn mount_role_in_use_once(server: &MockServer) {
+    Mock::given(method("DELETE"))
+        .and(path("/api/v1/api-roles/3"))
+        .respond_with(ResponseTemplate::new(409).set_body_json(api_error(409, None, "Role in use")))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/api/v1/api-roles/3"))
+        .respond_with(ResponseTemplate::new(204))
+        .with_priority(2)
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn a_role_whose_client_went_meanwhile_is_deleted_on_a_second_try() {
+    // Terraform destroys a client that names the role by a literal at the same time as the role:
+    // the role's DELETE met the client, which was gone when the provider looked for it.
+    let server = MockServer::start().await;
+    mount_token(&server).await;
+    mount_role_in_use_once(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/api-integrations"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"totalCount": 0, "results": []})))
+        .mount(&server)
+        .await;
+    let diags = delete_shared_role(&server).await;
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(requests_to(&server, "/api/v1/api-roles/3").await.len(), 2, "deleted again once nobody held it");
+}
+
+#[tokio::test]
+async fn a_role_still_held_is_not_deleted_again_and_its_holders_are_named() {
+    let server = MockServer::start().await;
+    mount_token(&server).await;
+    mount_role_in_use_once(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/api-integrations"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"totalCount": 1, "results": [{
+            "id": 7, "displayName": "Vendor", "authorizationScopes": ["Shared"], "enabled": true,
+            "accessTokenLifetimeSeconds": 300, "appType": "CLIENT_CREDENTIALS", "clientId": "uuid-7"
+        }]})))
+        .mount(&server)
+        .await;
+    let diags = delete_shared_role(&server).await;
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0].summary, "API role still in use");
+    assert!(diags[0].detail.contains("the API client \"Vendor\" (id 7)"), "{}", diags[0].detail);
+    assert_eq!(requests_to(&server, "/api/v1/api-roles/3").await.len(), 1, "a held role is not retried");
+}

@@ -182,6 +182,23 @@ async fn full_resource_lifecycle_over_grpc() {
     assert_eq!(errs.len(), 1);
     assert_eq!(attr_path(errs[0]), vec!["name"]);
     assert_eq!(errs[0].summary, "Invalid name");
+    // A value the schema's validators refuse (size < 1) does not hide the resource's own checks.
+    let both = thing(&[("name", "bad".into()), ("zone", "z".into()), ("size", 0.into())]);
+    let r = c
+        .validate_resource_config(tf::validate_resource_config::Request {
+            type_name: "fixture_thing".into(),
+            config: dv(&both, &ty),
+            client_capabilities: Some(tf::ClientCapabilities {
+                deferral_allowed: false,
+                write_only_attributes_allowed: true,
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut paths: Vec<_> = errors(&r.diagnostics).iter().map(|d| attr_path(d)).collect();
+    paths.sort();
+    assert_eq!(paths, [vec!["name".to_string()], vec!["size".to_string()]], "every error in one answer");
 
     // Plan create: computed attributes unknown, default applied, write-only null.
     let config = thing(&[
