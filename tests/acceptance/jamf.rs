@@ -118,7 +118,7 @@ async fn rename_role_in_place_keeps_id_client_and_secret() {
     let (_, secret_after, ok) = secret_works(&acc).await;
     assert_eq!(secret_after, secret_before, "renaming a role must not rotate the secret");
     assert!(ok);
-    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+    acc.assert_no_drift("rename_role_in_place_keeps_id_client_and_secret").await;
     assert_eq!(acc.jamf_objects("integrations").await[0]["secretsIssued"], 1);
 }
 
@@ -142,7 +142,7 @@ async fn add_privilege_in_place() {
     let role = acc.jamf_object("roles", &role_id).await.expect("role");
     assert_eq!(role["privileges"], json!(["Read Buildings", "Read Computers"]));
     assert_eq!(secret_works(&acc).await.1, secret_before);
-    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+    acc.assert_no_drift("add_privilege_in_place").await;
 }
 
 // ----- 4. privileges are a set -----
@@ -158,10 +158,10 @@ async fn reordered_privileges_make_no_diff() {
     let role = acc.jamf_object("roles", &role_id).await.expect("role");
     let returned: Vec<&str> = role["privileges"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
     assert_ne!(returned, given, "the server reorders");
-    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+    acc.assert_no_drift("reordered_privileges_make_no_diff").await;
     // Reordering in HCL is no change either.
     acc.config(&vendor("Vendor Integration", &["Read Computers", "Update Computers", "Read Mobile Devices"], "", ""));
-    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+    acc.assert_no_drift("reordered_privileges_make_no_diff").await;
 }
 
 // ----- 5. unknown privilege at plan time -----
@@ -248,7 +248,7 @@ async fn omitted_lifetime_absorbs_the_default_then_updates_in_place() {
     acc.config(VENDOR);
     acc.wd.apply().await.ok();
     assert_eq!(acc.wd.resource_values("jamf_api_client.vendor").await["access_token_lifetime_seconds"], 300);
-    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+    acc.assert_no_drift("omitted_lifetime_absorbs_the_default_then_updates_in_place").await;
     let id = state_str(&acc, "jamf_api_client.vendor", "id").await;
     let (_, secret_before, _) = secret_works(&acc).await;
 
@@ -269,7 +269,7 @@ async fn omitted_lifetime_absorbs_the_default_then_updates_in_place() {
     assert_eq!(secret_after, secret_before);
     let token = acc.oauth_token(&cid, &secret_after).await;
     assert_eq!(token.body["expires_in"], 1799);
-    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+    acc.assert_no_drift("omitted_lifetime_absorbs_the_default_then_updates_in_place").await;
 }
 
 // ----- 9. rotation on demand -----
@@ -292,7 +292,7 @@ async fn changing_a_keeper_rotates_the_secret() {
     assert_ne!(new_secret, old_secret);
     assert!(ok, "the new secret works");
     assert_eq!(acc.oauth_token(&cid, &old_secret).await.status, 401, "the old one is refused");
-    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+    acc.assert_no_drift("changing_a_keeper_rotates_the_secret").await;
 }
 
 // ----- 10. a change of the client's roles needs a new secret -----
@@ -352,7 +352,7 @@ resource "jamf_client_secret" "vendor" {{
     assert_eq!(acc.jamf_api_with(&token, Method::GET, "/api/v1/api-roles", None).await.status, 403);
     let secret = acc.wd.resource_values("jamf_client_secret.vendor").await;
     assert_eq!(secret["authorization_scopes"], json!(["Reads clients"]));
-    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+    acc.assert_no_drift("changing_the_clients_roles_replaces_the_secret_in_the_same_plan").await;
 
     // Adding a second role: the same again.
     acc.config(&with_scopes("jamf_api_role.clients.display_name, jamf_api_role.roles.display_name"));
@@ -363,7 +363,7 @@ resource "jamf_client_secret" "vendor" {{
     assert!(ok);
     let grant = acc.oauth_token(&cid, &third).await;
     assert_eq!(grant.body["scope"].as_str().unwrap().split(' ').count(), 2, "{:?}", grant.body);
-    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+    acc.assert_no_drift("changing_the_clients_roles_replaces_the_secret_in_the_same_plan").await;
 }
 
 // ----- 11. out-of-band deletes -----
@@ -397,7 +397,7 @@ async fn out_of_band_deletes_plan_a_recreate_without_waiting() {
     assert_eq!(stats["responses"]["404"].as_u64(), Some(gets), "{stats:#}");
     acc.wd.apply().await.ok();
     assert!(secret_works(&acc).await.2);
-    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+    acc.assert_no_drift("out_of_band_deletes_plan_a_recreate_without_waiting").await;
     acc.age_private_state(Duration::from_secs(600));
 
     // The client goes.
@@ -415,7 +415,7 @@ async fn out_of_band_deletes_plan_a_recreate_without_waiting() {
     acc.wd.apply().await.ok();
     assert_ne!(state_str(&acc, "jamf_api_client.vendor", "id").await, client_id);
     assert!(secret_works(&acc).await.2);
-    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+    acc.assert_no_drift("out_of_band_deletes_plan_a_recreate_without_waiting").await;
 }
 
 // ----- 12. out-of-band edits -----
@@ -447,7 +447,7 @@ async fn out_of_band_edits_show_as_drift() {
         assert!(out.contains(&format!("# {address} will be updated in-place")), "{patch}: {out}");
         assert!(out.contains(attr), "{patch}: {out}");
         acc.wd.apply().await.ok();
-        assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+        acc.assert_no_drift("out_of_band_edits_show_as_drift").await;
     }
     let role = acc.jamf_object("roles", &role_id).await.unwrap();
     assert_eq!(role["displayName"], "Vendor Integration");
@@ -573,6 +573,10 @@ resource "jamf_api_client" "vendor" {
         assert_eq!(state_str(&acc, "jamf_api_role.vendor", "id").await, role_id);
         assert_eq!(state_str(&acc, "jamf_api_client.vendor", "id").await, client_id);
         assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+        // An import records no dependencies (Terraform learns them from the configuration at the
+        // next apply, which a refresh-only plan counts as a change): once recorded, no drift.
+        acc.wd.run(&["apply", "-refresh-only", "-auto-approve", "-input=false"]).await.ok();
+        acc.assert_no_drift("import_by_id_and_by_name_then_no_diff").await;
         acc.wd.run(&["state", "rm", "jamf_api_role.vendor", "jamf_api_client.vendor"]).await.ok();
     }
     // Not found, by either key.
@@ -705,7 +709,7 @@ async fn transient_server_errors_and_replication_lag_are_ridden_out() {
     assert!(apply.elapsed < Duration::from_secs(30), "{:?}", apply.elapsed);
     assert!(secret_works(&acc).await.2);
     acc.delete("/_sim/jamf/faults").await;
-    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+    acc.assert_no_drift("transient_server_errors_and_replication_lag_are_ridden_out").await;
     assert_eq!(acc.jamf_objects("roles").await.len(), 1, "no duplicate from a retried create");
     assert_eq!(acc.jamf_objects("integrations").await[0]["secretsIssued"], 1, "no secret minted twice");
 }
@@ -970,14 +974,14 @@ async fn jamfpro_environment_variables_are_accepted() {
     acc.wd.set_env("JAMFPRO_CLIENT_SECRET", &a.client_secret);
     acc.config(VENDOR);
     acc.wd.apply().await.ok();
-    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+    acc.assert_no_drift("jamfpro_environment_variables_are_accepted").await;
     assert!(secret_works(&acc).await.2);
     // Username and password through the deploymenttheory names too.
     acc.wd.set_env("JAMFPRO_CLIENT_ID", "");
     acc.wd.set_env("JAMFPRO_CLIENT_SECRET", "");
     acc.wd.set_env("JAMFPRO_BASIC_USERNAME", &a.username);
     acc.wd.set_env("JAMFPRO_BASIC_PASSWORD", &a.password);
-    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+    acc.assert_no_drift("jamfpro_environment_variables_are_accepted").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1003,7 +1007,7 @@ provider "jamf" {{
     assert!(out.contains("jamf_api_role.vendor will be created"), "{out}");
     acc.wd.apply().await.ok();
     assert!(secret_works(&acc).await.2);
-    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+    acc.assert_no_drift("unknown_provider_configuration_does_not_fail_the_plan").await;
 }
 
 // ----- performance: counted by the simulator -----
@@ -1062,8 +1066,9 @@ async fn one_token_per_provider_process() {
         assert_eq!(requests(&stats, "POST /api/v1/oauth/token"), 2, "{stats:#}");
         assert!(!apply.combined().contains("Privileges not checked"), "{}", apply.combined());
         acc.reset_stats("jamf").await;
-        assert_plan_code(&acc.wd.plan_exitcode().await, 0);
-        assert_eq!(acc.stats("jamf").await["tokensIssued"], 1);
+        acc.assert_no_drift("one_token_per_provider_process").await;
+        // Two plans (plain and refresh-only), each one provider process with one token.
+        assert_eq!(acc.stats("jamf").await["tokensIssued"], 2);
     }
 }
 
@@ -1102,7 +1107,7 @@ async fn applying_100_of_each_at_50ms_latency_keeps_5_in_flight_and_no_errors() 
     assert_eq!(integrations.len(), n);
     assert!(integrations.iter().all(|i| i["hasValidSecret"] == true && i["secretsIssued"] == 1));
     acc.delete("/_sim/jamf/faults").await;
-    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+    acc.assert_no_drift("applying_100_of_each_at_50ms_latency_keeps_5_in_flight_and_no_errors").await;
 }
 
 // ----- 21. the integration examples -----
@@ -1119,7 +1124,7 @@ async fn apply_example(acc: &mut Acc, name: &str) -> Value {
     assert_eq!(fmt.code, 0, "terraform fmt -check {name}:\n{}", fmt.combined());
     acc.wd.set_env("TF_VAR_jamf_url", &acc.sim.url());
     acc.wd.apply().await.ok();
-    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+    acc.assert_no_drift("apply_example").await;
     let out = acc.wd.run(&["output", "-json"]).await.ok();
     serde_json::from_str(&out.stdout).expect("outputs")
 }
@@ -1304,11 +1309,11 @@ async fn server_data_source_hands_over_the_configured_url() {
     acc.config(&format!("provider \"jamf\" {{}}\n{hcl}"));
     acc.wd.apply().await.ok();
     assert_eq!(acc.wd.run(&["output", "-raw", "jamf_url"]).await.ok().stdout, url);
-    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+    acc.assert_no_drift("server_data_source_hands_over_the_configured_url").await;
     // From the attribute, normalised: no trailing slash.
     acc.wd.set_env("JAMF_URL", "");
     acc.config(&format!("provider \"jamf\" {{\n  url = \"{url}/\"\n}}\n{hcl}"));
     acc.wd.apply().await.ok();
     assert_eq!(acc.wd.run(&["output", "-raw", "jamf_url"]).await.ok().stdout, url);
-    assert_plan_code(&acc.wd.plan_exitcode().await, 0);
+    acc.assert_no_drift("server_data_source_hands_over_the_configured_url").await;
 }

@@ -37,8 +37,7 @@ async fn create_warns_with_the_portal_steps_then_plan_is_empty() {
     assert!(text.contains("open the email MaaS360 sent to mdm-team@example.com"), "{text}");
     assert!(text.contains("Setup > Administrators"), "{text}");
     assert!(text.contains("More > Convert to Script Only"), "{text}");
-    let plan = acc.wd.plan_exitcode().await;
-    assert_eq!(plan.code, 0, "{}", plan.combined());
+    acc.assert_no_drift("create_warns_with_the_portal_steps_then_plan_is_empty").await;
 
     let v = acc.wd.resource_values("maas360_script_user.api").await;
     let billing = &acc.sim.maas360_admin().billing_id;
@@ -118,8 +117,7 @@ async fn password_wo_verifies_api_access_and_never_reaches_state_or_logs() {
     assert_eq!(v["password_wo"], serde_json::Value::Null);
     assert_eq!(v["password_wo_version"], 1);
     assert!(!acc.wd.state_text().contains(PASSWORD), "the password is in the state file");
-    let plan = acc.wd.plan_exitcode().await;
-    assert_eq!(plan.code, 0, "{}", plan.combined());
+    acc.assert_no_drift("password_wo_verifies_api_access_and_never_reaches_state_or_logs").await;
 
     // A literal works the same way.
     let extra = format!("  password_wo         = \"{PASSWORD}\"\n  password_wo_version = 2");
@@ -212,8 +210,7 @@ async fn an_account_deleted_in_the_portal_is_planned_for_creation_again() {
     assert!(text.contains("Plan: 1 to add, 0 to change, 0 to destroy."), "{text}");
     acc.wd.apply().await.ok();
     assert!(acc.maas360_admin("Acme_SO").await.is_some());
-    let plan = acc.wd.plan_exitcode().await;
-    assert_eq!(plan.code, 0, "{}", plan.combined());
+    acc.assert_no_drift("an_account_deleted_in_the_portal_is_planned_for_creation_again").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -243,8 +240,7 @@ async fn a_role_change_replaces_and_says_how_to_free_the_username() {
     acc.control(reqwest::Method::DELETE, "/_sim/maas360/admins/Acme_SO", None).await;
     acc.wd.apply().await.ok();
     assert_eq!(acc.maas360_admin("Acme_SO").await.unwrap()["roles"], json!(["Administrator"]));
-    let plan = acc.wd.plan_exitcode().await;
-    assert_eq!(plan.code, 0, "{}", plan.combined());
+    acc.assert_no_drift("a_role_change_replaces_and_says_how_to_free_the_username").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -280,8 +276,7 @@ async fn import_by_username_or_billing_id_reads_email_and_roles_from_the_audit()
     let text = flat(&plan.stdout);
     assert!(text.contains("Plan: 0 to add, 1 to change, 0 to destroy."), "{text}");
     acc.wd.apply().await.ok();
-    let plan = acc.wd.plan_exitcode().await;
-    assert_eq!(plan.code, 0, "{}", plan.combined());
+    acc.assert_no_drift("import_by_username_or_billing_id_reads_email_and_roles_from_the_audit").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -317,8 +312,7 @@ async fn import_without_audit_records_adopts_the_configuration_in_place() {
         ),
         0
     );
-    let plan = acc.wd.plan_exitcode().await;
-    assert_eq!(plan.code, 0, "{}", plan.combined());
+    acc.assert_no_drift("import_without_audit_records_adopts_the_configuration_in_place").await;
     let v = acc.wd.resource_values("maas360_script_user.api").await;
     assert_eq!(v["email"], email.as_str());
 }
@@ -393,8 +387,7 @@ async fn a_burst_of_429_is_absorbed() {
     assert_eq!(stats["responses"]["429"], 3, "{stats}");
     assert!(out.elapsed >= std::time::Duration::from_secs(3), "Retry-After was honoured: {:?}", out.elapsed);
     assert!(acc.maas360_admin("Acme_SO").await.is_some());
-    let plan = acc.wd.plan_exitcode().await;
-    assert_eq!(plan.code, 0, "{}", plan.combined());
+    acc.assert_no_drift("a_burst_of_429_is_absorbed").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -441,8 +434,7 @@ output "free" {
     let billing = acc.sim.maas360_admin().billing_id.clone();
     assert_eq!(outputs["taken"]["value"], json!({"username": "Acme_SO", "exists": true, "billing_id": billing}));
     assert_eq!(outputs["free"]["value"], json!({"username": "Nobody_SO", "exists": false, "billing_id": billing}));
-    let plan = acc.wd.plan_exitcode().await;
-    assert_eq!(plan.code, 0, "{}", plan.combined());
+    acc.assert_no_drift("the_administrator_data_source_tells_whether_a_username_exists").await;
     // Deleted in the portal: the username is free again.
     acc.delete("/_sim/maas360/admins/Acme_SO").await;
     acc.config(
@@ -554,8 +546,7 @@ async fn a_verification_that_cannot_run_at_create_only_warns() {
     assert!(text.contains("Increase password_wo_version and apply again"), "{text}");
     assert!(!acc.wd.state_text().contains("tainted"), "the created account must not be replaced");
     acc.put("/_sim/maas360/settings", json!({"rateLimitBudget": 10000})).await;
-    let plan = acc.wd.plan_exitcode().await;
-    assert_eq!(plan.code, 0, "{}", plan.combined());
+    acc.assert_no_drift("a_verification_that_cannot_run_at_create_only_warns").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -607,8 +598,7 @@ async fn the_techsafe_example_applies_verifies_and_plans_empty() {
     let text = flat(&out.combined());
     assert!(text.contains("Administrator \"Acme_SO\" created: finish it in the MaaS360 portal"), "{text}");
     assert!(text.contains("More > Convert to Script Only"), "{text}");
-    let plan = acc.wd.plan_exitcode().await;
-    assert_eq!(plan.code, 0, "{}", plan.combined());
+    acc.assert_no_drift("the_techsafe_example_applies_verifies_and_plans_empty").await;
     let admin = acc.maas360_admin("Acme_SO").await.expect("created");
     assert_eq!(admin["roles"], json!(["Administrator"]));
     assert_eq!(admin["email"], "it@acme.example");
@@ -618,8 +608,7 @@ async fn the_techsafe_example_applies_verifies_and_plans_empty() {
     acc.wd.set_env("TF_VAR_api_password", PASSWORD);
     acc.wd.set_env("TF_VAR_api_password_version", "1");
     acc.wd.apply().await.ok();
-    let plan = acc.wd.plan_exitcode().await;
-    assert_eq!(plan.code, 0, "{}", plan.combined());
+    acc.assert_no_drift("the_techsafe_example_applies_verifies_and_plans_empty").await;
     let out = acc.wd.run(&["output", "-json"]).await.ok();
     assert!(!out.stdout.contains(PASSWORD));
     let outputs: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();

@@ -24,11 +24,17 @@ resource "jamf_api_client" "vendor" {
 async fn a_lost_answer_never_adopts_a_role_or_client_made_by_hand() {
     let Some(acc) = Acc::start("a_lost_answer_never_adopts_a_role_or_client_made_by_hand").await else { return };
     let made = |body| acc.jamf_api(Method::POST, "/api/v1/api-roles", Some(body));
+    let other = made(json!({"displayName": "Other role", "privileges": ["Read Computers"]})).await;
+    assert_eq!(other.status, 200, "{:?}", other.body);
+
+    // Planned while the names are free (a name already taken is caught at plan); the objects are
+    // made by hand between the plan and its apply.
+    acc.config(BY_HAND);
+    let plan = acc.wd.run(&["plan", "-input=false", "-out=tfplan"]).await;
+    assert_eq!(plan.code, 0, "{}", plan.combined());
     let role = made(json!({"displayName": "Made by hand", "privileges": ["Read Computers"]})).await;
     assert_eq!(role.status, 200, "{:?}", role.body);
     let role_id = role.body["id"].as_str().unwrap().to_string();
-    let other = made(json!({"displayName": "Other role", "privileges": ["Read Computers"]})).await;
-    assert_eq!(other.status, 200, "{:?}", other.body);
     let client = acc
         .jamf_api(
             Method::POST,
@@ -40,9 +46,9 @@ async fn a_lost_answer_never_adopts_a_role_or_client_made_by_hand() {
     assert_eq!(client.status, 200, "{:?}", client.body);
     let client_id = client.body["id"].as_u64().map(|n| n.to_string()).unwrap();
 
-    acc.config(BY_HAND);
-    // Every create loses its answer (roles: Jamf Pro acts, the answer never comes back) or its
+    // Every create would lose its answer (roles: Jamf Pro acts, the answer never comes back) or its
     // connection (clients): before this fix the lookup that followed adopted the hand-made objects.
+    // Now the apply's own plan finds the names taken and nothing is sent.
     acc.put(
         "/_sim/jamf/faults",
         json!({"lostResponses": {"count": 5, "only": "POST /api/v1/api-roles"},
@@ -50,23 +56,26 @@ async fn a_lost_answer_never_adopts_a_role_or_client_made_by_hand() {
     )
     .await;
     acc.reset_stats("jamf").await;
-    let apply = acc.wd.apply().await;
+    let apply = acc.wd.run(&["apply", "-input=false", "tfplan"]).await;
     let stats = acc.stats("jamf").await;
     acc.delete("/_sim/jamf/faults").await;
     assert_eq!(apply.code, 1, "{}", apply.combined());
     let out = flat(&apply.combined());
     assert!(out.contains("API role display name already in use"), "{out}");
     assert!(out.contains("API client display name already in use"), "{out}");
-    assert!(out.contains("Nothing was sent to Jamf Pro"), "{out}");
     assert!(out.contains(&format!("terraform import <this resource's address> {role_id}")), "{out}");
     assert!(out.contains(&format!("terraform import <this resource's address> {client_id}")), "{out}");
     assert_eq!(requests(&stats, "POST /api/v1/api-roles"), 0, "nothing sent: {stats}");
     assert_eq!(requests(&stats, "POST /api/v1/api-integrations"), 0, "nothing sent: {stats}");
 
-    // Not adopted: the state holds neither, and a destroy leaves both alone.
+    // Not adopted: the state holds neither, and removing the configuration leaves both alone.
+    // (A plain `terraform destroy` plans the configuration first, and that plan still reports
+    // the names as taken.)
     let show = acc.wd.show_json().await;
     assert!(show["values"]["root_module"]["resources"].as_array().is_none_or(Vec::is_empty), "{show}");
-    assert_eq!(acc.wd.destroy().await.code, 0);
+    acc.config("");
+    let emptied = acc.wd.apply().await;
+    assert_eq!(emptied.code, 0, "{}", emptied.combined());
     assert!(acc.jamf_object("roles", &role_id).await.is_some(), "the hand-made role still exists");
     assert!(acc.jamf_object("integrations", &client_id).await.is_some(), "the hand-made client still exists");
 }
