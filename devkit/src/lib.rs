@@ -1,10 +1,11 @@
 //! The dev tools the tests, `cargo xtask` and the benchmark share to drive real processes: the one
 //! terraform runner ([`terraform`]), a project-local provider mirror with its own Terraform CLI
-//! configuration ([`mirror`]), the `mdm-sim` binary as a child process ([`SimProcess`]), and the
-//! host's platform name. A dev-only crate: it depends on nothing of the providers' package or the
+//! configuration ([`mirror`]), the `mdm-sim` binary as a child process ([`SimProcess`]), the
+//! host's platform name, and a Terraform-like AutoMTLS client ([`mtls`]). A dev-only crate: it depends on nothing of the providers' package or the
 //! simulator, and neither depends on it, so the tests of both can use it without a cycle.
 
 pub mod mirror;
+pub mod mtls;
 pub mod sim_process;
 pub mod terraform;
 

@@ -4,6 +4,7 @@
 
 pub mod convert;
 pub mod logging;
+pub mod mtls;
 pub mod proto;
 mod routes;
 pub mod serve;

@@ -1,6 +1,8 @@
 //! go-plugin's server side, as Terraform expects it: magic cookie, protocol negotiation, a unix
-//! socket (TCP loopback fallback), AutoMTLS, exactly one handshake line on stdout, the controller,
-//! stdio and health services, SIGINT ignored, and a prompt exit on Shutdown.
+//! socket in a private directory (TCP loopback fallback only with client authentication),
+//! AutoMTLS with Terraform's certificate required, exactly one handshake line on stdout, the
+//! controller, stdio and health services, SIGINT ignored, and a prompt exit (socket removed) on
+//! Shutdown and SIGTERM.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -10,13 +12,15 @@ use std::time::Duration;
 use base64::Engine;
 use futures::StreamExt;
 use tokio::net::{TcpListener, UnixListener};
-use tokio_stream::wrappers::{TcpListenerStream, UnixListenerStream};
+use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream, UnixListenerStream};
 use tokio_util::sync::CancellationToken;
-use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
+use tonic::transport::Server;
+use tonic::transport::server::Connected;
 use tonic::{Request, Response, Status};
 
 use crate::framework::{Provider, ProviderServer};
 
+use super::mtls::PinnedClientCert;
 use super::proto::plugin as gp;
 use super::proto::tfplugin6 as tf;
 use super::routes::Routes;
@@ -38,9 +42,10 @@ const SHUTDOWN_DEADLINE: Duration = Duration::from_millis(1500);
 pub struct ServeOptions {
     /// Full source address, e.g. `registry.terraform.io/mdmkit/jamf` (for the reattach line).
     pub address: String,
-    /// PEM of Terraform's client certificate: when set, serve TLS (AutoMTLS).
+    /// PEM of Terraform's client certificate: when set, serve TLS (AutoMTLS) to that certificate
+    /// only.
     pub client_cert_pem: Option<String>,
-    /// Directory for the unix socket.
+    /// Where to make the private directory that holds the unix socket.
     pub socket_dir: PathBuf,
     /// Debug mode: no cookie, no TLS, runs until Ctrl-C, prints `TF_REATTACH_PROVIDERS`.
     pub debug: bool,
@@ -136,43 +141,142 @@ pub fn main<P: Provider>(provider: P, address: &str) -> ! {
 }
 
 enum Bound {
-    Unix(UnixListener, PathBuf),
+    Unix(UnixListener),
     Tcp(TcpListener),
 }
 
-/// Removes the socket file however serving ends.
-struct SocketGuard(Option<PathBuf>);
+/// The private directory (0700, as go-plugin makes it) that holds the unix socket: only our
+/// user can reach the socket. Removed, with the socket, however serving ends.
+struct SocketDir {
+    dir: PathBuf,
+    socket: PathBuf,
+}
 
-impl Drop for SocketGuard {
+impl Drop for SocketDir {
     fn drop(&mut self) {
-        if let Some(p) = self.0.take() {
-            let _ = std::fs::remove_file(p);
-        }
+        let _ = std::fs::remove_file(&self.socket);
+        let _ = std::fs::remove_dir(&self.dir);
     }
 }
 
-async fn bind(socket_dir: &Path) -> std::io::Result<Bound> {
+/// A fresh directory only we may enter, in `parent`.
+fn private_dir(parent: &Path) -> std::io::Result<PathBuf> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let mut last = None;
     for _ in 0..8 {
-        let path = socket_dir.join(format!("plugin{}", rand::random::<u64>()));
-        match UnixListener::bind(&path) {
-            Ok(l) => return Ok(Bound::Unix(l, path)),
-            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => continue,
-            Err(e) => {
-                tracing::debug!(error = %e, "unix socket unavailable, falling back to TCP loopback");
-                break;
+        let dir = parent.join(format!("plugin{:016x}", rand::random::<u64>()));
+        match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+            Ok(()) => {
+                // The umask can only take bits away; make sure no ACL default or odd umask left
+                // group or other bits on.
+                std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+                return Ok(dir);
             }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
         }
     }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no fresh directory name")))
+}
+
+/// A unix socket in a fresh private directory.
+fn bind_unix(socket_dir: &Path) -> std::io::Result<(UnixListener, SocketDir)> {
+    let dir = private_dir(socket_dir)?;
+    let socket = dir.join("plugin");
+    let guard = SocketDir { dir, socket: socket.clone() };
+    let listener = UnixListener::bind(&socket)?;
+    Ok((listener, guard))
+}
+
+/// Where to serve: a unix socket in a fresh private directory or, where that fails and `tcp`
+/// allows it (client authentication enforced, or debug mode), TCP on 127.0.0.1.
+async fn bind(socket_dir: &Path, tcp: bool) -> std::io::Result<(Bound, Option<SocketDir>)> {
+    let unix_error = match bind_unix(socket_dir) {
+        Ok((l, guard)) => return Ok((Bound::Unix(l), Some(guard))),
+        Err(e) => e,
+    };
+    if !tcp {
+        return Err(std::io::Error::other(format!(
+            "cannot serve on a unix socket in {} ({unix_error}), and will not fall back to a TCP port without              Terraform's client certificate (PLUGIN_CLIENT_CERT is not set): any local process could drive the              provider. Set PLUGIN_UNIX_SOCKET_DIR to a short, writable directory, or let Terraform start the              provider with AutoMTLS (unset TF_DISABLE_PLUGIN_TLS)",
+            socket_dir.display()
+        )));
+    }
+    tracing::debug!(error = %unix_error, "unix socket unavailable, falling back to TCP loopback");
     let min: u16 = std::env::var("PLUGIN_MIN_PORT").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
     let max: u16 = std::env::var("PLUGIN_MAX_PORT").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
     if min > 0 && max >= min {
         for port in min..=max {
             if let Ok(l) = TcpListener::bind(("127.0.0.1", port)).await {
-                return Ok(Bound::Tcp(l));
+                return Ok((Bound::Tcp(l), None));
             }
         }
     }
-    Ok(Bound::Tcp(TcpListener::bind(("127.0.0.1", 0)).await?))
+    Ok((Bound::Tcp(TcpListener::bind(("127.0.0.1", 0)).await?), None))
+}
+
+/// How long a connection may take to complete its TLS handshake before it is dropped.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The TLS side of AutoMTLS: our fresh certificate, and Terraform's (from `client_pem`)
+/// required of every client. Returns the acceptor and our certificate's DER.
+fn tls_acceptor(client_pem: &str) -> std::io::Result<(tokio_rustls::TlsAcceptor, Vec<u8>)> {
+    use rustls::pki_types::pem::PemObject;
+    let (_, key_pem, der) = generate_certificate().map_err(std::io::Error::other)?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = PinnedClientCert::from_pem(client_pem, provider.clone()).map_err(std::io::Error::other)?;
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(std::io::Error::other)?;
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(std::io::Error::other)?
+        .with_client_cert_verifier(Arc::new(verifier))
+        .with_single_cert(vec![rustls::pki_types::CertificateDer::from(der.clone())], key)
+        .map_err(std::io::Error::other)?;
+    cfg.alpn_protocols = vec![b"h2".to_vec()];
+    Ok((tokio_rustls::TlsAcceptor::from(Arc::new(cfg)), der))
+}
+
+/// Connections from `incoming` that completed the TLS handshake (and so presented Terraform's
+/// certificate and proved its key); the others are dropped before a byte of gRPC is read.
+/// Each handshake runs in its own task, so a client that stalls holds up no other.
+fn tls_incoming<IO>(
+    incoming: impl futures::Stream<Item = std::io::Result<IO>> + Send + Unpin + 'static,
+    acceptor: tokio_rustls::TlsAcceptor,
+    shutdown: CancellationToken,
+) -> ReceiverStream<std::io::Result<tokio_rustls::server::TlsStream<IO>>>
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(async move {
+        let mut incoming = incoming;
+        loop {
+            let conn = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                c = incoming.next() => c,
+            };
+            let io = match conn {
+                None => return,
+                Some(Ok(io)) => io,
+                Some(Err(e)) => {
+                    tracing::debug!(error = %e, "accept failed");
+                    continue;
+                }
+            };
+            let (acceptor, tx) = (acceptor.clone(), tx.clone());
+            tokio::spawn(async move {
+                match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(io)).await {
+                    Ok(Ok(tls)) => {
+                        let _ = tx.send(Ok(tls)).await;
+                    }
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e, "refused a connection that did not present Terraform's client certificate")
+                    }
+                    Err(_) => tracing::warn!("refused a connection that did not complete the TLS handshake in time"),
+                }
+            });
+        }
+    });
+    ReceiverStream::new(rx)
 }
 
 /// A self-signed certificate for AutoMTLS: P-256, SAN `localhost`, CA:TRUE (Go verifies the
@@ -223,31 +327,24 @@ impl gp::grpc_stdio_server::GrpcStdio for Stdio {
     }
 }
 
-/// Serve a provider until Terraform calls Shutdown (or, in debug mode, until Ctrl-C).
+/// Serve a provider until Terraform calls Shutdown, or SIGTERM (or, in debug mode, until Ctrl-C).
 /// `announce` receives the one handshake line (or, in debug mode, the reattach instructions).
+///
+/// With `client_cert_pem` (Terraform's `PLUGIN_CLIENT_CERT`) every connection must present
+/// exactly that certificate and prove its key; without it the provider serves plaintext on a
+/// unix socket in a private directory only (debug mode may fall back to TCP).
 pub async fn serve<P: Provider>(provider: P, opts: ServeOptions, announce: impl FnOnce(String)) -> std::io::Result<()> {
     let shutdown = CancellationToken::new();
     let server = Arc::new(ProviderServer::new(provider));
-    let bound = bind(&opts.socket_dir).await?;
-    let (network, addr, guard) = match &bound {
-        Bound::Unix(_, p) => ("unix", p.display().to_string(), SocketGuard(Some(p.clone()))),
-        Bound::Tcp(l) => ("tcp", l.local_addr()?.to_string(), SocketGuard(None)),
+    // Before binding: a bad PLUGIN_CLIENT_CERT leaves no socket behind.
+    let tls = opts.client_cert_pem.as_deref().map(tls_acceptor).transpose()?;
+    let (bound, guard) = bind(&opts.socket_dir, tls.is_some() || opts.debug).await?;
+    let (network, addr) = match &bound {
+        Bound::Unix(_) => ("unix", guard.as_ref().map(|g| g.socket.display().to_string()).unwrap_or_default()),
+        Bound::Tcp(l) => ("tcp", l.local_addr()?.to_string()),
     };
-
-    let mut builder = Server::builder();
-    let mut cert_field = String::new();
-    if let Some(client_pem) = &opts.client_cert_pem {
-        let (cert_pem, key_pem, der) = generate_certificate().map_err(std::io::Error::other)?;
-        // Terraform's client certificate is requested but not required: rustls cannot verify
-        // its P-521, CA:TRUE certificate as a client certificate, and Terraform still verifies
-        // ours, so the channel is encrypted and the server authenticated either way.
-        let tls = ServerTlsConfig::new()
-            .identity(Identity::from_pem(cert_pem, key_pem))
-            .client_ca_root(Certificate::from_pem(client_pem))
-            .client_auth_optional(true);
-        builder = builder.tls_config(tls).map_err(std::io::Error::other)?;
-        cert_field = base64::engine::general_purpose::STANDARD_NO_PAD.encode(der);
-    }
+    let cert_field =
+        tls.as_ref().map(|(_, der)| base64::engine::general_purpose::STANDARD_NO_PAD.encode(der)).unwrap_or_default();
 
     // Before the line goes out: from then on Terraform (and its Ctrl-C) may reach us.
     spawn_signal_handling(shutdown.clone(), opts.debug)?;
@@ -275,8 +372,41 @@ pub async fn serve<P: Provider>(provider: P, opts: ServeOptions, announce: impl 
     }
 
     let routes = services(server, &shutdown).await;
+    let result = match (bound, tls) {
+        (Bound::Unix(l), None) => run(routes, UnixListenerStream::new(l), &shutdown).await,
+        (Bound::Unix(l), Some((acceptor, _))) => {
+            run(routes, tls_incoming(UnixListenerStream::new(l), acceptor, shutdown.clone()), &shutdown).await
+        }
+        (Bound::Tcp(l), None) => run(routes, tcp_incoming(l), &shutdown).await,
+        (Bound::Tcp(l), Some((acceptor, _))) => {
+            run(routes, tls_incoming(tcp_incoming(l), acceptor, shutdown.clone()), &shutdown).await
+        }
+    };
+    drop(guard);
+    result
+}
 
-    // Graceful shutdown waits for open connections; bound it so Terraform never has to kill us.
+/// TCP connections with Nagle's algorithm off: it would stall each small RPC by ~40 ms
+/// (delayed ACK).
+fn tcp_incoming(l: TcpListener) -> impl futures::Stream<Item = std::io::Result<tokio::net::TcpStream>> + Send + Unpin {
+    TcpListenerStream::new(l).map(|s| {
+        if let Ok(s) = &s {
+            let _ = s.set_nodelay(true);
+        }
+        s
+    })
+}
+
+/// Serve `routes` on `incoming` until `shutdown`, then wait for open connections a bounded
+/// time so Terraform never has to kill us.
+async fn run<IO>(
+    routes: Routes,
+    incoming: impl futures::Stream<Item = std::io::Result<IO>> + Send + 'static,
+    shutdown: &CancellationToken,
+) -> std::io::Result<()>
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Connected + Unpin + Send + 'static,
+{
     let deadline = {
         let token = shutdown.clone();
         async move {
@@ -285,30 +415,10 @@ pub async fn serve<P: Provider>(provider: P, opts: ServeOptions, announce: impl 
         }
     };
     let signal = shutdown.clone().cancelled_owned();
-    let result = match bound {
-        Bound::Unix(l, _) => {
-            let incoming = UnixListenerStream::new(l);
-            tokio::select! {
-                r = builder.serve_with_incoming_shutdown(routes, incoming, signal) => r,
-                _ = deadline => Ok(()),
-            }
-        }
-        Bound::Tcp(l) => {
-            // Nagle's algorithm would stall each small RPC by ~40 ms (delayed ACK).
-            let incoming = TcpListenerStream::new(l).map(|s| {
-                if let Ok(s) = &s {
-                    let _ = s.set_nodelay(true);
-                }
-                s
-            });
-            tokio::select! {
-                r = builder.serve_with_incoming_shutdown(routes, incoming, signal) => r,
-                _ = deadline => Ok(()),
-            }
-        }
-    };
-    drop(guard);
-    result.map_err(std::io::Error::other)
+    tokio::select! {
+        r = Server::builder().serve_with_incoming_shutdown(routes, incoming, signal) => r.map_err(std::io::Error::other),
+        _ = deadline => Ok(()),
+    }
 }
 
 fn spawn_signal_handling(shutdown: CancellationToken, debug: bool) -> std::io::Result<()> {
@@ -316,6 +426,16 @@ fn spawn_signal_handling(shutdown: CancellationToken, debug: bool) -> std::io::R
     // Terraform does not give providers their own process group, so Ctrl-C reaches us too; it
     // then calls StopProvider, which is how we wind down. Installing a handler ignores SIGINT.
     let mut sigint = signal(SignalKind::interrupt())?;
+    // SIGTERM (a CI runner cancelling, `kill`): stop serving and clean up, never die mid-way
+    // with the socket left behind.
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let token = shutdown.clone();
+    tokio::spawn(async move {
+        if sigterm.recv().await.is_some() {
+            tracing::debug!("SIGTERM: shutting down");
+            token.cancel();
+        }
+    });
     tokio::spawn(async move {
         while sigint.recv().await.is_some() {
             if debug {
@@ -376,9 +496,8 @@ pub async fn serve_in_process<P: Provider>(
     socket_dir: &Path,
 ) -> std::io::Result<Reattached> {
     let server = Arc::new(ProviderServer::new(provider));
-    let Bound::Unix(listener, path) = bind(socket_dir).await? else {
-        return Err(std::io::Error::other("unix sockets are required for in-process serving"));
-    };
+    let (listener, guard) = bind_unix(socket_dir)?;
+    let path = guard.socket.clone();
     let reattach_json = serde_json::json!({
         address: {
             "Protocol": "grpc",
@@ -393,7 +512,7 @@ pub async fn serve_in_process<P: Provider>(
     let token = shutdown.clone();
     let socket = path.clone();
     let task = tokio::spawn(async move {
-        let _guard = SocketGuard(Some(path));
+        let _guard = guard;
         let routes = services(server, &token).await;
         Server::builder()
             .serve_with_incoming_shutdown(routes, UnixListenerStream::new(listener), token.cancelled_owned())

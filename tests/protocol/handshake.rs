@@ -7,17 +7,13 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use devkit::mtls::P521Identity;
 use mdmkit::plugin::proto::plugin as gp;
 use mdmkit::plugin::proto::tfplugin6 as tf;
 use mdmkit::plugin::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE};
 use tonic::transport::{Channel, Endpoint, Uri};
 
 const JAMF: &str = env!("CARGO_BIN_EXE_terraform-provider-jamf");
-
-/// A PEM client certificate shaped like the one Terraform sends (self-signed, CA, localhost).
-fn client_cert_pem() -> String {
-    mdmkit::plugin::serve::generate_certificate().unwrap().0
-}
 
 fn launch(envs: &[(&str, &str)], args: &[&str]) -> Child {
     Command::new(JAMF)
@@ -40,8 +36,10 @@ struct Handshake {
     rest: BufReader<std::process::ChildStdout>,
 }
 
-fn handshake(socket_dir: &std::path::Path, tls: bool) -> Handshake {
-    let pem = client_cert_pem();
+/// Start the provider as Terraform does, with `terraform`'s certificate in `PLUGIN_CLIENT_CERT`
+/// (AutoMTLS) or none, and read its handshake line.
+fn handshake(socket_dir: &std::path::Path, terraform: Option<&P521Identity>) -> Handshake {
+    let pem = terraform.map(P521Identity::pem);
     let mut envs = vec![
         (MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE),
         ("PLUGIN_PROTOCOL_VERSIONS", "5,6"),
@@ -49,7 +47,7 @@ fn handshake(socket_dir: &std::path::Path, tls: bool) -> Handshake {
         ("PLUGIN_MAX_PORT", "25000"),
         ("PLUGIN_UNIX_SOCKET_DIR", socket_dir.to_str().unwrap()),
     ];
-    if tls {
+    if let Some(pem) = &pem {
         envs.push(("PLUGIN_CLIENT_CERT", pem.as_str()));
     }
     let mut child = launch(&envs, &[]);
@@ -60,7 +58,7 @@ fn handshake(socket_dir: &std::path::Path, tls: bool) -> Handshake {
     assert_eq!(fields.len(), 6, "handshake line {line:?}");
     assert_eq!(&fields[..2], &["1", "6"]);
     assert_eq!(fields[4], "grpc");
-    let cert_der = if tls {
+    let cert_der = if pem.is_some() {
         assert!(!fields[5].ends_with('='), "raw (unpadded) base64");
         base64::engine::general_purpose::STANDARD_NO_PAD.decode(fields[5]).expect("base64 DER")
     } else {
@@ -70,82 +68,31 @@ fn handshake(socket_dir: &std::path::Path, tls: bool) -> Handshake {
     Handshake { child, network: fields[2].into(), addr: fields[3].into(), cert_der, rest: out }
 }
 
-/// Accepts exactly the certificate the handshake line announced (stricter than Terraform, which
-/// trusts it as a root for "localhost"; rustls's own verifier refuses a CA certificate as a
-/// server certificate, Go's does not).
-#[derive(Debug)]
-struct Pinned(Vec<u8>, std::sync::Arc<rustls::crypto::CryptoProvider>);
-
-impl rustls::client::danger::ServerCertVerifier for Pinned {
-    fn verify_server_cert(
-        &self,
-        end_entity: &rustls::pki_types::CertificateDer<'_>,
-        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
-        server_name: &rustls::pki_types::ServerName<'_>,
-        _ocsp: &[u8],
-        _now: rustls::pki_types::UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        assert_eq!(server_name.to_str(), "localhost");
-        if end_entity.as_ref() == self.0.as_slice() {
-            Ok(rustls::client::danger::ServerCertVerified::assertion())
-        } else {
-            Err(rustls::Error::General("not the announced certificate".into()))
-        }
-    }
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.1.signature_verification_algorithms)
-    }
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.1.signature_verification_algorithms)
-    }
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.1.signature_verification_algorithms.supported_schemes()
-    }
-}
-
-async fn connect(h: &Handshake) -> Channel {
-    assert_eq!(h.network, "unix");
-    let path = PathBuf::from(&h.addr);
+/// A gRPC channel to the provider (unix or TCP, as announced): TLS when the provider announced
+/// a certificate, presenting `identity` if given. Connecting is lazy: the TLS handshake and its
+/// outcome come with the first RPC.
+fn connect(h: &Handshake, identity: Option<&P521Identity>) -> Channel {
+    let (network, addr) = (h.network.clone(), h.addr.clone());
     let tls = (!h.cert_der.is_empty()).then(|| {
-        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-        let mut cfg = rustls::ClientConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .dangerous()
-            .with_custom_certificate_verifier(std::sync::Arc::new(Pinned(h.cert_der.clone(), provider)))
-            .with_no_client_auth();
-        cfg.alpn_protocols = vec![b"h2".to_vec()];
-        tokio_rustls::TlsConnector::from(std::sync::Arc::new(cfg))
+        tokio_rustls::TlsConnector::from(std::sync::Arc::new(devkit::mtls::client_config(h.cert_der.clone(), identity)))
     });
-    Endpoint::try_from("http://localhost")
-        .unwrap()
-        .connect_with_connector(tower::service_fn(move |_: Uri| {
-            let path = path.clone();
-            let tls = tls.clone();
-            async move {
-                let stream = tokio::net::UnixStream::connect(path).await?;
-                let io: Box<dyn Io> = match tls {
-                    Some(tls) => {
-                        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
-                        Box::new(tls.connect(name, stream).await?)
-                    }
-                    None => Box::new(stream),
-                };
-                Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(io))
-            }
-        }))
-        .await
-        .expect("connect to the provider")
+    Endpoint::try_from("http://localhost").unwrap().connect_with_connector_lazy(tower::service_fn(move |_: Uri| {
+        let (network, addr, tls) = (network.clone(), addr.clone(), tls.clone());
+        async move {
+            let stream: Box<dyn Io> = match network.as_str() {
+                "unix" => Box::new(tokio::net::UnixStream::connect(PathBuf::from(addr)).await?),
+                _ => Box::new(tokio::net::TcpStream::connect(addr).await?),
+            };
+            let io: Box<dyn Io> = match tls {
+                Some(tls) => {
+                    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+                    Box::new(tls.connect(name, stream).await?)
+                }
+                None => stream,
+            };
+            Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(io))
+        }
+    }))
 }
 
 trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
@@ -185,10 +132,11 @@ fn without_protocol_6_it_refuses() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn automtls_handshake_serves_and_shuts_down_within_two_seconds() {
     let dir = tempfile::tempdir().unwrap();
-    let mut h = handshake(dir.path(), true);
+    let terraform = P521Identity::generate("HashiCorp");
+    let mut h = handshake(dir.path(), Some(&terraform));
     assert!(std::path::Path::new(&h.addr).exists(), "socket exists while serving");
     // The server certificate is for localhost and verifies as its own root.
-    let channel = connect(&h).await;
+    let channel = connect(&h, Some(&terraform));
 
     let mut provider = tf::provider_client::ProviderClient::new(channel.clone());
     let schema = provider.get_provider_schema(tf::get_provider_schema::Request {}).await.unwrap().into_inner();
@@ -217,13 +165,100 @@ async fn automtls_handshake_serves_and_shuts_down_within_two_seconds() {
     std::io::Read::read_to_string(&mut h.rest, &mut rest).unwrap();
     assert_eq!(rest, "", "only the handshake line on stdout");
     assert!(!std::path::Path::new(&h.addr).exists(), "socket removed on exit");
+    assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none(), "its private directory too");
+}
+
+/// go-plugin's guarantee: only the Terraform that started the provider (and gave it
+/// `PLUGIN_CLIENT_CERT`) can drive it. Any other local process that reaches the socket is
+/// refused in the TLS handshake, before a single RPC (here Shutdown, which would stop it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_terraform_that_started_it_is_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let terraform = P521Identity::generate("HashiCorp");
+    let mut h = handshake(dir.path(), Some(&terraform));
+    let stranger = P521Identity::generate("HashiCorp");
+    // Terraform's certificate is no secret (children inherit it): without its key it is refused.
+    let thief = terraform.with_key_of(&stranger);
+    for (who, identity) in [
+        ("a client without a certificate", None),
+        ("a client with another P-521 certificate", Some(&stranger)),
+        ("a client with Terraform's certificate but not its key", Some(&thief)),
+    ] {
+        let mut controller = gp::grpc_controller_client::GrpcControllerClient::new(connect(&h, identity));
+        let answer = tokio::time::timeout(Duration::from_secs(5), controller.shutdown(gp::Empty {}))
+            .await
+            .unwrap_or_else(|_| panic!("{who}: no answer within 5 s"));
+        assert!(answer.is_err(), "{who} was served Shutdown");
+        let mut provider = tf::provider_client::ProviderClient::new(connect(&h, identity));
+        assert!(provider.get_metadata(tf::get_metadata::Request {}).await.is_err(), "{who} was served GetMetadata");
+        assert!(h.child.try_wait().unwrap().is_none(), "{who} stopped the provider");
+    }
+    let channel = connect(&h, Some(&terraform));
+    tf::provider_client::ProviderClient::new(channel.clone()).get_metadata(tf::get_metadata::Request {}).await.unwrap();
+    gp::grpc_controller_client::GrpcControllerClient::new(channel).shutdown(gp::Empty {}).await.unwrap();
+    assert!(wait_exit(&mut h.child, Duration::from_secs(3)).expect("exits after Shutdown").success());
+}
+
+/// The socket lives in a fresh directory only our user may enter (as go-plugin makes it), and a
+/// SIGTERM (a cancelled CI job) still removes both.
+#[test]
+fn the_socket_is_in_a_private_directory_removed_on_sigterm() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = handshake(dir.path(), Some(&P521Identity::generate("HashiCorp")));
+    assert_eq!(h.network, "unix");
+    let socket = PathBuf::from(&h.addr);
+    let private = socket.parent().unwrap().to_path_buf();
+    assert_eq!(private.parent(), Some(dir.path()), "a fresh directory inside PLUGIN_UNIX_SOCKET_DIR");
+    let mode = std::fs::metadata(&private).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "socket directory mode {mode:o}");
+    assert!(socket.exists());
+    assert!(Command::new("kill").args(["-TERM", &h.child.id().to_string()]).status().unwrap().success());
+    let status = wait_exit(&mut h.child, Duration::from_secs(3)).expect("exits on SIGTERM");
+    assert!(status.success(), "{status:?}");
+    assert!(!socket.exists(), "socket removed on SIGTERM");
+    assert!(!private.exists(), "socket directory removed on SIGTERM");
+}
+
+/// Without a unix socket the provider falls back to TCP on 127.0.0.1, which any local user can
+/// reach: only with Terraform's certificate required.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tcp_fallback_is_only_used_with_client_authentication() {
+    let dir = tempfile::tempdir().unwrap();
+    let nowhere = dir.path().join("does-not-exist");
+    let mut child = launch(
+        &[
+            (MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE),
+            ("PLUGIN_PROTOCOL_VERSIONS", "6"),
+            ("PLUGIN_UNIX_SOCKET_DIR", nowhere.to_str().unwrap()),
+        ],
+        &[],
+    );
+    let status = wait_exit(&mut child, Duration::from_secs(5)).expect("exits");
+    assert_eq!(status.code(), Some(1));
+    let (mut out, mut err) = (String::new(), String::new());
+    std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out).unwrap();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert_eq!(out, "", "no handshake line");
+    assert!(err.contains("TCP") && err.contains("PLUGIN_CLIENT_CERT"), "{err}");
+
+    let terraform = P521Identity::generate("HashiCorp");
+    let mut h = handshake(&nowhere, Some(&terraform));
+    assert_eq!(h.network, "tcp");
+    assert!(h.addr.starts_with("127.0.0.1:"), "{}", h.addr);
+    let mut stranger = tf::provider_client::ProviderClient::new(connect(&h, None));
+    assert!(stranger.get_metadata(tf::get_metadata::Request {}).await.is_err(), "served without a certificate");
+    let channel = connect(&h, Some(&terraform));
+    tf::provider_client::ProviderClient::new(channel.clone()).get_metadata(tf::get_metadata::Request {}).await.unwrap();
+    gp::grpc_controller_client::GrpcControllerClient::new(channel).shutdown(gp::Empty {}).await.unwrap();
+    assert!(wait_exit(&mut h.child, Duration::from_secs(3)).expect("exits").success());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_client_certificate_it_serves_plaintext() {
     let dir = tempfile::tempdir().unwrap();
-    let mut h = handshake(dir.path(), false);
-    let channel = connect(&h).await;
+    let mut h = handshake(dir.path(), None);
+    let channel = connect(&h, None);
     let mut stdio = gp::grpc_stdio_client::GrpcStdioClient::new(channel.clone());
     let mut stream = stdio.stream_stdio(()).await.unwrap().into_inner();
     let mut controller = gp::grpc_controller_client::GrpcControllerClient::new(channel);
@@ -262,6 +297,7 @@ fn debug_mode_prints_the_reattach_value() {
     assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
     assert!(wait_exit(&mut child, Duration::from_secs(5)).is_some());
     assert!(!std::path::Path::new(&socket).exists(), "socket removed");
+    assert!(!std::path::Path::new(&socket).parent().unwrap().exists(), "its directory too");
 }
 
 /// The provider serves from one thread (a current-thread runtime): measured cheaper than a
@@ -271,7 +307,7 @@ fn debug_mode_prints_the_reattach_value() {
 #[test]
 fn serves_from_a_single_thread() {
     let dir = tempfile::tempdir().unwrap();
-    let mut h = handshake(dir.path(), true);
+    let mut h = handshake(dir.path(), Some(&P521Identity::generate("HashiCorp")));
     let status = std::fs::read_to_string(format!("/proc/{}/status", h.child.id())).unwrap();
     let threads = status.lines().find_map(|l| l.strip_prefix("Threads:")).map(str::trim);
     let _ = h.child.kill();
@@ -310,4 +346,5 @@ fn a_provider_whose_terraform_died_exits_by_itself() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(!std::path::Path::new(&socket).exists(), "socket removed");
+    assert!(!std::path::Path::new(&socket).parent().unwrap().exists(), "its directory too");
 }

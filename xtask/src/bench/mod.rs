@@ -43,7 +43,7 @@ use tokio::io::AsyncBufReadExt;
 
 use devkit::terraform::{Terraform, remove_state};
 use devkit::{SimProcess, mirror};
-use mdmkit::plugin::serve::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, generate_certificate};
+use mdmkit::plugin::serve::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE};
 
 pub use report::{Cell, Command, Counts, Economy, Figure, Footprint, Latency, LatencyPhase, Report, Run, Side};
 use stats::Summary;
@@ -338,7 +338,8 @@ impl<'a> Bench<'a> {
     /// Spawn → handshake line, with AutoMTLS and without, alternated (one warm-up each).
     async fn handshakes(&self) -> Result<(Summary, Summary), String> {
         self.say(format!("handshake: {} launches with and without AutoMTLS", self.sizes.handshakes));
-        let (client_pem, _, _) = generate_certificate().map_err(|e| e.to_string())?;
+        // A client certificate like Terraform's (P-521), which the provider parses and pins.
+        let client_pem = devkit::mtls::P521Identity::generate("HashiCorp").pem();
         let bin = self.opts.bin_dir.join(devkit::exe("terraform-provider-jamf"));
         let sock = self.dir("sock")?;
         let (mut tls, mut plain) = (Vec::new(), Vec::new());
