@@ -4,10 +4,12 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use futures::FutureExt;
 use tonic::{Request, Response, Status};
 use tracing::Instrument;
 
-use crate::framework::{ClientCapabilities, Provider, ProviderServer};
+use crate::framework::server::{OpenResult, PlanResult, StateResult};
+use crate::framework::{ClientCapabilities, Diagnostics, Provider, ProviderServer};
 
 use super::convert::{diagnostics_out, dynamic_in, dynamic_out, path_out, schema_out, timestamp_out};
 use super::proto::tfplugin6 as tf;
@@ -49,11 +51,84 @@ fn server_capabilities() -> tf::ServerCapabilities {
     }
 }
 
-/// Run one RPC inside its span with "Received request" / "Served request" trace lines.
-async fn traced<T>(span: tracing::Span, fut: impl Future<Output = T>) -> T {
+/// What an RPC answers when its handler panicked: no result, and the one error diagnostic.
+trait Answer {
+    fn panicked(diags: Diagnostics) -> Self;
+}
+
+impl Answer for Diagnostics {
+    fn panicked(diags: Diagnostics) -> Self {
+        diags
+    }
+}
+
+impl Answer for StateResult {
+    fn panicked(diags: Diagnostics) -> Self {
+        StateResult { new_state: None, private: Vec::new(), diags }
+    }
+}
+
+impl Answer for PlanResult {
+    fn panicked(diags: Diagnostics) -> Self {
+        PlanResult { planned_state: None, requires_replace: Vec::new(), planned_private: Vec::new(), diags }
+    }
+}
+
+impl Answer for OpenResult {
+    fn panicked(diags: Diagnostics) -> Self {
+        OpenResult { result: None, renew_at: None, private: Vec::new(), diags }
+    }
+}
+
+impl<A: Default> Answer for (A, Diagnostics) {
+    fn panicked(diags: Diagnostics) -> Self {
+        (A::default(), diags)
+    }
+}
+
+impl<A: Default, B: Default> Answer for (A, B, Diagnostics) {
+    fn panicked(diags: Diagnostics) -> Self {
+        (A::default(), B::default(), diags)
+    }
+}
+
+impl Answer for tf::get_provider_schema::Response {
+    fn panicked(diags: Diagnostics) -> Self {
+        tf::get_provider_schema::Response { diagnostics: diagnostics_out(&diags), ..Default::default() }
+    }
+}
+
+/// The diagnostic for a panic in the handler of `rpc`. The panic's message goes to the log only
+/// (it may quote a value), never into the diagnostic.
+fn internal_error(rpc: &str) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    d.error(
+        "Internal error in the provider, please report it",
+        format!(
+            "The provider failed while handling {rpc} (a bug: it panicked). The provider keeps running, but this \
+             operation did not complete. Please report it with the provider's log (TF_LOG_PROVIDER=debug)."
+        ),
+    );
+    d
+}
+
+/// Run one RPC inside its span with "Received request" / "Served request" trace lines. A panic
+/// in the handler becomes an error diagnostic naming the RPC instead of a dead provider.
+async fn traced<T: Answer>(rpc: &'static str, span: tracing::Span, fut: impl Future<Output = T>) -> T {
     async move {
         tracing::trace!("Received request");
-        let out = fut.await;
+        let out = match std::panic::AssertUnwindSafe(fut).catch_unwind().await {
+            Ok(out) => out,
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                tracing::error!(rpc, panic = %message, "the RPC handler panicked");
+                T::panicked(internal_error(rpc))
+            }
+        };
         tracing::trace!("Served request");
         out
     }
@@ -94,7 +169,7 @@ impl<P: Provider> tf::provider_server::Provider for ProviderService<P> {
         _req: Request<tf::get_provider_schema::Request>,
     ) -> Result<Response<tf::get_provider_schema::Response>, Status> {
         let s = &self.server;
-        let resp = traced(self.span("GetProviderSchema", ""), async {
+        let resp = traced("GetProviderSchema", self.span("GetProviderSchema", ""), async {
             tf::get_provider_schema::Response {
                 provider: Some(schema_out(s.provider_schema())),
                 resource_schemas: s
@@ -141,6 +216,7 @@ impl<P: Provider> tf::provider_server::Provider for ProviderService<P> {
     ) -> Result<Response<tf::validate_provider_config::Response>, Status> {
         let req = req.into_inner();
         let diags = traced(
+            "ValidateProviderConfig",
             self.span("ValidateProviderConfig", ""),
             self.server.validate_provider_config(&dynamic_in(req.config)),
         )
@@ -154,6 +230,7 @@ impl<P: Provider> tf::provider_server::Provider for ProviderService<P> {
     ) -> Result<Response<tf::configure_provider::Response>, Status> {
         let req = req.into_inner();
         let diags = traced(
+            "ConfigureProvider",
             self.span("ConfigureProvider", ""),
             self.server.configure(&req.terraform_version, &dynamic_in(req.config)),
         )
@@ -177,6 +254,7 @@ impl<P: Provider> tf::provider_server::Provider for ProviderService<P> {
     ) -> Result<Response<tf::validate_resource_config::Response>, Status> {
         let req = req.into_inner();
         let diags = traced(
+            "ValidateResourceConfig",
             self.span("ValidateResourceConfig", &req.type_name),
             self.server.validate_resource_config(
                 &req.type_name,
@@ -195,6 +273,7 @@ impl<P: Provider> tf::provider_server::Provider for ProviderService<P> {
         let req = req.into_inner();
         let raw = req.raw_state.map(|r| r.json).unwrap_or_default();
         let r = traced(
+            "UpgradeResourceState",
             self.span("UpgradeResourceState", &req.type_name),
             self.server.upgrade_resource_state(&req.type_name, req.version, &raw),
         )
@@ -211,6 +290,7 @@ impl<P: Provider> tf::provider_server::Provider for ProviderService<P> {
     ) -> Result<Response<tf::read_resource::Response>, Status> {
         let req = req.into_inner();
         let r = traced(
+            "ReadResource",
             self.span("ReadResource", &req.type_name),
             self.server.read_resource(&req.type_name, &dynamic_in(req.current_state), &req.private),
         )
@@ -229,6 +309,7 @@ impl<P: Provider> tf::provider_server::Provider for ProviderService<P> {
     ) -> Result<Response<tf::plan_resource_change::Response>, Status> {
         let req = req.into_inner();
         let r = traced(
+            "PlanResourceChange",
             self.span("PlanResourceChange", &req.type_name),
             self.server.plan_resource_change(
                 &req.type_name,
@@ -254,6 +335,7 @@ impl<P: Provider> tf::provider_server::Provider for ProviderService<P> {
     ) -> Result<Response<tf::apply_resource_change::Response>, Status> {
         let req = req.into_inner();
         let r = traced(
+            "ApplyResourceChange",
             self.span("ApplyResourceChange", &req.type_name),
             self.server.apply_resource_change(
                 &req.type_name,
@@ -278,6 +360,7 @@ impl<P: Provider> tf::provider_server::Provider for ProviderService<P> {
     ) -> Result<Response<tf::import_resource_state::Response>, Status> {
         let req = req.into_inner();
         let (imported, diags) = traced(
+            "ImportResourceState",
             self.span("ImportResourceState", &req.type_name),
             self.server.import_resource_state(&req.type_name, &req.id),
         )
@@ -322,6 +405,7 @@ impl<P: Provider> tf::provider_server::Provider for ProviderService<P> {
     ) -> Result<Response<tf::validate_data_resource_config::Response>, Status> {
         let req = req.into_inner();
         let diags = traced(
+            "ValidateDataResourceConfig",
             self.span("ValidateDataResourceConfig", &req.type_name),
             self.server.validate_data_source_config(&req.type_name, &dynamic_in(req.config)),
         )
@@ -335,6 +419,7 @@ impl<P: Provider> tf::provider_server::Provider for ProviderService<P> {
     ) -> Result<Response<tf::read_data_source::Response>, Status> {
         let req = req.into_inner();
         let (state, diags) = traced(
+            "ReadDataSource",
             self.span("ReadDataSource", &req.type_name),
             self.server.read_data_source(&req.type_name, &dynamic_in(req.config)),
         )
@@ -352,6 +437,7 @@ impl<P: Provider> tf::provider_server::Provider for ProviderService<P> {
     ) -> Result<Response<tf::validate_ephemeral_resource_config::Response>, Status> {
         let req = req.into_inner();
         let diags = traced(
+            "ValidateEphemeralResourceConfig",
             self.span("ValidateEphemeralResourceConfig", &req.type_name),
             self.server.validate_ephemeral_config(&req.type_name, &dynamic_in(req.config)),
         )
@@ -365,6 +451,7 @@ impl<P: Provider> tf::provider_server::Provider for ProviderService<P> {
     ) -> Result<Response<tf::open_ephemeral_resource::Response>, Status> {
         let req = req.into_inner();
         let r = traced(
+            "OpenEphemeralResource",
             self.span("OpenEphemeralResource", &req.type_name),
             self.server.open_ephemeral(&req.type_name, &dynamic_in(req.config)),
         )
@@ -384,6 +471,7 @@ impl<P: Provider> tf::provider_server::Provider for ProviderService<P> {
     ) -> Result<Response<tf::renew_ephemeral_resource::Response>, Status> {
         let req = req.into_inner();
         let (renew_at, private, diags) = traced(
+            "RenewEphemeralResource",
             self.span("RenewEphemeralResource", &req.type_name),
             self.server.renew_ephemeral(&req.type_name, req.private.as_deref().unwrap_or_default()),
         )
@@ -401,6 +489,7 @@ impl<P: Provider> tf::provider_server::Provider for ProviderService<P> {
     ) -> Result<Response<tf::close_ephemeral_resource::Response>, Status> {
         let req = req.into_inner();
         let diags = traced(
+            "CloseEphemeralResource",
             self.span("CloseEphemeralResource", &req.type_name),
             self.server.close_ephemeral(&req.type_name, req.private.as_deref().unwrap_or_default()),
         )

@@ -222,6 +222,10 @@ impl Resource for ThingResource {
         req: CreateRequest<ThingModel>,
         _diags: &mut Diagnostics,
     ) -> Option<StateResponse<ThingModel>> {
+        // A thing named "panic" is a provider bug: its create panics.
+        if req.planned.name.get().map(String::as_str) == Some("panic") {
+            panic!("fixture_thing create panicked on purpose");
+        }
         // A thing named "slow" takes until the provider is stopped (at most 30 s), like a long
         // retry loop would.
         if req.planned.name.get().map(String::as_str) == Some("slow") {

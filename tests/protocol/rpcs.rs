@@ -667,3 +667,41 @@ async fn stop_provider_cancels_work_in_flight() {
     assert!(r.new_state.is_none() || decode(&r.new_state, &ty).is_null());
     served.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_panic_in_a_handler_is_an_error_diagnostic_and_the_provider_keeps_serving() {
+    let (served, _store, _dir) = serve().await;
+    let mut c = crate::common::provider_client(&served.socket).await;
+    let ty = thing_type();
+    c.configure_provider(tf::configure_provider::Request {
+        terraform_version: "1.11.4".into(),
+        config: Some(provider_config(Value::Null, Value::Null)),
+        client_capabilities: None,
+    })
+    .await
+    .unwrap();
+    let apply = |name: &str| {
+        let config = thing(&[("name", name.into()), ("zone", "z".into())]);
+        let mut planned = config.clone();
+        planned.as_entries_mut().unwrap().insert("id".into(), Value::Unknown);
+        tf::apply_resource_change::Request {
+            type_name: "fixture_thing".into(),
+            prior_state: None,
+            planned_state: dv(&planned, &ty),
+            config: dv(&config, &ty),
+            ..Default::default()
+        }
+    };
+    let r = c.apply_resource_change(apply("panic")).await.expect("an answer, not a dead provider").into_inner();
+    let errs = errors(&r.diagnostics);
+    assert_eq!(errs.len(), 1, "{:?}", r.diagnostics);
+    assert_eq!(errs[0].summary, "Internal error in the provider, please report it");
+    assert!(errs[0].detail.contains("ApplyResourceChange"), "{}", errs[0].detail);
+    assert!(!errs[0].detail.contains("on purpose"), "the panic message stays in the log: {}", errs[0].detail);
+    assert!(r.new_state.is_none());
+    // The provider still serves the next call.
+    let ok = c.apply_resource_change(apply("fine")).await.unwrap().into_inner();
+    assert!(errors(&ok.diagnostics).is_empty(), "{:?}", ok.diagnostics);
+    assert_eq!(decode(&ok.new_state, &ty).attr("name"), &Value::from("fine"));
+    served.shutdown().await;
+}
