@@ -5,5 +5,6 @@
 pub mod common;
 
 mod against_sim;
+mod hostile;
 mod jamf;
 mod maas360;
