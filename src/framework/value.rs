@@ -65,21 +65,6 @@ impl Number {
         }
     }
 
-    /// The number as an `f64` if that loses nothing.
-    pub fn as_exact_f64(&self) -> Option<f64> {
-        match self {
-            Number::PosInfinity => Some(f64::INFINITY),
-            Number::NegInfinity => Some(f64::NEG_INFINITY),
-            Number::Finite(d) => {
-                let f = d.to_f64()?;
-                if !f.is_finite() {
-                    return None;
-                }
-                (BigDecimal::try_from(f).ok()? == *d).then_some(f)
-            }
-        }
-    }
-
     /// The nearest `f64`.
     pub fn to_f64_lossy(&self) -> f64 {
         match self {
@@ -369,10 +354,10 @@ mod tests {
         assert_eq!(big.as_i64(), None);
         assert_eq!(big.to_string(), "18446744073709551617");
         let tenth: Number = "0.1".parse().unwrap();
-        assert_eq!(tenth.as_exact_f64(), None, "decimal 0.1 is not a float");
         let float_tenth = Number::from_f64(0.1).unwrap();
-        assert_eq!(float_tenth.as_exact_f64(), Some(0.1));
-        assert_ne!(tenth, float_tenth);
+        // The float 0.1 is kept exactly, as the binary value it is: not the decimal 0.1.
+        assert!(float_tenth.to_string().starts_with("0.1000000000000000055511151231257827"), "{float_tenth}");
+        assert_ne!(tenth, float_tenth, "decimal 0.1 is not a float");
         assert_eq!("1.50".parse::<Number>().unwrap(), "1.5".parse::<Number>().unwrap());
         assert_eq!("1e3".parse::<Number>().unwrap().as_i64(), Some(1000));
         assert!(Number::PosInfinity > "1e400".parse::<Number>().unwrap());

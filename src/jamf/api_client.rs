@@ -14,7 +14,7 @@ use crate::framework::{
     StateResponse, Type, UpdateRequest,
 };
 
-use super::cache::{CreatedPrivate, JamfData, PlannedClient, Seen};
+use super::cache::{CreatedPrivate, JamfData, PlannedClient};
 use super::client::{Integration, IntegrationRequest, JamfError, JamfErrorKind};
 use super::diag;
 use super::lookup::{self, name_taken};
@@ -366,18 +366,10 @@ impl Resource for ApiClientResource {
     ) -> Option<StateResponse<ApiClientModel>> {
         let id = req.state.id.get()?.clone();
         data.registry.manage(TYPE, &id);
-        // The creation time is carried unchanged (same private bytes across refreshes).
         let created_at = req.private.typed::<CreatedPrivate>().created_at;
         let seen = diags
             .ok(data.integration_seen(&id, created_at).await, |e| diag::error(&format!("read API client {id}"), &e))?;
-        Some(match seen {
-            Seen::Found(i) => StateResponse::new(ApiClientModel::from_integration(&i)).with_private(req.private),
-            Seen::Gone => StateResponse::gone(),
-            Seen::Lagging => {
-                diags.push(diag::lagging(&format!("API client {id}")));
-                StateResponse::new(req.state).with_private(req.private)
-            }
-        })
+        Some(seen.into_read(req, &format!("API client {id}"), diags, ApiClientModel::from_integration))
     }
 
     async fn update(

@@ -12,7 +12,7 @@ use crate::framework::{
     Resource, Schema, StateResponse, Type, UpdateRequest,
 };
 
-use super::cache::{CreatedPrivate, JamfData, Seen};
+use super::cache::{CreatedPrivate, JamfData};
 use super::client::{JamfError, JamfErrorKind, Role, RoleRequest};
 use super::diag;
 use super::lookup::{self, name_taken};
@@ -281,19 +281,10 @@ impl Resource for ApiRoleResource {
     ) -> Option<StateResponse<ApiRoleModel>> {
         let id = req.state.id.get()?.clone();
         data.registry.manage(TYPE, &id);
-        // The creation time is carried unchanged: the private state of an unchanged role stays
-        // the same bytes across refreshes.
         let created_at = req.private.typed::<CreatedPrivate>().created_at;
         let seen =
             diags.ok(data.role_seen(&id, created_at).await, |e| diag::error(&format!("read API role {id}"), &e))?;
-        Some(match seen {
-            Seen::Found(r) => StateResponse::new(ApiRoleModel::from_role(&r)).with_private(req.private),
-            Seen::Gone => StateResponse::gone(),
-            Seen::Lagging => {
-                diags.push(diag::lagging(&format!("API role {id}")));
-                StateResponse::new(req.state).with_private(req.private)
-            }
-        })
+        Some(seen.into_read(req, &format!("API role {id}"), diags, ApiRoleModel::from_role))
     }
 
     async fn update(

@@ -11,7 +11,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 
+use crate::framework::{Diagnostics, ReadRequest, StateResponse};
+
 use super::client::{Integration, JamfClient, JamfError, Role};
+use super::diag;
 use super::registry::Registry;
 
 /// A loaded list and the cache generation it belongs to.
@@ -76,6 +79,28 @@ pub enum Seen<T> {
     /// It answered 404 within [`CREATED_RECENTLY_FOR`] after its creation, and still did after
     /// the re-checks: most likely a node that has not seen it yet. Keep the prior state.
     Lagging,
+}
+
+impl<T> Seen<T> {
+    /// A read's answer for what was seen of `what` ("API role 2"): the object as `model` gives
+    /// it, or gone, or (lagging) the prior state kept with a warning. The private state is carried
+    /// unchanged, so that an unchanged object's stays the same bytes across refreshes.
+    pub fn into_read<M>(
+        self,
+        req: ReadRequest<M>,
+        what: &str,
+        diags: &mut Diagnostics,
+        model: impl FnOnce(&T) -> M,
+    ) -> StateResponse<M> {
+        match self {
+            Seen::Found(t) => StateResponse::new(model(&t)).with_private(req.private),
+            Seen::Gone => StateResponse::gone(),
+            Seen::Lagging => {
+                diags.push(diag::lagging(what));
+                StateResponse::new(req.state).with_private(req.private)
+            }
+        }
+    }
 }
 
 /// A list of objects by id, loaded once (single flight) and dropped on any write of its type.

@@ -148,7 +148,7 @@ impl ClientSecretResource {
         planned: Option<&PlannedClient>,
         req: &mut PlanRequest<ClientSecretModel>,
     ) {
-        let minted_ids = req.private.typed::<SecretPrivate>().minted_roles;
+        let SecretPrivate { minted_roles: minted_ids, created_at } = req.private.typed();
         let minted_for: Option<BTreeMap<String, String>> = minted_ids.as_ref().map(|ids| {
             ids.iter()
                 .map(|(id, name)| (id.clone(), data.planned_role_name(id).unwrap_or_else(|| name.clone())))
@@ -172,7 +172,6 @@ impl ClientSecretResource {
             && prior.authorization_scopes.get() != Some(&renamed.values().cloned().collect())
         {
             req.planned.authorization_scopes = Attr::Known(renamed.values().cloned().collect());
-            let created_at = req.private.typed::<SecretPrivate>().created_at;
             req.private = SecretPrivate::minted(renamed, created_at);
         }
     }
@@ -186,8 +185,8 @@ impl ClientSecretResource {
         mut state: ClientSecretModel,
         private: Private,
     ) -> (ClientSecretModel, Private) {
-        let created_at = private.typed::<SecretPrivate>().created_at;
-        match private.typed::<SecretPrivate>().minted_roles {
+        let SecretPrivate { minted_roles, created_at } = private.typed();
+        match minted_roles {
             Some(ids) => {
                 let mut current = BTreeMap::new();
                 for id in ids.keys() {
@@ -302,9 +301,7 @@ impl Resource for ClientSecretResource {
         // (At apply time Terraform re-plans only what changes: a client left as it is was not
         // planned in this process, so its client ID is read.)
         if req.prior.is_none() {
-            let known =
-                planned.as_ref().and_then(|p| p.client_id.clone()).or(on_server.as_ref().map(|i| i.client_id.clone()));
-            let client_id = match known {
+            let client_id = match planned.as_ref().and_then(|p| p.client_id.clone()) {
                 Some(c) => Some(c),
                 None => data.integration(&client).await.ok().flatten().map(|i| i.client_id),
             };
