@@ -12,6 +12,10 @@
 //! - `docs/<provider>/data-sources/<short>.md` likewise from `examples/data-sources/<type>/data-source.tf`
 //!   and `templates/<provider>/data-sources/<short>.md`.
 //!
+//! - `docs/<provider>/guides/<name>.md` from `templates/<provider>/guides/<name>.md`, copied as
+//!   written (a guide has no schema; its frontmatter gives `page_title` and `subcategory: "Guides"`,
+//!   as tfplugindocs expects of a guide).
+//!
 //! Other files in an example directory (such as a `versions.tf` that lets it validate on its own)
 //! are not shown. Generation is deterministic; `cargo xtask docs` writes the files and a test fails
 //! when the committed ones are stale.
@@ -354,6 +358,25 @@ fn index(root: &Path, p: &ProviderDocs) -> String {
     )
 }
 
+/// The hand-written guides of a provider, by file name, in name order.
+fn guides(root: &Path, provider: &str) -> Vec<(String, String)> {
+    let Ok(entries) = std::fs::read_dir(root.join("templates").join(provider).join("guides")) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(String, String)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            if !name.ends_with(".md") {
+                return None;
+            }
+            Some((name, std::fs::read_to_string(e.path()).ok()?))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 /// Every generated file, by path relative to the repository root.
 pub fn generate(root: &Path) -> BTreeMap<PathBuf, String> {
     let mut files = BTreeMap::new();
@@ -367,6 +390,9 @@ pub fn generate(root: &Path) -> BTreeMap<PathBuf, String> {
         for (name, s) in &p.data_sources {
             let short = name.strip_prefix(&format!("{}_", p.name)).unwrap_or(name);
             files.insert(base.join("data-sources").join(format!("{short}.md")), page(root, p.name, "data", name, s));
+        }
+        for (name, text) in guides(root, p.name) {
+            files.insert(base.join("guides").join(name), text);
         }
     }
     files
@@ -510,5 +536,19 @@ Optional:
     fn generation_is_deterministic() {
         let root = crate::util::root();
         assert_eq!(generate(&root), generate(&root));
+    }
+
+    #[test]
+    fn guides_are_copied_as_written_and_only_markdown() {
+        let dir = tempfile::tempdir().unwrap();
+        let guides = dir.path().join("templates/jamf/guides");
+        std::fs::create_dir_all(&guides).unwrap();
+        let text = "---\npage_title: \"Adopting\"\nsubcategory: \"Guides\"\n---\n\n# Adopting\n";
+        std::fs::write(guides.join("adopting.md"), text).unwrap();
+        std::fs::write(guides.join("notes.txt"), "not a guide").unwrap();
+        let files = generate(dir.path());
+        assert_eq!(files.get(Path::new("docs/jamf/guides/adopting.md")).map(String::as_str), Some(text));
+        assert!(!files.keys().any(|p| p.to_string_lossy().contains("notes")));
+        assert!(!files.keys().any(|p| p.starts_with("docs/maas360/guides")));
     }
 }
