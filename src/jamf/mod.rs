@@ -8,6 +8,7 @@ pub mod client;
 pub mod client_secret;
 pub mod data_sources;
 pub mod diag;
+pub mod inventory;
 pub mod lookup;
 pub mod privileges;
 pub mod provider;
