@@ -8,6 +8,7 @@ mod disabled;
 mod drift;
 mod examples;
 mod faults;
+mod inventory;
 mod jamf;
 mod maas360;
 mod plan_checks;
