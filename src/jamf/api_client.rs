@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::framework::planmod::UseStateForUnknown;
 use crate::framework::validators::{
-    EachElement, IntegerAtLeast, SizeAtLeast, StringLengthAtLeast, StringTrimmedPrintable,
+    EachElement, IntegerAtLeast, SizeAtLeast, StringLengthAtLeast, StringPrintableTrimAdvised,
 };
 use crate::framework::{
     Attr, Attribute, AttributePath, CreateRequest, Diagnostics, PlanRequest, Private, ReadRequest, Resource, Schema,
@@ -209,7 +209,7 @@ impl Resource for ApiClientResource {
             Attribute::string("display_name")
                 .required()
                 .validator(StringLengthAtLeast(1))
-                .validator(StringTrimmedPrintable)
+                .validator(StringPrintableTrimAdvised)
                 .description("The client's name, unique among API clients. Renaming happens in place."),
         )
         .attribute(

@@ -10,17 +10,17 @@ use serde_json::{Value, json};
 use crate::common::acc::{Acc, flat, requests};
 
 /// Makes roles and clients through the Jamf API as the console would, with one admin token.
-struct Console<'a> {
+pub(crate) struct Console<'a> {
     acc: &'a Acc,
     token: String,
 }
 
 impl<'a> Console<'a> {
-    async fn new(acc: &'a Acc) -> Console<'a> {
+    pub(crate) async fn new(acc: &'a Acc) -> Console<'a> {
         Console { acc, token: acc.admin_token().await }
     }
 
-    async fn role(&self, name: &str, privileges: &[&str]) -> String {
+    pub(crate) async fn role(&self, name: &str, privileges: &[&str]) -> String {
         let r = self
             .acc
             .jamf_api_with(
@@ -34,7 +34,7 @@ impl<'a> Console<'a> {
         r.body["id"].as_str().expect("role id").to_string()
     }
 
-    async fn client(&self, name: &str, roles: &[&str], enabled: bool, lifetime: Option<i64>) -> String {
+    pub(crate) async fn client(&self, name: &str, roles: &[&str], enabled: bool, lifetime: Option<i64>) -> String {
         let mut body = json!({"displayName": name, "authorizationScopes": roles, "enabled": enabled});
         if let Some(l) = lifetime {
             body["accessTokenLifetimeSeconds"] = json!(l);

@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 pub mod common;
 
+mod adopt;
 mod disabled;
 mod drift;
 mod examples;
