@@ -231,6 +231,29 @@ mod tests {
     }
 
     #[test]
+    fn an_explicit_null_for_a_required_attribute_is_an_error_at_its_path() {
+        use crate::framework::schema::{Attribute, Block};
+        use crate::framework::server::validate_block;
+        let block = Block {
+            attributes: vec![Attribute::string("email").required(), Attribute::string("name").optional()],
+            ..Block::default()
+        };
+        let config = |email: Value| {
+            Value::Object([("email".to_string(), email), ("name".to_string(), Value::Null)].into_iter().collect())
+        };
+        let mut d = Diagnostics::new();
+        validate_block(&block, &config(Value::Null), &mut AttributePath::root(), &mut d);
+        assert!(d.has_error() && d.len() == 1, "{d:?}");
+        let shown = format!("{d:?}");
+        assert!(shown.contains("Missing required argument") && shown.contains("email"), "{shown}");
+        for fine in [Value::from("a@example.com"), Value::Unknown] {
+            let mut d = Diagnostics::new();
+            validate_block(&block, &config(fine), &mut AttributePath::root(), &mut d);
+            assert!(d.is_empty(), "{d:?}");
+        }
+    }
+
+    #[test]
     fn integer_at_least() {
         assert!(run(&IntegerAtLeast(1), Value::from(0)).has_error());
         assert!(!run(&IntegerAtLeast(1), Value::from(1)).has_error());

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::acc::{Acc, flat};
+use crate::common::acc::{Acc, flat, requests};
 use crate::inventory::Console;
 
 /// What the simulator holds of a role or client, without what changes by itself (tokens).
@@ -275,4 +275,96 @@ resource "jamf_api_role" "adopted" {{
     // The frozen values are the configuration now: a change in the console is drift again.
     acc.patch(&format!("/_sim/jamf/roles/{}", ids[0]), json!({"privileges": ["Read Computers"]})).await;
     assert_eq!(acc.wd.plan_exitcode().await.code, 2);
+}
+
+/// The MaaS360 administrator as the simulator holds it, and how many administrators were created.
+async fn maas360_account(acc: &Acc, username: &str) -> (Value, u64) {
+    let mut admin = acc.maas360_admin(username).await.expect("administrator exists");
+    // The provider signs in as the seeded administrator: its last login moves by itself.
+    admin.as_object_mut().unwrap().remove("lastLoginMs");
+    let stats = acc.stats("maas360").await;
+    let created = requests(&stats, "POST /account-provisioning/administrator/1.0/createAdministrator/{billingId}");
+    (admin, created)
+}
+
+/// A script user made outside this configuration: the import reads its email and roles from
+/// MaaS360's audit log, so the generated file imports it as it is. What no MaaS360 API returns
+/// (the names, the password) is written as null.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_config_imports_a_maas360_script_user_with_its_audited_email_and_roles() {
+    let Some(acc) = Acc::start("generated_config_imports_a_maas360_script_user_with_its_audited_email_and_roles").await
+    else {
+        return;
+    };
+    // Made by another configuration (or by hand) and finished in the portal.
+    acc.config(
+        "resource \"maas360_script_user\" \"api\" {\n  username   = \"Acme_SO\"\n  email      = \"it@example.com\"\n  \
+         roles      = [\"Read-Only\", \"Help Desk\"]\n  first_name = \"Api\"\n}\n",
+    );
+    acc.wd.apply().await.ok();
+    acc.wd.run(&["state", "rm", "maas360_script_user.api"]).await.ok();
+    acc.post("/_sim/maas360/admins/Acme_SO/set-password", json!({ "password": "Scr1pt!Only-pass" })).await;
+    acc.post("/_sim/maas360/admins/Acme_SO/convert-to-script-only", json!({})).await;
+    let before = maas360_account(&acc, "Acme_SO").await;
+
+    let (line, generated) = generate(&acc, &imports(&[("maas360_script_user.api", "Acme_SO")])).await;
+    assert_eq!(line, "Plan: 1 to import, 0 to add, 0 to change, 0 to destroy", "{generated}");
+    let text = flat(&generated);
+    assert!(text.contains(r#"email = "it@example.com""#), "{generated}");
+    assert!(text.contains(r#"roles = ["Help Desk", "Read-Only"]"#), "{generated}");
+    assert!(text.contains("first_name = null") && text.contains("password_wo = null"), "{generated}");
+    let plan = acc.wd.run(&["plan", "-input=false", "-out=tfplan"]).await;
+    assert_eq!(plan.code, 0, "{}", plan.combined());
+    assert!(flat(&plan.stdout).contains("Plan: 1 to import, 0 to add, 0 to change, 0 to destroy."), "{}", plan.stdout);
+    let applied = acc.wd.run(&["apply", "-input=false", "tfplan"]).await;
+    assert_eq!(applied.code, 0, "{}", applied.combined());
+    assert_eq!(maas360_account(&acc, "Acme_SO").await, before, "nothing sent to MaaS360");
+    acc.assert_no_drift("the generated maas360_script_user").await;
+}
+
+/// An administrator without audit records (older than the year MaaS360 keeps): the generated file
+/// cannot know its email and roles and writes them as null, which the next plan refuses with
+/// the attribute to fill in. Filled in, the first apply adopts them in place; MaaS360 is not
+/// changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_config_of_a_maas360_account_without_audit_asks_for_email_and_roles() {
+    let Some(acc) = Acc::start("generated_config_of_a_maas360_account_without_audit_asks_for_email_and_roles").await
+    else {
+        return;
+    };
+    acc.post("/_sim/reset", json!({})).await;
+    let seeded = acc.sim.maas360_admin().username.clone();
+    let before = maas360_account(&acc, &seeded).await;
+    // Terraform writes the file, and the plan made with it names what to fill in.
+    acc.config(&imports(&[("maas360_script_user.api", &seeded)]));
+    let out = acc.wd.run(&["plan", "-input=false", "-generate-config-out=generated.tf"]).await;
+    let generated = acc.wd.read("generated.tf");
+    let text = flat(&generated);
+    assert!(text.contains("email = null") && text.contains("roles = null"), "{generated}");
+    assert_eq!(out.code, 1, "{}", out.combined());
+    let refused = flat(&out.combined());
+    for attribute in ["email", "roles"] {
+        assert!(
+            refused.contains("Error: Missing required argument with maas360_script_user.api, on generated.tf line")
+                && refused.contains(&format!("`{attribute}` is required, but the configuration sets it to null")),
+            "{refused}"
+        );
+    }
+
+    // Filled in from the portal (Setup > Administrators), as the guide says.
+    let email = before.0["email"].as_str().unwrap().to_string();
+    let filled = generated
+        .replace("email               = null", &format!("email               = \"{email}\""))
+        .replace("roles               = null", "roles               = [\"Service Administrator\"]");
+    assert_ne!(filled, generated, "the generated layout changed: {generated}");
+    acc.wd.write("generated.tf", &filled);
+    let plan = acc.wd.run(&["plan", "-input=false", "-out=tfplan"]).await;
+    assert_eq!(plan.code, 0, "{}", plan.combined());
+    let text = flat(&plan.combined());
+    assert!(text.contains("Plan: 1 to import, 0 to add, 1 to change, 0 to destroy."), "{text}");
+    assert!(!text.contains("must be replaced"), "{text}");
+    let applied = acc.wd.run(&["apply", "-input=false", "tfplan"]).await;
+    assert_eq!(applied.code, 0, "{}", applied.combined());
+    assert_eq!(maas360_account(&acc, &seeded).await, before, "nothing sent to MaaS360");
+    acc.assert_no_drift("the filled-in maas360_script_user").await;
 }
