@@ -178,6 +178,41 @@ async fn generated_config_imports_an_empty_role_and_untrimmed_names_with_warning
     acc.assert_no_drift("an empty role and untrimmed names").await;
 }
 
+/// The guide "Adopting an existing tenant".
+fn guide() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/templates/jamf/guides/adopting-an-existing-tenant.md"
+    ))
+    .expect("the guide")
+}
+
+/// The guide's `terraform` code blocks.
+fn guide_blocks() -> Vec<String> {
+    guide().split("```terraform\n").skip(1).map(|b| b.split("```").next().unwrap().to_string()).collect()
+}
+
+/// The guide's `terraform` code block that contains `needle`.
+fn guide_block(needle: &str) -> String {
+    guide_blocks()
+        .into_iter()
+        .find(|b| b.contains(needle))
+        .unwrap_or_else(|| panic!("no block with {needle} in the guide"))
+}
+
+/// The guide's HCL is `terraform fmt` clean.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_adoption_guide_hcl_is_terraform_fmt_clean() {
+    let Some(acc) = Acc::start("the_adoption_guide_hcl_is_terraform_fmt_clean").await else { return };
+    let blocks = guide_blocks();
+    assert!(blocks.len() >= 5, "{}", blocks.len());
+    for (n, block) in blocks.iter().enumerate() {
+        acc.wd.write(&format!("block{n}.tf"), block);
+    }
+    let out = acc.wd.run(&["fmt", "-check", "-diff"]).await;
+    assert_eq!(out.code, 0, "the guide's HCL is not terraform fmt clean:\n{}", out.combined());
+}
+
 /// Terraform cannot generate configuration for an `import` block with `for_each`: the guide's
 /// path is a `for_each` import into a resource with `for_each` written by hand, its values frozen
 /// from the inventory into a variables file. This is that path, end to end.
@@ -197,23 +232,8 @@ async fn for_each_import_over_the_inventory_adopts_every_matching_role() {
     }
     console.role("Not a vendor", &["Read Computers"]).await;
 
-    // 1. The inventory, frozen into a file that goes into the pull request.
-    acc.config(
-        r#"
-data "jamf_api_roles" "vendors" {
-  display_name_pattern = "Vendor *"
-}
-
-output "roles_to_adopt" {
-  value = {
-    for r in data.jamf_api_roles.vendors.roles : r.display_name => {
-      id         = r.id
-      privileges = sort(r.privileges)
-    }
-  }
-}
-"#,
-    );
+    // 1. The inventory, frozen into a file that goes into the pull request (the guide's HCL).
+    acc.config(&guide_block("data \"jamf_api_roles\" \"vendors\""));
     let applied = acc.wd.apply().await;
     assert_eq!(applied.code, 0, "{}", applied.combined());
     let out = acc.wd.run(&["output", "-json", "roles_to_adopt"]).await.ok();
@@ -222,20 +242,9 @@ output "roles_to_adopt" {
     acc.wd.write("adopted_roles.auto.tfvars.json", &json!({ "adopted_roles": roles }).to_string());
 
     // 2. Terraform refuses to generate configuration for a for_each import.
-    let for_each_import = r#"
-variable "adopted_roles" {
-  type = map(object({
-    id         = string
-    privileges = list(string)
-  }))
-}
-
-import {
-  for_each = var.adopted_roles
-  to       = jamf_api_role.adopted[each.key]
-  id       = each.value.id
-}
-"#;
+    let adoption = guide_block("variable \"adopted_roles\"");
+    let resource_at = adoption.find("resource \"jamf_api_role\" \"adopted\"").expect("the guide's resource");
+    let for_each_import = &adoption[..resource_at];
     acc.config(for_each_import);
     let refused = acc.wd.run(&["plan", "-input=false", "-generate-config-out=generated.tf"]).await;
     assert_eq!(refused.code, 1, "{}", refused.combined());
@@ -248,15 +257,7 @@ import {
     assert!(!acc.wd.path().join("generated.tf").exists() || acc.wd.read("generated.tf").trim().is_empty());
 
     // 3. The resource written by hand, for_each over the same map: pure imports.
-    acc.config(&format!(
-        r#"{for_each_import}
-resource "jamf_api_role" "adopted" {{
-  for_each     = var.adopted_roles
-  display_name = each.key
-  privileges   = each.value.privileges
-}}
-"#
-    ));
+    acc.config(&adoption);
     let mut before = Vec::new();
     for id in &ids {
         before.push(snapshot(&acc, "roles", id).await);
