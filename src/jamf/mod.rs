@@ -9,6 +9,7 @@ pub mod client_secret;
 pub mod data_sources;
 pub mod diag;
 pub mod lookup;
+pub mod moves;
 pub mod privileges;
 pub mod provider;
 pub mod registry;

@@ -10,5 +10,6 @@ mod examples;
 mod faults;
 mod jamf;
 mod maas360;
+mod moved;
 mod plan_checks;
 mod trust;
