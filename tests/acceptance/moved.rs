@@ -130,13 +130,14 @@ fn incumbent_state(c: &Console, role_privileges: &[&str], role_version: i64) -> 
 }
 
 /// The configuration after the migration pull request: our provider, the moved blocks, and
-/// the resources renamed; the incumbent stays required while the state still names it.
-fn migrated(extra: &str) -> String {
+/// the resources renamed; the incumbent stays required while the state still names it
+/// (`incumbent`), and can go once the moves are applied.
+fn migrated(incumbent: bool, extra: &str) -> String {
+    let jamfpro = if incumbent { "\n    jamfpro = { source = \"deploymenttheory/jamfpro\" }" } else { "" };
     format!(
         r#"terraform {{
   required_providers {{
-    jamf    = {{ source = "mdmkit/jamf" }}
-    jamfpro = {{ source = "deploymenttheory/jamfpro" }}
+    jamf    = {{ source = "mdmkit/jamf" }}{jamfpro}
   }}
 }}
 
@@ -202,7 +203,7 @@ async fn moved_from_jamfpro_without_replacing_or_writing_anything() {
     let stand = attach_incumbent(&mut acc).await;
     let c = console_objects(&acc).await;
     acc.wd.write("terraform.tfstate", &incumbent_state(&c, &["Read Computers", "Read Mobile Devices"], 0));
-    acc.wd.write("main.tf", &migrated(""));
+    acc.wd.write("main.tf", &migrated(true, ""));
     acc.reset_stats("jamf").await;
 
     let plan = acc.wd.run(&["plan", "-input=false", "-out=moves.tfplan"]).await.ok();
@@ -256,10 +257,14 @@ async fn moved_from_jamfpro_without_replacing_or_writing_anything() {
     let on_server = acc.jamf_object("integrations", &c.client_id).await.expect("the client");
     assert_eq!(on_server["secretsIssued"], 1, "{on_server:#}");
 
-    // The guide's next step: the secret, which the incumbent never managed, is a new one.
+    // The guide's next step: the incumbent is no longer needed (the moved blocks may stay), and
+    // the secret, which the incumbent never managed, is a new one.
+    acc.wd.remove_env("TF_REATTACH_PROVIDERS");
+    acc.wd.write("main.tf", &migrated(false, ""));
+    acc.assert_no_drift("moved from jamfpro, the incumbent gone").await;
     acc.wd.write(
         "main.tf",
-        &migrated("\nresource \"jamf_client_secret\" \"x\" {\n  api_client_id = jamf_api_client.x.id\n}\n"),
+        &migrated(false, "\nresource \"jamf_client_secret\" \"x\" {\n  api_client_id = jamf_api_client.x.id\n}\n"),
     );
     let plan = acc.wd.run(&["plan", "-input=false"]).await.ok();
     assert!(plan.stdout.contains("# jamf_client_secret.x will be created"), "{}", plan.stdout);
@@ -302,7 +307,7 @@ async fn a_moved_object_is_refreshed_in_the_same_plan_so_console_edits_show() {
     )
     .await;
     acc.patch(&format!("/_sim/jamf/integrations/{}", c.client_id), json!({"enabled": false})).await;
-    acc.wd.write("main.tf", &migrated(""));
+    acc.wd.write("main.tf", &migrated(true, ""));
 
     let plan = acc.wd.run(&["plan", "-input=false", "-out=moves.tfplan"]).await.ok();
     let text = plan.stdout.clone();
