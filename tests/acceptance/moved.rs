@@ -37,15 +37,18 @@ struct Console {
     oauth_client_id: String,
     /// The secret the vendor holds (generated in the console; the incumbent has no secret resource).
     secret: String,
+    role_name: String,
+    lifetime: i64,
 }
 
 async fn console_objects(acc: &Acc) -> Console {
+    console_objects_with(acc, "Vendor Integration", &["Read Computers", "Read Mobile Devices"], 86400).await
+}
+
+/// A role and a client "Vendor" holding it, with a secret.
+async fn console_objects_with(acc: &Acc, role_name: &str, privileges: &[&str], lifetime: i64) -> Console {
     let role = acc
-        .jamf_api(
-            Method::POST,
-            "/api/v1/api-roles",
-            Some(json!({"displayName": "Vendor Integration", "privileges": ["Read Computers", "Read Mobile Devices"]})),
-        )
+        .jamf_api(Method::POST, "/api/v1/api-roles", Some(json!({"displayName": role_name, "privileges": privileges})))
         .await;
     assert_eq!(role.status, 200, "{:?}", role.body);
     let client = acc
@@ -53,8 +56,8 @@ async fn console_objects(acc: &Acc) -> Console {
             Method::POST,
             "/api/v1/api-integrations",
             Some(json!({
-                "displayName": "Vendor", "authorizationScopes": ["Vendor Integration"], "enabled": true,
-                "accessTokenLifetimeSeconds": 86400
+                "displayName": "Vendor", "authorizationScopes": [role_name], "enabled": true,
+                "accessTokenLifetimeSeconds": lifetime
             })),
         )
         .await;
@@ -67,6 +70,8 @@ async fn console_objects(acc: &Acc) -> Console {
         client_id: id,
         oauth_client_id: client.body["clientId"].as_str().expect("clientId").to_string(),
         secret: creds.body["clientSecret"].as_str().expect("clientSecret").to_string(),
+        role_name: role_name.to_string(),
+        lifetime,
     }
 }
 
@@ -77,11 +82,11 @@ fn sdkv2_private() -> String {
     )
 }
 
-fn instance(ty: &str, attributes: Value, schema_version: i64, dependencies: &[&str]) -> Value {
+fn instance(ty: &str, name: &str, attributes: Value, schema_version: i64, dependencies: &[String]) -> Value {
     json!({
         "mode": "managed",
         "type": ty,
-        "name": "x",
+        "name": name,
         "provider": "provider[\"registry.terraform.io/deploymenttheory/jamfpro\"]",
         "instances": [{
             "schema_version": schema_version,
@@ -95,6 +100,11 @@ fn instance(ty: &str, attributes: Value, schema_version: i64, dependencies: &[&s
 
 /// The incumbent's state of the console's role and client, as its last refresh wrote it.
 fn incumbent_state(c: &Console, role_privileges: &[&str], role_version: i64) -> String {
+    incumbent_state_named(c, "x", role_privileges, role_version)
+}
+
+/// [`incumbent_state`] with the resources named `name`.
+fn incumbent_state_named(c: &Console, name: &str, role_privileges: &[&str], role_version: i64) -> String {
     let state = json!({
         "version": 4,
         "terraform_version": "1.11.4",
@@ -104,10 +114,11 @@ fn incumbent_state(c: &Console, role_privileges: &[&str], role_version: i64) -> 
         "resources": [
             instance(
                 "jamfpro_api_integration",
+                name,
                 json!({
-                    "access_token_lifetime_seconds": 86400,
+                    "access_token_lifetime_seconds": c.lifetime,
                     "app_type": "CLIENT_CREDENTIALS",
-                    "authorization_scopes": ["Vendor Integration"],
+                    "authorization_scopes": [c.role_name],
                     "client_id": c.oauth_client_id,
                     "display_name": "Vendor",
                     "enabled": true,
@@ -115,11 +126,12 @@ fn incumbent_state(c: &Console, role_privileges: &[&str], role_version: i64) -> 
                     "timeouts": null
                 }),
                 0,
-                &["jamfpro_api_role.x"],
+                &[format!("jamfpro_api_role.{name}")],
             ),
             instance(
                 "jamfpro_api_role",
-                json!({"display_name": "Vendor Integration", "id": c.role_id, "privileges": role_privileges, "timeouts": null}),
+                name,
+                json!({"display_name": c.role_name, "id": c.role_id, "privileges": role_privileges, "timeouts": null}),
                 role_version,
                 &[],
             ),
@@ -379,6 +391,63 @@ resource "jamf_client_secret" "x" {
     assert!(text.contains("move it to a jamf_api_client"), "{text}");
     assert_eq!(writes(&acc.take_stats("jamf").await), Vec::<String>::new());
     assert_eq!(acc.wd.state_text(), state, "a refused move leaves the state as it was");
+    assert_eq!(stand.calls.taken(), Vec::<String>::new());
+    stand.served.shutdown().await;
+}
+
+/// The `terraform` code blocks of a docs guide, in order.
+fn guide_blocks(name: &str) -> Vec<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/jamf/guides").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        match (&mut current, line.trim_end()) {
+            (None, "```terraform") => current = Some(String::new()),
+            (Some(_), "```") => blocks.push(current.take().unwrap()),
+            (Some(b), l) => {
+                b.push_str(l);
+                b.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    blocks
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_migration_guides_pull_request_plans_only_the_moves_and_the_new_secret() {
+    let Some(mut acc) = Acc::start("the_migration_guides_pull_request_plans_only_the_moves_and_the_new_secret").await
+    else {
+        return;
+    };
+    let stand = attach_incumbent(&mut acc).await;
+    let blocks = guide_blocks("migrating-from-jamfpro.md");
+    let [before, after] = blocks.as_slice() else { panic!("the guide shows a before and an after: {blocks:?}") };
+    assert!(before.contains("resource \"jamfpro_api_integration\" \"vendor\""), "{before}");
+    // The objects the guide's "before" manages, as its last apply left them.
+    let c = console_objects_with(&acc, "Vendor Role", &["Read Computers"], 600).await;
+    acc.wd.write("terraform.tfstate", &incumbent_state_named(&c, "vendor", &["Read Computers"], 0));
+    acc.wd.write("main.tf", after);
+    acc.reset_stats("jamf").await;
+    let plan = acc.wd.run(&["plan", "-input=false"]).await.ok();
+    let lines = plan_lines(&plan.stdout);
+    for line in [
+        "  # jamfpro_api_integration.vendor has moved to jamf_api_client.vendor",
+        "  # jamfpro_api_role.vendor has moved to jamf_api_role.vendor",
+        "  # jamf_client_secret.vendor will be created",
+        "Plan: 1 to add, 0 to change, 0 to destroy.",
+    ] {
+        assert!(lines.contains(&line.to_string()), "{line:?} not in the plan:\n{}", plan.stdout);
+    }
+    assert_eq!(lines.len(), 4 + 2, "only the moves and the secret (and their hidden-attribute lines): {lines:#?}");
+    assert_eq!(writes(&acc.take_stats("jamf").await), Vec::<String>::new());
+    acc.wd.apply().await.ok();
+    assert_eq!(acc.oauth_token(&c.oauth_client_id, &c.secret).await.status, 401, "the old secret is invalidated");
+    let secret = acc.wd.resource_values("jamf_client_secret.vendor").await;
+    let new = secret["client_secret"].as_str().expect("the new secret");
+    assert_eq!(acc.oauth_token(&c.oauth_client_id, new).await.status, 200);
+    acc.assert_no_drift("the migration guide's pull request").await;
     assert_eq!(stand.calls.taken(), Vec::<String>::new());
     stand.served.shutdown().await;
 }

@@ -49,7 +49,9 @@ fn docs_have_no_placeholders() {
             assert!(!content.contains(marker), "{} contains {marker:?}", path.display());
         }
         assert!(content.starts_with("---\n"), "{} has no frontmatter", path.display());
-        assert!(content.contains("## Schema"), "{} has no schema section", path.display());
+        // Guides are prose about several types; every other page documents one schema.
+        let guide = path.components().any(|c| c.as_os_str() == "guides");
+        assert!(guide || content.contains("## Schema"), "{} has no schema section", path.display());
     }
 }
 
