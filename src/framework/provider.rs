@@ -189,7 +189,7 @@ impl<M> StateResponse<M> {
 /// of another provider (`moved { from = other_type.x  to = this_type.x }`, Terraform 1.8 and
 /// later): what `Resource::move_state` receives. The state is the source provider's, in its own
 /// schema version's shape, so a resource checks address, type and version before reading it.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct MoveSource {
     /// The source provider's full address (`registry.terraform.io/deploymenttheory/jamfpro`).
     pub provider_address: String,
@@ -201,6 +201,19 @@ pub struct MoveSource {
     pub state_json: Vec<u8>,
     /// The source provider's private data (its own format, opaque to us).
     pub private: Vec<u8>,
+}
+
+/// Another provider's state may hold its secrets: `Debug` shows only their sizes.
+impl std::fmt::Debug for MoveSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MoveSource")
+            .field("provider_address", &self.provider_address)
+            .field("type_name", &self.type_name)
+            .field("schema_version", &self.schema_version)
+            .field("state_json", &format_args!("[{} bytes]", self.state_json.len()))
+            .field("private", &format_args!("[{} bytes]", self.private.len()))
+            .finish()
+    }
 }
 
 impl MoveSource {
@@ -426,6 +439,25 @@ mod tests {
         by_key.0.insert("count".into(), serde_json::json!(2));
         assert_eq!(by_key.to_bytes(), bytes);
         assert_eq!(Private::from_bytes(&bytes).typed::<Kept>(), kept);
+    }
+
+    #[test]
+    fn a_move_source_matches_its_address_and_never_shows_its_state() {
+        let source = super::MoveSource {
+            provider_address: "registry.terraform.io/Example/Vendor".into(),
+            type_name: "vendor_user".into(),
+            schema_version: 2,
+            state_json: br#"{"id":"1","password":"hunter2-not-for-logs"}"#.to_vec(),
+            private: b"private-not-for-logs".to_vec(),
+        };
+        assert!(source.is("example/vendor", "vendor_user"));
+        assert!(source.is("registry.terraform.io/example/vendor", "vendor_user"));
+        assert!(!source.is("example/vendor", "vendor_group"));
+        assert!(!source.is("other.example.com/example/vendor", "vendor_user"));
+        assert_eq!(source.state().unwrap()["id"], "1");
+        let shown = format!("{source:?}");
+        assert!(!shown.contains("not-for-logs"), "{shown}");
+        assert!(shown.contains("state_json: [44 bytes]") && shown.contains("schema_version: 2"), "{shown}");
     }
 
     #[test]
