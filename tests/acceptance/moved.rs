@@ -220,7 +220,8 @@ async fn moved_from_jamfpro_without_replacing_or_writing_anything() {
 
     let plan = acc.wd.run(&["plan", "-input=false", "-out=moves.tfplan"]).await.ok();
     let lines = plan_lines(&plan.stdout);
-    println!("plan of the moves:\n{}", lines.join("\n"));
+    let shown = plan.stdout.split("Terraform will perform").nth(1).unwrap_or(&plan.stdout);
+    println!("plan of the moves:\nTerraform will perform{shown}");
     assert!(lines.contains(&"  # jamfpro_api_role.x has moved to jamf_api_role.x".to_string()), "{}", plan.stdout);
     assert!(
         lines.contains(&"  # jamfpro_api_integration.x has moved to jamf_api_client.x".to_string()),
