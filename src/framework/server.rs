@@ -15,8 +15,8 @@ use super::model_check::check_model;
 use super::path::AttributePath;
 use super::plan::{null_write_only, plan_change, write_only_paths_set};
 use super::provider::{
-    ConfigureRequest, CreateRequest, DataSource, EphemeralResource, PlanRequest, Private, Provider, ReadRequest,
-    Resource, StateResponse, UpdateRequest,
+    ConfigureRequest, CreateRequest, DataSource, EphemeralResource, MoveSource, PlanRequest, Private, Provider,
+    ReadRequest, Resource, StateResponse, UpdateRequest,
 };
 use super::schema::{AttributeType, Block, Schema};
 use super::types::Type;
@@ -131,6 +131,8 @@ pub trait DynResource<D>: Send + Sync {
         raw: serde_json::Value,
         diags: &mut Diagnostics,
     ) -> Option<Value>;
+    /// Take over the state of an object of another resource type (a `moved` block).
+    async fn move_state(&self, ty: &Type, source: &MoveSource, diags: &mut Diagnostics) -> Option<Value>;
 }
 
 fn model_bug(diags: &mut Diagnostics, type_name: &str, e: impl std::fmt::Display) {
@@ -307,6 +309,11 @@ impl<R: Resource> DynResource<R::Data> for R {
     ) -> Option<Value> {
         let name = Resource::type_name(self);
         let m = Resource::upgrade_state(self, version, raw, diags).await?;
+        encode_model(&m, ty, name, diags)
+    }
+    async fn move_state(&self, ty: &Type, source: &MoveSource, diags: &mut Diagnostics) -> Option<Value> {
+        let name = Resource::type_name(self);
+        let m = Resource::move_state(self, source, diags).await?;
         encode_model(&m, ty, name, diags)
     }
 }
@@ -827,6 +834,36 @@ impl<P: Provider> ProviderServer<P> {
             null_write_only(&e.schema.block, &mut v);
             encode_or_diag(&v, &e.ty, &mut diags)
         });
+        StateResult { new_state, private: Vec::new(), diags }
+    }
+
+    /// `MoveResourceState`: the state of `target_type` made from another type's (a `moved` block
+    /// across types or providers). Needs no provider configuration: Terraform moves before it
+    /// refreshes, and the refresh that follows is what talks to the API.
+    pub async fn move_resource_state(&self, target_type: &str, source: &MoveSource) -> StateResult {
+        let mut diags = Diagnostics::new();
+        let Some(e) = self.resources.get(target_type) else {
+            return StateResult { new_state: None, private: Vec::new(), diags: unknown_type("resource", target_type) };
+        };
+        let value = e.imp.move_state(&e.ty, source, &mut diags).await;
+        let new_state = match value {
+            Some(mut v) if !diags.has_error() => {
+                null_write_only(&e.schema.block, &mut v);
+                if v.is_wholly_known() {
+                    encode_or_diag(&v, &e.ty, &mut diags)
+                } else {
+                    model_bug(&mut diags, target_type, "a moved state holds an unknown value");
+                    None
+                }
+            }
+            Some(_) => None,
+            None => {
+                if !diags.has_error() {
+                    model_bug(&mut diags, target_type, "move returned no state and no error");
+                }
+                None
+            }
+        };
         StateResult { new_state, private: Vec::new(), diags }
     }
 

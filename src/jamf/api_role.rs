@@ -9,8 +9,8 @@ use crate::framework::planmod::UseStateForUnknown;
 use crate::framework::schema::Validator;
 use crate::framework::validators::{EachElement, StringLengthAtLeast, StringPrintableTrimAdvised};
 use crate::framework::{
-    Attr, Attribute, AttributePath, CreateRequest, Diagnostic, Diagnostics, PlanRequest, Private, ReadRequest,
-    Resource, Schema, StateResponse, Type, UpdateRequest, Value,
+    Attr, Attribute, AttributePath, CreateRequest, Diagnostic, Diagnostics, MoveSource, PlanRequest, Private,
+    ReadRequest, Resource, Schema, StateResponse, Type, UpdateRequest, Value,
 };
 
 use super::cache::{CreatedPrivate, JamfData};
@@ -377,6 +377,10 @@ impl Resource for ApiRoleResource {
     async fn import(&self, data: &JamfData, id: &str, diags: &mut Diagnostics) -> Option<StateResponse<ApiRoleModel>> {
         let role = lookup::import(id, data.role(id), data.client.find_roles_by_display_name(id), diags).await?;
         Some(StateResponse::new(ApiRoleModel::from_role(&role)))
+    }
+
+    async fn move_state(&self, source: &MoveSource, diags: &mut Diagnostics) -> Option<ApiRoleModel> {
+        diags.ok(super::moves::role_from_incumbent(source), |e| e.diagnostic())
     }
 }
 

@@ -10,6 +10,7 @@ pub mod data_sources;
 pub mod diag;
 pub mod inventory;
 pub mod lookup;
+pub mod moves;
 pub mod privileges;
 pub mod provider;
 pub mod registry;

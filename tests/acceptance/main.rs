@@ -12,5 +12,6 @@ mod faults;
 mod inventory;
 mod jamf;
 mod maas360;
+mod moved;
 mod plan_checks;
 mod trust;
