@@ -27,6 +27,16 @@ async fn generate(acc: &Acc, imports: &str) -> (String, String) {
     (line, generated)
 }
 
+/// The lines of a plan that say what happens to each object, printed for the record (shown with
+/// `--nocapture`).
+fn print_plan_lines(what: &str, plan: &str) {
+    for line in plan.lines().map(str::trim) {
+        if line.starts_with("# ") || line.starts_with("Plan: ") || line.starts_with("Apply complete!") {
+            println!("{what}: {line}");
+        }
+    }
+}
+
 /// `import` blocks for `(address, id)` pairs.
 fn imports(pairs: &[(&str, &str)]) -> String {
     pairs.iter().map(|(to, id)| format!("import {{\n  to = {to}\n  id = \"{id}\"\n}}\n")).collect()
@@ -49,11 +59,13 @@ async fn adopt(acc: &Acc, pairs: &[(&str, &str)], want: &str) -> String {
     // Generated once, then reviewed: the plan of the generated configuration, saved and applied.
     let plan = acc.wd.run(&["plan", "-input=false", "-out=tfplan"]).await;
     assert_eq!(plan.code, 0, "{}", plan.combined());
+    print_plan_lines("plan", &plan.stdout);
     let text = flat(&plan.stdout);
     assert!(text.contains(&format!("{want}.")), "{text}\n{generated}");
     assert!(!text.contains("must be replaced") && !text.contains("will be updated"), "{text}");
     let applied = acc.wd.run(&["apply", "-input=false", "tfplan"]).await;
     assert_eq!(applied.code, 0, "{}", applied.combined());
+    print_plan_lines("apply", &applied.stdout);
     let n = pairs.len();
     assert!(
         flat(&applied.stdout)
@@ -164,6 +176,7 @@ async fn generated_config_imports_an_empty_role_and_untrimmed_names_with_warning
     assert!(generated.contains("privileges   = []"), "{generated}");
     let plan = acc.wd.run(&["plan", "-input=false", "-out=tfplan"]).await;
     assert_eq!(plan.code, 0, "{}", plan.combined());
+    print_plan_lines("plan", &plan.stdout);
     let text = flat(&plan.combined());
     assert!(text.contains("Plan: 3 to import, 0 to add, 0 to change, 0 to destroy."), "{text}");
     assert!(text.contains("Warning: API role without privileges"), "{text}");
@@ -264,6 +277,7 @@ async fn for_each_import_over_the_inventory_adopts_every_matching_role() {
     }
     let plan = acc.wd.run(&["plan", "-input=false", "-out=tfplan"]).await;
     assert_eq!(plan.code, 0, "{}", plan.combined());
+    print_plan_lines("plan", &plan.stdout);
     let text = flat(&plan.stdout);
     assert!(text.contains("Plan: 3 to import, 0 to add, 0 to change, 0 to destroy."), "{text}");
     assert!(text.contains(r#"jamf_api_role.adopted["Vendor \"Snipe\" ✓"] will be imported"#), "{text}");
@@ -316,6 +330,7 @@ async fn generated_config_imports_a_maas360_script_user_with_its_audited_email_a
     assert!(text.contains("first_name = null") && text.contains("password_wo = null"), "{generated}");
     let plan = acc.wd.run(&["plan", "-input=false", "-out=tfplan"]).await;
     assert_eq!(plan.code, 0, "{}", plan.combined());
+    print_plan_lines("plan", &plan.stdout);
     assert!(flat(&plan.stdout).contains("Plan: 1 to import, 0 to add, 0 to change, 0 to destroy."), "{}", plan.stdout);
     let applied = acc.wd.run(&["apply", "-input=false", "tfplan"]).await;
     assert_eq!(applied.code, 0, "{}", applied.combined());
@@ -361,6 +376,7 @@ async fn generated_config_of_a_maas360_account_without_audit_asks_for_email_and_
     acc.wd.write("generated.tf", &filled);
     let plan = acc.wd.run(&["plan", "-input=false", "-out=tfplan"]).await;
     assert_eq!(plan.code, 0, "{}", plan.combined());
+    print_plan_lines("plan", &plan.stdout);
     let text = flat(&plan.combined());
     assert!(text.contains("Plan: 1 to import, 0 to add, 1 to change, 0 to destroy."), "{text}");
     assert!(!text.contains("must be replaced"), "{text}");
