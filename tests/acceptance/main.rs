@@ -11,4 +11,5 @@ mod faults;
 mod jamf;
 mod maas360;
 mod plan_checks;
+mod secret_life;
 mod trust;
