@@ -302,12 +302,21 @@ async fn verify(
         }
         Err(e) => {
             tracing::debug!(api_client_id = %id, error = %e, "client secret not verified");
+            // An auth error's own message speaks of the provider's credentials, not this secret's.
+            let why = match e.kind() {
+                JamfErrorKind::Auth { error, .. } => format!(
+                    "the token endpoint answered http {}{}",
+                    e.status().map_or_else(|| "?".to_string(), |s| s.to_string()),
+                    error.as_deref().map(|c| format!(" ({c})")).unwrap_or_default()
+                ),
+                _ => e.to_string(),
+            };
             diags.warning_at(
                 path,
                 format!("The secret of API client {name} could not be verified"),
                 format!(
-                    "verify_on_refresh could not obtain an access token with this secret ({e}). The state is kept \
-                     as it is; the next refresh checks again."
+                    "verify_on_refresh could not obtain an access token with this secret: {why}. The state is \
+                     kept as it is; the next refresh checks again."
                 ),
             );
             true
@@ -706,6 +715,7 @@ mod tests {
         let m = ClientSecretModel {
             client_id: Attr::Known("c1ient-id".into()),
             client_secret: Attr::Known("s3cret-of-the-vendor".into()),
+            verify_on_refresh: Attr::Known(true),
             ..Default::default()
         };
         let shown = format!("{m:?}");
@@ -721,6 +731,55 @@ mod tests {
         let roles = BTreeMap::from([("3".to_string(), "Vendor".to_string()), ("9".to_string(), "Reader".to_string())]);
         assert_eq!(read.minted_roles.as_ref(), Some(&roles));
         assert_eq!(SecretPrivate::minted(roles, None).to_bytes(), stored);
+    }
+
+    #[test]
+    fn the_generation_time_gives_both_attributes_and_reads_back() {
+        let (at, version) = generation(1_764_707_277_123);
+        assert_eq!(at, Attr::Known("2025-12-02T20:27:57Z".to_string()));
+        assert_eq!(version, Attr::Known(Number::from_u64(1_764_707_277_123)));
+        let m = ClientSecretModel { generated_at: at, ..Default::default() };
+        assert_eq!(generated_ms(&m), Some(1_764_707_277_000));
+        assert_eq!(generated_ms(&ClientSecretModel::default()), None);
+    }
+
+    #[test]
+    fn an_older_state_is_filled_in_from_the_creation_time_and_a_recorded_one_is_kept() {
+        let private = SecretPrivate { minted_roles: None, created_at: Some(1_764_707_277_123) };
+        let old = with_generation(ClientSecretModel::default(), &private);
+        assert_eq!(old.secret_version, Attr::Known(Number::from_u64(1_764_707_277_123)));
+        assert_eq!(old.generated_at.get().map(String::as_str), Some("2025-12-02T20:27:57Z"));
+        let recorded = ClientSecretModel { secret_version: Attr::Known(Number::from_u64(5)), ..Default::default() };
+        assert_eq!(with_generation(recorded, &private).secret_version, Attr::Known(Number::from_u64(5)));
+        let unknown_age = with_generation(ClientSecretModel::default(), &SecretPrivate::default());
+        assert!(unknown_age.secret_version.is_null() && unknown_age.generated_at.is_null());
+    }
+
+    #[test]
+    fn ages_are_said_in_the_settings_syntax() {
+        assert_eq!(age_text(std::time::Duration::from_secs(3)), "0h0m3s");
+        assert_eq!(age_text(std::time::Duration::from_secs(90_061)), "25h1m1s (1 day)");
+        assert_eq!(age_text(std::time::Duration::from_secs(2160 * 3600 + 300)), "2160h5m0s (90 days)");
+    }
+
+    #[test]
+    fn rotate_after_takes_durations_of_a_second_or_more_and_says_what_to_write() {
+        let path = AttributePath::attr("rotate_after");
+        for ok in ["2160h", "720h30m", "1s", "1.5h"] {
+            let mut d = Diagnostics::new();
+            RotationAge.validate(&Value::String(ok.into()), &path, &mut d);
+            assert!(!d.has_error(), "{ok}: {d:?}");
+        }
+        for bad in ["90d", "30", "0", "500ms", ""] {
+            let mut d = Diagnostics::new();
+            RotationAge.validate(&Value::String(bad.into()), &path, &mut d);
+            let text: String = d.iter().map(|x| x.detail.clone()).collect();
+            assert!(d.has_error(), "{bad}");
+            assert!(text.contains("\"2160h\" (90 days)") && text.contains("rotate_after"), "{bad}: {text}");
+        }
+        let mut d = Diagnostics::new();
+        RotationAge.validate(&Value::Unknown, &path, &mut d);
+        assert!(!d.has_error());
     }
 
     #[test]

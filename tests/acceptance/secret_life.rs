@@ -324,3 +324,71 @@ async fn verify_on_refresh_keeps_the_state_when_the_token_endpoint_fails_and_lea
     assert!(out.contains("is disabled: no secret of it is valid"), "{out}");
     assert!(!out.contains("refused by Jamf Pro"), "{out}");
 }
+/// The ```hcl / ```terraform blocks of the guide "Delivering the secret", and its path.
+fn guide_blocks() -> (std::path::PathBuf, Vec<String>) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let guide = root.join("templates/jamf/guides/delivering-the-secret.md");
+    let text = std::fs::read_to_string(&guide).expect("the guide exists");
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        match &mut current {
+            None if line == "```hcl" || line == "```terraform" => current = Some(String::new()),
+            Some(b) if line == "```" => {
+                blocks.push(std::mem::take(b));
+                current = None;
+            }
+            Some(b) => {
+                b.push_str(line);
+                b.push('\n');
+            }
+            None => {}
+        }
+    }
+    assert!(blocks.len() >= 5, "the guide shows its stores in HCL: {} blocks", blocks.len());
+    (guide, blocks)
+}
+
+/// Every HCL block of the guide "Delivering the secret" is what `terraform fmt` writes.
+#[test]
+fn the_delivering_the_secret_guide_is_terraform_fmt_clean() {
+    let Some(tf) =
+        crate::common::terraform::terraform_or_skip("the_delivering_the_secret_guide_is_terraform_fmt_clean")
+    else {
+        return;
+    };
+    let (guide, blocks) = guide_blocks();
+    for (n, block) in blocks.iter().enumerate() {
+        use std::io::Write as _;
+        let mut child = std::process::Command::new(&tf)
+            .args(["fmt", "-check", "-diff", "-no-color", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("terraform fmt runs");
+        child.stdin.take().unwrap().write_all(block.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "block {n} of {} is not `terraform fmt` clean:\n{}{}\n{block}",
+            guide.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// The guide's own Jamf configuration (the client and its self-rotating secret) is valid against
+/// this provider's schema, so its attribute names are real.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_delivering_the_secret_guide_configures_real_attributes() {
+    let Some(acc) = Acc::start("the_delivering_the_secret_guide_configures_real_attributes").await else { return };
+    let (_, blocks) = guide_blocks();
+    let jamf = blocks.iter().find(|b| b.contains("resource \"jamf_client_secret\"")).expect("the secret's block");
+    acc.config(&format!("provider \"jamf\" {{}}\n{jamf}"));
+    let out = acc.wd.run(&["validate", "-no-color"]).await;
+    assert_eq!(out.code, 0, "{}\n{jamf}", out.combined());
+    let plan = acc.plan_json().await;
+    assert_eq!(planned_actions(&plan, "jamf_client_secret.inventory_sync"), ["create"]);
+}
