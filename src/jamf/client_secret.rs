@@ -522,6 +522,8 @@ impl Resource for ClientSecretResource {
         // (At apply time Terraform re-plans only what changes: a client left as it is was not
         // planned in this process, so its client ID is read.)
         if req.prior.is_none() {
+            // The secret's id is its client's.
+            req.planned.id = Attr::Known(client.clone());
             let client_id = match planned.as_ref().and_then(|p| p.client_id.clone()) {
                 Some(c) => Some(c),
                 None => data.integration(&client).await.ok().flatten().map(|i| i.client_id),

@@ -121,6 +121,7 @@ async fn rotate_after_plans_a_new_secret_once_the_secret_is_older_and_says_why()
     let replace = change(&plan, "jamf_client_secret.vendor");
     assert_eq!(replace["after_unknown"]["secret_version"], true, "{replace:#}");
     assert_eq!(replace["after"]["client_id"], first["client_id"], "{replace:#}");
+    assert_eq!(replace["after"]["id"], first["id"], "the id is the client's: {replace:#}");
     acc.wd.apply().await.ok();
     let second = acc.wd.resource_values("jamf_client_secret.vendor").await;
     assert!(version(&second) > version(&first), "{second:#}");
