@@ -784,6 +784,58 @@ mod tests {
         assert!(!d.has_error());
     }
 
+    fn aged(
+        generated_secs_ago: Option<u64>,
+        rotate_after: Option<&str>,
+    ) -> (PlanRequest<ClientSecretModel>, Diagnostics) {
+        let generation = generated_secs_ago.map(|ago| generation(now_ms() - ago * 1000));
+        let (generated_at, secret_version) = generation.unwrap_or((Attr::Null, Attr::Null));
+        let prior = ClientSecretModel {
+            client_secret: Attr::Known("s".into()),
+            generated_at,
+            secret_version,
+            rotate_after: rotate_after.map_or(Attr::Null, |r| Attr::Known(r.to_string())),
+            ..Default::default()
+        };
+        let mut req = PlanRequest {
+            prior: Some(prior.clone()),
+            config: prior.clone(),
+            planned: prior.clone(),
+            requires_replace: Vec::new(),
+            private: Private::default(),
+        };
+        let mut diags = Diagnostics::new();
+        plan_rotation_by_age(&prior, "\"Vendor\" (id 3)", &mut req, &mut diags);
+        (req, diags)
+    }
+
+    #[test]
+    fn a_secret_older_than_rotate_after_is_replaced_with_a_warning_and_a_younger_one_is_kept() {
+        let (req, diags) = aged(Some(7200), Some("1h"));
+        assert_eq!(req.requires_replace, [AttributePath::attr("generated_at")]);
+        assert!(req.planned.client_secret.is_unknown() && req.planned.secret_version.is_unknown());
+        assert!(req.planned.generated_at.is_unknown());
+        let w: Vec<_> = diags.iter().collect();
+        assert_eq!(w.len(), 1);
+        assert!(w[0].summary.contains("older than rotate_after"), "{:?}", w[0]);
+        assert!(w[0].detail.contains("2h0m") && w[0].detail.contains("rotate_after = \"1h\""), "{:?}", w[0]);
+
+        for (ago, setting) in [(Some(60), Some("1h")), (Some(7200), None)] {
+            let (req, diags) = aged(ago, setting);
+            assert!(req.requires_replace.is_empty() && diags.is_empty(), "{ago:?} {setting:?}");
+            assert_eq!(req.planned.secret_version, req.prior.unwrap().secret_version);
+        }
+    }
+
+    #[test]
+    fn a_secret_of_unknown_age_is_kept_with_a_warning_saying_how_to_start_the_clock() {
+        let (req, diags) = aged(None, Some("1h"));
+        assert!(req.requires_replace.is_empty());
+        let w: Vec<_> = diags.iter().collect();
+        assert_eq!(w.len(), 1);
+        assert!(w[0].summary.contains("age of the secret") && w[0].detail.contains("-replace"), "{:?}", w[0]);
+    }
+
     #[test]
     fn a_state_without_role_ids_reads_as_unknown_roles() {
         assert_eq!(Private::from_bytes(b"").typed::<SecretPrivate>().minted_roles, None);

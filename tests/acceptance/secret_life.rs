@@ -256,7 +256,10 @@ async fn verify_on_refresh_plans_a_new_secret_after_a_console_rotation_and_only_
         let id = acc.wd.resource_values(&format!("jamf_api_client.{name}")).await["id"].as_str().unwrap().to_string();
         acc.post(&format!("/_sim/jamf/integrations/{id}/rotate"), json!({})).await;
     }
-    // (Past the two minutes in which a refusal of a new secret is taken for replication lag.)
+    // Within two minutes of its generation, a refusal is taken for Jamf Cloud replication lag.
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 0, "{}", plan.combined());
+    assert!(flat(&plan.combined()).contains("could not be verified yet"), "{}", plan.combined());
     acc.age_private_state(Duration::from_secs(180));
     let plan = acc.wd.run(&["plan", "-input=false", "-out=acc.tfplan"]).await.ok();
     let out = flat(&plan.combined());
