@@ -225,7 +225,10 @@ fn plan_rotation_by_age(
     // An invalid value is reported by the validator, at the attribute.
     let Ok(limit) = parse_duration(setting) else { return };
     let path = AttributePath::attr("rotate_after");
-    let Some(generated) = generated_ms(prior) else {
+    // A state not refreshed since the generation time was recorded (`-refresh=false`): the
+    // creation time in private state is the same moment.
+    let recorded = || req.private.typed::<SecretPrivate>().created_at;
+    let Some(generated) = generated_ms(prior).or_else(recorded) else {
         diags.warning_at(
             path,
             format!("The age of the secret of API client {name} is unknown"),
@@ -239,7 +242,10 @@ fn plan_rotation_by_age(
     if age < limit {
         return;
     }
-    let generated_at = prior.generated_at.get().cloned().unwrap_or_default();
+    let generated_at = match prior.generated_at.get() {
+        Some(at) => at.clone(),
+        None => generation(generated).0.get().cloned().unwrap_or_default(),
+    };
     req.requires_replace.push(AttributePath::attr("generated_at"));
     req.planned.client_secret = Attr::Unknown;
     req.planned.generated_at = Attr::Unknown;
@@ -492,9 +498,9 @@ impl Resource for ClientSecretResource {
             "Rotate by age: once the secret is older than this duration (hours, minutes or seconds, e.g. \
              `\"2160h\"` for 90 days), `terraform plan` proposes a new secret and says why in a warning naming \
              the secret's age. Checked when planning, so the secret is rotated by the first apply after it ages \
-             (schedule a plan and apply, for example weekly). Changing or removing it never generates a secret \
-             by itself. When omitted, a secret is only rotated by `keepers`, a change of the client's roles, or a \
-             revocation.",
+             (schedule a plan and apply, for example weekly). Changing it is an in-place change: a new secret is \
+             planned only when the current one is older than the new value. When omitted, age never causes a \
+             rotation.",
         ))
         .attribute(Attribute::bool("verify_on_refresh").optional().description(
             "When `true`, every refresh obtains one access token with the client ID and the secret in the \
@@ -834,6 +840,15 @@ mod tests {
         let w: Vec<_> = diags.iter().collect();
         assert_eq!(w.len(), 1);
         assert!(w[0].summary.contains("age of the secret") && w[0].detail.contains("-replace"), "{:?}", w[0]);
+
+        // Not refreshed since the attributes were added: the creation time in private state counts.
+        let (mut req, _) = aged(None, Some("1h"));
+        req.private = SecretPrivate::minted(BTreeMap::new(), Some(now_ms() - 7_200_000));
+        let prior = req.prior.clone().unwrap();
+        let mut diags = Diagnostics::new();
+        plan_rotation_by_age(&prior, "\"Vendor\" (id 3)", &mut req, &mut diags);
+        assert_eq!(req.requires_replace, [AttributePath::attr("generated_at")]);
+        assert!(diags.iter().any(|d| d.summary.contains("older than rotate_after")));
     }
 
     #[test]
