@@ -1,21 +1,27 @@
 //! `jamf_client_secret`: generates an API client's secret. Jamf Pro shows a secret once and
 //! invalidates the previous one whenever a new one is generated, so this resource generates only
-//! on create, never on read, and replaces itself to rotate.
+//! on create, never on read, and replaces itself to rotate: on demand (`keepers`), by age
+//! (`rotate_after`), or when a refresh that verifies the secret (`verify_on_refresh`) finds it
+//! refused.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
+use crate::framework::duration::parse_duration;
 use crate::framework::planmod::{RequiresReplace, UseStateForUnknown};
+use crate::framework::schema::Validator;
 use crate::framework::validators::StringLengthAtLeast;
 use crate::framework::{
-    Attr, Attribute, AttributePath, CreateRequest, Diagnostic, Diagnostics, PlanRequest, Private, ReadRequest,
-    Resource, Schema, StateResponse, Type, UpdateRequest,
+    Attr, Attribute, AttributePath, CreateRequest, Diagnostic, Diagnostics, Number, PlanRequest, Private, ReadRequest,
+    Resource, Schema, StateResponse, Type, UpdateRequest, Value,
 };
 
-use super::cache::{JamfData, PlannedClient, Seen, now_ms};
+use super::cache::{JamfData, PlannedClient, Seen, created_recently, now_ms};
 use super::client::{AppType, Integration, JamfError, JamfErrorKind};
 use super::diag;
 
@@ -39,6 +45,14 @@ pub struct ClientSecretModel {
     pub client_secret: Attr<String>,
     /// The API roles the client held when this secret was generated.
     pub authorization_scopes: Attr<BTreeSet<String>>,
+    /// When the secret was generated (RFC 3339, UTC).
+    pub generated_at: Attr<String>,
+    /// Changes whenever a new secret is generated: the generation time in ms since the Unix epoch.
+    pub secret_version: Attr<Number>,
+    /// The age (a duration such as `"2160h"`) past which a plan proposes a new secret.
+    pub rotate_after: Attr<String>,
+    /// Whether a refresh checks, with one access token, that Jamf Pro still accepts the secret.
+    pub verify_on_refresh: Attr<bool>,
 }
 
 impl std::fmt::Debug for ClientSecretModel {
@@ -50,6 +64,10 @@ impl std::fmt::Debug for ClientSecretModel {
             .field("client_id", &self.client_id)
             .field("client_secret", &self.client_secret.redacted())
             .field("authorization_scopes", &self.authorization_scopes)
+            .field("generated_at", &self.generated_at)
+            .field("secret_version", &self.secret_version)
+            .field("rotate_after", &self.rotate_after)
+            .field("verify_on_refresh", &self.verify_on_refresh)
             .finish()
     }
 }
@@ -133,6 +151,182 @@ fn revoked(i: Option<&Integration>) -> Option<&'static str> {
         // Only a disable resets the app type (a rotation in the console keeps it).
         Some(i) if i.app_type == AppType::None => Some("the client was disabled since, which revoked it"),
         Some(_) => None,
+    }
+}
+
+/// The `generated_at` and `secret_version` of a secret generated at `ms` (since the Unix epoch).
+fn generation(ms: u64) -> (Attr<String>, Attr<Number>) {
+    let at = OffsetDateTime::from_unix_timestamp((ms / 1000) as i64)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .map_or(Attr::Null, Attr::Known);
+    (at, Attr::Known(Number::from_u64(ms)))
+}
+
+/// When the secret in `state` was generated (ms since the Unix epoch), from `generated_at`.
+fn generated_ms(state: &ClientSecretModel) -> Option<u64> {
+    let at = OffsetDateTime::parse(state.generated_at.get()?, &Rfc3339).ok()?;
+    u64::try_from(at.unix_timestamp()).ok().map(|s| s * 1000)
+}
+
+/// A state written before the generation time was recorded: filled in from the creation time the
+/// private state has held since secrets were first generated, so such states plan no change.
+fn with_generation(mut state: ClientSecretModel, private: &SecretPrivate) -> ClientSecretModel {
+    if let (true, Some(at)) = (state.secret_version.is_null(), private.created_at) {
+        (state.generated_at, state.secret_version) = generation(at);
+    }
+    state
+}
+
+/// An age as the duration syntax `rotate_after` takes (`2161h5m0s`), with days when over one.
+fn age_text(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    let go = format!("{}h{}m{}s", s / 3600, s / 60 % 60, s % 60);
+    match s / 86_400 {
+        0 => go,
+        1 => format!("{go} (1 day)"),
+        days => format!("{go} ({days} days)"),
+    }
+}
+
+/// `rotate_after`: a duration of at least a second, said in the words a user needs to fix it.
+struct RotationAge;
+
+impl Validator for RotationAge {
+    fn description(&self) -> String {
+        "must be a duration such as `\"2160h\"` (90 days), in hours, minutes or seconds".into()
+    }
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Value::String(s) = value else { return };
+        let problem = match parse_duration(s) {
+            Ok(d) if d >= std::time::Duration::from_secs(1) => return,
+            Ok(_) => format!("{s:?} is shorter than a second"),
+            Err(e) => e,
+        };
+        diags.error_at(
+            path.clone(),
+            "Invalid rotate_after",
+            format!(
+                "`{path}` takes the age after which a new secret is generated, as a duration in hours, minutes or \
+                 seconds: for example \"2160h\" (90 days) or \"720h\" (30 days); there is no day unit. {problem}."
+            ),
+        );
+    }
+}
+
+/// `rotate_after`: once the secret is older, plan a new one and say why.
+fn plan_rotation_by_age(
+    prior: &ClientSecretModel,
+    name: &str,
+    req: &mut PlanRequest<ClientSecretModel>,
+    diags: &mut Diagnostics,
+) {
+    let Attr::Known(setting) = &req.planned.rotate_after else { return };
+    // An invalid value is reported by the validator, at the attribute.
+    let Ok(limit) = parse_duration(setting) else { return };
+    let path = AttributePath::attr("rotate_after");
+    // A state not refreshed since the generation time was recorded (`-refresh=false`): the
+    // creation time in private state is the same moment.
+    let recorded = || req.private.typed::<SecretPrivate>().created_at;
+    let Some(generated) = generated_ms(prior).or_else(recorded) else {
+        diags.warning_at(
+            path,
+            format!("The age of the secret of API client {name} is unknown"),
+            "This secret was generated by a provider version that did not record when, so rotate_after cannot \
+             tell its age and plans no rotation. Rotate it once (change keepers, or run terraform apply \
+             -replace on this resource); rotate_after counts from that new secret.",
+        );
+        return;
+    };
+    let age = std::time::Duration::from_millis(now_ms().saturating_sub(generated));
+    if age < limit {
+        return;
+    }
+    let generated_at = match prior.generated_at.get() {
+        Some(at) => at.clone(),
+        None => generation(generated).0.get().cloned().unwrap_or_default(),
+    };
+    req.requires_replace.push(AttributePath::attr("generated_at"));
+    req.planned.client_secret = Attr::Unknown;
+    req.planned.generated_at = Attr::Unknown;
+    req.planned.secret_version = Attr::Unknown;
+    diags.warning_at(
+        path,
+        format!("A new secret is planned for API client {name}: the secret is older than rotate_after"),
+        format!(
+            "The secret was generated at {generated_at}, {} ago, and rotate_after = {setting:?}, so this plan \
+             replaces it. Applying invalidates the current secret: deliver the new one to the vendor (a store \
+             wired to secret_version receives it in the same apply).",
+            age_text(age)
+        ),
+    );
+}
+
+/// `verify_on_refresh`: whether Jamf Pro still accepts the secret in `state`, learnt by obtaining
+/// one access token with it. `false` only when Jamf Pro refused it (then with a warning saying
+/// what happened); anything inconclusive keeps the secret, with a warning.
+async fn verify(
+    data: &JamfData,
+    id: &str,
+    client: Option<&Integration>,
+    state: &ClientSecretModel,
+    created_at: Option<u64>,
+    diags: &mut Diagnostics,
+) -> bool {
+    let (Attr::Known(client_id), Attr::Known(secret)) = (&state.client_id, &state.client_secret) else {
+        return true;
+    };
+    let name = client_name(id, client);
+    let path = AttributePath::attr("client_secret");
+    let secret = SecretString::from(secret.clone());
+    match data.client.check_client_credentials(client_id, &secret).await {
+        Ok(()) => true,
+        // A secret generated moments ago may not have reached every Jamf Cloud node yet.
+        Err(e) if e.is_invalid_client() && created_recently(created_at, now_ms()) => {
+            tracing::debug!(api_client_id = %id, "a new client secret was refused; taken for replication lag");
+            diags.warning_at(
+                path,
+                format!("The secret of API client {name} could not be verified yet"),
+                "Jamf Pro refused a token for this secret, but the secret was generated less than two minutes ago, \
+                 which a Jamf Cloud node may not have received yet. The state is kept; the next refresh checks again.",
+            );
+            true
+        }
+        Err(e) if e.is_invalid_client() => {
+            tracing::info!(api_client_id = %id, "client secret refused by the token endpoint; planning a new one");
+            diags.warning_at(
+                path,
+                format!("The secret of API client {name} was refused by Jamf Pro: a new one is planned"),
+                "verify_on_refresh obtained no access token with the client ID and secret in the state: Jamf Pro \
+                 answered invalid_client. The secret was rotated outside Terraform (Generate client secret in \
+                 Settings > System > API roles and clients) or revoked, so whoever holds the state's secret is cut \
+                 off. Terraform plans a new secret: deliver it to the vendor after the apply (a store wired to \
+                 secret_version receives it in the same apply). If someone rotated it on purpose, the vendor may \
+                 already hold that other secret, which this apply invalidates.",
+            );
+            false
+        }
+        Err(e) => {
+            tracing::debug!(api_client_id = %id, error = %e, "client secret not verified");
+            // An auth error's own message speaks of the provider's credentials, not this secret's.
+            let why = match e.kind() {
+                JamfErrorKind::Auth { error, .. } => format!(
+                    "the token endpoint answered http {}{}",
+                    e.status().map_or_else(|| "?".to_string(), |s| s.to_string()),
+                    error.as_deref().map(|c| format!(" ({c})")).unwrap_or_default()
+                ),
+                _ => e.to_string(),
+            };
+            diags.warning_at(
+                path,
+                format!("The secret of API client {name} could not be verified"),
+                format!(
+                    "verify_on_refresh could not obtain an access token with this secret: {why}. The state is \
+                     kept as it is; the next refresh checks again."
+                ),
+            );
+            true
+        }
     }
 }
 
@@ -236,15 +430,20 @@ impl Resource for ClientSecretResource {
             "Generates the client secret of a `jamf_api_client`: the credential a vendor is handed with the \
              client ID.\n\n\
              Jamf Pro shows a secret only once and invalidates the previous one whenever a new one is generated, \
-             so this resource generates a secret on create only and never while refreshing. To rotate, change \
-             `keepers` (for example with a `time_rotating` value) or replace the resource.\n\n\
+             so this resource generates a secret on create only and never while refreshing. To rotate, set \
+             `rotate_after` (a plan proposes a new secret once the secret is older), change `keepers` (for \
+             example with a `time_rotating` value) or replace the resource. Every new secret gets a new \
+             `secret_version`: wire it to the `*_wo_version` argument of the store the secret is delivered to, \
+             so that a rotation re-sends the secret and nothing else does.\n\n\
              The secret also follows the client's roles: Jamf Pro grants a change of `authorization_scopes` only \
              to newly generated secrets, so when the client's `authorization_scopes` change in the same plan, this \
              resource is planned for replacement and a new secret is generated after the client is updated. Renaming \
              a role is not a change of roles and keeps the secret; a role deleted and created again is a new role \
              to Jamf Pro, so it needs a new secret.\n\n\
              A secret that Jamf Pro revoked (the client was disabled or deleted) is detected on refresh and planned \
-             for creation again. A secret rotated by hand in the Jamf Pro UI cannot be detected through the API. \
+             for creation again. A secret rotated by hand in the Jamf Pro UI cannot be seen in the client's \
+             settings: with `verify_on_refresh = true`, a refresh obtains an access token with the secret, and a \
+             refusal plans a new secret. \
              Destroying this resource only removes it from the Terraform state: the secret stays valid until it \
              is rotated or the client is disabled or deleted.",
         )
@@ -283,6 +482,34 @@ impl Resource for ClientSecretResource {
                 .plan_modifier(UseStateForUnknown)
                 .description("The API roles the client held when this secret was generated."),
         )
+        .attribute(Attribute::string("generated_at").computed().plan_modifier(UseStateForUnknown).description(
+            "When the secret was generated (RFC 3339, UTC, e.g. `2026-03-01T09:30:00Z`). Known after apply \
+             whenever a new secret is planned.",
+        ))
+        .attribute(Attribute::number("secret_version").computed().plan_modifier(UseStateForUnknown).description(
+            "A number that changes whenever a new secret is generated and at no other time: wire it to the \
+             `*_wo_version` argument of the store the secret is written to (e.g. \
+             `aws_secretsmanager_secret_version.secret_string_wo_version`), so that a rotation re-sends the \
+             secret and any other apply does not. It is the generation time in milliseconds since the Unix \
+             epoch, so it also grows when the secret is generated again after a revocation, where a counter \
+             would start over. Known after apply whenever a new secret is planned.",
+        ))
+        .attribute(Attribute::string("rotate_after").optional().validator(RotationAge).description(
+            "Rotate by age: once the secret is older than this duration (hours, minutes or seconds, e.g. \
+             `\"2160h\"` for 90 days), `terraform plan` proposes a new secret and says why in a warning naming \
+             the secret's age. Checked when planning, so the secret is rotated by the first apply after it ages \
+             (schedule a plan and apply, for example weekly). Changing it is an in-place change: a new secret is \
+             planned only when the current one is older than the new value. When omitted, age never causes a \
+             rotation.",
+        ))
+        .attribute(Attribute::bool("verify_on_refresh").optional().description(
+            "When `true`, every refresh obtains one access token with the client ID and the secret in the \
+             state, to detect a secret rotated by hand in the Jamf Pro UI or otherwise revoked: when Jamf Pro \
+             refuses it (`invalid_client`), the refresh warns and a new secret is planned. When the token \
+             endpoint cannot be reached, the state is kept and the refresh warns. Costs one token request per \
+             secret per refresh (each token stays valid for the client's `access_token_lifetime_seconds`, \
+             unused). Off by default; takes effect from the refresh after the apply that sets it.",
+        ))
     }
 
     async fn plan(&self, data: Option<&JamfData>, req: &mut PlanRequest<ClientSecretModel>, diags: &mut Diagnostics) {
@@ -301,6 +528,8 @@ impl Resource for ClientSecretResource {
         // (At apply time Terraform re-plans only what changes: a client left as it is was not
         // planned in this process, so its client ID is read.)
         if req.prior.is_none() {
+            // The secret's id is its client's.
+            req.planned.id = Attr::Known(client.clone());
             let client_id = match planned.as_ref().and_then(|p| p.client_id.clone()) {
                 Some(c) => Some(c),
                 None => data.integration(&client).await.ok().flatten().map(|i| i.client_id),
@@ -316,7 +545,12 @@ impl Resource for ClientSecretResource {
             // client is enabled again). The warning that no secret is valid comes from the refresh.
             if enabled == Some(false) && !creating {
                 req.requires_replace.clear();
-                req.planned = ClientSecretModel { keepers: req.planned.keepers.clone(), ..prior };
+                req.planned = ClientSecretModel {
+                    keepers: req.planned.keepers.clone(),
+                    rotate_after: req.planned.rotate_after.clone(),
+                    verify_on_refresh: req.planned.verify_on_refresh.clone(),
+                    ..prior
+                };
                 return;
             }
             // Enabled again (here or in the console) after a disable, which revoked the secret.
@@ -332,6 +566,9 @@ impl Resource for ClientSecretResource {
                 );
             }
             self.plan_roles(data, &prior, planned.as_ref(), req);
+            if req.requires_replace.is_empty() {
+                plan_rotation_by_age(&prior, &name, req, diags);
+            }
         }
 
         // Generating a secret for a disabled client fails: say so now when the plan knows it.
@@ -353,7 +590,9 @@ impl Resource for ClientSecretResource {
     ) -> Option<StateResponse<ClientSecretModel>> {
         let id = req.planned.api_client_id.get()?.clone();
         let creds = diags.ok(data.client.mint_client_credentials(&id).await, |e| mint_error(&id, &e))?;
-        let created_at = Some(now_ms());
+        let minted_at = now_ms();
+        let created_at = Some(minted_at);
+        let (generated_at, secret_version) = generation(minted_at);
         // Minting changed the client's app type; its next read must not come from the old list.
         data.integrations.invalidate();
         // The roles the secret carries: those the client's own plan, moments ago in this process,
@@ -378,6 +617,10 @@ impl Resource for ClientSecretResource {
             client_id: Attr::Known(creds.client_id.clone()),
             client_secret: Attr::Known(creds.client_secret.expose_secret().to_string()),
             authorization_scopes: Attr::Known(roles),
+            generated_at,
+            secret_version,
+            rotate_after: req.planned.rotate_after.clone(),
+            verify_on_refresh: req.planned.verify_on_refresh.clone(),
         });
         Some(response.with_private(private))
     }
@@ -390,7 +633,9 @@ impl Resource for ClientSecretResource {
     ) -> Option<StateResponse<ClientSecretModel>> {
         // Never generates: only checks that the secret can still be in force.
         let id = req.state.api_client_id.get()?.clone();
-        let created_at = req.private.typed::<SecretPrivate>().created_at;
+        let typed_private = req.private.typed::<SecretPrivate>();
+        let created_at = typed_private.created_at;
+        let req = ReadRequest { state: with_generation(req.state, &typed_private), private: req.private };
         let seen = diags
             .ok(data.integration_seen(&id, created_at).await, |e| diag::error(&format!("read API client {id}"), &e))?;
         let client = match seen {
@@ -426,6 +671,11 @@ impl Resource for ClientSecretResource {
                     Some(StateResponse::gone())
                 }
                 None => {
+                    if req.state.verify_on_refresh == Attr::Known(true)
+                        && !verify(data, &id, client.as_ref(), &req.state, created_at, diags).await
+                    {
+                        return Some(StateResponse::gone());
+                    }
                     let (state, private) = self.refresh_roles(data, req.state, req.private).await;
                     Some(StateResponse::new(state).with_private(private))
                 }
@@ -482,6 +732,7 @@ mod tests {
         let m = ClientSecretModel {
             client_id: Attr::Known("c1ient-id".into()),
             client_secret: Attr::Known("s3cret-of-the-vendor".into()),
+            verify_on_refresh: Attr::Known(true),
             ..Default::default()
         };
         let shown = format!("{m:?}");
@@ -497,6 +748,116 @@ mod tests {
         let roles = BTreeMap::from([("3".to_string(), "Vendor".to_string()), ("9".to_string(), "Reader".to_string())]);
         assert_eq!(read.minted_roles.as_ref(), Some(&roles));
         assert_eq!(SecretPrivate::minted(roles, None).to_bytes(), stored);
+    }
+
+    #[test]
+    fn the_generation_time_gives_both_attributes_and_reads_back() {
+        let (at, version) = generation(1_764_707_277_123);
+        assert_eq!(at, Attr::Known("2025-12-02T20:27:57Z".to_string()));
+        assert_eq!(version, Attr::Known(Number::from_u64(1_764_707_277_123)));
+        let m = ClientSecretModel { generated_at: at, ..Default::default() };
+        assert_eq!(generated_ms(&m), Some(1_764_707_277_000));
+        assert_eq!(generated_ms(&ClientSecretModel::default()), None);
+    }
+
+    #[test]
+    fn an_older_state_is_filled_in_from_the_creation_time_and_a_recorded_one_is_kept() {
+        let private = SecretPrivate { minted_roles: None, created_at: Some(1_764_707_277_123) };
+        let old = with_generation(ClientSecretModel::default(), &private);
+        assert_eq!(old.secret_version, Attr::Known(Number::from_u64(1_764_707_277_123)));
+        assert_eq!(old.generated_at.get().map(String::as_str), Some("2025-12-02T20:27:57Z"));
+        let recorded = ClientSecretModel { secret_version: Attr::Known(Number::from_u64(5)), ..Default::default() };
+        assert_eq!(with_generation(recorded, &private).secret_version, Attr::Known(Number::from_u64(5)));
+        let unknown_age = with_generation(ClientSecretModel::default(), &SecretPrivate::default());
+        assert!(unknown_age.secret_version.is_null() && unknown_age.generated_at.is_null());
+    }
+
+    #[test]
+    fn ages_are_said_in_the_settings_syntax() {
+        assert_eq!(age_text(std::time::Duration::from_secs(3)), "0h0m3s");
+        assert_eq!(age_text(std::time::Duration::from_secs(90_061)), "25h1m1s (1 day)");
+        assert_eq!(age_text(std::time::Duration::from_secs(2160 * 3600 + 300)), "2160h5m0s (90 days)");
+    }
+
+    #[test]
+    fn rotate_after_takes_durations_of_a_second_or_more_and_says_what_to_write() {
+        let path = AttributePath::attr("rotate_after");
+        for ok in ["2160h", "720h30m", "1s", "1.5h"] {
+            let mut d = Diagnostics::new();
+            RotationAge.validate(&Value::String(ok.into()), &path, &mut d);
+            assert!(!d.has_error(), "{ok}: {d:?}");
+        }
+        for bad in ["90d", "30", "0", "500ms", ""] {
+            let mut d = Diagnostics::new();
+            RotationAge.validate(&Value::String(bad.into()), &path, &mut d);
+            let text: String = d.iter().map(|x| x.detail.clone()).collect();
+            assert!(d.has_error(), "{bad}");
+            assert!(text.contains("\"2160h\" (90 days)") && text.contains("rotate_after"), "{bad}: {text}");
+        }
+        let mut d = Diagnostics::new();
+        RotationAge.validate(&Value::Unknown, &path, &mut d);
+        assert!(!d.has_error());
+    }
+
+    fn aged(
+        generated_secs_ago: Option<u64>,
+        rotate_after: Option<&str>,
+    ) -> (PlanRequest<ClientSecretModel>, Diagnostics) {
+        let generation = generated_secs_ago.map(|ago| generation(now_ms() - ago * 1000));
+        let (generated_at, secret_version) = generation.unwrap_or((Attr::Null, Attr::Null));
+        let prior = ClientSecretModel {
+            client_secret: Attr::Known("s".into()),
+            generated_at,
+            secret_version,
+            rotate_after: rotate_after.map_or(Attr::Null, |r| Attr::Known(r.to_string())),
+            ..Default::default()
+        };
+        let mut req = PlanRequest {
+            prior: Some(prior.clone()),
+            config: prior.clone(),
+            planned: prior.clone(),
+            requires_replace: Vec::new(),
+            private: Private::default(),
+        };
+        let mut diags = Diagnostics::new();
+        plan_rotation_by_age(&prior, "\"Vendor\" (id 3)", &mut req, &mut diags);
+        (req, diags)
+    }
+
+    #[test]
+    fn a_secret_older_than_rotate_after_is_replaced_with_a_warning_and_a_younger_one_is_kept() {
+        let (req, diags) = aged(Some(7200), Some("1h"));
+        assert_eq!(req.requires_replace, [AttributePath::attr("generated_at")]);
+        assert!(req.planned.client_secret.is_unknown() && req.planned.secret_version.is_unknown());
+        assert!(req.planned.generated_at.is_unknown());
+        let w: Vec<_> = diags.iter().collect();
+        assert_eq!(w.len(), 1);
+        assert!(w[0].summary.contains("older than rotate_after"), "{:?}", w[0]);
+        assert!(w[0].detail.contains("2h0m") && w[0].detail.contains("rotate_after = \"1h\""), "{:?}", w[0]);
+
+        for (ago, setting) in [(Some(60), Some("1h")), (Some(7200), None)] {
+            let (req, diags) = aged(ago, setting);
+            assert!(req.requires_replace.is_empty() && diags.is_empty(), "{ago:?} {setting:?}");
+            assert_eq!(req.planned.secret_version, req.prior.unwrap().secret_version);
+        }
+    }
+
+    #[test]
+    fn a_secret_of_unknown_age_is_kept_with_a_warning_saying_how_to_start_the_clock() {
+        let (req, diags) = aged(None, Some("1h"));
+        assert!(req.requires_replace.is_empty());
+        let w: Vec<_> = diags.iter().collect();
+        assert_eq!(w.len(), 1);
+        assert!(w[0].summary.contains("age of the secret") && w[0].detail.contains("-replace"), "{:?}", w[0]);
+
+        // Not refreshed since the attributes were added: the creation time in private state counts.
+        let (mut req, _) = aged(None, Some("1h"));
+        req.private = SecretPrivate::minted(BTreeMap::new(), Some(now_ms() - 7_200_000));
+        let prior = req.prior.clone().unwrap();
+        let mut diags = Diagnostics::new();
+        plan_rotation_by_age(&prior, "\"Vendor\" (id 3)", &mut req, &mut diags);
+        assert_eq!(req.requires_replace, [AttributePath::attr("generated_at")]);
+        assert!(diags.iter().any(|d| d.summary.contains("older than rotate_after")));
     }
 
     #[test]

@@ -14,4 +14,5 @@ mod jamf;
 mod maas360;
 mod moved;
 mod plan_checks;
+mod secret_life;
 mod trust;

@@ -1349,3 +1349,65 @@ async fn a_role_still_held_is_not_deleted_again_and_its_holders_are_named() {
     assert!(diags[0].detail.contains("the API client \"Vendor\" (id 7)"), "{}", diags[0].detail);
     assert_eq!(requests_to(&server, "/api/v1/api-roles/3").await.len(), 1, "a held role is not retried");
 }
+
+/// `verify_on_refresh` asks for one token with a vendor's credentials: the exact OAuth request,
+/// a refusal typed as `invalid_client` (not retried), and the provider's own token left as it was.
+#[tokio::test]
+async fn checking_a_vendors_secret_costs_one_token_request_and_leaves_the_providers_token_alone() {
+    use wiremock::matchers::body_string_contains;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/oauth/token"))
+        .and(body_string_contains("client_id=vendor-id&client_secret=still-good"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token_body("eyJ.vendor-token", 60)))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/oauth/token"))
+        .and(body_string_contains("client_id=vendor-id&client_secret=rotated"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_json(json!({"error": "invalid_client", "error_description": "Bad client credentials"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/oauth/token"))
+        .and(body_string_contains(format!("client_id={CLIENT_ID}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token_body(TOKEN, 299)))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/api-roles/7"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(role_json("7", "r")))
+        .mount(&server)
+        .await;
+
+    let c = client(&server);
+    c.get_role("7").await.unwrap();
+    c.check_client_credentials("vendor-id", &SecretString::from("still-good")).await.unwrap();
+    let err = c.check_client_credentials("vendor-id", &SecretString::from("rotated")).await.unwrap_err();
+    assert!(err.is_invalid_client(), "{err:?}");
+    assert!(!err.to_string().contains("rotated"), "{err}");
+    c.get_role("7").await.unwrap();
+
+    let tok = requests_to(&server, "/api/v1/oauth/token").await;
+    let bodies: Vec<&str> = tok.iter().map(|r| std::str::from_utf8(&r.body).unwrap()).collect();
+    assert_eq!(
+        bodies,
+        [
+            format!(
+                "grant_type=client_credentials&client_id={CLIENT_ID}&client_secret=s3cr%26t%2Bvalue%2Fwith%3Dodd+chars"
+            ),
+            "grant_type=client_credentials&client_id=vendor-id&client_secret=still-good".to_string(),
+            "grant_type=client_credentials&client_id=vendor-id&client_secret=rotated".to_string(),
+        ],
+        "one request per check, the refusal not retried, the provider's token minted once"
+    );
+    assert_eq!(c.tokens_minted(), 1);
+    let api = requests_to(&server, "/api/v1/api-roles/7").await;
+    assert_eq!(api.len(), 2);
+    for r in &api {
+        assert_eq!(header(r, "authorization"), Some(format!("Bearer {TOKEN}").as_str()));
+    }
+}

@@ -52,6 +52,17 @@ impl JamfClient {
         Ok((BearerToken(token), usable_lifetime(lifetime)))
     }
 
+    /// Obtains one access token with another client's `client_id` and `secret`, to learn whether
+    /// Jamf Pro still accepts that secret. The token is dropped at once (it is added to the log
+    /// redactions, never to the provider's own token cache, which keeps serving the provider's
+    /// calls). A refusal is [`JamfErrorKind::Auth`] with `error = "invalid_client"`.
+    pub async fn check_client_credentials(&self, client_id: &str, secret: &SecretString) -> Result<(), JamfError> {
+        let (token, _) = self.mint_oauth(client_id, secret).await?;
+        self.inner.core.secrets().add(token.expose_secret());
+        debug!("jamf: a client secret obtained an access token");
+        Ok(())
+    }
+
     async fn mint_oauth(&self, client_id: &str, secret: &SecretString) -> Result<(SecretString, Duration), JamfError> {
         let legacy_known = self.inner.legacy_token_path.load(Ordering::Relaxed);
         let first = if legacy_known { LEGACY_TOKEN_PATH } else { PRIMARY_TOKEN_PATH };

@@ -402,6 +402,12 @@ impl JamfError {
         matches!(self.kind, JamfErrorKind::Auth { .. })
     }
 
+    /// The token endpoint refused the client ID and secret (RFC 6749 `invalid_client`): a secret
+    /// that was rotated or revoked, or a client that no longer exists.
+    pub fn is_invalid_client(&self) -> bool {
+        matches!(&self.kind, JamfErrorKind::Auth { error: Some(e), .. } if e == "invalid_client")
+    }
+
     /// The provider is stopping.
     pub fn is_cancelled(&self) -> bool {
         matches!(self.kind, JamfErrorKind::Cancelled)
