@@ -229,6 +229,13 @@ impl Signer {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
+    /// Whether gpg runs and holds the secret key, before anything is built.
+    pub fn check(&self) -> Result<()> {
+        let mut cmd = self.command();
+        cmd.arg("--list-secret-keys").arg(&self.key);
+        self.run(cmd, "find the signing key").map(|_| ())
+    }
+
     /// Sign `file` into `<file>.sig` (detached, binary, as the registry wants), check the signature
     /// and return the fingerprint of the key that made it.
     pub fn sign(&self, file: &Path) -> Result<(PathBuf, String)> {
@@ -672,6 +679,9 @@ pub fn run(mode: Mode, out: Option<PathBuf>) -> Result<()> {
         Mode::Assemble { zips, sign_key, mirror, tag, require_all_platforms } => {
             check_tag(tag.as_deref())?;
             let signer = Signer::from_arg_or_env(sign_key.as_deref());
+            if let Some(s) = &signer {
+                s.check()?;
+            }
             let step = Step::start("checksums, signatures, manifest and network mirror");
             let opts = AssembleOptions { signer, changelog: Some(entry), mirror, require_all_platforms };
             let done = assemble(&zips, &out, &opts)?;
@@ -687,6 +697,9 @@ pub fn run(mode: Mode, out: Option<PathBuf>) -> Result<()> {
                     entry.heading
                 ));
             }
+            if let Some(s) = &signer {
+                s.check()?;
+            }
             let host = host_platform()?;
             clear_zips(&out)?;
             let mut not_built = Vec::new();
@@ -699,7 +712,7 @@ pub fn run(mode: Mode, out: Option<PathBuf>) -> Result<()> {
                     Ok(_) => step.done(),
                     Err(e) if platform.name == host.name => return Err(e),
                     Err(e) => {
-                        step.done_with("not built");
+                        step.skipped("not built (see below)");
                         not_built.push((platform.name, e));
                     }
                 }

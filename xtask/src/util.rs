@@ -73,6 +73,11 @@ impl Step {
         println!("  ok  {:<58} {:>6.1}s", self.name, self.started.elapsed().as_secs_f64());
     }
 
+    /// The step was not done (for a reason `note` gives briefly).
+    pub fn skipped(self, note: &str) {
+        println!("  --  {:<58} {:>6.1}s  {note}", self.name, self.started.elapsed().as_secs_f64());
+    }
+
     pub fn done_with(self, note: &str) {
         println!("  ok  {:<58} {:>6.1}s  {note}", self.name, self.started.elapsed().as_secs_f64());
     }
