@@ -233,7 +233,17 @@ impl Signer {
     pub fn check(&self) -> Result<()> {
         let mut cmd = self.command();
         cmd.arg("--list-secret-keys").arg(&self.key);
-        self.run(cmd, "find the signing key").map(|_| ())
+        let spawn_error = format!("cannot run {}", self.gpg.display());
+        self.run(cmd, "find the signing key").map(|_| ()).map_err(|e| {
+            if e.starts_with(&spawn_error) {
+                e
+            } else {
+                format!(
+                    "gpg has no secret key {:?} to sign with: import it (`gpg --import`), or set {SIGN_KEY_ENV} to                      a fingerprint `gpg --list-secret-keys` shows",
+                    self.key
+                )
+            }
+        })
     }
 
     /// Sign `file` into `<file>.sig` (detached, binary, as the registry wants), check the signature

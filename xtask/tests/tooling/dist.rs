@@ -309,6 +309,10 @@ fn sums_are_signed_with_the_given_key_and_verify() {
     let Some(gpg) = gpg_or_skip("sums_are_signed_with_the_given_key_and_verify") else { return };
     let home = GpgHome::new(gpg);
     let fpr = home.make_key("mdmkit release test <release-test@example.com>", "");
+    // The key is checked before anything is built.
+    home.signer(&fpr, None).check().unwrap();
+    let e = home.signer("0000000000000000000000000000000000000000", None).check().unwrap_err();
+    assert!(e.starts_with("gpg has no secret key \"0000"), "{e}");
     let tmp = tempfile::tempdir().unwrap();
     let zips = fake_zips(tmp.path(), &["linux_amd64", "darwin_arm64"]);
     let out = tmp.path().join("dist");
