@@ -23,8 +23,8 @@ pub use diag::{Diagnostic, Diagnostics, Severity};
 pub use model::Attr;
 pub use path::{AttributePath, PathStep};
 pub use provider::{
-    ConfigureRequest, CreateRequest, DataSource, EphemeralOpen, EphemeralResource, PlanRequest, Private, Provider,
-    ReadRequest, Resource, StateResponse, UpdateRequest,
+    ConfigureRequest, CreateRequest, DataSource, EphemeralOpen, EphemeralResource, MoveSource, PlanRequest, Private,
+    Provider, ReadRequest, Resource, StateResponse, UpdateRequest,
 };
 pub use schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 pub use server::{ClientCapabilities, DynamicValue, ProviderServer};

@@ -185,6 +185,73 @@ impl<M> StateResponse<M> {
     }
 }
 
+/// Where a `moved` block takes an object from when its source is another resource type, possibly
+/// of another provider (`moved { from = other_type.x  to = this_type.x }`, Terraform 1.8 and
+/// later): what `Resource::move_state` receives. The state is the source provider's, in its own
+/// schema version's shape, so a resource checks address, type and version before reading it.
+#[derive(Clone)]
+pub struct MoveSource {
+    /// The source provider's full address (`registry.terraform.io/deploymenttheory/jamfpro`).
+    pub provider_address: String,
+    /// The source resource type (`jamfpro_api_role`).
+    pub type_name: String,
+    /// The schema version the source provider wrote the state with.
+    pub schema_version: i64,
+    /// The state exactly as stored (JSON), unread: see [`MoveSource::state`].
+    pub state_json: Vec<u8>,
+    /// The source provider's private data (its own format, opaque to us).
+    pub private: Vec<u8>,
+}
+
+/// Another provider's state may hold its secrets: `Debug` shows only their sizes.
+impl std::fmt::Debug for MoveSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MoveSource")
+            .field("provider_address", &self.provider_address)
+            .field("type_name", &self.type_name)
+            .field("schema_version", &self.schema_version)
+            .field("state_json", &format_args!("[{} bytes]", self.state_json.len()))
+            .field("private", &format_args!("[{} bytes]", self.private.len()))
+            .finish()
+    }
+}
+
+impl MoveSource {
+    /// The stored state as a JSON object.
+    pub fn state(&self) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+        if self.state_json.is_empty() {
+            return Err("the state holds no JSON (states older than Terraform 0.12 keep a flat map; refresh the \
+                        object with the source provider once, then move it)"
+                .into());
+        }
+        match serde_json::from_slice::<serde_json::Value>(&self.state_json) {
+            Ok(serde_json::Value::Object(m)) => Ok(m),
+            Ok(other) => Err(format!("the state is not a JSON object but {}", json_kind(&other))),
+            Err(e) => Err(format!("the state is not valid JSON: {e}")),
+        }
+    }
+
+    /// Whether this is `type_name` of the provider `address` (the registry host may be omitted
+    /// from `address`: `deploymenttheory/jamfpro` matches `registry.terraform.io/deploymenttheory/jamfpro`).
+    pub fn is(&self, address: &str, type_name: &str) -> bool {
+        let full = |a: &str| {
+            if a.matches('/').count() == 1 { format!("registry.terraform.io/{a}") } else { a.to_string() }
+        };
+        full(&self.provider_address).eq_ignore_ascii_case(&full(address)) && self.type_name == type_name
+    }
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
 /// A managed resource.
 #[async_trait]
 pub trait Resource: Send + Sync + 'static {
@@ -241,6 +308,23 @@ pub trait Resource: Send + Sync + 'static {
         diags: &mut Diagnostics,
     ) -> Option<StateResponse<Self::Model>> {
         diags.error("Import not supported", format!("The resource type {} cannot be imported.", self.type_name()));
+        None
+    }
+
+    /// Take over the state of an object another resource type managed (`moved` across types or
+    /// providers): the model of the same remote object, which Terraform then refreshes (`read`)
+    /// in the same plan. No API call is needed or expected here. Refuses by default.
+    async fn move_state(&self, source: &MoveSource, diags: &mut Diagnostics) -> Option<Self::Model> {
+        diags.error(
+            "Move not supported",
+            format!(
+                "{} cannot take over the state of {} (provider {}). Remove the moved block, and import the \
+                 object instead (an import block, or terraform import).",
+                self.type_name(),
+                source.type_name,
+                source.provider_address
+            ),
+        );
         None
     }
 
@@ -355,6 +439,25 @@ mod tests {
         by_key.0.insert("count".into(), serde_json::json!(2));
         assert_eq!(by_key.to_bytes(), bytes);
         assert_eq!(Private::from_bytes(&bytes).typed::<Kept>(), kept);
+    }
+
+    #[test]
+    fn a_move_source_matches_its_address_and_never_shows_its_state() {
+        let source = super::MoveSource {
+            provider_address: "registry.terraform.io/Example/Vendor".into(),
+            type_name: "vendor_user".into(),
+            schema_version: 2,
+            state_json: br#"{"id":"1","password":"hunter2-not-for-logs"}"#.to_vec(),
+            private: b"private-not-for-logs".to_vec(),
+        };
+        assert!(source.is("example/vendor", "vendor_user"));
+        assert!(source.is("registry.terraform.io/example/vendor", "vendor_user"));
+        assert!(!source.is("example/vendor", "vendor_group"));
+        assert!(!source.is("other.example.com/example/vendor", "vendor_user"));
+        assert_eq!(source.state().unwrap()["id"], "1");
+        let shown = format!("{source:?}");
+        assert!(!shown.contains("not-for-logs"), "{shown}");
+        assert!(shown.contains("state_json: [44 bytes]") && shown.contains("schema_version: 2"), "{shown}");
     }
 
     #[test]

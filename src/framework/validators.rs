@@ -74,6 +74,39 @@ impl Validator for StringTrimmedPrintable {
     }
 }
 
+/// Like [`StringTrimmedPrintable`], but leading or trailing whitespace is a warning: for names
+/// of objects that may already exist with it (made in a vendor's console and being adopted),
+/// where an error would make the existing object impossible to manage as it is.
+pub struct StringPrintableTrimAdvised;
+
+impl Validator for StringPrintableTrimAdvised {
+    fn description(&self) -> String {
+        "must not contain control characters, and should not start or end with whitespace".into()
+    }
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        if let Value::String(s) = value {
+            if s.trim() != s {
+                diags.warning_at(
+                    path.clone(),
+                    "Leading or trailing whitespace",
+                    format!(
+                        "`{path}` {s:?} starts or ends with whitespace, which is easy to miss when the name is \
+                         typed elsewhere. Keep it only if the existing object has it (an adopted one); otherwise \
+                         remove it."
+                    ),
+                );
+            }
+            if s.chars().any(char::is_control) {
+                diags.error_at(
+                    path.clone(),
+                    "Control character in value",
+                    format!("`{path}` must not contain control characters such as newlines or tabs."),
+                );
+            }
+        }
+    }
+}
+
 /// A whole number of at least `min`.
 pub struct IntegerAtLeast(pub i64);
 
@@ -198,6 +231,29 @@ mod tests {
     }
 
     #[test]
+    fn an_explicit_null_for_a_required_attribute_is_an_error_at_its_path() {
+        use crate::framework::schema::{Attribute, Block};
+        use crate::framework::server::validate_block;
+        let block = Block {
+            attributes: vec![Attribute::string("email").required(), Attribute::string("name").optional()],
+            ..Block::default()
+        };
+        let config = |email: Value| {
+            Value::Object([("email".to_string(), email), ("name".to_string(), Value::Null)].into_iter().collect())
+        };
+        let mut d = Diagnostics::new();
+        validate_block(&block, &config(Value::Null), &mut AttributePath::root(), &mut d);
+        assert!(d.has_error() && d.len() == 1, "{d:?}");
+        let shown = format!("{d:?}");
+        assert!(shown.contains("Missing required argument") && shown.contains("email"), "{shown}");
+        for fine in [Value::from("a@example.com"), Value::Unknown] {
+            let mut d = Diagnostics::new();
+            validate_block(&block, &config(fine), &mut AttributePath::root(), &mut d);
+            assert!(d.is_empty(), "{d:?}");
+        }
+    }
+
+    #[test]
     fn integer_at_least() {
         assert!(run(&IntegerAtLeast(1), Value::from(0)).has_error());
         assert!(!run(&IntegerAtLeast(1), Value::from(1)).has_error());
@@ -219,5 +275,9 @@ mod tests {
         assert!(run(&StringTrimmedPrintable, " a".into()).has_error());
         assert!(run(&StringTrimmedPrintable, "a\nb".into()).has_error());
         assert!(!run(&StringTrimmedPrintable, "a b".into()).has_error());
+        let d = run(&StringPrintableTrimAdvised, "a ".into());
+        assert!(!d.has_error() && d.len() == 1, "whitespace is a warning");
+        assert!(run(&StringPrintableTrimAdvised, "a\tb".into()).has_error());
+        assert!(run(&StringPrintableTrimAdvised, "a b".into()).is_empty());
     }
 }

@@ -7,11 +7,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::framework::planmod::UseStateForUnknown;
 use crate::framework::validators::{
-    EachElement, IntegerAtLeast, SizeAtLeast, StringLengthAtLeast, StringTrimmedPrintable,
+    EachElement, IntegerAtLeast, SizeAtLeast, StringLengthAtLeast, StringPrintableTrimAdvised,
 };
 use crate::framework::{
-    Attr, Attribute, AttributePath, CreateRequest, Diagnostics, PlanRequest, Private, ReadRequest, Resource, Schema,
-    StateResponse, Type, UpdateRequest,
+    Attr, Attribute, AttributePath, CreateRequest, Diagnostics, MoveSource, PlanRequest, Private, ReadRequest,
+    Resource, Schema, StateResponse, Type, UpdateRequest,
 };
 
 use super::cache::{CreatedPrivate, JamfData, PlannedClient};
@@ -209,7 +209,7 @@ impl Resource for ApiClientResource {
             Attribute::string("display_name")
                 .required()
                 .validator(StringLengthAtLeast(1))
-                .validator(StringTrimmedPrintable)
+                .validator(StringPrintableTrimAdvised)
                 .description("The client's name, unique among API clients. Renaming happens in place."),
         )
         .attribute(
@@ -430,5 +430,9 @@ impl Resource for ApiClientResource {
         let found =
             lookup::import(id, data.integration(id), data.client.find_integrations_by_display_name(id), diags).await?;
         Some(StateResponse::new(ApiClientModel::from_integration(&found)))
+    }
+
+    async fn move_state(&self, source: &MoveSource, diags: &mut Diagnostics) -> Option<ApiClientModel> {
+        diags.ok(super::moves::client_from_incumbent(source), |e| e.diagnostic())
     }
 }

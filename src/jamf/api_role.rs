@@ -6,10 +6,11 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::planmod::UseStateForUnknown;
-use crate::framework::validators::{EachElement, SizeAtLeast, StringLengthAtLeast, StringTrimmedPrintable};
+use crate::framework::schema::Validator;
+use crate::framework::validators::{EachElement, StringLengthAtLeast, StringPrintableTrimAdvised};
 use crate::framework::{
-    Attr, Attribute, AttributePath, CreateRequest, Diagnostic, Diagnostics, PlanRequest, Private, ReadRequest,
-    Resource, Schema, StateResponse, Type, UpdateRequest,
+    Attr, Attribute, AttributePath, CreateRequest, Diagnostic, Diagnostics, MoveSource, PlanRequest, Private,
+    ReadRequest, Resource, Schema, StateResponse, Type, UpdateRequest, Value,
 };
 
 use super::cache::{CreatedPrivate, JamfData};
@@ -17,6 +18,29 @@ use super::client::{JamfError, JamfErrorKind, Role, RoleRequest};
 use super::diag;
 use super::lookup::{self, name_taken};
 use super::privileges;
+
+/// An empty `privileges` is a warning, not an error: Jamf Pro allows a role without privileges
+/// (the API's `minItems` is 0), and one made in the console must be adoptable as it is.
+struct GrantsSomething;
+
+impl Validator for GrantsSomething {
+    fn description(&self) -> String {
+        "should contain at least one privilege".into()
+    }
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        if let Value::Set(v) = value
+            && v.is_empty()
+        {
+            diags.warning_at(
+                path.clone(),
+                "API role without privileges",
+                "This role grants nothing: a client holding only it can obtain tokens but call no endpoint. Add the \
+                 privileges the integration needs (data.jamf_api_role_privileges lists them), or keep it empty only \
+                 if the existing role is empty on purpose.",
+            );
+        }
+    }
+}
 
 /// The resource type.
 const TYPE: &str = "jamf_api_role";
@@ -182,7 +206,7 @@ impl Resource for ApiRoleResource {
             Attribute::string("display_name")
                 .required()
                 .validator(StringLengthAtLeast(1))
-                .validator(StringTrimmedPrintable)
+                .validator(StringPrintableTrimAdvised)
                 .description(
                     "The role's name, unique among API roles. API clients refer to roles by this name \
                      (`authorization_scopes`). Renaming happens in place and is reflected on every client.",
@@ -191,11 +215,12 @@ impl Resource for ApiRoleResource {
         .attribute(
             Attribute::set_of("privileges", Type::String)
                 .required()
-                .validator(SizeAtLeast(1))
+                .validator(GrantsSomething)
                 .validator(EachElement(StringLengthAtLeast(1)))
                 .description(
                     "Privilege names exactly as Jamf Pro spells them (case-sensitive), e.g. `\"Read Computers\"`. \
-                     Order does not matter. Unknown names fail the plan with suggestions; the \
+                     Order does not matter. An empty set is allowed, with a warning (a role made in the console may \
+                     have none, and must be adoptable as it is). Unknown names fail the plan with suggestions; the \
                      `jamf_api_role_privileges` data source lists what your server offers.",
                 ),
         )
@@ -352,6 +377,10 @@ impl Resource for ApiRoleResource {
     async fn import(&self, data: &JamfData, id: &str, diags: &mut Diagnostics) -> Option<StateResponse<ApiRoleModel>> {
         let role = lookup::import(id, data.role(id), data.client.find_roles_by_display_name(id), diags).await?;
         Some(StateResponse::new(ApiRoleModel::from_role(&role)))
+    }
+
+    async fn move_state(&self, source: &MoveSource, diags: &mut Diagnostics) -> Option<ApiRoleModel> {
+        diags.ok(super::moves::role_from_incumbent(source), |e| e.diagnostic())
     }
 }
 

@@ -284,6 +284,14 @@ impl JamfClient {
         Ok(roles)
     }
 
+    /// API roles whose display name matches `pattern` (`*` any run of characters, see
+    /// [`rsql::display_name_like`]): filtered by Jamf Pro, then matched exactly here.
+    pub async fn list_roles_matching(&self, pattern: &str) -> Result<Vec<Role>, JamfError> {
+        let mut roles = self.list_roles_filtered(&rsql::display_name_like(pattern)).await?;
+        roles.retain(|r| rsql::matches_pattern(pattern, &r.display_name));
+        Ok(roles)
+    }
+
     /// One API role.
     pub async fn get_role(&self, id: &str) -> Result<Role, JamfError> {
         let (call, req) = self.object_request(Op::GetRole, Method::GET, Kind::Role, &["api", "v1", "api-roles", id]);
@@ -364,6 +372,14 @@ impl JamfClient {
     pub async fn find_integrations_by_display_name(&self, name: &str) -> Result<Vec<Integration>, JamfError> {
         let mut found = self.list_integrations_filtered(&rsql::display_name_equals(name)).await?;
         found.retain(|i| i.display_name == name);
+        Ok(found)
+    }
+
+    /// API integrations whose display name matches `pattern`, like
+    /// [`JamfClient::list_roles_matching`].
+    pub async fn list_integrations_matching(&self, pattern: &str) -> Result<Vec<Integration>, JamfError> {
+        let mut found = self.list_integrations_filtered(&rsql::display_name_like(pattern)).await?;
+        found.retain(|i| rsql::matches_pattern(pattern, &i.display_name));
         Ok(found)
     }
 

@@ -462,6 +462,15 @@ impl Resource for ClientSecretResource {
         );
         None
     }
+
+    async fn move_state(
+        &self,
+        source: &crate::framework::MoveSource,
+        diags: &mut Diagnostics,
+    ) -> Option<ClientSecretModel> {
+        diags.push(super::moves::secret_refused(source));
+        None
+    }
 }
 
 #[cfg(test)]

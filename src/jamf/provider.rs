@@ -437,6 +437,8 @@ impl Provider for JamfProvider {
             Arc::new(super::data_sources::PrivilegesDataSource),
             Arc::new(super::data_sources::ApiRoleDataSource),
             Arc::new(super::data_sources::ApiClientDataSource),
+            Arc::new(super::inventory::ApiRolesDataSource),
+            Arc::new(super::inventory::ApiClientsDataSource),
             Arc::new(super::server::ServerDataSource),
         ]
     }

@@ -9,7 +9,7 @@ use tonic::{Request, Response, Status};
 use tracing::Instrument;
 
 use crate::framework::server::{OpenResult, PlanResult, StateResult};
-use crate::framework::{ClientCapabilities, Diagnostics, Provider, ProviderServer};
+use crate::framework::{ClientCapabilities, Diagnostics, MoveSource, Provider, ProviderServer};
 
 use super::convert::{diagnostics_out, dynamic_in, dynamic_out, path_out, schema_out, timestamp_out};
 use super::proto::tfplugin6 as tf;
@@ -46,7 +46,8 @@ fn server_capabilities() -> tf::ServerCapabilities {
         // Destroy plans need nothing from us: Terraform may skip the call.
         plan_destroy: false,
         get_provider_schema_optional: true,
-        move_resource_state: false,
+        // Every resource answers a move; one that takes none says so in a diagnostic.
+        move_resource_state: true,
         generate_resource_config: false,
     }
 }
@@ -385,17 +386,24 @@ impl<P: Provider> tf::provider_server::Provider for ProviderService<P> {
         req: Request<tf::move_resource_state::Request>,
     ) -> Result<Response<tf::move_resource_state::Response>, Status> {
         let req = req.into_inner();
-        let mut diags = crate::framework::Diagnostics::new();
-        diags.error(
-            "Move not supported",
-            format!(
-                "{} cannot take over state from {} ({}). Import the object instead.",
-                req.target_type_name, req.source_type_name, req.source_provider_address
-            ),
-        );
+        let source = MoveSource {
+            provider_address: req.source_provider_address,
+            type_name: req.source_type_name,
+            schema_version: req.source_schema_version,
+            state_json: req.source_state.map(|r| r.json).unwrap_or_default(),
+            private: req.source_private,
+        };
+        let r = traced(
+            "MoveResourceState",
+            self.span("MoveResourceState", &req.target_type_name),
+            self.server.move_resource_state(&req.target_type_name, &source),
+        )
+        .await;
         Ok(Response::new(tf::move_resource_state::Response {
-            diagnostics: diagnostics_out(&diags),
-            ..Default::default()
+            target_state: r.new_state.map(dynamic_out),
+            diagnostics: diagnostics_out(&r.diags),
+            target_private: r.private,
+            target_identity: None,
         }))
     }
 

@@ -4,11 +4,14 @@
 #[path = "../common/mod.rs"]
 pub mod common;
 
+mod adopt;
 mod disabled;
 mod drift;
 mod examples;
 mod faults;
+mod inventory;
 mod jamf;
 mod maas360;
+mod moved;
 mod plan_checks;
 mod trust;

@@ -498,6 +498,57 @@ async fn find_roles_by_display_name_escapes_rsql_and_matches_exactly() {
 }
 
 #[tokio::test]
+async fn list_roles_matching_sends_the_pattern_as_an_rsql_filter_and_rechecks_it_exactly() {
+    let server = MockServer::start().await;
+    mount_token(&server).await;
+    Mock::given(path("/api/v1/api-roles"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            // A server whose matching ignores case: the client keeps only the exact pattern matches.
+            json!({"totalCount": 3, "results": [role_json("4", r#"Okta "SCIM" ✓"#), role_json("5", "okta lower"),
+                                                role_json("6", "Okta")]}),
+        ))
+        .mount(&server)
+        .await;
+    let found = client(&server).list_roles_matching(r#"Okta*"#).await.unwrap();
+    assert_eq!(found.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["4", "6"]);
+    let r = &requests_to(&server, "/api/v1/api-roles").await[0];
+    assert_api_request(
+        r,
+        "GET",
+        "/api/v1/api-roles",
+        Some("page=0&page-size=100&sort=id%3Aasc&filter=displayName%3D%3D%22Okta%2A%22"),
+    );
+    client(&server).list_roles_matching(r#"*say "hi"*"#).await.unwrap();
+    let r = &requests_to(&server, "/api/v1/api-roles").await[1];
+    let decoded: Vec<(String, String)> = r.url.query_pairs().into_owned().collect();
+    assert_eq!(decoded[3], ("filter".into(), r#"displayName=="*say \"hi\"*""#.into()), "the wildcards stay");
+}
+
+#[tokio::test]
+async fn list_integrations_matching_filters_on_the_server_and_pages() {
+    let server = MockServer::start().await;
+    mount_token(&server).await;
+    let page = |p: &str, results: serde_json::Value| {
+        Mock::given(path("/api/v1/api-integrations"))
+            .and(wiremock::matchers::query_param("page", p))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"totalCount": 3, "results": results})))
+    };
+    let c = JamfClient::new(JamfConfig { page_size: 2, ..config(&server) }).unwrap();
+    page("0", json!([integration_json(1, "Vendor A", true), integration_json(2, "Vendor B", false)]))
+        .mount(&server)
+        .await;
+    page("1", json!([integration_json(3, "Vendor C", true)])).mount(&server).await;
+    let found = c.list_integrations_matching("Vendor *").await.unwrap();
+    assert_eq!(found.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["1", "2", "3"]);
+    let reqs = requests_to(&server, "/api/v1/api-integrations").await;
+    assert_eq!(reqs.len(), 2, "two pages of two, one request each");
+    for (n, r) in reqs.iter().enumerate() {
+        let q: Vec<(String, String)> = r.url.query_pairs().into_owned().collect();
+        assert!(q.contains(&("filter".into(), r#"displayName=="Vendor *""#.into())), "page {n}: {q:?}");
+    }
+}
+
+#[tokio::test]
 async fn list_roles_filtered_passes_the_filter_verbatim() {
     let server = MockServer::start().await;
     mount_token(&server).await;

@@ -5,6 +5,7 @@
 
 pub mod acc;
 pub mod fixture;
+pub mod incumbent;
 pub mod logs;
 pub mod mock;
 pub mod scan;

@@ -7,4 +7,5 @@ pub mod common;
 mod bad_input;
 mod codecs;
 mod handshake;
+mod moves;
 mod rpcs;
