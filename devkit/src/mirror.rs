@@ -36,6 +36,7 @@ pub fn install_binary(bin: &Path, mirror: &Path, name: &str, version: &str) -> i
 }
 
 /// Single-quote `s` for a POSIX shell.
+#[cfg_attr(not(unix), allow(dead_code))]
 fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
@@ -66,6 +67,22 @@ pub fn install_launch_counter(
     std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))?;
     std::fs::rename(&tmp, &dest)?;
     Ok(dest)
+}
+
+/// Windows has no POSIX shell to run the counting script with: the benchmark's launch count is
+/// unix-only, and says so instead of failing to build.
+#[cfg(not(unix))]
+pub fn install_launch_counter(
+    _real: &Path,
+    _log: &Path,
+    _mirror: &Path,
+    _name: &str,
+    _version: &str,
+) -> io::Result<PathBuf> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "counting provider launches needs a POSIX shell: run the benchmark on Linux or macOS",
+    ))
 }
 
 /// A CLI configuration (`TF_CLI_CONFIG_FILE`) that installs `mdmkit/*` from `mirror` and nothing from

@@ -1,8 +1,8 @@
 //! go-plugin's server side, as Terraform expects it: magic cookie, protocol negotiation, a unix
-//! socket in a private directory (TCP loopback fallback only with client authentication),
-//! AutoMTLS with Terraform's certificate required, exactly one handshake line on stdout, the
-//! controller, stdio and health services, SIGINT ignored, and a prompt exit (socket removed) on
-//! Shutdown and SIGTERM.
+//! socket in a private directory (TCP loopback fallback only with client authentication; on
+//! Windows, TCP loopback always, as go-plugin does there), AutoMTLS with Terraform's certificate
+//! required, exactly one handshake line on stdout, the controller, stdio and health services,
+//! SIGINT (Ctrl-C) ignored, and a prompt exit (socket removed) on Shutdown and SIGTERM.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -11,8 +11,12 @@ use std::time::Duration;
 
 use base64::Engine;
 use futures::StreamExt;
-use tokio::net::{TcpListener, UnixListener};
-use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream, UnixListenerStream};
+use tokio::net::TcpListener;
+#[cfg(unix)]
+use tokio::net::UnixListener;
+#[cfg(unix)]
+use tokio_stream::wrappers::UnixListenerStream;
+use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Server;
 use tonic::transport::server::Connected;
@@ -45,7 +49,8 @@ pub struct ServeOptions {
     /// PEM of Terraform's client certificate: when set, serve TLS (AutoMTLS) to that certificate
     /// only.
     pub client_cert_pem: Option<String>,
-    /// Where to make the private directory that holds the unix socket.
+    /// Where to make the private directory that holds the unix socket (unused on Windows, where
+    /// the provider serves on TCP loopback).
     pub socket_dir: PathBuf,
     /// Debug mode: no cookie, no TLS, runs until Ctrl-C, prints `TF_REATTACH_PROVIDERS`.
     pub debug: bool,
@@ -141,12 +146,14 @@ pub fn main<P: Provider>(provider: P, address: &str) -> ! {
 }
 
 enum Bound {
+    #[cfg(unix)]
     Unix(UnixListener),
     Tcp(TcpListener),
 }
 
 /// The private directory (0700, as go-plugin makes it) that holds the unix socket: only our
 /// user can reach the socket. Removed, with the socket, however serving ends.
+#[cfg_attr(not(unix), allow(dead_code))]
 struct SocketDir {
     dir: PathBuf,
     socket: PathBuf,
@@ -160,6 +167,7 @@ impl Drop for SocketDir {
 }
 
 /// A fresh directory only we may enter, in `parent`.
+#[cfg(unix)]
 fn private_dir(parent: &Path) -> std::io::Result<PathBuf> {
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
     let mut last = None;
@@ -180,6 +188,7 @@ fn private_dir(parent: &Path) -> std::io::Result<PathBuf> {
 }
 
 /// A unix socket in a fresh private directory.
+#[cfg(unix)]
 fn bind_unix(socket_dir: &Path) -> std::io::Result<(UnixListener, SocketDir)> {
     let dir = private_dir(socket_dir)?;
     let socket = dir.join("plugin");
@@ -189,19 +198,34 @@ fn bind_unix(socket_dir: &Path) -> std::io::Result<(UnixListener, SocketDir)> {
 }
 
 /// Where to serve: a unix socket in a fresh private directory or, where that fails and `tcp`
-/// allows it (client authentication enforced, or debug mode), TCP on 127.0.0.1.
+/// allows it (client authentication enforced, or debug mode), TCP on 127.0.0.1. On Windows
+/// go-plugin always serves TCP loopback, and Terraform connects to whatever the handshake names;
+/// the same rule holds there: TCP only with client authentication, or in debug mode.
 async fn bind(socket_dir: &Path, tcp: bool) -> std::io::Result<(Bound, Option<SocketDir>)> {
-    let unix_error = match bind_unix(socket_dir) {
+    #[cfg(unix)]
+    let (unavailable, advice) = match bind_unix(socket_dir) {
         Ok((l, guard)) => return Ok((Bound::Unix(l), Some(guard))),
-        Err(e) => e,
+        Err(e) => (
+            format!("cannot serve on a unix socket in {} ({e})", socket_dir.display()),
+            "Set PLUGIN_UNIX_SOCKET_DIR to a short, writable directory, or let Terraform start the provider with \
+             AutoMTLS (unset TF_DISABLE_PLUGIN_TLS)",
+        ),
+    };
+    #[cfg(not(unix))]
+    let (unavailable, advice) = {
+        let _ = socket_dir;
+        (
+            "plugins serve on a TCP port on Windows".to_string(),
+            "Let Terraform start the provider with AutoMTLS (unset TF_DISABLE_PLUGIN_TLS), or run it with --debug",
+        )
     };
     if !tcp {
         return Err(std::io::Error::other(format!(
-            "cannot serve on a unix socket in {} ({unix_error}), and will not fall back to a TCP port without              Terraform's client certificate (PLUGIN_CLIENT_CERT is not set): any local process could drive the              provider. Set PLUGIN_UNIX_SOCKET_DIR to a short, writable directory, or let Terraform start the              provider with AutoMTLS (unset TF_DISABLE_PLUGIN_TLS)",
-            socket_dir.display()
+            "{unavailable}, and will not serve on a TCP port without Terraform's client certificate \
+             (PLUGIN_CLIENT_CERT is not set): any local process could drive the provider. {advice}"
         )));
     }
-    tracing::debug!(error = %unix_error, "unix socket unavailable, falling back to TCP loopback");
+    tracing::debug!(reason = %unavailable, "serving on TCP loopback");
     let min: u16 = std::env::var("PLUGIN_MIN_PORT").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
     let max: u16 = std::env::var("PLUGIN_MAX_PORT").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
     if min > 0 && max >= min {
@@ -340,6 +364,7 @@ pub async fn serve<P: Provider>(provider: P, opts: ServeOptions, announce: impl 
     let tls = opts.client_cert_pem.as_deref().map(tls_acceptor).transpose()?;
     let (bound, guard) = bind(&opts.socket_dir, tls.is_some() || opts.debug).await?;
     let (network, addr) = match &bound {
+        #[cfg(unix)]
         Bound::Unix(_) => ("unix", guard.as_ref().map(|g| g.socket.display().to_string()).unwrap_or_default()),
         Bound::Tcp(l) => ("tcp", l.local_addr()?.to_string()),
     };
@@ -373,7 +398,9 @@ pub async fn serve<P: Provider>(provider: P, opts: ServeOptions, announce: impl 
 
     let routes = services(server, &shutdown).await;
     let result = match (bound, tls) {
+        #[cfg(unix)]
         (Bound::Unix(l), None) => run(routes, UnixListenerStream::new(l), &shutdown).await,
+        #[cfg(unix)]
         (Bound::Unix(l), Some((acceptor, _))) => {
             run(routes, tls_incoming(UnixListenerStream::new(l), acceptor, shutdown.clone()), &shutdown).await
         }
@@ -421,6 +448,7 @@ where
     }
 }
 
+#[cfg(unix)]
 fn spawn_signal_handling(shutdown: CancellationToken, debug: bool) -> std::io::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     // Terraform does not give providers their own process group, so Ctrl-C reaches us too; it
@@ -448,11 +476,42 @@ fn spawn_signal_handling(shutdown: CancellationToken, debug: bool) -> std::io::R
     Ok(())
 }
 
+/// Windows: Ctrl-C reaches every process of the console, the provider too; a registered handler
+/// keeps it alive for Terraform's StopProvider. Closing the console (or logoff, shutdown) gives a
+/// few seconds: wind down then.
+#[cfg(windows)]
+fn spawn_signal_handling(shutdown: CancellationToken, debug: bool) -> std::io::Result<()> {
+    use tokio::signal::windows::{ctrl_c, ctrl_close, ctrl_shutdown};
+    let mut interrupt = ctrl_c()?;
+    let mut close = ctrl_close()?;
+    let mut system_shutdown = ctrl_shutdown()?;
+    let token = shutdown.clone();
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = close.recv() => {}
+            _ = system_shutdown.recv() => {}
+        }
+        tracing::debug!("console closing: shutting down");
+        token.cancel();
+    });
+    tokio::spawn(async move {
+        while interrupt.recv().await.is_some() {
+            if debug {
+                shutdown.cancel();
+                break;
+            }
+            tracing::debug!("ignoring Ctrl-C: Terraform will call StopProvider");
+        }
+    });
+    Ok(())
+}
+
 /// How often a provider checks that the terraform which started it is still alive.
 const PARENT_CHECK: Duration = Duration::from_secs(1);
 
 /// Terraform that is killed (SIGKILL, a crashed CI runner) never calls Shutdown: once our parent
 /// process is gone (we were re-parented), wind down instead of lingering for ever.
+#[cfg(unix)]
 fn spawn_orphan_watch(shutdown: CancellationToken) {
     let parent = std::os::unix::process::parent_id();
     tokio::spawn(async move {
@@ -470,12 +529,20 @@ fn spawn_orphan_watch(shutdown: CancellationToken) {
     });
 }
 
+/// Windows never re-parents a process, so there is no parent to watch without the Win32 API
+/// (which this crate does not bind); a provider left by a killed Terraform ends with its console.
+#[cfg(not(unix))]
+fn spawn_orphan_watch(_shutdown: CancellationToken) {
+    let _ = PARENT_CHECK;
+}
+
 /// A provider served inside the current process, for tests and debuggers that attach Terraform
-/// through `TF_REATTACH_PROVIDERS` (plaintext, unix socket, `"Test": true`).
+/// through `TF_REATTACH_PROVIDERS` (plaintext, `"Test": true`; a unix socket, or TCP loopback on
+/// Windows).
 pub struct Reattached {
     /// The value for `TF_REATTACH_PROVIDERS`.
     pub reattach_json: String,
-    /// Unix socket path.
+    /// Unix socket path (on Windows, the `127.0.0.1:port` address).
     pub socket: PathBuf,
     shutdown: CancellationToken,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -489,22 +556,32 @@ impl Reattached {
     }
 }
 
-/// Serve `provider` in this process on a fresh unix socket in `socket_dir`.
+/// Serve `provider` in this process on a fresh unix socket in `socket_dir` (on Windows, on a
+/// fresh TCP loopback port).
 pub async fn serve_in_process<P: Provider>(
     provider: P,
     address: &str,
     socket_dir: &Path,
 ) -> std::io::Result<Reattached> {
     let server = Arc::new(ProviderServer::new(provider));
+    #[cfg(unix)]
     let (listener, guard) = bind_unix(socket_dir)?;
-    let path = guard.socket.clone();
+    #[cfg(unix)]
+    let (network, path) = ("unix", guard.socket.clone());
+    #[cfg(not(unix))]
+    let listener = {
+        let _ = socket_dir;
+        TcpListener::bind(("127.0.0.1", 0)).await?
+    };
+    #[cfg(not(unix))]
+    let (network, path) = ("tcp", PathBuf::from(listener.local_addr()?.to_string()));
     let reattach_json = serde_json::json!({
         address: {
             "Protocol": "grpc",
             "ProtocolVersion": 6,
             "Pid": std::process::id(),
             "Test": true,
-            "Addr": {"Network": "unix", "String": path.display().to_string()},
+            "Addr": {"Network": network, "String": path.display().to_string()},
         }
     })
     .to_string();
@@ -512,10 +589,13 @@ pub async fn serve_in_process<P: Provider>(
     let token = shutdown.clone();
     let socket = path.clone();
     let task = tokio::spawn(async move {
-        let _guard = guard;
+        #[cfg(unix)]
+        let (_guard, incoming) = (guard, UnixListenerStream::new(listener));
+        #[cfg(not(unix))]
+        let incoming = tcp_incoming(listener);
         let routes = services(server, &token).await;
         Server::builder()
-            .serve_with_incoming_shutdown(routes, UnixListenerStream::new(listener), token.cancelled_owned())
+            .serve_with_incoming_shutdown(routes, incoming, token.cancelled_owned())
             .await
             .map_err(std::io::Error::other)
     });

@@ -3,7 +3,8 @@
 //!
 //! - [`quickstart`]: the demo, both providers through real terraform against the bundled simulator.
 //! - [`install`]: providers into a local plugin mirror, where `terraform init` finds them offline.
-//! - [`dist`]: registry release archives, checksums and manifest for this platform.
+//! - [`dist`]: a release in the registry's format (signed when a key is given) and a provider
+//!   network mirror.
 //! - [`docs`]: `docs/` from the schemas, `examples/` and `templates/`.
 //! - [`bench`]: the providers against `terraform_data` through real terraform (BENCHMARKS.md).
 

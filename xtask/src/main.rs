@@ -2,7 +2,7 @@
 //!
 //! - `quickstart` — the demo: both providers through real terraform against the bundled simulator.
 //! - `install`    — build release providers and install them where `terraform init` finds them offline.
-//! - `dist`       — registry release archives, checksums and manifest for this platform.
+//! - `dist`       — a signed release in the registry's format and a provider network mirror.
 //! - `docs`       — generate `docs/` from the schemas, `examples/` and `templates/`.
 //! - `bench`      — the providers against `terraform_data` through real terraform; see BENCHMARKS.md.
 
@@ -31,11 +31,23 @@ enum Command {
         #[arg(long)]
         dir: Option<std::path::PathBuf>,
     },
-    /// Build the registry release layout (zip, SHA256SUMS, manifest) for this platform.
+    /// A release in the registry's format (zips, SHA256SUMS and their signatures, manifests) and a
+    /// provider network mirror, for what this machine can build (see `dist package` and `dist
+    /// assemble` for the release workflow's two steps).
+    #[command(args_conflicts_with_subcommands = true)]
     Dist {
+        #[command(subcommand)]
+        step: Option<DistStep>,
         /// Output directory (default: target/dist).
         #[arg(long)]
         out: Option<std::path::PathBuf>,
+        /// GPG key (fingerprint) that signs the SHA256SUMS files; default: $MDMKIT_GPG_FINGERPRINT.
+        /// Its passphrase, if any, is read from $MDMKIT_GPG_PASSPHRASE.
+        #[arg(long)]
+        sign_key: Option<String>,
+        /// Where to write the network mirror (default: <out>/mirror); versions already there stay.
+        #[arg(long)]
+        mirror: Option<std::path::PathBuf>,
     },
     /// Generate docs/ (or, with --check, fail when it is stale).
     Docs {
@@ -59,12 +71,52 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum DistStep {
+    /// Build and zip one platform (the release workflow runs this on each platform's own runner).
+    Package {
+        /// The platform, e.g. linux_arm64 (default: this machine's).
+        #[arg(long)]
+        platform: Option<String>,
+        /// Output directory (default: target/dist).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// From the zips of every platform: checksums, signatures, manifests and the network mirror.
+    Assemble {
+        /// The directory holding the zips `dist package` made, side by side.
+        #[arg(long)]
+        zips: std::path::PathBuf,
+        /// Output directory (default: target/dist).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// GPG key (fingerprint) that signs the SHA256SUMS files; default: $MDMKIT_GPG_FINGERPRINT.
+        #[arg(long)]
+        sign_key: Option<String>,
+        /// Where to write the network mirror (default: <out>/mirror); versions already there stay.
+        #[arg(long)]
+        mirror: Option<std::path::PathBuf>,
+        /// The git tag released (e.g. v0.1.0): refused unless it names the version in Cargo.toml.
+        #[arg(long)]
+        tag: Option<String>,
+        /// Refuse unless every release platform has its zips.
+        #[arg(long)]
+        require_all_platforms: bool,
+    },
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Quickstart { keep } => quickstart::run(keep),
         Command::Install { dir } => install::run(dir),
-        Command::Dist { out } => dist::run(out),
+        Command::Dist { step, out, sign_key, mirror } => match step {
+            None => dist::run(dist::Mode::All { sign_key, mirror }, out),
+            Some(DistStep::Package { platform, out }) => dist::run(dist::Mode::Package { platform }, out),
+            Some(DistStep::Assemble { zips, out, sign_key, mirror, tag, require_all_platforms }) => {
+                dist::run(dist::Mode::Assemble { zips, sign_key, mirror, tag, require_all_platforms }, out)
+            }
+        },
         Command::Docs { check } => docs::run(check),
         Command::Bench { quick, bin_dir, out, publish } => {
             bench::command::run(bench::command::Args { quick, bin_dir, out, publish })
