@@ -46,6 +46,17 @@ impl Validator for StringLengthAtMost {
     }
 }
 
+/// Control characters are never part of a name a user means; both name validators refuse them.
+fn refuse_control_characters(s: &str, path: &AttributePath, diags: &mut Diagnostics) {
+    if s.chars().any(char::is_control) {
+        diags.error_at(
+            path.clone(),
+            "Control character in value",
+            format!("`{path}` must not contain control characters such as newlines or tabs."),
+        );
+    }
+}
+
 /// A string without leading or trailing whitespace and without control characters: names that
 /// a vendor trims or rejects would otherwise show a perpetual diff.
 pub struct StringTrimmedPrintable;
@@ -63,13 +74,7 @@ impl Validator for StringTrimmedPrintable {
                     format!("`{path}` must not start or end with whitespace; remove it from {s:?}."),
                 );
             }
-            if s.chars().any(char::is_control) {
-                diags.error_at(
-                    path.clone(),
-                    "Control character in value",
-                    format!("`{path}` must not contain control characters such as newlines or tabs."),
-                );
-            }
+            refuse_control_characters(s, path, diags);
         }
     }
 }
@@ -96,13 +101,7 @@ impl Validator for StringPrintableTrimAdvised {
                     ),
                 );
             }
-            if s.chars().any(char::is_control) {
-                diags.error_at(
-                    path.clone(),
-                    "Control character in value",
-                    format!("`{path}` must not contain control characters such as newlines or tabs."),
-                );
-            }
+            refuse_control_characters(s, path, diags);
         }
     }
 }
