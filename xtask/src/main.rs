@@ -38,16 +38,8 @@ enum Command {
     Dist {
         #[command(subcommand)]
         step: Option<DistStep>,
-        /// Output directory (default: target/dist).
-        #[arg(long)]
-        out: Option<std::path::PathBuf>,
-        /// GPG key (fingerprint) that signs the SHA256SUMS files; default: $MDMKIT_GPG_FINGERPRINT.
-        /// Its passphrase, if any, is read from $MDMKIT_GPG_PASSPHRASE.
-        #[arg(long)]
-        sign_key: Option<String>,
-        /// Where to write the network mirror (default: <out>/mirror); versions already there stay.
-        #[arg(long)]
-        mirror: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        release: ReleaseArgs,
     },
     /// Generate docs/ (or, with --check, fail when it is stale).
     Docs {
@@ -71,6 +63,21 @@ enum Command {
     },
 }
 
+/// What `dist` and `dist assemble` both take: where the release goes, who signs it, the mirror.
+#[derive(clap::Args)]
+struct ReleaseArgs {
+    /// Output directory (default: target/dist).
+    #[arg(long)]
+    out: Option<std::path::PathBuf>,
+    /// GPG key (fingerprint) that signs the SHA256SUMS files; default: $MDMKIT_GPG_FINGERPRINT.
+    /// Its passphrase, if any, is read from $MDMKIT_GPG_PASSPHRASE.
+    #[arg(long)]
+    sign_key: Option<String>,
+    /// Where to write the network mirror (default: <out>/mirror); versions already there stay.
+    #[arg(long)]
+    mirror: Option<std::path::PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum DistStep {
     /// Build and zip one platform (the release workflow runs this on each platform's own runner).
@@ -87,15 +94,8 @@ enum DistStep {
         /// The directory holding the zips `dist package` made, side by side.
         #[arg(long)]
         zips: std::path::PathBuf,
-        /// Output directory (default: target/dist).
-        #[arg(long)]
-        out: Option<std::path::PathBuf>,
-        /// GPG key (fingerprint) that signs the SHA256SUMS files; default: $MDMKIT_GPG_FINGERPRINT.
-        #[arg(long)]
-        sign_key: Option<String>,
-        /// Where to write the network mirror (default: <out>/mirror); versions already there stay.
-        #[arg(long)]
-        mirror: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        release: ReleaseArgs,
         /// The git tag released (e.g. v0.1.0): refused unless it names the version in Cargo.toml.
         #[arg(long)]
         tag: Option<String>,
@@ -110,12 +110,15 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Quickstart { keep } => quickstart::run(keep),
         Command::Install { dir } => install::run(dir),
-        Command::Dist { step, out, sign_key, mirror } => match step {
+        Command::Dist { step, release: ReleaseArgs { out, sign_key, mirror } } => match step {
             None => dist::run(dist::Mode::All { sign_key, mirror }, out),
             Some(DistStep::Package { platform, out }) => dist::run(dist::Mode::Package { platform }, out),
-            Some(DistStep::Assemble { zips, out, sign_key, mirror, tag, require_all_platforms }) => {
-                dist::run(dist::Mode::Assemble { zips, sign_key, mirror, tag, require_all_platforms }, out)
-            }
+            Some(DistStep::Assemble {
+                zips,
+                release: ReleaseArgs { out, sign_key, mirror },
+                tag,
+                require_all_platforms,
+            }) => dist::run(dist::Mode::Assemble { zips, sign_key, mirror, tag, require_all_platforms }, out),
         },
         Command::Docs { check } => docs::run(check),
         Command::Bench { quick, bin_dir, out, publish } => {
