@@ -213,6 +213,7 @@ impl JamfClient {
             retry: config.retry,
             cancel: config.cancel,
             rate_limit_headers: None,
+            https: base.scheme() == "https",
         })
         .map_err(|e| JamfError::invalid_config(format!("cannot build the http client: {e}")))?;
         // Scrubbed from whatever a server writes into an error (it may echo what it was sent).

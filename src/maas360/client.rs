@@ -274,6 +274,7 @@ impl Maas360Client {
             retry: config.retry,
             cancel: config.cancel,
             rate_limit_headers: Some(rate_limit::budget_reset),
+            https: base.scheme() == "https",
         })
         .map_err(|e| ConfigError::HttpClient(e.to_string()))?;
         // Scrubbed from whatever a server writes into an error (it may echo what it was sent).
