@@ -12,9 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use rmpv::Value as Mp;
-
-use super::path::AttributePath;
+use super::path::{AttributePath, PathStep};
 use super::types::Type;
 use super::value::{Number, Value};
 
@@ -39,226 +37,410 @@ impl CodecError {
 }
 
 /// Decode msgpack bytes as a value of type `ty`. Empty input is a null, as Terraform treats it.
+///
+/// The bytes are read straight into the value, guided by `ty`: no intermediate msgpack tree,
+/// and no attribute path built unless there is an error. The recursion follows the type, so a
+/// value nests no deeper than its schema (or a dynamic value's own type) allows.
 pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
     if bytes.is_empty() {
         return Ok(Value::Null);
     }
-    let mut rd = bytes;
-    let mp = rmpv::decode::read_value(&mut rd)
-        .map_err(|e| CodecError::new(&AttributePath::root(), format!("invalid msgpack: {e}")))?;
-    if !rd.is_empty() {
+    let mut rd = Reader(bytes);
+    let v = read_value(&mut rd, ty).map_err(Located::finish)?;
+    if !rd.0.is_empty() {
         return Err(CodecError::new(&AttributePath::root(), "trailing bytes after msgpack value"));
     }
-    from_mp(mp, ty, &mut AttributePath::root())
+    Ok(v)
 }
 
 /// Encode a value of type `ty` as msgpack.
 pub fn encode(value: &Value, ty: &Type) -> Result<Vec<u8>, CodecError> {
-    let mp = to_mp(value, ty, &mut AttributePath::root())?;
-    let mut out = Vec::with_capacity(64);
-    rmpv::encode::write_value(&mut out, &mp).expect("writing to a Vec cannot fail");
+    let mut out = Vec::with_capacity(256);
+    write_value(&mut out, value, ty).map_err(Located::finish)?;
     Ok(out)
 }
 
-fn from_mp(mp: Mp, ty: &Type, path: &mut AttributePath) -> Result<Value, CodecError> {
-    match mp {
-        Mp::Nil => return Ok(Value::Null),
+/// An error on its way out of the recursion: the steps are collected innermost first, and only
+/// when something failed.
+struct Located {
+    steps: Vec<PathStep>,
+    message: String,
+}
+
+impl Located {
+    fn new(message: impl Into<String>) -> Located {
+        Located { steps: Vec::new(), message: message.into() }
+    }
+
+    fn at(mut self, step: PathStep) -> Located {
+        self.steps.push(step);
+        self
+    }
+
+    fn finish(mut self) -> CodecError {
+        self.steps.reverse();
+        CodecError { path: AttributePath(self.steps), message: self.message }
+    }
+}
+
+type Res<T> = Result<T, Located>;
+
+/// The unread rest of the input.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Res<&'a [u8]> {
+        if self.0.len() < n {
+            return Err(Located::new("invalid msgpack: unexpected end of input"));
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+
+    fn byte(&mut self) -> Res<u8> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn be(&mut self, n: usize) -> Res<u64> {
+        Ok(self.take(n)?.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+    }
+
+    /// A length read as `n` big-endian bytes; no length may exceed what is left of the input
+    /// (each element takes at least one byte), so a hostile length allocates nothing.
+    fn len(&mut self, n: usize) -> Res<usize> {
+        let l = usize::try_from(self.be(n)?).unwrap_or(usize::MAX);
+        if l > self.0.len() {
+            return Err(Located::new("invalid msgpack: length past the end of input"));
+        }
+        Ok(l)
+    }
+}
+
+/// One msgpack item's head: what it is, and its length or payload where it has one.
+enum Head<'a> {
+    Nil,
+    Bool(bool),
+    Int(i128),
+    Float(f64),
+    Str(&'a [u8]),
+    Bin(&'a [u8]),
+    Array(usize),
+    Map(usize),
+    Ext,
+}
+
+fn head<'a>(rd: &mut Reader<'a>) -> Res<Head<'a>> {
+    let m = rd.byte()?;
+    Ok(match m {
+        0x00..=0x7f => Head::Int(i128::from(m)),
+        0x80..=0x8f => Head::Map(usize::from(m & 0x0f)),
+        0x90..=0x9f => Head::Array(usize::from(m & 0x0f)),
+        0xa0..=0xbf => Head::Str(rd.take(usize::from(m & 0x1f))?),
+        0xc0 => Head::Nil,
+        0xc2 => Head::Bool(false),
+        0xc3 => Head::Bool(true),
+        0xc4 | 0xc5 | 0xc6 => {
+            let n = rd.len(1 << (m - 0xc4))?;
+            Head::Bin(rd.take(n)?)
+        }
+        // ext 8/16/32: length, type byte, data. Any extension is an unknown.
+        0xc7 | 0xc8 | 0xc9 => {
+            let n = rd.len(1 << (m - 0xc7))?;
+            rd.take(1 + n)?;
+            Head::Ext
+        }
+        0xca => Head::Float(f64::from(f32::from_bits(rd.be(4)? as u32))),
+        0xcb => Head::Float(f64::from_bits(rd.be(8)?)),
+        0xcc..=0xcf => Head::Int(i128::from(rd.be(1 << (m - 0xcc))?)),
+        0xd0 => Head::Int(i128::from(rd.be(1)? as u8 as i8)),
+        0xd1 => Head::Int(i128::from(rd.be(2)? as u16 as i16)),
+        0xd2 => Head::Int(i128::from(rd.be(4)? as u32 as i32)),
+        0xd3 => Head::Int(i128::from(rd.be(8)? as i64)),
+        // fixext 1/2/4/8/16: type byte and data.
+        0xd4..=0xd8 => {
+            rd.take(1 + (1 << (m - 0xd4)))?;
+            Head::Ext
+        }
+        0xd9 | 0xda | 0xdb => {
+            let n = rd.len(1 << (m - 0xd9))?;
+            Head::Str(rd.take(n)?)
+        }
+        0xdc | 0xdd => Head::Array(rd.len(2 << (m - 0xdc))?),
+        0xde | 0xdf => Head::Map(rd.len(2 << (m - 0xde))?),
+        0xe0..=0xff => Head::Int(i128::from(m as i8)),
+        0xc1 => return Err(Located::new("invalid msgpack: reserved marker 0xc1")),
+    })
+}
+
+fn kind(h: &Head) -> &'static str {
+    match h {
+        Head::Nil => "null",
+        Head::Bool(_) => "bool",
+        Head::Int(_) | Head::Float(_) => "number",
+        Head::Str(_) => "string",
+        Head::Bin(_) => "binary",
+        Head::Array(_) => "array",
+        Head::Map(_) => "map",
+        Head::Ext => "unknown",
+    }
+}
+
+fn mismatch(ty: &Type, got: &Head) -> Located {
+    Located::new(format!("{} required, found {}", ty.friendly_name(), kind(got)))
+}
+
+fn utf8<'a>(b: &'a [u8], what: &str) -> Res<&'a str> {
+    std::str::from_utf8(b).map_err(|_| Located::new(format!("{what} is not valid UTF-8")))
+}
+
+fn read_value(rd: &mut Reader, ty: &Type) -> Res<Value> {
+    let h = head(rd)?;
+    match h {
+        Head::Nil => return Ok(Value::Null),
         // Any extension is an unknown; refinements (ext 12) may be ignored.
-        Mp::Ext(_, _) => return Ok(Value::Unknown),
+        Head::Ext => return Ok(Value::Unknown),
         _ => {}
     }
     match ty {
         Type::Dynamic => {
-            let Mp::Array(mut parts) = mp else {
-                return Err(CodecError::new(path, "dynamic value must be a [type, value] pair"));
+            let Head::Array(2) = h else {
+                return Err(Located::new("dynamic value must be a [type, value] pair"));
             };
-            if parts.len() != 2 {
-                return Err(CodecError::new(path, "dynamic value must be a [type, value] pair"));
-            }
-            let inner = parts.pop().expect("len 2");
-            let type_bytes = match parts.pop().expect("len 2") {
-                Mp::Binary(b) => b,
-                Mp::String(s) => s.into_bytes(),
-                _ => return Err(CodecError::new(path, "dynamic value type must be JSON bytes")),
+            let type_bytes = match head(rd)? {
+                Head::Bin(b) | Head::Str(b) => b,
+                _ => return Err(Located::new("dynamic value type must be JSON bytes")),
             };
-            let concrete = Type::from_json_bytes(&type_bytes).map_err(|e| CodecError::new(path, e.to_string()))?;
-            let v = from_mp(inner, &concrete, path)?;
+            let concrete = Type::from_json_bytes(type_bytes).map_err(|e| Located::new(e.to_string()))?;
+            let v = read_value(rd, &concrete)?;
             Ok(Value::Dynamic(Box::new(concrete), Box::new(v)))
         }
-        Type::Bool => match mp {
-            Mp::Boolean(b) => Ok(Value::Bool(b)),
-            other => Err(mismatch(path, ty, &other)),
+        Type::Bool => match h {
+            Head::Bool(b) => Ok(Value::Bool(b)),
+            other => Err(mismatch(ty, &other)),
         },
-        Type::Number => match mp {
-            Mp::Integer(i) => {
-                if let Some(v) = i.as_i64() {
-                    Ok(Value::Number(Number::from_i64(v)))
-                } else if let Some(v) = i.as_u64() {
-                    Ok(Value::Number(Number::from_u64(v)))
-                } else {
-                    Err(CodecError::new(path, "integer out of range"))
-                }
+        Type::Number => match h {
+            Head::Int(i) => match (i64::try_from(i), u64::try_from(i)) {
+                (Ok(v), _) => Ok(Value::Number(Number::from_i64(v))),
+                (_, Ok(v)) => Ok(Value::Number(Number::from_u64(v))),
+                _ => Err(Located::new("integer out of range")),
+            },
+            Head::Float(f) => Number::from_f64(f).map(Value::Number).ok_or_else(|| Located::new("NaN is not a number")),
+            Head::Str(b) => {
+                let text = std::str::from_utf8(b).map_err(|_| Located::new("number text is not UTF-8"))?;
+                text.parse::<Number>().map(Value::Number).map_err(|e| Located::new(e.to_string()))
             }
-            Mp::F32(f) => float(f as f64, path),
-            Mp::F64(f) => float(f, path),
-            Mp::String(s) => {
-                let text = s.as_str().ok_or_else(|| CodecError::new(path, "number text is not UTF-8"))?;
-                text.parse::<Number>().map(Value::Number).map_err(|e| CodecError::new(path, e.to_string()))
-            }
-            other => Err(mismatch(path, ty, &other)),
+            other => Err(mismatch(ty, &other)),
         },
-        Type::String => match mp {
-            Mp::String(s) => {
-                s.into_str().map(Value::String).ok_or_else(|| CodecError::new(path, "string is not valid UTF-8"))
-            }
-            other => Err(mismatch(path, ty, &other)),
+        Type::String => match h {
+            Head::Str(b) => Ok(Value::String(utf8(b, "string")?.to_owned())),
+            other => Err(mismatch(ty, &other)),
         },
         Type::List(et) | Type::Set(et) => {
-            let Mp::Array(items) = mp else { return Err(mismatch(path, ty, &mp)) };
-            let out = path.map_indexed(items, |item, path| from_mp(item, et, path))?;
+            let Head::Array(n) = h else { return Err(mismatch(ty, &h)) };
+            let mut out = Vec::with_capacity(n);
+            for i in 0..n {
+                out.push(read_value(rd, et).map_err(|e| e.at(PathStep::Index(i as i64)))?);
+            }
             Ok(if matches!(ty, Type::Set(_)) { Value::Set(out) } else { Value::List(out) })
         }
         Type::Tuple(ets) => {
-            let Mp::Array(items) = mp else { return Err(mismatch(path, ty, &mp)) };
-            if items.len() != ets.len() {
-                return Err(CodecError::new(
-                    path,
-                    format!("tuple of {} elements required, {} given", ets.len(), items.len()),
-                ));
+            let Head::Array(n) = h else { return Err(mismatch(ty, &h)) };
+            if n != ets.len() {
+                return Err(Located::new(format!("tuple of {} elements required, {} given", ets.len(), n)));
             }
-            let out = path.map_indexed(items.into_iter().zip(ets), |(item, et), path| from_mp(item, et, path))?;
+            let mut out = Vec::with_capacity(n);
+            for (i, et) in ets.iter().enumerate() {
+                out.push(read_value(rd, et).map_err(|e| e.at(PathStep::Index(i as i64)))?);
+            }
             Ok(Value::Tuple(out))
         }
         Type::Map(et) => {
-            let Mp::Map(entries) = mp else { return Err(mismatch(path, ty, &mp)) };
+            let Head::Map(n) = h else { return Err(mismatch(ty, &h)) };
             let mut out = BTreeMap::new();
-            for (k, v) in entries {
-                let key = map_key(k, path)?;
-                path.push_key(&key);
-                let v = from_mp(v, et, path)?;
-                path.pop();
+            for _ in 0..n {
+                let key = map_key(rd)?;
+                let v = read_value(rd, et).map_err(|e| e.at(PathStep::Key(key.clone())))?;
                 out.insert(key, v);
             }
             Ok(Value::Map(out))
         }
         Type::Object(attrs, _) => {
-            let Mp::Map(entries) = mp else { return Err(mismatch(path, ty, &mp)) };
+            let Head::Map(n) = h else { return Err(mismatch(ty, &h)) };
             let mut out = BTreeMap::new();
-            for (k, v) in entries {
-                let key = map_key(k, path)?;
+            for _ in 0..n {
+                let key = map_key(rd)?;
                 let Some(at) = attrs.get(&key) else {
-                    return Err(CodecError::new(path, format!("unsupported attribute {key:?}")));
+                    return Err(Located::new(format!("unsupported attribute {key:?}")));
                 };
-                path.push_attr(&key);
-                let v = from_mp(v, at, path)?;
-                path.pop();
+                let v = read_value(rd, at).map_err(|e| e.at(PathStep::Attribute(key.clone())))?;
                 out.insert(key, v);
             }
             // Terraform always sends every attribute; tolerate omissions as nulls.
-            for name in attrs.keys() {
-                out.entry(name.clone()).or_insert(Value::Null);
+            if out.len() < attrs.len() {
+                for name in attrs.keys() {
+                    if !out.contains_key(name) {
+                        out.insert(name.clone(), Value::Null);
+                    }
+                }
             }
             Ok(Value::Object(out))
         }
     }
 }
 
-fn float(f: f64, path: &AttributePath) -> Result<Value, CodecError> {
-    Number::from_f64(f).map(Value::Number).ok_or_else(|| CodecError::new(path, "NaN is not a number"))
-}
-
-fn map_key(k: Mp, path: &AttributePath) -> Result<String, CodecError> {
-    match k {
-        Mp::String(s) => s.into_str().ok_or_else(|| CodecError::new(path, "map key is not UTF-8")),
-        _ => Err(CodecError::new(path, "map key must be a string")),
+fn map_key(rd: &mut Reader) -> Res<String> {
+    match head(rd)? {
+        Head::Str(b) => std::str::from_utf8(b).map(str::to_owned).map_err(|_| Located::new("map key is not UTF-8")),
+        _ => Err(Located::new("map key must be a string")),
     }
 }
 
-fn mismatch(path: &AttributePath, ty: &Type, got: &Mp) -> CodecError {
-    let got = match got {
-        Mp::Boolean(_) => "bool",
-        Mp::Integer(_) | Mp::F32(_) | Mp::F64(_) => "number",
-        Mp::String(_) => "string",
-        Mp::Binary(_) => "binary",
-        Mp::Array(_) => "array",
-        Mp::Map(_) => "map",
-        Mp::Nil => "null",
-        Mp::Ext(_, _) => "unknown",
-    };
-    CodecError::new(path, format!("{} required, found {got}", ty.friendly_name()))
+/// The extension Terraform writes for a plain unknown value: fixext1, type 0, data 0.
+const UNKNOWN: [u8; 3] = [0xd4, 0, 0];
+
+fn write_len(out: &mut Vec<u8>, n: usize, fix: u8, fix_max: usize, m16: u8) {
+    if n <= fix_max {
+        out.push(fix | n as u8);
+    } else if n <= usize::from(u16::MAX) {
+        out.push(m16);
+        out.extend_from_slice(&(n as u16).to_be_bytes());
+    } else {
+        out.push(m16 + 1);
+        out.extend_from_slice(&(n as u32).to_be_bytes());
+    }
 }
 
-/// The extension Terraform writes for a plain unknown value.
-fn unknown() -> Mp {
-    Mp::Ext(0, vec![0])
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    let n = s.len();
+    if n <= 31 {
+        out.push(0xa0 | n as u8);
+    } else if n <= 0xff {
+        out.extend_from_slice(&[0xd9, n as u8]);
+    } else if n <= 0xffff {
+        out.push(0xda);
+        out.extend_from_slice(&(n as u16).to_be_bytes());
+    } else {
+        out.push(0xdb);
+        out.extend_from_slice(&(n as u32).to_be_bytes());
+    }
+    out.extend_from_slice(s.as_bytes());
 }
 
-fn to_mp(value: &Value, ty: &Type, path: &mut AttributePath) -> Result<Mp, CodecError> {
+fn write_bin(out: &mut Vec<u8>, b: &[u8]) {
+    let n = b.len();
+    if n <= 0xff {
+        out.extend_from_slice(&[0xc4, n as u8]);
+    } else if n <= 0xffff {
+        out.push(0xc5);
+        out.extend_from_slice(&(n as u16).to_be_bytes());
+    } else {
+        out.push(0xc6);
+        out.extend_from_slice(&(n as u32).to_be_bytes());
+    }
+    out.extend_from_slice(b);
+}
+
+fn write_array(out: &mut Vec<u8>, n: usize) {
+    write_len(out, n, 0x90, 15, 0xdc);
+}
+
+fn write_map(out: &mut Vec<u8>, n: usize) {
+    write_len(out, n, 0x80, 15, 0xde);
+}
+
+fn write_value(out: &mut Vec<u8>, value: &Value, ty: &Type) -> Res<()> {
     match value {
-        Value::Null => return Ok(Mp::Nil),
-        Value::Unknown => return Ok(unknown()),
+        Value::Null => {
+            out.push(0xc0);
+            return Ok(());
+        }
+        Value::Unknown => {
+            out.extend_from_slice(&UNKNOWN);
+            return Ok(());
+        }
         _ => {}
     }
     match (ty, value) {
         (Type::Dynamic, Value::Dynamic(concrete, inner)) => {
-            let encoded = to_mp(inner, concrete, path)?;
-            Ok(Mp::Array(vec![Mp::Binary(concrete.to_json_bytes()), encoded]))
+            write_array(out, 2);
+            write_bin(out, &concrete.to_json_bytes());
+            write_value(out, inner, concrete)
         }
         (Type::Dynamic, v) => {
-            let concrete =
-                infer_type(v).ok_or_else(|| CodecError::new(path, "a dynamic value needs its concrete type"))?;
-            let encoded = to_mp(v, &concrete, path)?;
-            Ok(Mp::Array(vec![Mp::Binary(concrete.to_json_bytes()), encoded]))
+            let concrete = infer_type(v).ok_or_else(|| Located::new("a dynamic value needs its concrete type"))?;
+            write_array(out, 2);
+            write_bin(out, &concrete.to_json_bytes());
+            write_value(out, v, &concrete)
         }
-        (Type::Bool, Value::Bool(b)) => Ok(Mp::Boolean(*b)),
-        (Type::Number, Value::Number(n)) => Ok(number_to_mp(n)),
-        (Type::String, Value::String(s)) => Ok(Mp::String(s.as_str().into())),
+        (Type::Bool, Value::Bool(b)) => {
+            out.push(if *b { 0xc3 } else { 0xc2 });
+            Ok(())
+        }
+        (Type::Number, Value::Number(n)) => {
+            write_number(out, n);
+            Ok(())
+        }
+        (Type::String, Value::String(s)) => {
+            write_str(out, s);
+            Ok(())
+        }
         (Type::List(et), Value::List(items) | Value::Set(items) | Value::Tuple(items))
         | (Type::Set(et), Value::List(items) | Value::Set(items) | Value::Tuple(items)) => {
-            let out = path.map_indexed(items.iter(), |item, path| to_mp(item, et, path))?;
-            Ok(Mp::Array(out))
+            write_array(out, items.len());
+            for (i, item) in items.iter().enumerate() {
+                write_value(out, item, et).map_err(|e| e.at(PathStep::Index(i as i64)))?;
+            }
+            Ok(())
         }
         (Type::Tuple(ets), Value::Tuple(items) | Value::List(items)) => {
             if items.len() != ets.len() {
-                return Err(CodecError::new(path, "tuple length does not match its type"));
+                return Err(Located::new("tuple length does not match its type"));
             }
-            let out = path.map_indexed(items.iter().zip(ets), |(item, et), path| to_mp(item, et, path))?;
-            Ok(Mp::Array(out))
+            write_array(out, items.len());
+            for (i, (item, et)) in items.iter().zip(ets).enumerate() {
+                write_value(out, item, et).map_err(|e| e.at(PathStep::Index(i as i64)))?;
+            }
+            Ok(())
         }
         (Type::Map(et), Value::Map(entries) | Value::Object(entries)) => {
-            let mut out = Vec::with_capacity(entries.len());
+            write_map(out, entries.len());
             for (k, v) in entries {
-                path.push_key(k);
-                out.push((Mp::String(k.as_str().into()), to_mp(v, et, path)?));
-                path.pop();
+                write_str(out, k);
+                write_value(out, v, et).map_err(|e| e.at(PathStep::Key(k.clone())))?;
             }
-            Ok(Mp::Map(out))
+            Ok(())
         }
         (Type::Object(attrs, _), Value::Object(entries) | Value::Map(entries)) => {
             if let Some(extra) = entries.keys().find(|k| !attrs.contains_key(*k)) {
-                return Err(CodecError::new(path, format!("unsupported attribute {extra:?}")));
+                return Err(Located::new(format!("unsupported attribute {extra:?}")));
             }
-            let mut out = Vec::with_capacity(attrs.len());
+            write_map(out, attrs.len());
             for (name, at) in attrs {
-                path.push_attr(name);
-                let v = match entries.get(name) {
-                    Some(v) => to_mp(v, at, path)?,
-                    None => Mp::Nil,
-                };
-                path.pop();
-                out.push((Mp::String(name.as_str().into()), v));
+                write_str(out, name);
+                match entries.get(name) {
+                    Some(v) => write_value(out, v, at).map_err(|e| e.at(PathStep::Attribute(name.clone())))?,
+                    None => out.push(0xc0),
+                }
             }
-            Ok(Mp::Map(out))
+            Ok(())
         }
-        (ty, v) => Err(CodecError::new(path, format!("cannot encode {} as {}", value_kind(v), ty.friendly_name()))),
+        (ty, v) => Err(Located::new(format!("cannot encode {} as {}", value_kind(v), ty.friendly_name()))),
     }
 }
 
-fn number_to_mp(n: &Number) -> Mp {
+/// Every finite number as its decimal text (see the module docs); infinities as float64.
+fn write_number(out: &mut Vec<u8>, n: &Number) {
     match n {
-        Number::PosInfinity => Mp::F64(f64::INFINITY),
-        Number::NegInfinity => Mp::F64(f64::NEG_INFINITY),
-        Number::Finite(_) => Mp::String(n.to_string().into()),
+        Number::PosInfinity => {
+            out.push(0xcb);
+            out.extend_from_slice(&f64::INFINITY.to_bits().to_be_bytes());
+        }
+        Number::NegInfinity => {
+            out.push(0xcb);
+            out.extend_from_slice(&f64::NEG_INFINITY.to_bits().to_be_bytes());
+        }
+        Number::Finite(_) => write_str(out, &n.to_string()),
     }
 }
 
@@ -301,6 +483,8 @@ pub fn infer_type(v: &Value) -> Option<Type> {
 
 #[cfg(test)]
 mod tests {
+    use rmpv::Value as Mp;
+
     use super::*;
 
     fn obj_ty() -> Type {
@@ -329,11 +513,10 @@ mod tests {
     fn numbers_are_written_as_the_decimal_text_a_state_file_holds() {
         // Never as a msgpack int or float: Terraform would decode those to another precision
         // than the state file's text, and count every refresh as a change (see the module docs).
-        let cases =
-            [("42", Mp::String("42".into())), ("0.5", Mp::String("0.5".into())), ("0.1", Mp::String("0.1".into()))];
-        for (text, expect) in cases {
-            let n: Number = text.parse().unwrap();
-            assert_eq!(number_to_mp(&n), expect, "{text}");
+        for text in ["42", "0.5", "0.1"] {
+            let bytes = encode(&Value::Number(text.parse().unwrap()), &Type::Number).unwrap();
+            let mp = rmpv::decode::read_value(&mut &bytes[..]).unwrap();
+            assert_eq!(mp, Mp::String(text.into()), "{text}");
         }
         let big = "18446744073709551617";
         let bytes = encode(&Value::Number(big.parse().unwrap()), &Type::Number).unwrap();
@@ -360,6 +543,96 @@ mod tests {
         let mut bytes = Vec::new();
         rmpv::encode::write_value(&mut bytes, &mp).unwrap();
         assert!(decode(&bytes, &obj_ty()).is_err());
+    }
+
+    fn rmpv_bytes(mp: &Mp) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        rmpv::encode::write_value(&mut bytes, mp).unwrap();
+        bytes
+    }
+
+    #[test]
+    fn every_width_of_every_msgpack_form_decodes() {
+        let long = "x".repeat(70_000);
+        let cases: Vec<(Mp, Type, Value)> = vec![
+            (Mp::from(7), Type::Number, Value::Number(Number::from_i64(7))),
+            (Mp::from(-3), Type::Number, Value::Number(Number::from_i64(-3))),
+            (Mp::from(200u8), Type::Number, Value::Number(Number::from_i64(200))),
+            (Mp::from(-200i16), Type::Number, Value::Number(Number::from_i64(-200))),
+            (Mp::from(70_000u32), Type::Number, Value::Number(Number::from_i64(70_000))),
+            (Mp::from(-70_000i32), Type::Number, Value::Number(Number::from_i64(-70_000))),
+            (Mp::from(u64::MAX), Type::Number, Value::Number(Number::from_u64(u64::MAX))),
+            (Mp::from(i64::MIN), Type::Number, Value::Number(Number::from_i64(i64::MIN))),
+            (Mp::F32(0.5), Type::Number, Value::Number(Number::from_f64(0.5).unwrap())),
+            (Mp::F64(-2.25), Type::Number, Value::Number(Number::from_f64(-2.25).unwrap())),
+            (Mp::from("a".repeat(40)), Type::String, Value::String("a".repeat(40))),
+            (Mp::from("b".repeat(300)), Type::String, Value::String("b".repeat(300))),
+            (Mp::from(long.as_str()), Type::String, Value::String(long.clone())),
+            (Mp::Boolean(true), Type::Bool, Value::Bool(true)),
+            (Mp::Ext(12, vec![0x81, 0x01, 0xc2]), Type::String, Value::Unknown),
+            (Mp::Ext(0, vec![0; 300]), Type::Bool, Value::Unknown),
+            (
+                Mp::Array((0..20).map(Mp::from).collect()),
+                Type::list(Type::Number),
+                Value::List((0..20).map(|i| Value::Number(Number::from_i64(i))).collect()),
+            ),
+            (
+                Mp::Map((0..20).map(|i| (Mp::from(format!("k{i:02}")), Mp::from("v"))).collect()),
+                Type::map(Type::String),
+                Value::Map((0..20).map(|i| (format!("k{i:02}"), Value::from("v"))).collect()),
+            ),
+        ];
+        for (mp, ty, want) in cases {
+            let bytes = rmpv_bytes(&mp);
+            assert_eq!(decode(&bytes, &ty).unwrap(), want, "{mp:?}");
+        }
+    }
+
+    #[test]
+    fn encoding_is_byte_for_byte_what_a_msgpack_writer_writes() {
+        let ty = Type::object([
+            ("s", Type::String),
+            ("long", Type::String),
+            ("n", Type::Number),
+            ("inf", Type::Number),
+            ("b", Type::Bool),
+            ("l", Type::list(Type::String)),
+            ("m", Type::map(Type::Bool)),
+            ("u", Type::String),
+        ]);
+        let many: Vec<Value> = (0..20).map(|i| Value::String(format!("item {i}"))).collect();
+        let v = Value::object([
+            ("s", Value::from("short")),
+            ("long", Value::String("y".repeat(300))),
+            ("n", Value::Number("0.1".parse().unwrap())),
+            ("inf", Value::Number(Number::PosInfinity)),
+            ("b", Value::Bool(false)),
+            ("l", Value::List(many.clone())),
+            ("m", Value::Map([("k".to_string(), Value::Bool(true))].into())),
+            ("u", Value::Unknown),
+        ]);
+        let want = Mp::Map(vec![
+            (Mp::from("b"), Mp::Boolean(false)),
+            (Mp::from("inf"), Mp::F64(f64::INFINITY)),
+            (Mp::from("l"), Mp::Array((0..20).map(|i| Mp::from(format!("item {i}"))).collect())),
+            (Mp::from("long"), Mp::from("y".repeat(300))),
+            (Mp::from("m"), Mp::Map(vec![(Mp::from("k"), Mp::Boolean(true))])),
+            (Mp::from("n"), Mp::from("0.1")),
+            (Mp::from("s"), Mp::from("short")),
+            (Mp::from("u"), Mp::Ext(0, vec![0])),
+        ]);
+        assert_eq!(encode(&v, &ty).unwrap(), rmpv_bytes(&want));
+    }
+
+    #[test]
+    fn truncated_or_hostile_input_is_an_error_not_a_panic_or_an_allocation() {
+        // An array claiming 2^32-1 elements in 5 bytes, a string past the end, a reserved marker.
+        for bytes in [&[0xdd, 0xff, 0xff, 0xff, 0xff][..], &[0xd9, 0x10, b'a'], &[0xc1], &[0x92, 0xc0]] {
+            assert!(decode(bytes, &Type::list(Type::String)).is_err(), "{bytes:?}");
+        }
+        let err =
+            decode(&rmpv_bytes(&Mp::Array(vec![Mp::from("a"), Mp::from(1)])), &Type::list(Type::String)).unwrap_err();
+        assert_eq!(err.to_string(), "[1]: string required, found number");
     }
 
     #[test]
