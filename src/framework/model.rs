@@ -199,14 +199,24 @@ impl de::Error for ModelError {
 
 /// Convert a model to a value of type `ty`.
 pub fn to_value<M: Serialize + ?Sized>(model: &M, ty: &Type) -> Result<Value, ModelError> {
-    let raw = model.serialize(ValueSerializer)?;
-    conform(raw, ty)
+    conform(to_raw_value(model)?, ty)
+}
+
+/// A model as an untyped value, before [`conform`] shapes it into its type: two models give equal
+/// raw values only if they give equal typed values.
+pub fn to_raw_value<M: Serialize + ?Sized>(model: &M) -> Result<Value, ModelError> {
+    model.serialize(ValueSerializer)
 }
 
 /// Convert a value to a model. Values with partial unknowns inside collections should be collapsed
 /// first (`Value::collapse_partial_unknowns`).
 pub fn from_value<M: DeserializeOwned>(value: &Value) -> Result<M, ModelError> {
-    M::deserialize(ValueDeserializer(value.clone()))
+    from_owned_value(value.clone())
+}
+
+/// [`from_value`] for a value the caller no longer needs: its strings move into the model.
+pub fn from_owned_value<M: DeserializeOwned>(value: Value) -> Result<M, ModelError> {
+    M::deserialize(ValueDeserializer(value))
 }
 
 /// Shape an untyped value into `ty`: list ↔ set ↔ tuple, map ↔ object, missing object
@@ -235,19 +245,26 @@ pub fn conform(value: Value, ty: &Type) -> Result<Value, ModelError> {
         (Type::Tuple(ets), Value::List(items) | Value::Tuple(items)) if items.len() == ets.len() => {
             Value::Tuple(items.into_iter().zip(ets).map(|(v, t)| conform(v, t)).collect::<Result<_, _>>()?)
         }
-        (Type::Map(et), Value::Map(m) | Value::Object(m)) => {
-            Value::Map(m.into_iter().map(|(k, v)| Ok((k, conform(v, et)?))).collect::<Result<_, ModelError>>()?)
+        // Maps and objects are shaped in place: their keys and nodes are kept.
+        (Type::Map(et), Value::Map(mut m) | Value::Object(mut m)) => {
+            for v in m.values_mut() {
+                *v = conform(std::mem::replace(v, Value::Null), et)?;
+            }
+            Value::Map(m)
         }
         (Type::Object(attrs, _), Value::Map(mut m) | Value::Object(mut m)) => {
             if let Some(extra) = m.keys().find(|k| !attrs.contains_key(*k)) {
                 return Err(ModelError(format!("field {extra:?} is not in the schema")));
             }
-            let mut out = BTreeMap::new();
             for (name, at) in attrs {
-                let v = m.remove(name).unwrap_or(Value::Null);
-                out.insert(name.clone(), conform(v, at)?);
+                match m.get_mut(name) {
+                    Some(v) => *v = conform(std::mem::replace(v, Value::Null), at)?,
+                    None => {
+                        m.insert(name.clone(), Value::Null);
+                    }
+                }
             }
-            Value::Object(out)
+            Value::Object(m)
         }
         (_, v) => return Err(err(&v)),
     })

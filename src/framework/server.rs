@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use super::diag::Diagnostics;
-use super::model::{from_value, to_value};
+use super::model::{conform, from_owned_value, to_raw_value, to_value};
 use super::model_check::check_model;
 use super::path::AttributePath;
 use super::plan::{null_write_only, plan_change, write_only_paths_set};
@@ -74,15 +74,15 @@ pub trait DynResource<D>: Send + Sync {
     /// Compare the resource's model with its schema (see [`check_model`]); for tests.
     fn check_model(&self) -> Result<(), String>;
     /// Run the resource's own checks on a decoded configuration.
-    async fn validate(&self, config: &Value, diags: &mut Diagnostics);
+    async fn validate(&self, config: Value, diags: &mut Diagnostics);
     /// Run the resource's plan hook on a plan the framework made; returns the changed plan, replace paths and private data.
     #[allow(clippy::too_many_arguments)]
     async fn plan(
         &self,
         data: Option<&D>,
         ty: &Type,
-        prior: &Value,
-        config: &Value,
+        prior: Value,
+        config: Value,
         planned: Value,
         requires_replace: Vec<AttributePath>,
         private: Private,
@@ -103,7 +103,7 @@ pub trait DynResource<D>: Send + Sync {
         &self,
         data: &D,
         ty: &Type,
-        state: &Value,
+        state: Value,
         private: Private,
         diags: &mut Diagnostics,
     ) -> Option<(Option<Value>, Private)>;
@@ -146,7 +146,12 @@ fn model_bug(diags: &mut Diagnostics, type_name: &str, e: impl std::fmt::Display
 }
 
 fn decode_model<M: super::provider::Model>(v: &Value, type_name: &str, diags: &mut Diagnostics) -> Option<M> {
-    match from_value(&v.collapse_partial_unknowns()) {
+    decode_owned_model(v.clone(), type_name, diags)
+}
+
+/// [`decode_model`] of a value the caller is done with: its strings move into the model.
+fn decode_owned_model<M: super::provider::Model>(v: Value, type_name: &str, diags: &mut Diagnostics) -> Option<M> {
+    match from_owned_value(v.into_collapsed_partial_unknowns()) {
         Ok(m) => Some(m),
         Err(e) => {
             model_bug(diags, type_name, e);
@@ -195,8 +200,8 @@ impl<R: Resource> DynResource<R::Data> for R {
     fn check_model(&self) -> Result<(), String> {
         check_model::<R::Model>(&Resource::schema(self))
     }
-    async fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        if let Some(m) = decode_model::<R::Model>(config, Resource::type_name(self), diags) {
+    async fn validate(&self, config: Value, diags: &mut Diagnostics) {
+        if let Some(m) = decode_owned_model::<R::Model>(config, Resource::type_name(self), diags) {
             Resource::validate(self, &m, diags).await;
         }
     }
@@ -204,33 +209,51 @@ impl<R: Resource> DynResource<R::Data> for R {
         &self,
         data: Option<&R::Data>,
         ty: &Type,
-        prior: &Value,
-        config: &Value,
+        prior: Value,
+        config: Value,
         planned: Value,
         requires_replace: Vec<AttributePath>,
         private: Private,
         diags: &mut Diagnostics,
     ) -> (Value, Vec<AttributePath>, Private) {
         let name = Resource::type_name(self);
-        let prior_m = if prior.is_null() { None } else { decode_model::<R::Model>(prior, name, diags) };
+        let prior_m = if prior.is_null() { None } else { decode_owned_model::<R::Model>(prior, name, diags) };
         let (Some(config_m), Some(planned_m)) =
-            (decode_model::<R::Model>(config, name, diags), decode_model::<R::Model>(&planned, name, diags))
+            (decode_owned_model::<R::Model>(config, name, diags), decode_model::<R::Model>(&planned, name, diags))
         else {
             return (planned, requires_replace, private);
         };
-        let before = encode_model(&planned_m, ty, name, diags);
+        let raw = |m: &R::Model, diags: &mut Diagnostics| match to_raw_value(m) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                model_bug(diags, name, e);
+                None
+            }
+        };
+        let before = raw(&planned_m, diags);
         let mut req = PlanRequest { prior: prior_m, config: config_m, planned: planned_m, requires_replace, private };
         Resource::plan(self, data, &mut req, diags).await;
-        let after = encode_model(&req.planned, ty, name, diags);
+        let after = raw(&req.planned, diags);
         // Only attributes the hook changed are taken from the model, so that partly unknown
-        // collections (collapsed for the model) stay exactly as Terraform proposed them.
+        // collections (collapsed for the model) stay exactly as Terraform proposed them. The
+        // model's raw values are compared, and only a changed one is shaped into its type.
         let mut planned = planned;
-        if let (Some(Value::Object(before)), Some(Value::Object(after)), Some(entries)) =
-            (before, after, planned.as_entries_mut())
+        if let (Some(Value::Object(before)), Some(Value::Object(after)), Type::Object(attrs, _)) = (before, after, ty)
+            && let Some(entries) = planned.as_entries_mut()
         {
             for (k, v) in after {
-                if before.get(&k) != Some(&v) {
-                    entries.insert(k, v);
+                if before.get(&k) == Some(&v) {
+                    continue;
+                }
+                let Some(at) = attrs.get(&k) else {
+                    model_bug(diags, name, format!("field {k:?} is not in the schema"));
+                    continue;
+                };
+                match conform(v, at) {
+                    Ok(v) => {
+                        entries.insert(k, v);
+                    }
+                    Err(e) => model_bug(diags, name, e),
                 }
             }
         }
@@ -255,12 +278,12 @@ impl<R: Resource> DynResource<R::Data> for R {
         &self,
         data: &R::Data,
         ty: &Type,
-        state: &Value,
+        state: Value,
         private: Private,
         diags: &mut Diagnostics,
     ) -> Option<(Option<Value>, Private)> {
         let name = Resource::type_name(self);
-        let state = decode_model(state, name, diags)?;
+        let state = decode_owned_model(state, name, diags)?;
         let r = Resource::read(self, data, ReadRequest { state, private }, diags).await;
         state_out(r, ty, name, diags)
     }
@@ -789,7 +812,7 @@ impl<P: Provider> ProviderServer<P> {
             }
         };
         if let Some(v) = e.valid_config(config, write_only_check, &mut diags) {
-            e.imp.validate(&v, &mut diags).await;
+            e.imp.validate(v, &mut diags).await;
         }
         diags
     }
@@ -879,7 +902,7 @@ impl<P: Provider> ProviderServer<P> {
             Ok(None) => return StateResult { new_state: Some(state.clone()), private: private.to_vec(), diags },
             Err(d) => return fail(d),
         };
-        let r = e.imp.read(&data, &e.ty, &prior, Private::from_bytes(private), &mut diags).await;
+        let r = e.imp.read(&data, &e.ty, prior, Private::from_bytes(private), &mut diags).await;
         match r {
             Some((Some(mut v), p)) => {
                 null_write_only(&e.schema.block, &mut v);
@@ -938,8 +961,8 @@ impl<P: Provider> ProviderServer<P> {
             .plan(
                 data.as_deref(),
                 &e.ty,
-                &prior_v,
-                &config_v,
+                prior_v,
+                config_v,
                 outcome.planned,
                 outcome.requires_replace,
                 Private::from_bytes(prior_private),

@@ -261,16 +261,16 @@ impl Value {
     /// Replace every unknown inside a collection or nested object by a wholly unknown collection,
     /// keeping the root's own attributes apart. Typed models cannot hold a partly unknown set.
     pub fn collapse_partial_unknowns(&self) -> Value {
+        self.clone().into_collapsed_partial_unknowns()
+    }
+
+    /// [`Value::collapse_partial_unknowns`] of a value no longer needed: nothing is copied.
+    pub fn into_collapsed_partial_unknowns(self) -> Value {
         match self {
             Value::Object(m) => Value::Object(
-                m.iter()
-                    .map(|(k, v)| {
-                        let v = if v.is_wholly_known() { v.clone() } else { Value::Unknown };
-                        (k.clone(), v)
-                    })
-                    .collect(),
+                m.into_iter().map(|(k, v)| (k, if v.is_wholly_known() { v } else { Value::Unknown })).collect(),
             ),
-            other => other.clone(),
+            other => other,
         }
     }
 }
