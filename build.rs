@@ -22,6 +22,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         // Every RPC gets a default body returning `Status::unimplemented`, so the
         // server only overrides what it supports.
         .generate_default_stubs(true)
+        // prost with buffers sized for plugin messages (src/plugin/codec.rs).
+        .codec_path("crate::plugin::codec::WireCodec")
         .compile_fds(fds)?;
     Ok(())
 }

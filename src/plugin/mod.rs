@@ -2,6 +2,7 @@
 //! controller, stdio and health services, reattach/debug mode, hclog-JSON logging, and the
 //! conversion of framework types to and from the protocol. It knows no vendor.
 
+pub mod codec;
 pub mod convert;
 pub mod logging;
 pub mod mtls;
