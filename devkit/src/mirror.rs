@@ -41,9 +41,12 @@ fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-/// Install, in place of provider `name`, a shell script that appends one line to `log` each time
-/// Terraform starts the provider and then `exec`s the real binary `real` (same process, same
-/// arguments, stdin and stdout). Counting the lines counts the launches.
+/// Install, in place of provider `name`, a shell script that appends `launch <pid>` to `log` each
+/// time Terraform starts the provider, runs the real binary `real` as its child (same arguments,
+/// stdin and stdout), and when it has exited appends `cpu <pid> <user> <system>`: the child's CPU
+/// time as bash's `times` reports it (its parent's rusage, to the millisecond: `0m0.028s`). Unlike
+/// sampling `/proc`, that misses nothing of a launch that lives a few milliseconds. Read the log
+/// with [`LaunchLog`].
 #[cfg(unix)]
 pub fn install_launch_counter(
     real: &Path,
@@ -56,7 +59,9 @@ pub fn install_launch_counter(
     let real = std::path::absolute(real)?;
     let log = std::path::absolute(log)?;
     let script = format!(
-        "#!/bin/sh\n# Counts provider launches, then becomes the provider.\necho \"$$\" >> {}\nexec {} \"$@\"\n",
+        // bash: its `times` has millisecond resolution (dash's counts 10 ms clock ticks), and is
+        // read in this shell, not in a `$(…)` subshell whose children's times are zero.
+        "#!/usr/bin/env bash\n# Counts provider launches and times each (see devkit::mirror).\nlog={}\necho \"launch $$\" >> \"$log\"\n{} \"$@\"\nstatus=$?\ntimes > \"$log.$$\"\n{{ read -r _ _; read -r user system; }} < \"$log.$$\"\nrm -f \"$log.$$\"\necho \"cpu $$ $user $system\" >> \"$log\"\nexit $status\n",
         sh_quote(&log.display().to_string()),
         sh_quote(&real.display().to_string())
     );
@@ -69,7 +74,43 @@ pub fn install_launch_counter(
     Ok(dest)
 }
 
-/// Windows has no POSIX shell to run the counting script with: the benchmark's launch count is
+/// What a launch counter's log says (see [`install_launch_counter`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LaunchLog {
+    /// Launches started.
+    pub launches: u64,
+    /// CPU time (user + system) of the launches that have exited, in seconds.
+    pub cpu_secs: f64,
+}
+
+impl LaunchLog {
+    /// Read `log`; a missing log is no launch.
+    pub fn read(log: &Path) -> LaunchLog {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let mut out = LaunchLog::default();
+        for line in text.lines() {
+            let mut words = line.split_whitespace();
+            match words.next() {
+                Some("launch") => out.launches += 1,
+                Some("cpu") => {
+                    let _pid = words.next();
+                    out.cpu_secs += words.map(shell_duration_secs).sum::<f64>();
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+/// `1m2.500000s` (dash) or `0m0.028s` (bash), as `times` prints a duration, in seconds.
+fn shell_duration_secs(s: &str) -> f64 {
+    let s = s.trim_end_matches('s');
+    let (m, sec) = s.split_once('m').unwrap_or(("0", s));
+    m.parse::<f64>().unwrap_or(0.0) * 60.0 + sec.parse::<f64>().unwrap_or(0.0)
+}
+
+/// Windows has no bash to run the counting script with: the benchmark's launch count is
 /// unix-only, and says so instead of failing to build.
 #[cfg(not(unix))]
 pub fn install_launch_counter(
@@ -81,7 +122,7 @@ pub fn install_launch_counter(
 ) -> io::Result<PathBuf> {
     Err(io::Error::new(
         io::ErrorKind::Unsupported,
-        "counting provider launches needs a POSIX shell: run the benchmark on Linux or macOS",
+        "counting and timing provider launches needs bash: run the benchmark on Linux or macOS",
     ))
 }
 
@@ -128,15 +169,35 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
-    fn launch_counter_counts_and_execs() {
+    fn launch_counter_counts_times_and_passes_everything_through() {
         let tmp = tempfile::tempdir().unwrap();
         let log = tmp.path().join("launches.log");
-        let script =
-            install_launch_counter(Path::new("/bin/echo"), &log, &tmp.path().join("mirror"), "x", "1.0.0").unwrap();
+        let real = tmp.path().join("real.sh");
+        // Stdout passes through, the exit status comes back, and the child's CPU is counted: a
+        // busy loop of some milliseconds.
+        std::fs::write(&real, "#!/bin/sh\ni=0\nwhile [ $i -lt 100000 ]; do i=$((i+1)); done\necho \"$1\"\nexit 3\n")
+            .unwrap();
+        std::fs::set_permissions(&real, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let script = install_launch_counter(&real, &log, &tmp.path().join("mirror"), "x", "1.0.0").unwrap();
         for _ in 0..2 {
             let out = std::process::Command::new(&script).arg("hello").output().unwrap();
             assert_eq!(String::from_utf8_lossy(&out.stdout), "hello\n");
+            assert_eq!(out.status.code(), Some(3));
         }
-        assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 2);
+        let read = LaunchLog::read(&log);
+        assert_eq!(read.launches, 2);
+        assert!(read.cpu_secs > 0.0, "the children's CPU time is in the log: {read:?}");
+    }
+
+    #[test]
+    fn shell_durations_of_both_shells_parse() {
+        assert_eq!(shell_duration_secs("0m0.028s"), 0.028);
+        assert_eq!(shell_duration_secs("1m2.500000s"), 62.5);
+        let log = tempfile::tempdir().unwrap();
+        let p = log.path().join("l");
+        std::fs::write(&p, "launch 1\nlaunch 2\ncpu 1 0m0.010000s 0m0.002000s\ncpu 2 0m0.001s 0m0.000s\n").unwrap();
+        let read = LaunchLog::read(&p);
+        assert_eq!(read.launches, 2);
+        assert!((read.cpu_secs - 0.013).abs() < 1e-9, "{read:?}");
     }
 }

@@ -57,6 +57,9 @@ pub const FIGURE_IDS: &[&str] = &[
     "per_resource.provider_cpu.plan",
     "per_resource.provider_cpu.apply",
     "per_resource.provider_cpu.refresh-plan",
+    "per_resource.provider_cpu_exact.plan",
+    "per_resource.provider_cpu_exact.apply",
+    "per_resource.provider_cpu_exact.refresh-plan",
     "fixed.handshake_tls_ms",
     "fixed.handshake_plain_ms",
     "fixed.launches.plan",
@@ -307,8 +310,9 @@ impl<'a> Bench<'a> {
 
         let (handshake_tls_ms, handshake_plain_ms) = self.handshakes().await?;
         let (runs, per_resource) = self.per_resource().await?;
-        let footprint = self.footprint().await?;
+        let mut footprint = self.footprint().await?;
         let launches = self.launches().await?;
+        footprint.provider_cpu_exact_ms = self.exact_cpu().await?;
         let economy = self.economy().await?;
         let latency = self.latency().await?;
 
@@ -446,7 +450,7 @@ impl<'a> Bench<'a> {
         let dir = self.dir("launches")?;
         write(&dir.join("main.tf"), &hcl::jamf_roles(1, "launch"))?;
         self.reset_sim().await?;
-        let count = || std::fs::read_to_string(&self.launch_log).map(|s| s.lines().count() as u64).unwrap_or(0);
+        let count = || mirror::LaunchLog::read(&self.launch_log).launches;
         let mut out = BTreeMap::new();
         let steps: [(&str, &[&str]); 5] = [
             ("init", &["init", "-input=false"]),
@@ -460,6 +464,29 @@ impl<'a> Bench<'a> {
             self.tf.ok(&dir, &self.cli_counting, args).await?;
             out.insert(name.to_string(), count() - before);
         }
+        self.reset_sim().await?;
+        Ok(out)
+    }
+
+    /// The largest N once more through the counting mirror: the CPU time of every launch of
+    /// `plan`, `apply` and the refresh `plan`, each launch timed by its parent (the counting
+    /// script) when it exits, which the `/proc` sampler of [`Bench::footprint`] cannot do for the
+    /// last milliseconds of a process or a launch shorter than its period.
+    async fn exact_cpu(&self) -> Result<BTreeMap<String, f64>, String> {
+        let n = *self.sizes.ns.iter().max().expect("sizes");
+        self.say(format!("provider CPU: plan, apply, refresh plan of {n} roles, each launch timed by its parent"));
+        let dir = self.dir("cpu")?;
+        write(&dir.join("main.tf"), &hcl::jamf_roles(n, "cpu"))?;
+        self.init(&dir, &self.cli_counting).await?;
+        self.reset_sim().await?;
+        let mut out = BTreeMap::new();
+        for command in [Command::Plan, Command::Apply, Command::RefreshPlan] {
+            let before = mirror::LaunchLog::read(&self.launch_log).cpu_secs;
+            self.tf.ok(&dir, &self.cli_counting, command.args()).await?;
+            let after = mirror::LaunchLog::read(&self.launch_log).cpu_secs;
+            out.insert(command.id().to_string(), (after - before) * 1000.0);
+        }
+        remove_state(&dir).map_err(io_err("remove state"))?;
         self.reset_sim().await?;
         Ok(out)
     }
@@ -687,6 +714,23 @@ pub fn figures(r: &Report) -> Vec<Figure> {
             ),
             ms,
             format!("{ms:.0} ms ({per:.0} µs/role)"),
+            None,
+        );
+    }
+    for command in [Command::Plan, Command::Apply, Command::RefreshPlan] {
+        let ms = f.provider_cpu_exact_ms.get(command.id()).copied().unwrap_or(0.0);
+        let per = if f.n > 0 { ms * 1000.0 / f.n as f64 } else { 0.0 };
+        add(
+            &format!("per_resource.provider_cpu_exact.{}", command.id()),
+            "per-resource",
+            format!(
+                "provider CPU time, all launches, `terraform {}` of {} roles (each launch's user + system time, \
+                 from its parent when it exits)",
+                command.label(),
+                f.n
+            ),
+            ms,
+            format!("{ms:.1} ms ({per:.0} µs/role)"),
             None,
         );
     }

@@ -135,8 +135,11 @@ pub struct Footprint {
     pub per_process_kib: Vec<u64>,
     /// Size of each binary (bytes).
     pub binary_bytes: BTreeMap<String, u64>,
-    /// CPU time of all provider launches of a command at N (ms), by command id.
+    /// CPU time of all provider launches of a command at N (ms), by command id, as sampled from
+    /// `/proc` every 5 ms (a lower bound).
     pub provider_cpu_ms: BTreeMap<String, f64>,
+    /// The same, each launch timed by its parent when it exits (exact).
+    pub provider_cpu_exact_ms: BTreeMap<String, f64>,
 }
 
 /// One figure of the table.

@@ -70,6 +70,8 @@ fn quick_bench_writes_a_complete_table_json_and_chart() {
     assert!(json["footprint"]["peak_rss_kib"].as_u64() > Some(0), "the sampler saw the provider");
     for command in ["plan", "apply", "refresh-plan"] {
         assert!(json["footprint"]["provider_cpu_ms"][command].as_f64().is_some(), "provider CPU of {command}");
+        let exact = json["footprint"]["provider_cpu_exact_ms"][command].as_f64();
+        assert!(exact.is_some_and(|ms| ms > 0.0), "each launch of {command} is timed: {exact:?}");
     }
     assert!(json["handshake_tls_ms"]["samples"].as_array().is_some_and(|s| !s.is_empty()));
 
