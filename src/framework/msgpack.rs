@@ -140,12 +140,12 @@ fn head<'a>(rd: &mut Reader<'a>) -> Res<Head<'a>> {
         0xc0 => Head::Nil,
         0xc2 => Head::Bool(false),
         0xc3 => Head::Bool(true),
-        0xc4 | 0xc5 | 0xc6 => {
+        0xc4..=0xc6 => {
             let n = rd.len(1 << (m - 0xc4))?;
             Head::Bin(rd.take(n)?)
         }
         // ext 8/16/32: length, type byte, data. Any extension is an unknown.
-        0xc7 | 0xc8 | 0xc9 => {
+        0xc7..=0xc9 => {
             let n = rd.len(1 << (m - 0xc7))?;
             rd.take(1 + n)?;
             Head::Ext
@@ -162,12 +162,12 @@ fn head<'a>(rd: &mut Reader<'a>) -> Res<Head<'a>> {
             rd.take(1 + (1 << (m - 0xd4)))?;
             Head::Ext
         }
-        0xd9 | 0xda | 0xdb => {
+        0xd9..=0xdb => {
             let n = rd.len(1 << (m - 0xd9))?;
             Head::Str(rd.take(n)?)
         }
-        0xdc | 0xdd => Head::Array(rd.len(2 << (m - 0xdc))?),
-        0xde | 0xdf => Head::Map(rd.len(2 << (m - 0xde))?),
+        0xdc..=0xdd => Head::Array(rd.len(2 << (m - 0xdc))?),
+        0xde..=0xdf => Head::Map(rd.len(2 << (m - 0xde))?),
         0xe0..=0xff => Head::Int(i128::from(m as i8)),
         0xc1 => return Err(Located::new("invalid msgpack: reserved marker 0xc1")),
     })
