@@ -668,6 +668,20 @@ fn fmt_mib(bytes: f64) -> String {
     format!("{:.1} MiB", bytes / 1024.0 / 1024.0)
 }
 
+/// Per-resource time against `terraform_data`'s, for `plan` and the refresh `plan`.
+const RATIO_TARGET: f64 = 1.25;
+/// `plan` of one resource against `terraform_data`'s.
+const N1_RATIO_TARGET: f64 = 1.8;
+
+/// The provider's exact CPU time per role that `command` may take.
+fn cpu_target_us(command: Command) -> Option<f64> {
+    match command {
+        Command::Plan => Some(45.0),
+        Command::RefreshPlan => Some(80.0),
+        _ => None,
+    }
+}
+
 /// The figures of a report, each with its target (if any) and whether it is met.
 pub fn figures(r: &Report) -> Vec<Figure> {
     let mut out = Vec::new();
@@ -687,8 +701,8 @@ pub fn figures(r: &Report) -> Vec<Figure> {
         let data = hi.terraform_data.median - lo.terraform_data.median;
         // Noise can make a slope vanish at small N (quick runs): then there is no ratio to judge.
         let ratio = if data > 0.0 && ours.is_finite() { ours / data } else { f64::NAN };
-        let target =
-            matches!(command, Command::Plan | Command::RefreshPlan).then(|| ("≤ 1.2".to_string(), ratio <= 1.2));
+        let target = matches!(command, Command::Plan | Command::RefreshPlan)
+            .then(|| (format!("≤ {RATIO_TARGET}"), ratio <= RATIO_TARGET));
         add(
             &format!("per_resource.ratio.{}", command.id()),
             "per-resource",
@@ -735,7 +749,7 @@ pub fn figures(r: &Report) -> Vec<Figure> {
             ),
             ms,
             format!("{ms:.1} ms ({per:.0} µs/role)"),
-            None,
+            cpu_target_us(command).map(|t| (format!("≤ {t} µs/role"), per <= t)),
         );
     }
 
@@ -787,7 +801,7 @@ pub fn figures(r: &Report) -> Vec<Figure> {
             ),
             ratio,
             format!("{ratio:.2}×"),
-            Some(("≤ 1.5×".into(), ratio <= 1.5)),
+            Some((format!("≤ {N1_RATIO_TARGET}×"), ratio <= N1_RATIO_TARGET)),
         );
     }
 
