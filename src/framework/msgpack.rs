@@ -311,33 +311,31 @@ fn write_len(out: &mut Vec<u8>, n: usize, fix: u8, fix_max: usize, m16: u8) {
     }
 }
 
-fn write_str(out: &mut Vec<u8>, s: &str) {
-    let n = s.len();
-    if n <= 31 {
-        out.push(0xa0 | n as u8);
-    } else if n <= 0xff {
-        out.extend_from_slice(&[0xd9, n as u8]);
+/// A length in the smallest of three widths, whose markers are `m8`, `m8 + 1` and `m8 + 2` (8, 16
+/// and 32 bits), as strings and binaries carry theirs.
+fn write_len_8_16_32(out: &mut Vec<u8>, n: usize, m8: u8) {
+    if n <= 0xff {
+        out.extend_from_slice(&[m8, n as u8]);
     } else if n <= 0xffff {
-        out.push(0xda);
+        out.push(m8 + 1);
         out.extend_from_slice(&(n as u16).to_be_bytes());
     } else {
-        out.push(0xdb);
+        out.push(m8 + 2);
         out.extend_from_slice(&(n as u32).to_be_bytes());
+    }
+}
+
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    if s.len() <= 31 {
+        out.push(0xa0 | s.len() as u8);
+    } else {
+        write_len_8_16_32(out, s.len(), 0xd9);
     }
     out.extend_from_slice(s.as_bytes());
 }
 
 fn write_bin(out: &mut Vec<u8>, b: &[u8]) {
-    let n = b.len();
-    if n <= 0xff {
-        out.extend_from_slice(&[0xc4, n as u8]);
-    } else if n <= 0xffff {
-        out.push(0xc5);
-        out.extend_from_slice(&(n as u16).to_be_bytes());
-    } else {
-        out.push(0xc6);
-        out.extend_from_slice(&(n as u32).to_be_bytes());
-    }
+    write_len_8_16_32(out, b.len(), 0xc4);
     out.extend_from_slice(b);
 }
 

@@ -719,38 +719,33 @@ pub fn figures(r: &Report) -> Vec<Figure> {
     }
 
     let f = &r.footprint;
-    for command in [Command::Plan, Command::Apply, Command::RefreshPlan] {
-        let ms = f.provider_cpu_ms.get(command.id()).copied().unwrap_or(0.0);
-        let per = if f.n > 0 { ms * 1000.0 / f.n as f64 } else { 0.0 };
-        add(
-            &format!("per_resource.provider_cpu.{}", command.id()),
-            "per-resource",
-            format!(
-                "provider CPU time, all launches, `terraform {}` of {} roles (untimed run, sampled every 5 ms: a lower bound)",
-                command.label(),
-                f.n
-            ),
-            ms,
-            format!("{ms:.0} ms ({per:.0} µs/role)"),
-            None,
-        );
-    }
-    for command in [Command::Plan, Command::Apply, Command::RefreshPlan] {
-        let ms = f.provider_cpu_exact_ms.get(command.id()).copied().unwrap_or(0.0);
-        let per = if f.n > 0 { ms * 1000.0 / f.n as f64 } else { 0.0 };
-        add(
-            &format!("per_resource.provider_cpu_exact.{}", command.id()),
-            "per-resource",
-            format!(
-                "provider CPU time, all launches, `terraform {}` of {} roles (each launch's user + system time, \
-                 from its parent when it exits; median of 5 runs)",
-                command.label(),
-                f.n
-            ),
-            ms,
-            format!("{ms:.1} ms ({per:.0} µs/role)"),
-            cpu_target_us(command).map(|t| (format!("≤ {t} µs/role"), per <= t)),
-        );
+    // The sampled figure, then the exact one (the targets are the exact one's).
+    let cpu_rows = [
+        ("provider_cpu", &f.provider_cpu_ms, "untimed run, sampled every 5 ms: a lower bound", false),
+        (
+            "provider_cpu_exact",
+            &f.provider_cpu_exact_ms,
+            "each launch's user + system time, from its parent when it exits; median of 5 runs",
+            true,
+        ),
+    ];
+    for (key, by_command, how, exact) in cpu_rows {
+        for command in [Command::Plan, Command::Apply, Command::RefreshPlan] {
+            let ms = by_command.get(command.id()).copied().unwrap_or(0.0);
+            let per = if f.n > 0 { ms * 1000.0 / f.n as f64 } else { 0.0 };
+            add(
+                &format!("per_resource.{key}.{}", command.id()),
+                "per-resource",
+                format!("provider CPU time, all launches, `terraform {}` of {} roles ({how})", command.label(), f.n),
+                ms,
+                if exact {
+                    format!("{ms:.1} ms ({per:.0} µs/role)")
+                } else {
+                    format!("{ms:.0} ms ({per:.0} µs/role)")
+                },
+                cpu_target_us(command).filter(|_| exact).map(|t| (format!("≤ {t} µs/role"), per <= t)),
+            );
+        }
     }
 
     let hs = r.handshake_tls_ms.median;
