@@ -4,9 +4,9 @@
 //! tonic gives each request and each response a buffer of its own, 8 KiB by default. A
 //! `PlanResourceChange` of a role is a few hundred bytes each way, and an 8 KiB block is past
 //! what glibc's allocator keeps in its per-thread cache: every RPC paid two slow allocations
-//! and frees (with heap consolidation) for buffers it hardly used, about a tenth of the
-//! provider's instructions in a 500-role plan (BENCHMARKS.md, "Profile"). A buffer still grows
-//! for a larger message (`GetProviderSchema`).
+//! and frees for buffers it hardly used. Smaller buffers saved about 1% of the provider's
+//! instructions in a 500-role plan, 2% in a refresh plan (BENCHMARKS.md, "Profile"). A buffer
+//! still grows for a larger message (`GetProviderSchema`).
 
 use std::marker::PhantomData;
 
