@@ -1,13 +1,12 @@
-//! The wire: Terraform's plugin protocol 6 over gRPC with go-plugin's handshake, AutoMTLS,
+//! The wire: Terraform's plugin protocol 6 over gRPC (our server on h2, `grpc`) with go-plugin's handshake, AutoMTLS,
 //! controller, stdio and health services, reattach/debug mode, hclog-JSON logging, and the
 //! conversion of framework types to and from the protocol. It knows no vendor.
 
-pub mod codec;
 pub mod convert;
+pub mod grpc;
 pub mod logging;
 pub mod mtls;
 pub mod proto;
-mod routes;
 pub mod serve;
 pub mod service;
 

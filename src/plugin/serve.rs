@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
+use bytes::Bytes;
 use futures::StreamExt;
 use tokio::net::TcpListener;
 #[cfg(unix)]
@@ -18,25 +19,19 @@ use tokio::net::UnixListener;
 use tokio_stream::wrappers::UnixListenerStream;
 use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
 use tokio_util::sync::CancellationToken;
-use tonic::transport::Server;
-use tonic::transport::server::Connected;
-use tonic::{Request, Response, Status};
+use tonic::Status;
 
 use crate::framework::{Provider, ProviderServer};
 
+use super::grpc::{self, Answer, BoxFuture};
 use super::mtls::PinnedClientCert;
 use super::proto::plugin as gp;
-use super::proto::tfplugin6 as tf;
-use super::routes::Routes;
 use super::service::ProviderService;
 
 /// The handshake cookie Terraform sets (it "should never be changed").
 pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
 /// The value Terraform sets in `MAGIC_COOKIE_KEY`.
 pub const MAGIC_COOKIE_VALUE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
-
-/// Terraform and go-plugin's own limit for messages (GetProviderSchema of big providers).
-const MAX_MESSAGE_BYTES: usize = 256 << 20;
 
 /// Terraform kills a provider that has not exited 2 s after Shutdown; we leave well before.
 const SHUTDOWN_DEADLINE: Duration = Duration::from_millis(1500);
@@ -323,31 +318,71 @@ pub fn generate_certificate() -> Result<(String, String, Vec<u8>), rcgen::Error>
     Ok((cert.pem(), key.serialize_pem(), cert.der().to_vec()))
 }
 
-/// `GRPCController`: Shutdown stops the server.
-struct Controller(CancellationToken);
+/// What a plugin serves, routed by each call's path: the provider (`tfplugin6.Provider`),
+/// go-plugin's controller (Shutdown cancels `shutdown`) and stdio, and gRPC health ("plugin"
+/// serving). Streaming methods of the provider, the broker and health's Watch are not served
+/// (`Unimplemented`): Terraform uses none of them with this provider.
+struct Plugin<P: Provider> {
+    provider: ProviderService<P>,
+    shutdown: CancellationToken,
+}
 
-#[tonic::async_trait]
-impl gp::grpc_controller_server::GrpcController for Controller {
-    async fn shutdown(&self, _req: Request<gp::Empty>) -> Result<Response<gp::Empty>, Status> {
-        tracing::debug!("Shutdown requested by Terraform");
-        self.0.cancel();
-        Ok(Response::new(gp::Empty {}))
+impl<P: Provider> Plugin<P> {
+    fn new(server: Arc<ProviderServer<P>>, shutdown: &CancellationToken) -> Arc<Plugin<P>> {
+        Arc::new(Plugin { provider: ProviderService::new(server), shutdown: shutdown.clone() })
     }
 }
 
-/// `GRPCStdio`: we never redirect our own stdout/stderr (logs go to stderr directly), so the
-/// stream carries nothing; it ends at shutdown so it never holds the process open.
-struct Stdio(CancellationToken);
+/// The health service's name for the whole plugin, as go-plugin asks for it.
+const HEALTH_SERVICE: &str = "plugin";
 
-#[tonic::async_trait]
-impl gp::grpc_stdio_server::GrpcStdio for Stdio {
-    async fn stream_stdio(
-        &self,
-        _req: Request<()>,
-    ) -> Result<Response<tonic::codegen::BoxStream<gp::StdioData>>, Status> {
-        let token = self.0.clone();
-        let s = futures::stream::pending::<Result<gp::StdioData, Status>>().take_until(token.cancelled_owned());
-        Ok(Response::new(Box::pin(s)))
+impl<P: Provider> grpc::Service for Plugin<P> {
+    fn call(self: Arc<Self>, path: &str, message: Bytes) -> Option<BoxFuture<Answer>> {
+        use super::proto::tfplugin6::provider_server::Provider as _;
+        // Every unary method of the protocol, listed by build.rs from proto/tfplugin6.proto.
+        macro_rules! provider_unary_rpcs {
+            ($($path:literal => $method:ident,)*) => {
+                match path {
+                    $($path => {
+                        return Some(Box::pin(async move {
+                            match grpc::decode(message) {
+                                Ok(request) => Answer::unary(self.provider.$method(request).await),
+                                Err(status) => Answer::Failed(status),
+                            }
+                        }))
+                    })*
+                    _ => {}
+                }
+            };
+        }
+        include!(concat!(env!("OUT_DIR"), "/provider_unary_rpcs.rs"));
+        match path {
+            "/plugin.GRPCController/Shutdown" => {
+                tracing::debug!("Shutdown requested by Terraform");
+                self.shutdown.cancel();
+                Some(Box::pin(std::future::ready(Answer::message(&gp::Empty {}))))
+            }
+            // We never redirect our own stdout/stderr (logs go to stderr directly), so the
+            // stream carries nothing; it ends at shutdown so it never holds the process open.
+            "/plugin.GRPCStdio/StreamStdio" => {
+                let until = self.shutdown.clone().cancelled_owned();
+                Some(Box::pin(std::future::ready(Answer::Quiet(Box::pin(until)))))
+            }
+            "/grpc.health.v1.Health/Check" => {
+                use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse, health_check_response::ServingStatus};
+                let answer = match grpc::decode::<HealthCheckRequest>(message) {
+                    Ok(request) => match request.get_ref().service.as_str() {
+                        "" | HEALTH_SERVICE => {
+                            Answer::message(&HealthCheckResponse { status: ServingStatus::Serving as i32 })
+                        }
+                        other => Answer::Failed(Status::not_found(format!("no service {other:?} here"))),
+                    },
+                    Err(status) => Answer::Failed(status),
+                };
+                Some(Box::pin(std::future::ready(answer)))
+            }
+            _ => None,
+        }
     }
 }
 
@@ -359,7 +394,7 @@ impl gp::grpc_stdio_server::GrpcStdio for Stdio {
 /// unix socket in a private directory only (debug mode may fall back to TCP).
 pub async fn serve<P: Provider>(provider: P, opts: ServeOptions, announce: impl FnOnce(String)) -> std::io::Result<()> {
     let shutdown = CancellationToken::new();
-    let server = Arc::new(ProviderServer::new(provider));
+    let plugin = Plugin::new(Arc::new(ProviderServer::new(provider)), &shutdown);
     // Before binding: a bad PLUGIN_CLIENT_CERT leaves no socket behind.
     let tls = opts.client_cert_pem.as_deref().map(tls_acceptor).transpose()?;
     let (bound, guard) = bind(&opts.socket_dir, tls.is_some() || opts.debug).await?;
@@ -396,17 +431,16 @@ pub async fn serve<P: Provider>(provider: P, opts: ServeOptions, announce: impl 
         announce(format!("1|6|{network}|{addr}|grpc|{cert_field}"));
     }
 
-    let routes = services(server, &shutdown).await;
     let result = match (bound, tls) {
         #[cfg(unix)]
-        (Bound::Unix(l), None) => run(routes, UnixListenerStream::new(l), &shutdown).await,
+        (Bound::Unix(l), None) => run(plugin, UnixListenerStream::new(l), &shutdown).await,
         #[cfg(unix)]
         (Bound::Unix(l), Some((acceptor, _))) => {
-            run(routes, tls_incoming(UnixListenerStream::new(l), acceptor, shutdown.clone()), &shutdown).await
+            run(plugin, tls_incoming(UnixListenerStream::new(l), acceptor, shutdown.clone()), &shutdown).await
         }
-        (Bound::Tcp(l), None) => run(routes, tcp_incoming(l), &shutdown).await,
+        (Bound::Tcp(l), None) => run(plugin, tcp_incoming(l), &shutdown).await,
         (Bound::Tcp(l), Some((acceptor, _))) => {
-            run(routes, tls_incoming(tcp_incoming(l), acceptor, shutdown.clone()), &shutdown).await
+            run(plugin, tls_incoming(tcp_incoming(l), acceptor, shutdown.clone()), &shutdown).await
         }
     };
     drop(guard);
@@ -424,15 +458,16 @@ fn tcp_incoming(l: TcpListener) -> impl futures::Stream<Item = std::io::Result<t
     })
 }
 
-/// Serve `routes` on `incoming` until `shutdown`, then wait for open connections a bounded
-/// time so Terraform never has to kill us.
-async fn run<IO>(
-    routes: Routes,
+/// Serve `plugin` on the connections from `incoming` until `shutdown`, then let open
+/// connections finish their calls a bounded time so Terraform never has to kill us.
+async fn run<IO, S>(
+    plugin: Arc<S>,
     incoming: impl futures::Stream<Item = std::io::Result<IO>> + Send + 'static,
     shutdown: &CancellationToken,
 ) -> std::io::Result<()>
 where
-    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Connected + Unpin + Send + 'static,
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: grpc::Service,
 {
     let deadline = {
         let token = shutdown.clone();
@@ -441,12 +476,38 @@ where
             tokio::time::sleep(SHUTDOWN_DEADLINE).await;
         }
     };
-    let signal = shutdown.clone().cancelled_owned();
+    let serving = async {
+        let mut connections = tokio::task::JoinSet::new();
+        let mut incoming = std::pin::pin!(incoming);
+        loop {
+            tokio::select! {
+                next = incoming.next() => match next {
+                    Some(Ok(io)) => {
+                        let limits = grpc::Limits::default();
+                        connections.spawn(grpc::serve_connection(io, plugin.clone(), limits, shutdown.clone()));
+                    }
+                    Some(Err(e)) => {
+                        tracing::debug!(error = %e, "accept failed");
+                        // A persistent failure (no file descriptors left) must not spin.
+                        tokio::time::sleep(ACCEPT_BACKOFF).await;
+                    }
+                    None => break,
+                },
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+                _ = shutdown.cancelled() => break,
+            }
+        }
+        // Each connection winds down by itself once `shutdown` is cancelled (GOAWAY).
+        while connections.join_next().await.is_some() {}
+    };
     tokio::select! {
-        r = Server::builder().serve_with_incoming_shutdown(routes, incoming, signal) => r.map_err(std::io::Error::other),
+        _ = serving => Ok(()),
         _ = deadline => Ok(()),
     }
 }
+
+/// The pause after a failed accept.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 #[cfg(unix)]
 fn spawn_signal_handling(shutdown: CancellationToken, debug: bool) -> std::io::Result<()> {
@@ -563,7 +624,8 @@ pub async fn serve_in_process<P: Provider>(
     address: &str,
     socket_dir: &Path,
 ) -> std::io::Result<Reattached> {
-    let server = Arc::new(ProviderServer::new(provider));
+    let shutdown = CancellationToken::new();
+    let plugin = Plugin::new(Arc::new(ProviderServer::new(provider)), &shutdown);
     #[cfg(unix)]
     let (listener, guard) = bind_unix(socket_dir)?;
     #[cfg(unix)]
@@ -585,7 +647,6 @@ pub async fn serve_in_process<P: Provider>(
         }
     })
     .to_string();
-    let shutdown = CancellationToken::new();
     let token = shutdown.clone();
     let socket = path.clone();
     let task = tokio::spawn(async move {
@@ -593,28 +654,9 @@ pub async fn serve_in_process<P: Provider>(
         let (_guard, incoming) = (guard, UnixListenerStream::new(listener));
         #[cfg(not(unix))]
         let incoming = tcp_incoming(listener);
-        let routes = services(server, &token).await;
-        Server::builder()
-            .serve_with_incoming_shutdown(routes, incoming, token.cancelled_owned())
-            .await
-            .map_err(std::io::Error::other)
+        run(plugin, incoming, &token).await
     });
     Ok(Reattached { reattach_json, socket, shutdown, task })
-}
-
-/// What a plugin serves: health ("plugin" serving), go-plugin's controller (Shutdown cancels
-/// `shutdown`) and stdio, and the provider.
-async fn services<P: Provider>(server: Arc<ProviderServer<P>>, shutdown: &CancellationToken) -> Routes {
-    let (reporter, health) = tonic_health::server::health_reporter();
-    reporter.set_service_status("plugin", tonic_health::ServingStatus::Serving).await;
-    let provider = tf::provider_server::ProviderServer::new(ProviderService::new(server))
-        .max_decoding_message_size(MAX_MESSAGE_BYTES)
-        .max_encoding_message_size(MAX_MESSAGE_BYTES);
-    Routes::new()
-        .add(health)
-        .add(gp::grpc_controller_server::GrpcControllerServer::new(Controller(shutdown.clone())))
-        .add(gp::grpc_stdio_server::GrpcStdioServer::new(Stdio(shutdown.clone())))
-        .add(provider)
 }
 
 #[cfg(test)]

@@ -1,0 +1,533 @@
+//! The gRPC server: gRPC's framing on HTTP/2 (the `h2` crate), for what a plugin serves and no
+//! more: unary calls, and server streams that carry nothing until they end (go-plugin's stdio).
+//!
+//! tonic's server stacks hyper, tower services, boxed bodies, a codec and per-call header maps
+//! on `h2`. For a plugin's many small unary calls on one connection those layers were a third
+//! of the provider's instructions per RPC (BENCHMARKS.md, "Profile"). Here a call's one
+//! message is read, handed to the service as bytes, and the answer goes out as one DATA frame
+//! and the trailers.
+//!
+//! What gRPC asks of a server, kept here: `content-type: application/grpc`, the 5-byte
+//! length prefix, `grpc-status` and a percent-encoded `grpc-message` in the trailers (in the
+//! headers alone, "trailers-only", for an error), `Unimplemented` for a path no method has,
+//! and a size limit on messages both ways. Compressed messages are refused: we never offer a
+//! compression, so a client that sends one is broken.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use h2::RecvStream;
+use h2::server::SendResponse;
+use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_util::sync::CancellationToken;
+use tonic::Status;
+
+/// A boxed future that may move between tasks.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// The length of gRPC's message prefix: a compression flag and a big-endian u32 length.
+const PREFIX_BYTES: usize = 5;
+
+/// How a call is answered.
+pub enum Answer {
+    /// The response message, encoded behind its prefix.
+    Message(Bytes),
+    /// The call failed with this status.
+    Failed(Status),
+    /// A server stream that sends no message and ends, with status OK, when this future does
+    /// (or when the client cancels it).
+    Quiet(BoxFuture<()>),
+}
+
+impl Answer {
+    /// The answer of a unary method: `message` encoded, or the status.
+    pub fn unary<M: prost::Message>(result: Result<tonic::Response<M>, Status>) -> Answer {
+        match result {
+            Ok(response) => Answer::message(response.get_ref()),
+            Err(status) => Answer::Failed(status),
+        }
+    }
+
+    /// `message` encoded behind its prefix, in one buffer.
+    pub fn message<M: prost::Message>(message: &M) -> Answer {
+        let len = message.encoded_len();
+        let Ok(prefix_len) = u32::try_from(len) else {
+            return Answer::Failed(Status::resource_exhausted(format!(
+                "the response message of {len} bytes is larger than gRPC can frame"
+            )));
+        };
+        let mut framed = BytesMut::with_capacity(PREFIX_BYTES + len);
+        framed.put_u8(0);
+        framed.put_u32(prefix_len);
+        // Cannot fail: a BytesMut grows.
+        let _ = message.encode(&mut framed);
+        Answer::Message(framed.freeze())
+    }
+}
+
+/// Decode a request message, or the status for one that does not decode.
+pub fn decode<M: prost::Message + Default>(message: Bytes) -> Result<tonic::Request<M>, Status> {
+    M::decode(message)
+        .map(tonic::Request::new)
+        .map_err(|e| Status::internal(format!("the request message does not decode: {e}")))
+}
+
+/// What a server serves.
+pub trait Service: Send + Sync + 'static {
+    /// The answer to a call of `path` (`/package.Service/Method`) with the request `message`,
+    /// or `None` when no method has that path.
+    fn call(self: Arc<Self>, path: &str, message: Bytes) -> Option<BoxFuture<Answer>>;
+}
+
+/// HTTP/2 settings and limits of a server.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// The largest message, either way, in bytes (prefix not counted).
+    pub max_message_bytes: usize,
+    /// Calls open at once on a connection.
+    pub max_concurrent_streams: u32,
+    /// The flow-control window of each call and of the connection, in bytes.
+    pub window_bytes: u32,
+    /// The largest header list a client may send, in bytes.
+    pub max_header_list_bytes: u32,
+    /// What may wait in a call's send buffer, in bytes.
+    pub max_send_buffer_bytes: usize,
+}
+
+impl Default for Limits {
+    /// Those of go-plugin's and Terraform's gRPC (256 MiB messages) and of hyper's HTTP/2
+    /// server that served us before: 200 streams, 1 MiB windows, 16 KiB of headers, 400 KiB
+    /// of send buffer.
+    fn default() -> Limits {
+        Limits {
+            max_message_bytes: 256 << 20,
+            max_concurrent_streams: 200,
+            window_bytes: 1 << 20,
+            max_header_list_bytes: 16 << 10,
+            max_send_buffer_bytes: 400 << 10,
+        }
+    }
+}
+
+/// Serve the calls of one connection until the client closes it or, after `shutdown`, until
+/// its open calls are answered (new ones are refused with GOAWAY).
+pub async fn serve_connection<IO, S>(io: IO, service: Arc<S>, limits: Limits, shutdown: CancellationToken)
+where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: Service,
+{
+    let handshake = h2::server::Builder::new()
+        .max_concurrent_streams(limits.max_concurrent_streams)
+        .initial_window_size(limits.window_bytes)
+        .initial_connection_window_size(limits.window_bytes)
+        .max_header_list_size(limits.max_header_list_bytes)
+        .max_send_buffer_size(limits.max_send_buffer_bytes)
+        .handshake::<_, Bytes>(io);
+    let mut conn = tokio::select! {
+        c = handshake => match c {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::debug!(error = %e, "HTTP/2 handshake failed");
+                return;
+            }
+        },
+        _ = shutdown.cancelled() => return,
+    };
+    let mut closing = false;
+    loop {
+        let next = tokio::select! {
+            next = conn.accept() => next,
+            _ = shutdown.cancelled(), if !closing => {
+                conn.graceful_shutdown();
+                closing = true;
+                continue;
+            }
+        };
+        match next {
+            Some(Ok((request, respond))) => {
+                tokio::spawn(answer(request, respond, service.clone(), limits));
+            }
+            Some(Err(e)) => {
+                if !e.is_go_away() && !e.is_io() {
+                    tracing::debug!(error = %e, "HTTP/2 connection failed");
+                }
+                return;
+            }
+            None => return,
+        }
+    }
+}
+
+/// Answer one call.
+async fn answer<S: Service>(
+    request: http::Request<RecvStream>,
+    mut respond: SendResponse<Bytes>,
+    service: Arc<S>,
+    limits: Limits,
+) {
+    let (parts, body) = request.into_parts();
+    if parts.method != Method::POST {
+        return plain_http(respond, StatusCode::METHOD_NOT_ALLOWED);
+    }
+    let grpc = parts.headers.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"));
+    if !grpc {
+        return plain_http(respond, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
+    let message = match read_message(body, limits.max_message_bytes).await {
+        Ok(m) => m,
+        Err(status) => return trailers_only(respond, status),
+    };
+    let path = parts.uri.path();
+    let Some(call) = service.call(path, message) else {
+        return trailers_only(respond, Status::unimplemented(format!("no method serves {path}")));
+    };
+    match call.await {
+        Answer::Failed(status) => trailers_only(respond, status),
+        Answer::Message(framed) if framed.len() - PREFIX_BYTES > limits.max_message_bytes => trailers_only(
+            respond,
+            Status::resource_exhausted(format!(
+                "the response message of {} bytes is larger than the limit of {} bytes",
+                framed.len() - PREFIX_BYTES,
+                limits.max_message_bytes
+            )),
+        ),
+        Answer::Message(framed) => {
+            let Some(mut send) = start(&mut respond) else { return };
+            if send.send_data(framed, false).is_ok() {
+                let _ = send.send_trailers(ok_trailers());
+            }
+        }
+        Answer::Quiet(until) => {
+            let Some(mut send) = start(&mut respond) else { return };
+            let cancelled = futures::future::poll_fn(|cx| send.poll_reset(cx));
+            tokio::select! {
+                _ = until => {
+                    let _ = send.send_trailers(ok_trailers());
+                }
+                _ = cancelled => {}
+            }
+        }
+    }
+}
+
+/// The request's one message, without its prefix. Window capacity is given back as data
+/// arrives; a body past the limit is dropped unread (which resets the stream).
+async fn read_message(mut body: RecvStream, max_message_bytes: usize) -> Result<Bytes, Status> {
+    let limit = PREFIX_BYTES + max_message_bytes;
+    // Most requests arrive in one DATA frame: keep it as it is, copy only when there are more.
+    let mut first: Option<Bytes> = None;
+    let mut joined = BytesMut::new();
+    let mut total = 0usize;
+    while let Some(chunk) = body.data().await {
+        let chunk = chunk.map_err(|e| Status::cancelled(format!("the request was not received: {e}")))?;
+        let _ = body.flow_control().release_capacity(chunk.len());
+        total = total.saturating_add(chunk.len());
+        if total > limit {
+            return Err(too_large(max_message_bytes));
+        }
+        match first.take() {
+            None if joined.is_empty() => first = Some(chunk),
+            earlier => {
+                if let Some(earlier) = earlier {
+                    joined.extend_from_slice(&earlier);
+                }
+                joined.extend_from_slice(&chunk);
+            }
+        }
+    }
+    let mut all = first.unwrap_or_else(|| joined.freeze());
+    if all.len() < PREFIX_BYTES {
+        return Err(Status::internal("the request carries no message"));
+    }
+    let compressed = all[0];
+    let declared = u32::from_be_bytes([all[1], all[2], all[3], all[4]]) as usize;
+    match compressed {
+        0 => {}
+        1 => return Err(Status::unimplemented("compressed messages are not supported; send them uncompressed")),
+        _ => return Err(Status::internal("the request's message prefix is malformed")),
+    }
+    if declared > max_message_bytes {
+        return Err(too_large(max_message_bytes));
+    }
+    all.advance(PREFIX_BYTES);
+    if all.len() != declared {
+        return Err(Status::internal("the request is not exactly one message"));
+    }
+    Ok(all)
+}
+
+fn too_large(max_message_bytes: usize) -> Status {
+    Status::resource_exhausted(format!("the request message is larger than the limit of {max_message_bytes} bytes"))
+}
+
+fn grpc_headers() -> Response<()> {
+    let mut r = Response::new(());
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+    r
+}
+
+/// The response headers of a call that will send data; `None` if the client has gone.
+fn start(respond: &mut SendResponse<Bytes>) -> Option<h2::SendStream<Bytes>> {
+    respond.send_response(grpc_headers(), false).ok()
+}
+
+/// The trailers of a call that succeeded.
+fn ok_trailers() -> HeaderMap {
+    let mut trailers = HeaderMap::with_capacity(1);
+    trailers.insert(Status::GRPC_STATUS, HeaderValue::from_static("0"));
+    trailers
+}
+
+/// An error answered in the headers alone, as gRPC's "trailers-only" response: the status
+/// and its percent-encoded message (tonic's encoding of both).
+fn trailers_only(mut respond: SendResponse<Bytes>, status: Status) {
+    let _ = respond.send_response(status.into_http::<()>(), true);
+}
+
+/// A request that is not gRPC gets a plain HTTP status.
+fn plain_http(mut respond: SendResponse<Bytes>, status: StatusCode) {
+    let mut r = Response::new(());
+    *r.status_mut() = status;
+    let _ = respond.send_response(r, true);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prost::Message as _;
+    use tonic::Code;
+
+    /// A message of one string field.
+    #[derive(Clone, PartialEq, prost::Message)]
+    struct StringValue {
+        #[prost(string, tag = "1")]
+        value: String,
+    }
+
+    /// Echoes a `StringValue` at `/t.S/Echo`, fails at `/t.S/Fail`, answers a large message at
+    /// `/t.S/Big`, and keeps `/t.S/Quiet` open until `release` is cancelled.
+    struct Echo {
+        release: CancellationToken,
+    }
+
+    impl Service for Echo {
+        fn call(self: Arc<Self>, path: &str, message: Bytes) -> Option<BoxFuture<Answer>> {
+            let answer = match path {
+                "/t.S/Echo" => match decode::<StringValue>(message) {
+                    Ok(r) => Answer::unary(Ok(tonic::Response::new(r.into_inner()))),
+                    Err(s) => Answer::Failed(s),
+                },
+                "/t.S/Fail" => Answer::Failed(Status::invalid_argument("bad: 100% wrong\nreally")),
+                "/t.S/Big" => Answer::message(&StringValue { value: "x".repeat(300) }),
+                "/t.S/Quiet" => Answer::Quiet(Box::pin(self.release.clone().cancelled_owned())),
+                _ => return None,
+            };
+            Some(Box::pin(std::future::ready(answer)))
+        }
+    }
+
+    fn framed(flag: u8, message: &[u8]) -> Bytes {
+        let mut b = BytesMut::new();
+        b.put_u8(flag);
+        b.put_u32(message.len() as u32);
+        b.extend_from_slice(message);
+        b.freeze()
+    }
+
+    fn echo_request(text: &str) -> Bytes {
+        framed(0, &StringValue { value: text.into() }.encode_to_vec())
+    }
+
+    struct Reply {
+        status: StatusCode,
+        headers: HeaderMap,
+        data: Vec<u8>,
+        trailers: Option<HeaderMap>,
+    }
+
+    impl Reply {
+        /// The grpc-status, from the trailers or (trailers-only) the headers.
+        fn grpc_status(&self) -> Option<&str> {
+            let from = self.trailers.as_ref().unwrap_or(&self.headers);
+            from.get("grpc-status").map(|v| v.to_str().unwrap())
+        }
+    }
+
+    struct Harness {
+        client: h2::client::SendRequest<Bytes>,
+        shutdown: CancellationToken,
+        release: CancellationToken,
+        server: tokio::task::JoinHandle<()>,
+    }
+
+    async fn harness(limits: Limits) -> Harness {
+        let (client_io, server_io) = tokio::io::duplex(1 << 16);
+        let (shutdown, release) = (CancellationToken::new(), CancellationToken::new());
+        let service = Arc::new(Echo { release: release.clone() });
+        let server = tokio::spawn(serve_connection(server_io, service, limits, shutdown.clone()));
+        let (client, conn) = h2::client::handshake(client_io).await.unwrap();
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        Harness { client, shutdown, release, server }
+    }
+
+    impl Harness {
+        async fn call(&mut self, method: &str, path: &str, content_type: &str, chunks: &[Bytes]) -> Reply {
+            let request = http::Request::builder()
+                .method(method)
+                .uri(format!("http://localhost{path}"))
+                .header("content-type", content_type)
+                .header("te", "trailers")
+                .body(())
+                .unwrap();
+            let client = self.client.clone();
+            let mut client = client.ready().await.unwrap();
+            let (response, mut send) = client.send_request(request, chunks.is_empty()).unwrap();
+            for (i, chunk) in chunks.iter().enumerate() {
+                send.send_data(chunk.clone(), i + 1 == chunks.len()).unwrap();
+            }
+            let response = response.await.unwrap();
+            let (parts, mut body) = response.into_parts();
+            let mut data = Vec::new();
+            while let Some(chunk) = body.data().await {
+                let chunk = chunk.unwrap();
+                let _ = body.flow_control().release_capacity(chunk.len());
+                data.extend_from_slice(&chunk);
+            }
+            let trailers = body.trailers().await.unwrap();
+            Reply { status: parts.status, headers: parts.headers, data, trailers }
+        }
+
+        async fn grpc(&mut self, path: &str, chunks: &[Bytes]) -> Reply {
+            self.call("POST", path, "application/grpc", chunks).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_unary_call_is_one_prefixed_message_and_status_ok_in_the_trailers() {
+        let mut h = harness(Limits::default()).await;
+        let r = h.grpc("/t.S/Echo", &[echo_request("hello")]).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.headers["content-type"], "application/grpc");
+        assert_eq!(r.data, echo_request("hello").to_vec());
+        assert_eq!(r.grpc_status(), Some("0"));
+        assert!(r.trailers.is_some(), "status OK comes in trailers");
+    }
+
+    #[tokio::test]
+    async fn a_message_split_over_frames_is_joined() {
+        let mut h = harness(Limits::default()).await;
+        let whole = echo_request(&"y".repeat(5000));
+        let chunks = [whole.slice(..3), whole.slice(3..2000), whole.slice(2000..)];
+        let r = h.grpc("/t.S/Echo", &chunks).await;
+        assert_eq!(r.data, whole.to_vec());
+        assert_eq!(r.grpc_status(), Some("0"));
+    }
+
+    #[tokio::test]
+    async fn errors_are_trailers_only_with_the_message_percent_encoded() {
+        let mut h = harness(Limits::default()).await;
+        let r = h.grpc("/t.S/Fail", &[echo_request("x")]).await;
+        assert!(r.trailers.is_none() && r.data.is_empty(), "trailers-only");
+        assert_eq!(r.headers["content-type"], "application/grpc");
+        assert_eq!(r.grpc_status(), Some((Code::InvalidArgument as i32).to_string().as_str()));
+        assert_eq!(r.headers["grpc-message"], "bad:%20100%25%20wrong%0Areally");
+        let status = Status::from_header_map(&r.headers).unwrap();
+        assert_eq!(status.message(), "bad: 100% wrong\nreally");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_method_is_unimplemented() {
+        let mut h = harness(Limits::default()).await;
+        let r = h.grpc("/t.S/Nope", &[echo_request("x")]).await;
+        assert_eq!(r.grpc_status(), Some((Code::Unimplemented as i32).to_string().as_str()));
+        assert!(r.headers["grpc-message"].to_str().unwrap().contains("/t.S/Nope"));
+    }
+
+    #[tokio::test]
+    async fn malformed_requests_are_refused_with_a_status() {
+        let mut h = harness(Limits::default()).await;
+        let code = |c: Code| (c as i32).to_string();
+        let compressed = h.grpc("/t.S/Echo", &[framed(1, b"zz")]).await;
+        assert_eq!(compressed.grpc_status(), Some(code(Code::Unimplemented).as_str()));
+        let no_message = h.grpc("/t.S/Echo", &[]).await;
+        assert_eq!(no_message.grpc_status(), Some(code(Code::Internal).as_str()));
+        let mut two = BytesMut::from(&echo_request("a")[..]);
+        two.extend_from_slice(&echo_request("b"));
+        let two = h.grpc("/t.S/Echo", &[two.freeze()]).await;
+        assert_eq!(two.grpc_status(), Some(code(Code::Internal).as_str()));
+        let short = h.grpc("/t.S/Echo", &[echo_request("abc").slice(..7)]).await;
+        assert_eq!(short.grpc_status(), Some(code(Code::Internal).as_str()));
+        let garbage = h.grpc("/t.S/Echo", &[framed(0, &[0xff, 0xff, 0xff])]).await;
+        assert_eq!(garbage.grpc_status(), Some(code(Code::Internal).as_str()));
+    }
+
+    #[tokio::test]
+    async fn what_is_not_grpc_gets_a_plain_http_status() {
+        let mut h = harness(Limits::default()).await;
+        let get = h.call("GET", "/t.S/Echo", "application/grpc", &[]).await;
+        assert_eq!(get.status, StatusCode::METHOD_NOT_ALLOWED);
+        let json = h.call("POST", "/t.S/Echo", "application/json", &[echo_request("x")]).await;
+        assert_eq!(json.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert!(json.grpc_status().is_none());
+    }
+
+    #[tokio::test]
+    async fn messages_past_the_limit_are_refused_either_way() {
+        let limits = Limits { max_message_bytes: 100, ..Limits::default() };
+        let mut h = harness(limits).await;
+        let exhausted = (Code::ResourceExhausted as i32).to_string();
+        // Declared too large in the prefix, and sent too large.
+        let declared = h.grpc("/t.S/Echo", &[framed(0, &[0u8; 101])]).await;
+        assert_eq!(declared.grpc_status(), Some(exhausted.as_str()));
+        let sent = h.grpc("/t.S/Echo", &[echo_request(&"z".repeat(200))]).await;
+        assert_eq!(sent.grpc_status(), Some(exhausted.as_str()));
+        let response = h.grpc("/t.S/Big", &[echo_request("")]).await;
+        assert_eq!(response.grpc_status(), Some(exhausted.as_str()));
+        assert!(response.data.is_empty());
+        // The connection still serves.
+        let ok = h.grpc("/t.S/Echo", &[echo_request("fine")]).await;
+        assert_eq!(ok.grpc_status(), Some("0"));
+    }
+
+    #[tokio::test]
+    async fn many_calls_pass_more_than_a_window_of_data() {
+        // Window capacity must be given back as requests are read, or the connection stalls.
+        let limits = Limits { window_bytes: 65_535, ..Limits::default() };
+        let mut h = harness(limits).await;
+        let request = echo_request(&"w".repeat(10_000));
+        for _ in 0..30 {
+            let r = tokio::time::timeout(
+                std::time::Duration::from_secs(5),
+                h.grpc("/t.S/Echo", std::slice::from_ref(&request)),
+            )
+            .await
+            .expect("the connection does not stall");
+            assert_eq!(r.grpc_status(), Some("0"));
+        }
+        // And a response larger than the client's window (64 KiB) goes out as it opens.
+        let big = echo_request(&"v".repeat(300_000));
+        let r = h.grpc("/t.S/Echo", std::slice::from_ref(&big)).await;
+        assert_eq!(r.data.len(), big.len());
+        assert_eq!(r.grpc_status(), Some("0"));
+    }
+
+    #[tokio::test]
+    async fn a_quiet_stream_ends_ok_when_its_future_does_and_shutdown_closes_the_connection() {
+        let mut h = harness(Limits::default()).await;
+        let release = h.release.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            release.cancel();
+        });
+        let r = h.grpc("/t.S/Quiet", &[echo_request("")]).await;
+        assert!(r.data.is_empty());
+        assert_eq!(r.grpc_status(), Some("0"));
+        h.shutdown.cancel();
+        tokio::time::timeout(std::time::Duration::from_secs(5), h.server).await.expect("served out").unwrap();
+    }
+}
