@@ -14,10 +14,13 @@
 //! compression, so a client that sends one is broken.
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
+use futures::FutureExt;
+use futures::stream::{FuturesUnordered, StreamExt};
 use h2::RecvStream;
 use h2::server::SendResponse;
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
@@ -136,9 +139,22 @@ where
         },
         _ = shutdown.cancelled() => return,
     };
+    // The calls are answered in this task, beside the connection, not spawned: a task per call
+    // (its allocation, scheduling and wake-ups) cost more than most calls' own work, and the
+    // runtime has one thread anyway. A panic ends its call (the stream is reset), not the
+    // connection.
+    let mut calls: FuturesUnordered<futures::future::CatchUnwind<AssertUnwindSafe<_>>> = FuturesUnordered::new();
     let mut closing = false;
     loop {
         let next = tokio::select! {
+            // Answers first, so that what they send goes out in the same turn.
+            biased;
+            Some(answered) = calls.next(), if !calls.is_empty() => {
+                if answered.is_err() {
+                    tracing::error!("answering a call panicked: its stream was reset, the connection goes on");
+                }
+                continue;
+            }
             next = conn.accept() => next,
             _ = shutdown.cancelled(), if !closing => {
                 conn.graceful_shutdown();
@@ -148,7 +164,7 @@ where
         };
         match next {
             Some(Ok((request, respond))) => {
-                tokio::spawn(answer(request, respond, service.clone(), limits));
+                calls.push(AssertUnwindSafe(answer(request, respond, service.clone(), limits)).catch_unwind());
             }
             Some(Err(e)) => {
                 if !e.is_go_away() && !e.is_io() {
@@ -308,7 +324,8 @@ mod tests {
     }
 
     /// Echoes a `StringValue` at `/t.S/Echo`, fails at `/t.S/Fail`, answers a large message at
-    /// `/t.S/Big`, and keeps `/t.S/Quiet` open until `release` is cancelled.
+    /// `/t.S/Big`, keeps `/t.S/Quiet` open until `release` is cancelled and panics at
+    /// `/t.S/Panic`.
     struct Echo {
         release: CancellationToken,
     }
@@ -323,6 +340,7 @@ mod tests {
                 "/t.S/Fail" => Answer::Failed(Status::invalid_argument("bad: 100% wrong\nreally")),
                 "/t.S/Big" => Answer::message(&StringValue { value: "x".repeat(300) }),
                 "/t.S/Quiet" => Answer::Quiet(Box::pin(self.release.clone().cancelled_owned())),
+                "/t.S/Panic" => return Some(Box::pin(async { panic!("a bug in a handler") })),
                 _ => return None,
             };
             Some(Box::pin(std::future::ready(answer)))
@@ -438,6 +456,26 @@ mod tests {
         assert_eq!(r.headers["grpc-message"], "bad:%20100%25%20wrong%0Areally");
         let status = Status::from_header_map(&r.headers).unwrap();
         assert_eq!(status.message(), "bad: 100% wrong\nreally");
+    }
+
+    #[tokio::test]
+    async fn a_call_that_panics_is_reset_and_the_connection_serves_on() {
+        let mut h = harness(Limits::default()).await;
+        let request = http::Request::builder()
+            .method("POST")
+            .uri("http://localhost/t.S/Panic")
+            .header("content-type", "application/grpc")
+            .body(())
+            .unwrap();
+        let mut client = h.client.clone().ready().await.unwrap();
+        let (response, mut send) = client.send_request(request, false).unwrap();
+        send.send_data(echo_request("x"), true).unwrap();
+        let err = response.await.expect_err("the panicked call's stream is reset");
+        assert!(err.reason().is_some(), "{err}");
+        let r = h.grpc("/t.S/Echo", &[echo_request("after")]).await;
+        assert_eq!(r.grpc_status(), Some("0"));
+        assert_eq!(r.data, echo_request("after").to_vec());
+        assert!(!h.server.is_finished(), "the connection is still served");
     }
 
     #[tokio::test]
