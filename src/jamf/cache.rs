@@ -161,7 +161,9 @@ impl<T> ListCache<T> {
         {
             return Err(e.clone());
         }
-        let items = match load().await {
+        // Boxed: the load (HTTP paging) is rare, and inline it would make the future of every
+        // caller, cached or not, several KiB (a slow allocation per RPC).
+        let items = match Box::pin(load()).await {
             Ok(items) => items,
             Err(e) => {
                 *self.failed.lock().expect("cache lock") = Some((generation, Instant::now(), e.clone()));
@@ -312,7 +314,8 @@ impl JamfData {
         if let Some(r) = self.all_roles().await?.get(id) {
             return Ok(Some(r.clone()));
         }
-        match self.client.get_role(id).await {
+        // Boxed, like the list load: rare, and large.
+        match Box::pin(self.client.get_role(id)).await {
             Ok(r) => Ok(Some(r)),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
@@ -324,7 +327,7 @@ impl JamfData {
         if let Some(i) = self.all_integrations().await?.get(id) {
             return Ok(Some(i.clone()));
         }
-        match self.client.get_integration(id).await {
+        match Box::pin(self.client.get_integration(id)).await {
             Ok(i) => Ok(Some(i)),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
@@ -348,7 +351,11 @@ impl JamfData {
     /// The privilege catalogue of this Jamf Pro, fetched at most once per process (a failure is
     /// remembered too, so a broken catalogue endpoint costs one attempt, not one per role).
     pub async fn privileges(&self) -> Result<Arc<Vec<String>>, JamfError> {
-        self.privileges.get_or_init(|| async { self.client.list_privileges().await.map(Arc::new) }).await.clone()
+        if let Some(known) = self.privileges.get() {
+            return known.clone();
+        }
+        let load = || Box::pin(async { self.client.list_privileges().await.map(Arc::new) });
+        self.privileges.get_or_init(load).await.clone()
     }
 
     /// Record what API client `id` is planned (or, after an apply, known) to be, for the plans and
@@ -396,7 +403,7 @@ where
         if !client.pause(delay).await {
             break;
         }
-        match get().await {
+        match Box::pin(get()).await {
             Ok(Some(t)) => return Ok(Seen::Found(t)),
             Ok(None) => {}
             Err(e) if e.is_not_found() => {}
