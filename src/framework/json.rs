@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use super::msgpack::{CodecError, infer_type, value_kind};
-use super::path::AttributePath;
+use super::msgpack::{CodecError, Located, infer_type, value_kind};
+use super::path::{AttributePath, PathStep};
 use super::types::Type;
 use super::value::{Number, Value};
 
@@ -21,12 +21,12 @@ pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
     }
     let json: Json = serde_json::from_slice(bytes)
         .map_err(|e| CodecError::new(&AttributePath::root(), format!("invalid JSON: {e}")))?;
-    from_json(&json, ty, &mut AttributePath::root())
+    from_json(json, ty).map_err(Located::finish)
 }
 
 /// Decode an already-parsed JSON document as a value of type `ty`.
 pub fn from_json_value(json: &Json, ty: &Type) -> Result<Value, CodecError> {
-    from_json(json, ty, &mut AttributePath::root())
+    from_json(json.clone(), ty).map_err(Located::finish)
 }
 
 /// Encode a wholly known value of type `ty` as JSON.
@@ -40,80 +40,78 @@ pub fn to_json_value(value: &Value, ty: &Type) -> Result<Json, CodecError> {
     to_json(value, ty, &mut AttributePath::root())
 }
 
-fn from_json(json: &Json, ty: &Type, path: &mut AttributePath) -> Result<Value, CodecError> {
+/// The value of `json`, guided by `ty`. The document is consumed (its strings move into the
+/// value) and, as in the msgpack decoder, a path is built only for an error.
+fn from_json(json: Json, ty: &Type) -> Result<Value, Located> {
     if json.is_null() {
         return Ok(Value::Null);
     }
-    let mismatch = |path: &AttributePath| {
-        CodecError::new(path, format!("{} required, found {}", ty.friendly_name(), json_kind(json)))
-    };
-    match ty {
-        Type::Dynamic => {
-            let obj = json.as_object().ok_or_else(|| mismatch(path))?;
-            let (Some(t), Some(v)) = (obj.get("type"), obj.get("value")) else {
-                return Err(CodecError::new(path, "dynamic value must have \"type\" and \"value\""));
+    let mismatch = |json: &Json| Located::new(format!("{} required, found {}", ty.friendly_name(), json_kind(json)));
+    match (ty, json) {
+        (Type::Dynamic, Json::Object(mut obj)) => {
+            let (Some(t), Some(v)) = (obj.remove("type"), obj.remove("value")) else {
+                return Err(Located::new("dynamic value must have \"type\" and \"value\""));
             };
-            let concrete = Type::from_json(t).map_err(|e| CodecError::new(path, e.to_string()))?;
-            let inner = from_json(v, &concrete, path)?;
+            let concrete = Type::from_json(&t).map_err(|e| Located::new(e.to_string()))?;
+            let inner = from_json(v, &concrete)?;
             Ok(Value::Dynamic(Box::new(concrete), Box::new(inner)))
         }
-        Type::Bool => json.as_bool().map(Value::Bool).ok_or_else(|| mismatch(path)),
-        Type::Number => match json {
-            Json::Number(n) => {
-                n.to_string().parse::<Number>().map(Value::Number).map_err(|e| CodecError::new(path, e.to_string()))
-            }
-            // cty accepts numbers written as strings.
-            Json::String(s) => s.parse::<Number>().map(Value::Number).map_err(|e| CodecError::new(path, e.to_string())),
-            _ => Err(mismatch(path)),
-        },
-        Type::String => match json {
-            Json::String(s) => Ok(Value::String(s.clone())),
-            // cty converts primitives to string when the type asks for one.
-            Json::Number(n) => Ok(Value::String(n.to_string())),
-            Json::Bool(b) => Ok(Value::String(b.to_string())),
-            _ => Err(mismatch(path)),
-        },
-        Type::List(et) | Type::Set(et) => {
-            let items = json.as_array().ok_or_else(|| mismatch(path))?;
-            let out = path.map_indexed(items.iter(), |item, path| from_json(item, et, path))?;
+        (Type::Bool, Json::Bool(b)) => Ok(Value::Bool(b)),
+        (Type::Number, Json::Number(n)) => {
+            n.to_string().parse::<Number>().map(Value::Number).map_err(|e| Located::new(e.to_string()))
+        }
+        // cty accepts numbers written as strings.
+        (Type::Number, Json::String(s)) => {
+            s.parse::<Number>().map(Value::Number).map_err(|e| Located::new(e.to_string()))
+        }
+        (Type::String, Json::String(s)) => Ok(Value::String(s)),
+        // cty converts primitives to string when the type asks for one.
+        (Type::String, Json::Number(n)) => Ok(Value::String(n.to_string())),
+        (Type::String, Json::Bool(b)) => Ok(Value::String(b.to_string())),
+        (Type::List(et) | Type::Set(et), Json::Array(items)) => {
+            let out = items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| from_json(item, et).map_err(|e| e.at(PathStep::Index(i as i64))))
+                .collect::<Result<Vec<_>, _>>()?;
             Ok(if matches!(ty, Type::Set(_)) { Value::Set(out) } else { Value::List(out) })
         }
-        Type::Tuple(ets) => {
-            let items = json.as_array().ok_or_else(|| mismatch(path))?;
+        (Type::Tuple(ets), Json::Array(items)) => {
             if items.len() != ets.len() {
-                return Err(CodecError::new(path, "tuple length does not match its type"));
+                return Err(Located::new("tuple length does not match its type"));
             }
-            let out = path.map_indexed(items.iter().zip(ets), |(item, et), path| from_json(item, et, path))?;
+            let out = items
+                .into_iter()
+                .zip(ets)
+                .enumerate()
+                .map(|(i, (item, et))| from_json(item, et).map_err(|e| e.at(PathStep::Index(i as i64))))
+                .collect::<Result<Vec<_>, _>>()?;
             Ok(Value::Tuple(out))
         }
-        Type::Map(et) => {
-            let entries = json.as_object().ok_or_else(|| mismatch(path))?;
+        (Type::Map(et), Json::Object(entries)) => {
             let mut out = BTreeMap::new();
             for (k, v) in entries {
-                path.push_key(k);
-                out.insert(k.clone(), from_json(v, et, path)?);
-                path.pop();
+                let v = from_json(v, et).map_err(|e| e.at(PathStep::Key(k.clone())))?;
+                out.insert(k, v);
             }
             Ok(Value::Map(out))
         }
-        Type::Object(attrs, _) => {
-            let entries = json.as_object().ok_or_else(|| mismatch(path))?;
+        (Type::Object(attrs, _), Json::Object(mut entries)) => {
             let mut out = BTreeMap::new();
             for (name, at) in attrs {
-                path.push_attr(name);
-                let v = match entries.get(name) {
-                    Some(v) => from_json(v, at, path)?,
+                let v = match entries.remove(name) {
+                    Some(v) => from_json(v, at).map_err(|e| e.at(PathStep::Attribute(name.clone())))?,
                     // A state written by an older schema may lack a newer attribute.
                     None => Value::Null,
                 };
-                path.pop();
                 out.insert(name.clone(), v);
             }
-            if let Some(extra) = entries.keys().find(|k| !attrs.contains_key(*k)) {
-                return Err(CodecError::new(path, format!("unsupported attribute {extra:?}")));
+            if let Some(extra) = entries.keys().next() {
+                return Err(Located::new(format!("unsupported attribute {extra:?}")));
             }
             Ok(Value::Object(out))
         }
+        (_, json) => Err(mismatch(&json)),
     }
 }
 
@@ -211,6 +209,17 @@ mod tests {
         let ty = Type::object([("a", Type::String), ("b", Type::Bool)]);
         let v = decode(br#"{"a":"x"}"#, &ty).unwrap();
         assert_eq!(v.attr("b"), &Value::Null);
+    }
+
+    #[test]
+    fn a_mismatch_names_its_path_and_an_unknown_attribute_is_refused() {
+        let ty = Type::object([("a", Type::list(Type::object([("b", Type::Bool)])))]);
+        let e = decode(br#"{"a":[{"b":true},{"b":"no"}]}"#, &ty).unwrap_err();
+        assert_eq!(e.to_string(), "a[1].b: bool required, found string");
+        let e = decode(br#"{"a":[],"z":1}"#, &ty).unwrap_err();
+        assert_eq!(e.to_string(), "unsupported attribute \"z\"");
+        let ok = decode(br#"{"a":[{"b":false}]}"#, &ty).unwrap();
+        assert_eq!(ok.attr("a").as_elements().unwrap()[0].attr("b"), &Value::Bool(false));
     }
 
     #[test]

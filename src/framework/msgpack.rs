@@ -61,23 +61,23 @@ pub fn encode(value: &Value, ty: &Type) -> Result<Vec<u8>, CodecError> {
 }
 
 /// An error on its way out of the recursion: the steps are collected innermost first, and only
-/// when something failed.
-struct Located {
+/// when something failed (the JSON decoder uses it too).
+pub(super) struct Located {
     steps: Vec<PathStep>,
     message: String,
 }
 
 impl Located {
-    fn new(message: impl Into<String>) -> Located {
+    pub(super) fn new(message: impl Into<String>) -> Located {
         Located { steps: Vec::new(), message: message.into() }
     }
 
-    fn at(mut self, step: PathStep) -> Located {
+    pub(super) fn at(mut self, step: PathStep) -> Located {
         self.steps.push(step);
         self
     }
 
-    fn finish(mut self) -> CodecError {
+    pub(super) fn finish(mut self) -> CodecError {
         self.steps.reverse();
         CodecError { path: AttributePath(self.steps), message: self.message }
     }

@@ -25,8 +25,8 @@ pub struct PlanOutcome {
 }
 
 /// Plan a create or update of one resource instance (not a destroy: `proposed` is non-null).
-pub fn plan_change(block: &Block, prior: &Value, proposed: &Value, config: &Value) -> PlanOutcome {
-    let mut planned = proposed.clone();
+pub fn plan_change(block: &Block, prior: &Value, proposed: Value, config: &Value) -> PlanOutcome {
+    let mut planned = proposed;
     apply_defaults(block, &mut planned, config);
     // Terraform proposes the configured value of a write-only attribute; it never belongs in a
     // plan, and must not make an unchanged resource look changed.
@@ -117,7 +117,7 @@ fn run_modifiers(
     exists: bool,
     out: &mut PlanOutcome,
 ) {
-    for attr in &block.attributes {
+    for attr in block.attributes.iter().filter(|a| !a.plan_modifiers.is_empty()) {
         path.push_attr(&attr.name);
         run_attribute_modifiers(attr, path, prior, config, exists, out);
         path.pop();
@@ -132,23 +132,25 @@ fn run_attribute_modifiers(
     exists: bool,
     out: &mut PlanOutcome,
 ) {
-    if attr.plan_modifiers.is_empty() {
-        return;
-    }
-    let planned_now = value_at(&out.planned, path).clone();
-    let state = value_at(prior, path).clone();
-    let cfg = value_at(config, path).clone();
-    let req = PlanModifierRequest { path, config: &cfg, state: &state, plan: &planned_now, resource_exists: exists };
+    let planned_now = value_at(&out.planned, path);
+    let req = PlanModifierRequest {
+        path,
+        config: value_at(config, path),
+        state: value_at(prior, path),
+        plan: planned_now,
+        resource_exists: exists,
+    };
     let mut resp =
         PlanModifierResponse { plan: planned_now.clone(), requires_replace: false, diags: Diagnostics::new() };
     for m in &attr.plan_modifiers {
         m.modify(&req, &mut resp);
     }
+    let changed = resp.plan != *planned_now;
     if resp.requires_replace {
         out.requires_replace.push(path.clone());
     }
     out.diags.extend(resp.diags);
-    if resp.plan != planned_now {
+    if changed {
         set_value_at(&mut out.planned, path, resp.plan);
     }
 }
@@ -265,7 +267,7 @@ mod tests {
     fn create_marks_computed_unknown_and_applies_defaults() {
         let s = schema();
         let config = obj(&[("name", "a".into()), ("zone", "z".into()), ("password_wo", "secret".into())]);
-        let out = plan_change(&s.block, &Value::Null, &config, &config);
+        let out = plan_change(&s.block, &Value::Null, config.clone(), &config);
         let p = &out.planned;
         assert!(p.attr("id").is_unknown());
         assert!(p.attr("kind").is_unknown());
@@ -282,7 +284,7 @@ mod tests {
         let config = obj(&[("name", "a".into()), ("zone", "z".into())]);
         // Terraform's proposed new state keeps prior values of computed attributes.
         let proposed = stored();
-        let out = plan_change(&s.block, &prior, &proposed, &config);
+        let out = plan_change(&s.block, &prior, proposed.clone(), &config);
         assert_eq!(out.planned, prior);
 
         // A configured write-only value (which Terraform proposes as-is) is not a change.
@@ -290,7 +292,7 @@ mod tests {
         config_wo.as_entries_mut().unwrap().insert("password_wo".into(), "pw".into());
         let mut proposed_wo = proposed.clone();
         proposed_wo.as_entries_mut().unwrap().insert("password_wo".into(), "pw".into());
-        let out = plan_change(&s.block, &prior, &proposed_wo, &config_wo);
+        let out = plan_change(&s.block, &prior, proposed_wo, &config_wo);
         assert_eq!(out.planned, prior);
     }
 
@@ -307,7 +309,7 @@ mod tests {
             ("lifetime", 300.into()),
             ("kind", "K".into()),
         ]);
-        let out = plan_change(&s.block, &prior, &proposed, &config);
+        let out = plan_change(&s.block, &prior, proposed.clone(), &config);
         assert_eq!(out.planned.attr("id"), &Value::from("1"), "UseStateForUnknown keeps the id");
         assert!(out.planned.attr("kind").is_unknown());
         assert_eq!(out.planned.attr("enabled"), &Value::Bool(true));

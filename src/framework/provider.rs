@@ -12,6 +12,7 @@ use std::time::SystemTime;
 use async_trait::async_trait;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::de::value::MapDeserializer;
 use tokio_util::sync::CancellationToken;
 
 use super::diag::Diagnostics;
@@ -50,8 +51,9 @@ impl Private {
     /// provider, or damaged) reads as `T::default()`, the same as no private data: private
     /// data only ever saves work or refines a plan, it never decides whether an object exists.
     pub fn typed<T: DeserializeOwned + Default>(&self) -> T {
-        let object = serde_json::Value::Object(self.0.clone().into_iter().collect());
-        serde_json::from_value(object).unwrap_or_else(|e| {
+        // Read in place: the map is not copied into a JSON document first.
+        let entries = self.0.iter().map(|(k, v)| (k.as_str(), v));
+        T::deserialize(MapDeserializer::<_, serde_json::Error>::new(entries)).unwrap_or_else(|e| {
             tracing::debug!(error = %e, "private data not readable; treated as empty");
             T::default()
         })
@@ -471,5 +473,8 @@ mod tests {
         assert_eq!(Private::from_bytes(b"").typed::<Optional>(), Optional::default());
         assert_eq!(Private::from_bytes(b"not json").typed::<Kept>(), Kept::default());
         assert_eq!(Private::from_bytes(br#"{"roles":[1,2]}"#).typed::<Kept>(), Kept::default());
+        // A key this version does not know (written by a later one) is passed over.
+        let later = Private::from_bytes(br#"{"count":4,"later":{"x":[null]},"roles":null}"#);
+        assert_eq!(later.typed::<Kept>(), Kept { roles: None, count: 4 });
     }
 }

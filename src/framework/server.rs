@@ -7,6 +7,7 @@ use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use tokio_util::sync::CancellationToken;
 
 use super::diag::Diagnostics;
@@ -27,15 +28,15 @@ use super::{json, msgpack};
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DynamicValue {
     /// The value in msgpack (cty's wire format).
-    pub msgpack: Vec<u8>,
+    pub msgpack: Bytes,
     /// The value in JSON (used when `msgpack` is empty).
-    pub json: Vec<u8>,
+    pub json: Bytes,
 }
 
 impl DynamicValue {
     /// A value carried as msgpack.
-    pub fn msgpack(bytes: Vec<u8>) -> DynamicValue {
-        DynamicValue { msgpack: bytes, json: Vec::new() }
+    pub fn msgpack(bytes: impl Into<Bytes>) -> DynamicValue {
+        DynamicValue { msgpack: bytes.into(), json: Bytes::new() }
     }
 
     /// Decode with `ty`: msgpack if present, else JSON, else null (as Terraform does).
@@ -589,11 +590,19 @@ pub fn validate_block(block: &Block, value: &Value, path: &mut AttributePath, di
     }
     for attr in &block.attributes {
         let v = value.attr(&attr.name);
+        let checked = v.is_known()
+            && !v.is_null()
+            && (!attr.validators.is_empty() || matches!(attr.ty, AttributeType::Nested { .. }));
+        let missing = attr.required && v.is_null();
+        if !checked && !missing {
+            // Nothing to check: no path to build.
+            continue;
+        }
         path.push_attr(&attr.name);
         // Terraform checks that a required argument is present, not that it is non-null: an
         // explicit `null` (as `plan -generate-config-out` writes for what an import could not
         // read) would otherwise reach the resource as a missing value.
-        if attr.required && v.is_null() {
+        if missing {
             diags.error_at(
                 path.clone(),
                 "Missing required argument",
@@ -604,7 +613,7 @@ pub fn validate_block(block: &Block, value: &Value, path: &mut AttributePath, di
                 ),
             );
         }
-        if v.is_known() && !v.is_null() {
+        if checked {
             for val in &attr.validators {
                 val.validate(v, path, diags);
             }
@@ -952,7 +961,7 @@ impl<P: Provider> ProviderServer<P> {
                 diags,
             };
         }
-        let outcome = plan_change(&e.schema.block, &prior_v, &proposed_v, &config_v);
+        let outcome = plan_change(&e.schema.block, &prior_v, proposed_v, &config_v);
         diags.extend(outcome.diags);
         // Plan hooks run without an API client while the provider configuration is unknown.
         let data = self.data().unwrap_or_default();

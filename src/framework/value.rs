@@ -265,13 +265,13 @@ impl Value {
     }
 
     /// [`Value::collapse_partial_unknowns`] of a value no longer needed: nothing is copied.
-    pub fn into_collapsed_partial_unknowns(self) -> Value {
-        match self {
-            Value::Object(m) => Value::Object(
-                m.into_iter().map(|(k, v)| (k, if v.is_wholly_known() { v } else { Value::Unknown })).collect(),
-            ),
-            other => other,
+    pub fn into_collapsed_partial_unknowns(mut self) -> Value {
+        if let Value::Object(m) = &mut self {
+            for v in m.values_mut().filter(|v| !v.is_wholly_known()) {
+                *v = Value::Unknown;
+            }
         }
+        self
     }
 }
 

@@ -78,10 +78,10 @@ mod tests {
 
     #[test]
     fn dynamic_value_fields() {
-        let msgpack = tf::DynamicValue { msgpack: vec![0xc0], ..Default::default() };
+        let msgpack = tf::DynamicValue { msgpack: vec![0xc0].into(), ..Default::default() };
         assert_eq!(msgpack.encode_to_vec(), len_field(1, &[0xc0]));
 
-        let json = tf::DynamicValue { json: b"{}".to_vec(), ..Default::default() };
+        let json = tf::DynamicValue { json: b"{}".to_vec().into(), ..Default::default() };
         assert_eq!(json.encode_to_vec(), len_field(2, b"{}"));
     }
 

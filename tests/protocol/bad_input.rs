@@ -107,7 +107,10 @@ fn strip_unknown(v: Value) -> Value {
 }
 
 fn dv(v: &Value, ty: &Type) -> Option<tf::DynamicValue> {
-    Some(tf::DynamicValue { msgpack: msgpack::encode(v, ty).expect("generated values fit"), json: Vec::new() })
+    Some(tf::DynamicValue {
+        msgpack: msgpack::encode(v, ty).expect("generated values fit").into(),
+        json: Default::default(),
+    })
 }
 
 struct Target {

@@ -13,7 +13,7 @@ fn thing_type() -> Type {
 }
 
 fn dv(v: &Value, ty: &Type) -> Option<tf::DynamicValue> {
-    Some(tf::DynamicValue { msgpack: msgpack::encode(v, ty).unwrap(), json: Vec::new() })
+    Some(tf::DynamicValue { msgpack: msgpack::encode(v, ty).unwrap().into(), json: Default::default() })
 }
 
 fn decode(d: &Option<tf::DynamicValue>, ty: &Type) -> Value {
@@ -470,7 +470,7 @@ async fn terraform_style_inputs_are_tolerated() {
     let r = c
         .validate_resource_config(tf::validate_resource_config::Request {
             type_name: "fixture_thing".into(),
-            config: Some(tf::DynamicValue { msgpack: bytes, json: Vec::new() }),
+            config: Some(tf::DynamicValue { msgpack: bytes.into(), json: Default::default() }),
             client_capabilities: Some(tf::ClientCapabilities {
                 deferral_allowed: false,
                 write_only_attributes_allowed: true,
@@ -485,7 +485,7 @@ async fn terraform_style_inputs_are_tolerated() {
     let r = c
         .validate_resource_config(tf::validate_resource_config::Request {
             type_name: "fixture_nope".into(),
-            config: Some(tf::DynamicValue { msgpack: vec![0xc1], json: Vec::new() }),
+            config: Some(tf::DynamicValue { msgpack: vec![0xc1].into(), json: Default::default() }),
             client_capabilities: None,
         })
         .await
@@ -495,7 +495,7 @@ async fn terraform_style_inputs_are_tolerated() {
     let r = c
         .validate_resource_config(tf::validate_resource_config::Request {
             type_name: "fixture_thing".into(),
-            config: Some(tf::DynamicValue { msgpack: vec![0xc1, 0x00], json: Vec::new() }),
+            config: Some(tf::DynamicValue { msgpack: vec![0xc1, 0x00].into(), json: Default::default() }),
             client_capabilities: None,
         })
         .await
