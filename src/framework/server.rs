@@ -25,12 +25,19 @@ use super::value::Value;
 use super::{json, msgpack};
 
 /// A value as Terraform sends it: msgpack (always, in practice) or JSON.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct DynamicValue {
     /// The value in msgpack (cty's wire format).
     pub msgpack: Bytes,
     /// The value in JSON (used when `msgpack` is empty).
     pub json: Bytes,
+}
+
+/// Sizes only: a value may carry sensitive attributes, which must never reach a log.
+impl std::fmt::Debug for DynamicValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DynamicValue {{ msgpack: [{} bytes], json: [{} bytes] }}", self.msgpack.len(), self.json.len())
+    }
 }
 
 impl DynamicValue {
@@ -1145,5 +1152,21 @@ impl<P: Provider> ProviderServer<P> {
         };
         e.imp.close(&data, Private::from_bytes(private), &mut diags).await;
         diags
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dynamic_value_shows_its_sizes_not_its_content() {
+        let ty = Type::object([("password", Type::String)]);
+        let secret = Value::Object(BTreeMap::from([("password".to_string(), Value::from("hunter2-not-for-logs"))]));
+        let v = DynamicValue::encode(&secret, &ty).unwrap();
+        let shown = format!("{v:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert_eq!(shown, format!("DynamicValue {{ msgpack: [{} bytes], json: [0 bytes] }}", v.msgpack.len()));
+        assert_eq!(v.decode(&ty).unwrap(), secret);
     }
 }

@@ -28,6 +28,13 @@ pub mod tfplugin6 {
     tonic::include_proto!("tfplugin6");
 }
 
+/// Sizes only: a value may carry sensitive attributes, which must never reach a log.
+impl std::fmt::Debug for tfplugin6::DynamicValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DynamicValue {{ msgpack: [{} bytes], json: [{} bytes] }}", self.msgpack.len(), self.json.len())
+    }
+}
+
 /// go-plugin's internal services (package `plugin`): controller, stdio and broker.
 ///
 /// Lints are allowed here for the same reason as in [`tfplugin6`]: generated code.
@@ -74,6 +81,15 @@ mod tests {
         let mut out = vec![tag(field, LEN), u8::try_from(payload.len()).unwrap()];
         out.extend_from_slice(payload);
         out
+    }
+
+    #[test]
+    fn a_dynamic_value_shows_its_sizes_not_its_content() {
+        let v = tf::DynamicValue { msgpack: b"\xa6hunter".to_vec().into(), json: b"\"hunter\"".to_vec().into() };
+        let shown = format!("{v:?}");
+        assert_eq!(shown, "DynamicValue { msgpack: [7 bytes], json: [8 bytes] }");
+        let request = tf::plan_resource_change::Request { config: Some(v), ..Default::default() };
+        assert!(!format!("{request:?}").contains("hunter"));
     }
 
     #[test]
