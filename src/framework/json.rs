@@ -46,7 +46,6 @@ fn from_json(json: Json, ty: &Type) -> Result<Value, Located> {
     if json.is_null() {
         return Ok(Value::Null);
     }
-    let mismatch = |json: &Json| Located::new(format!("{} required, found {}", ty.friendly_name(), json_kind(json)));
     match (ty, json) {
         (Type::Dynamic, Json::Object(mut obj)) => {
             let (Some(t), Some(v)) = (obj.remove("type"), obj.remove("value")) else {
@@ -111,7 +110,7 @@ fn from_json(json: Json, ty: &Type) -> Result<Value, Located> {
             }
             Ok(Value::Object(out))
         }
-        (_, json) => Err(mismatch(&json)),
+        (_, json) => Err(Located::new(format!("{} required, found {}", ty.friendly_name(), json_kind(&json)))),
     }
 }
 

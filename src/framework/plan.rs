@@ -309,7 +309,7 @@ mod tests {
             ("lifetime", 300.into()),
             ("kind", "K".into()),
         ]);
-        let out = plan_change(&s.block, &prior, proposed.clone(), &config);
+        let out = plan_change(&s.block, &prior, proposed, &config);
         assert_eq!(out.planned.attr("id"), &Value::from("1"), "UseStateForUnknown keeps the id");
         assert!(out.planned.attr("kind").is_unknown());
         assert_eq!(out.planned.attr("enabled"), &Value::Bool(true));

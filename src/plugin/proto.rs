@@ -28,10 +28,12 @@ pub mod tfplugin6 {
     tonic::include_proto!("tfplugin6");
 }
 
-/// Sizes only: a value may carry sensitive attributes, which must never reach a log.
+/// Sizes only, as the framework's `DynamicValue` shows itself: a value may carry sensitive
+/// attributes, which must never reach a log.
 impl std::fmt::Debug for tfplugin6::DynamicValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "DynamicValue {{ msgpack: [{} bytes], json: [{} bytes] }}", self.msgpack.len(), self.json.len())
+        // Cloning `Bytes` copies no data.
+        super::convert::dynamic_in(Some(self.clone())).fmt(f)
     }
 }
 
