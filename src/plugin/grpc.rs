@@ -17,6 +17,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use futures::FutureExt;
@@ -24,7 +25,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use h2::RecvStream;
 use h2::server::SendResponse;
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_util::sync::CancellationToken;
 use tonic::Status;
 
@@ -128,7 +129,7 @@ where
         .initial_connection_window_size(limits.window_bytes)
         .max_header_list_size(limits.max_header_list_bytes)
         .max_send_buffer_size(limits.max_send_buffer_bytes)
-        .handshake::<_, Bytes>(io);
+        .handshake::<_, Bytes>(Contiguous(io));
     let mut conn = tokio::select! {
         c = handshake => match c {
             Ok(c) => c,
@@ -143,37 +144,72 @@ where
     // (its allocation, scheduling and wake-ups) cost more than most calls' own work, and the
     // runtime has one thread anyway. A panic ends its call (the stream is reset), not the
     // connection.
+    //
+    // Each turn takes every call that has arrived, then answers all that can be answered now,
+    // and only then lets the connection write: Terraform sends several calls at once, and their
+    // answers leave together in one write (one TLS record) instead of a write each. Polling the
+    // connection to accept is what writes, so answering between accepts would send one by one.
     let mut calls: FuturesUnordered<futures::future::CatchUnwind<AssertUnwindSafe<_>>> = FuturesUnordered::new();
     let mut closing = false;
-    loop {
-        let next = tokio::select! {
-            // Answers first, so that what they send goes out in the same turn.
-            biased;
-            Some(answered) = calls.next(), if !calls.is_empty() => {
-                if answered.is_err() {
-                    tracing::error!("answering a call panicked: its stream was reset, the connection goes on");
-                }
-                continue;
-            }
-            next = conn.accept() => next,
-            _ = shutdown.cancelled(), if !closing => {
+    let cancelled = shutdown.cancelled();
+    tokio::pin!(cancelled);
+    futures::future::poll_fn(|cx| {
+        loop {
+            if !closing && cancelled.as_mut().poll(cx).is_ready() {
                 conn.graceful_shutdown();
                 closing = true;
-                continue;
             }
-        };
-        match next {
-            Some(Ok((request, respond))) => {
-                calls.push(AssertUnwindSafe(answer(request, respond, service.clone(), limits)).catch_unwind());
-            }
-            Some(Err(e)) => {
-                if !e.is_go_away() && !e.is_io() {
-                    tracing::debug!(error = %e, "HTTP/2 connection failed");
+            loop {
+                match conn.poll_accept(cx) {
+                    Poll::Ready(Some(Ok((request, respond)))) => {
+                        calls.push(AssertUnwindSafe(answer(request, respond, service.clone(), limits)).catch_unwind());
+                    }
+                    Poll::Ready(Some(Err(e))) => {
+                        if !e.is_go_away() && !e.is_io() {
+                            tracing::debug!(error = %e, "HTTP/2 connection failed");
+                        }
+                        return Poll::Ready(());
+                    }
+                    Poll::Ready(None) => return Poll::Ready(()),
+                    Poll::Pending => break,
                 }
-                return;
             }
-            None => return,
+            let mut answered = false;
+            while let Poll::Ready(Some(result)) = calls.poll_next_unpin(cx) {
+                answered = true;
+                if result.is_err() {
+                    tracing::error!("answering a call panicked: its stream was reset, the connection goes on");
+                }
+            }
+            // Nothing new to send: wait for the connection or an answer to wake us.
+            if !answered {
+                return Poll::Pending;
+            }
         }
+    })
+    .await
+}
+
+/// Writes without vectored I/O, so that `h2` copies a DATA payload of up to 1 KiB into its
+/// write buffer instead of chaining it: the answers of a turn then leave as one write and one
+/// TLS record, instead of a write per payload and a record per slice.
+struct Contiguous<IO>(IO);
+
+impl<IO: AsyncRead + Unpin> AsyncRead for Contiguous<IO> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl<IO: AsyncWrite + Unpin> AsyncWrite for Contiguous<IO> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(cx)
     }
 }
 
@@ -393,36 +429,121 @@ mod tests {
         Harness { client, shutdown, release, server }
     }
 
+    async fn call_on(
+        client: &h2::client::SendRequest<Bytes>,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        chunks: &[Bytes],
+    ) -> Reply {
+        let request = http::Request::builder()
+            .method(method)
+            .uri(format!("http://localhost{path}"))
+            .header("content-type", content_type)
+            .header("te", "trailers")
+            .body(())
+            .unwrap();
+        let client = client.clone();
+        let mut client = client.ready().await.unwrap();
+        let (response, mut send) = client.send_request(request, chunks.is_empty()).unwrap();
+        for (i, chunk) in chunks.iter().enumerate() {
+            send.send_data(chunk.clone(), i + 1 == chunks.len()).unwrap();
+        }
+        let response = response.await.unwrap();
+        let (parts, mut body) = response.into_parts();
+        let mut data = Vec::new();
+        while let Some(chunk) = body.data().await {
+            let chunk = chunk.unwrap();
+            let _ = body.flow_control().release_capacity(chunk.len());
+            data.extend_from_slice(&chunk);
+        }
+        let trailers = body.trailers().await.unwrap();
+        Reply { status: parts.status, headers: parts.headers, data, trailers }
+    }
+
     impl Harness {
         async fn call(&mut self, method: &str, path: &str, content_type: &str, chunks: &[Bytes]) -> Reply {
-            let request = http::Request::builder()
-                .method(method)
-                .uri(format!("http://localhost{path}"))
-                .header("content-type", content_type)
-                .header("te", "trailers")
-                .body(())
-                .unwrap();
-            let client = self.client.clone();
-            let mut client = client.ready().await.unwrap();
-            let (response, mut send) = client.send_request(request, chunks.is_empty()).unwrap();
-            for (i, chunk) in chunks.iter().enumerate() {
-                send.send_data(chunk.clone(), i + 1 == chunks.len()).unwrap();
-            }
-            let response = response.await.unwrap();
-            let (parts, mut body) = response.into_parts();
-            let mut data = Vec::new();
-            while let Some(chunk) = body.data().await {
-                let chunk = chunk.unwrap();
-                let _ = body.flow_control().release_capacity(chunk.len());
-                data.extend_from_slice(&chunk);
-            }
-            let trailers = body.trailers().await.unwrap();
-            Reply { status: parts.status, headers: parts.headers, data, trailers }
+            call_on(&self.client, method, path, content_type, chunks).await
         }
 
         async fn grpc(&mut self, path: &str, chunks: &[Bytes]) -> Reply {
             self.call("POST", path, "application/grpc", chunks).await
         }
+    }
+
+    /// Counts the writes made to the connection it wraps.
+    struct CountingWrites<IO> {
+        io: IO,
+        writes: Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl<IO: AsyncRead + Unpin> AsyncRead for CountingWrites<IO> {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<std::io::Result<()>> {
+            Pin::new(&mut self.io).poll_read(cx, buf)
+        }
+    }
+
+    impl<IO: AsyncWrite + Unpin> AsyncWrite for CountingWrites<IO> {
+        fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+            let written = Pin::new(&mut self.io).poll_write(cx, buf);
+            if written.is_ready() {
+                self.writes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            written
+        }
+        fn poll_write_vectored(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            bufs: &[std::io::IoSlice<'_>],
+        ) -> Poll<std::io::Result<usize>> {
+            let written = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
+            if written.is_ready() {
+                self.writes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            written
+        }
+        fn is_write_vectored(&self) -> bool {
+            true
+        }
+        fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Pin::new(&mut self.io).poll_flush(cx)
+        }
+        fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Pin::new(&mut self.io).poll_shutdown(cx)
+        }
+    }
+
+    #[tokio::test]
+    async fn calls_that_arrive_together_are_answered_in_one_write() {
+        let (client_io, server_io) = tokio::io::duplex(1 << 16);
+        let writes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let server_io = CountingWrites { io: server_io, writes: writes.clone() };
+        let service = Arc::new(Echo { release: CancellationToken::new() });
+        tokio::spawn(serve_connection(server_io, service, Limits::default(), CancellationToken::new()));
+        let (client, conn) = h2::client::handshake(client_io).await.unwrap();
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        // Settle the handshake's own frames (settings and their acknowledgement) first.
+        let warm = call_on(&client, "POST", "/t.S/Echo", "application/grpc", &[echo_request("warm")]).await;
+        assert_eq!(warm.grpc_status(), Some("0"));
+        let before = writes.load(std::sync::atomic::Ordering::Relaxed);
+        let requests: Vec<[Bytes; 1]> =
+            (0..8).map(|i| [echo_request(&format!("call {i} {}", "z".repeat(400)))]).collect();
+        let replies = futures::future::join_all(
+            requests.iter().map(|request| call_on(&client, "POST", "/t.S/Echo", "application/grpc", request)),
+        )
+        .await;
+        for (reply, [request]) in replies.iter().zip(&requests) {
+            assert_eq!(reply.grpc_status(), Some("0"));
+            assert_eq!(reply.data, request.to_vec());
+        }
+        let answered_in = writes.load(std::sync::atomic::Ordering::Relaxed) - before;
+        assert!(answered_in <= 2, "8 calls sent together were answered in {answered_in} writes");
     }
 
     #[tokio::test]
