@@ -167,7 +167,7 @@ fn private_dir(parent: &Path) -> std::io::Result<PathBuf> {
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
     let mut last = None;
     for _ in 0..8 {
-        let dir = parent.join(format!("plugin{:016x}", rand::random::<u64>()));
+        let dir = parent.join(format!("plugin{:016x}", getrandom::u64().map_err(std::io::Error::other)?));
         match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
             Ok(()) => {
                 // The umask can only take bits away; make sure no ACL default or odd umask left
