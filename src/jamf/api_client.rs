@@ -307,32 +307,44 @@ impl Resource for ApiClientResource {
             );
         }
         let own_id = req.prior.as_ref().and_then(|p| p.id.get().cloned());
+        let mut checked_name = None;
         if let Attr::Known(name) = &req.planned.display_name {
             let me = data.registry.claimant(own_id.as_deref());
             let prior_name = req.prior.as_ref().and_then(|p| p.display_name.get());
             if let Some(other) = data.registry.claim(TYPE, name, &me) {
                 diags.push(lookup::duplicate_in_configuration::<Integration>(name, &other));
             } else if prior_name != Some(name) {
-                // Taken on the server: known on the first plan, not only at apply.
-                match data.integrations_for_check().await {
-                    Some(Ok(all)) => {
-                        if let Some(d) = lookup::plan_time_conflict(data, all.values(), name, own_id.as_deref()).await {
-                            diags.push(d);
-                        }
-                    }
-                    Some(Err(e)) => tracing::debug!(error = %e, "display name not checked at plan time"),
-                    None => {}
+                checked_name = Some(name);
+            }
+        }
+        // Taken on the server: known on the first plan, not only at apply.
+        let name_check = async {
+            let name = checked_name?;
+            match data.integrations_for_check().await? {
+                Ok(all) => lookup::plan_time_conflict(data, all.values(), name, own_id.as_deref()).await,
+                Err(e) => {
+                    tracing::debug!(error = %e, "display name not checked at plan time");
+                    None
                 }
             }
-        }
-        if let Attr::Known(scopes) = &req.planned.authorization_scopes {
-            let prior: BTreeSet<String> =
-                req.prior.as_ref().and_then(|p| p.authorization_scopes.get().cloned()).unwrap_or_default();
-            let new: Vec<&String> = scopes.iter().filter(|s| !prior.contains(*s)).collect();
-            if !new.is_empty() {
-                diags.extend(unknown_roles(data, &new).await);
+        };
+        let new_scopes: Vec<&String> = match &req.planned.authorization_scopes {
+            Attr::Known(scopes) => {
+                let prior: BTreeSet<String> =
+                    req.prior.as_ref().and_then(|p| p.authorization_scopes.get().cloned()).unwrap_or_default();
+                scopes.iter().filter(|s| !prior.contains(*s)).collect()
             }
+            _ => Vec::new(),
+        };
+        let scopes_check =
+            async { if new_scopes.is_empty() { Diagnostics::new() } else { unknown_roles(data, &new_scopes).await } };
+        // The client list and the role list side by side: a first plan waits for one round trip
+        // to the server, not two in a row.
+        let (name_conflict, scope_diags) = futures::join!(name_check, scopes_check);
+        if let Some(d) = name_conflict {
+            diags.push(d);
         }
+        diags.extend(scope_diags);
     }
 
     async fn create(

@@ -250,28 +250,42 @@ impl Resource for ApiRoleResource {
         // change costs no API call.
         let prior: BTreeSet<String> = req.prior.as_ref().and_then(|p| p.privileges.get().cloned()).unwrap_or_default();
         let new: Vec<&String> = wanted.iter().filter(|p| !prior.contains(*p)).collect();
-        if !new.is_empty() {
-            match data.privileges().await {
-                Ok(catalogue) => diags.extend(unknown_privileges(&privileges::unknown(new, &catalogue), &catalogue)),
-                Err(e) => diags.push(privileges::not_checked(&e)),
+        let privileges_check = async {
+            if new.is_empty() {
+                return Diagnostics::new();
             }
-        }
+            match data.privileges().await {
+                Ok(catalogue) => unknown_privileges(&privileges::unknown(new, &catalogue), &catalogue),
+                Err(e) => {
+                    let mut d = Diagnostics::new();
+                    d.push(privileges::not_checked(&e));
+                    d
+                }
+            }
+        };
         // A name another role already has on the server fails the create or rename: look it up
         // now (one list per process), so the first plan says so, not only the apply.
         let prior_name = req.prior.as_ref().and_then(|p| p.display_name.get());
-        if let Attr::Known(name) = &req.planned.display_name
-            && !duplicate
-            && prior_name != Some(name)
-        {
-            match data.roles_for_check().await {
-                Some(Ok(roles)) => {
-                    if let Some(d) = lookup::plan_time_conflict(data, roles.values(), name, own_id.as_deref()).await {
-                        diags.push(d);
-                    }
+        let checked_name = match &req.planned.display_name {
+            Attr::Known(name) if !duplicate && prior_name != Some(name) => Some(name),
+            _ => None,
+        };
+        let name_check = async {
+            let name = checked_name?;
+            match data.roles_for_check().await? {
+                Ok(roles) => lookup::plan_time_conflict(data, roles.values(), name, own_id.as_deref()).await,
+                Err(e) => {
+                    tracing::debug!(error = %e, "display name not checked at plan time");
+                    None
                 }
-                Some(Err(e)) => tracing::debug!(error = %e, "display name not checked at plan time"),
-                None => {}
             }
+        };
+        // The catalogue and the role list side by side: a first plan waits for one round trip to
+        // the server, not two in a row.
+        let (privilege_diags, name_conflict) = futures::join!(privileges_check, name_check);
+        diags.extend(privilege_diags);
+        if let Some(d) = name_conflict {
+            diags.push(d);
         }
     }
 

@@ -341,3 +341,62 @@ resource "jamf_api_client" "vendor" {
     assert!(acc.jamf_objects("roles").await.is_empty());
     assert!(acc.jamf_objects("integrations").await.is_empty());
 }
+
+// ----- 6. the two checks of a new role wait together -----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_roles_privilege_and_name_checks_are_fetched_side_by_side() {
+    let Some(acc) = Acc::start("a_new_roles_privilege_and_name_checks_are_fetched_side_by_side").await else {
+        return;
+    };
+    acc.config(
+        r#"
+resource "jamf_api_role" "vendor" {
+  display_name = "Vendor Integration"
+  privileges   = ["Read Computers"]
+}
+"#,
+    );
+    // Slow enough that two requests sent one after the other never overlap.
+    acc.put("/_sim/jamf/faults", json!({"latencyMs": 300})).await;
+    acc.reset_stats("jamf").await;
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 2, "{}", plan.combined());
+    let stats = acc.stats("jamf").await;
+    let requests = stats["requests"].as_object().unwrap();
+    assert_eq!(requests.get("GET /api/v1/api-role-privileges").and_then(|v| v.as_u64()), Some(1), "{stats}");
+    assert_eq!(requests.get("GET /api/v1/api-roles").and_then(|v| v.as_u64()), Some(1), "{stats}");
+    assert_eq!(stats["maxInFlight"].as_u64(), Some(2), "the catalogue and the role list overlap: {stats}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_clients_name_and_scope_checks_are_fetched_side_by_side() {
+    let Some(acc) = Acc::start("a_new_clients_name_and_scope_checks_are_fetched_side_by_side").await else {
+        return;
+    };
+    let role = acc
+        .jamf_api(
+            Method::POST,
+            "/api/v1/api-roles",
+            Some(json!({"displayName": "Made In The Console", "privileges": ["Read Computers"]})),
+        )
+        .await;
+    assert_eq!(role.status, 200, "{:?}", role.body);
+    acc.config(
+        r#"
+resource "jamf_api_client" "vendor" {
+  display_name         = "Vendor"
+  authorization_scopes = ["Made In The Console"]
+}
+"#,
+    );
+    acc.put("/_sim/jamf/faults", json!({"latencyMs": 300})).await;
+    acc.reset_stats("jamf").await;
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 2, "{}", plan.combined());
+    let stats = acc.stats("jamf").await;
+    let requests = stats["requests"].as_object().unwrap();
+    assert_eq!(requests.get("GET /api/v1/api-integrations").and_then(|v| v.as_u64()), Some(1), "{stats}");
+    assert_eq!(requests.get("GET /api/v1/api-roles").and_then(|v| v.as_u64()), Some(1), "{stats}");
+    assert_eq!(stats["maxInFlight"].as_u64(), Some(2), "the client list and the role list overlap: {stats}");
+}
