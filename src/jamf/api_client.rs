@@ -318,16 +318,8 @@ impl Resource for ApiClientResource {
             }
         }
         // Taken on the server: known on the first plan, not only at apply.
-        let name_check = async {
-            let name = checked_name?;
-            match data.integrations_for_check().await? {
-                Ok(all) => lookup::plan_time_conflict(data, all.values(), name, own_id.as_deref()).await,
-                Err(e) => {
-                    tracing::debug!(error = %e, "display name not checked at plan time");
-                    None
-                }
-            }
-        };
+        let name_check =
+            lookup::plan_time_conflict_in(data, data.integrations_for_check(), checked_name, own_id.as_deref());
         let new_scopes: Vec<&String> = match &req.planned.authorization_scopes {
             Attr::Known(scopes) => {
                 let prior: BTreeSet<String> =

@@ -270,16 +270,7 @@ impl Resource for ApiRoleResource {
             Attr::Known(name) if !duplicate && prior_name != Some(name) => Some(name),
             _ => None,
         };
-        let name_check = async {
-            let name = checked_name?;
-            match data.roles_for_check().await? {
-                Ok(roles) => lookup::plan_time_conflict(data, roles.values(), name, own_id.as_deref()).await,
-                Err(e) => {
-                    tracing::debug!(error = %e, "display name not checked at plan time");
-                    None
-                }
-            }
-        };
+        let name_check = lookup::plan_time_conflict_in(data, data.roles_for_check(), checked_name, own_id.as_deref());
         // The catalogue and the role list side by side: a first plan waits for one round trip to
         // the server, not two in a row.
         let (privilege_diags, name_conflict) = futures::join!(privileges_check, name_check);

@@ -148,6 +148,29 @@ pub fn name_held_in_configuration<T: Named>(name: &str, holder: &T) -> Diagnosti
     .at(AttributePath::attr("display_name"))
 }
 
+/// [`plan_time_conflict`] against the list `list` gives for a plan-time check
+/// ([`super::cache::ListCache::get_for_check`]); `None` without a `name` to check (the list is
+/// then not asked for), or without a list.
+pub async fn plan_time_conflict_in<T, L>(
+    data: &JamfData,
+    list: L,
+    name: Option<&String>,
+    own_id: Option<&str>,
+) -> Option<Diagnostic>
+where
+    T: Named + Clone,
+    L: Future<Output = Option<Result<std::sync::Arc<HashMap<String, T>>, JamfError>>>,
+{
+    let name = name?;
+    match list.await? {
+        Ok(all) => plan_time_conflict(data, all.values(), name, own_id).await,
+        Err(e) => {
+            tracing::debug!(error = %e, "display name not checked at plan time");
+            None
+        }
+    }
+}
+
 /// The plan-time check of a display name that another object than `own_id` holds on the server:
 /// `None` when no object holds it, or when the holder is managed by this configuration (the
 /// duplicate is then reported by the holder's own plan, or the holder is renamed in this plan).

@@ -342,7 +342,22 @@ resource "jamf_api_client" "vendor" {
     assert!(acc.jamf_objects("integrations").await.is_empty());
 }
 
-// ----- 6. the two checks of a new role wait together -----
+// ----- 6. the two checks of a new object wait together -----
+
+/// A `terraform plan` of the configuration with nothing in state, at 300 ms per Jamf request
+/// (slow enough that two requests sent one after the other never overlap): each list in `lists`
+/// is read once, and two requests were in flight at once.
+async fn plan_reads_side_by_side(acc: &Acc, lists: [&str; 2]) {
+    acc.put("/_sim/jamf/faults", json!({"latencyMs": 300})).await;
+    acc.reset_stats("jamf").await;
+    let plan = acc.wd.plan_exitcode().await;
+    assert_eq!(plan.code, 2, "{}", plan.combined());
+    let stats = acc.stats("jamf").await;
+    for list in lists {
+        assert_eq!(stats["requests"][format!("GET {list}")].as_u64(), Some(1), "{list}: {stats}");
+    }
+    assert_eq!(stats["maxInFlight"].as_u64(), Some(2), "{lists:?} are read side by side: {stats}");
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_roles_privilege_and_name_checks_are_fetched_side_by_side() {
@@ -357,16 +372,7 @@ resource "jamf_api_role" "vendor" {
 }
 "#,
     );
-    // Slow enough that two requests sent one after the other never overlap.
-    acc.put("/_sim/jamf/faults", json!({"latencyMs": 300})).await;
-    acc.reset_stats("jamf").await;
-    let plan = acc.wd.plan_exitcode().await;
-    assert_eq!(plan.code, 2, "{}", plan.combined());
-    let stats = acc.stats("jamf").await;
-    let requests = stats["requests"].as_object().unwrap();
-    assert_eq!(requests.get("GET /api/v1/api-role-privileges").and_then(|v| v.as_u64()), Some(1), "{stats}");
-    assert_eq!(requests.get("GET /api/v1/api-roles").and_then(|v| v.as_u64()), Some(1), "{stats}");
-    assert_eq!(stats["maxInFlight"].as_u64(), Some(2), "the catalogue and the role list overlap: {stats}");
+    plan_reads_side_by_side(&acc, ["/api/v1/api-role-privileges", "/api/v1/api-roles"]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -390,13 +396,5 @@ resource "jamf_api_client" "vendor" {
 }
 "#,
     );
-    acc.put("/_sim/jamf/faults", json!({"latencyMs": 300})).await;
-    acc.reset_stats("jamf").await;
-    let plan = acc.wd.plan_exitcode().await;
-    assert_eq!(plan.code, 2, "{}", plan.combined());
-    let stats = acc.stats("jamf").await;
-    let requests = stats["requests"].as_object().unwrap();
-    assert_eq!(requests.get("GET /api/v1/api-integrations").and_then(|v| v.as_u64()), Some(1), "{stats}");
-    assert_eq!(requests.get("GET /api/v1/api-roles").and_then(|v| v.as_u64()), Some(1), "{stats}");
-    assert_eq!(stats["maxInFlight"].as_u64(), Some(2), "the client list and the role list overlap: {stats}");
+    plan_reads_side_by_side(&acc, ["/api/v1/api-integrations", "/api/v1/api-roles"]).await;
 }
