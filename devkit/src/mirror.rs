@@ -55,23 +55,43 @@ pub fn install_launch_counter(
     name: &str,
     version: &str,
 ) -> io::Result<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
+    let dest = package_dir(mirror, name, version).join(binary_name(name, version));
+    install_script(&dest, &timing_script(real, log, true)?)
+}
+
+/// Install at `dest` a shell script that runs `real` as its child (same arguments, stdin and
+/// stdout, exit status) and appends `cpu <pid> <user> <system>` to `log` when it has exited: the
+/// CPU time of `real` and of every process `real` waited for (terraform and the providers it ran),
+/// as bash's `times` reports it. Read the log with [`LaunchLog`].
+#[cfg(unix)]
+pub fn install_cpu_timer(real: &Path, log: &Path, dest: &Path) -> io::Result<PathBuf> {
+    install_script(dest, &timing_script(real, log, false)?)
+}
+
+#[cfg(unix)]
+fn timing_script(real: &Path, log: &Path, count_launches: bool) -> io::Result<String> {
     let real = std::path::absolute(real)?;
     let log = std::path::absolute(log)?;
-    let script = format!(
-        // bash: its `times` has millisecond resolution (dash's counts 10 ms clock ticks), and is
-        // read in this shell, not in a `$(…)` subshell whose children's times are zero.
-        "#!/usr/bin/env bash\n# Counts provider launches and times each (see devkit::mirror).\nlog={}\necho \"launch $$\" >> \"$log\"\n{} \"$@\"\nstatus=$?\ntimes > \"$log.$$\"\n{{ read -r _ _; read -r user system; }} < \"$log.$$\"\nrm -f \"$log.$$\"\necho \"cpu $$ $user $system\" >> \"$log\"\nexit $status\n",
-        sh_quote(&log.display().to_string()),
-        sh_quote(&real.display().to_string())
-    );
-    let dest = package_dir(mirror, name, version).join(binary_name(name, version));
-    std::fs::create_dir_all(dest.parent().expect("package dir"))?;
+    // bash: its `times` has millisecond resolution (dash's counts 10 ms clock ticks), and is read
+    // in this shell, not in a `$(…)` subshell whose children's times are zero. Its second line is
+    // the children's time.
+    Ok(format!(
+        "#!/usr/bin/env bash\n# Times its child (see devkit::mirror).\nlog={log}\n{launch}{real} \"$@\"\nstatus=$?\ntimes > \"$log.$$\"\n{{ read -r _ _; read -r user system; }} < \"$log.$$\"\nrm -f \"$log.$$\"\necho \"cpu $$ $user $system\" >> \"$log\"\nexit $status\n",
+        log = sh_quote(&log.display().to_string()),
+        real = sh_quote(&real.display().to_string()),
+        launch = if count_launches { "echo \"launch $$\" >> \"$log\"\n" } else { "" },
+    ))
+}
+
+#[cfg(unix)]
+fn install_script(dest: &Path, script: &str) -> io::Result<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dest.parent().expect("a script's directory"))?;
     let tmp = dest.with_extension("tmp");
     std::fs::write(&tmp, script)?;
     std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))?;
-    std::fs::rename(&tmp, &dest)?;
-    Ok(dest)
+    std::fs::rename(&tmp, dest)?;
+    Ok(dest.to_path_buf())
 }
 
 /// What a launch counter's log says (see [`install_launch_counter`]).
@@ -124,6 +144,12 @@ pub fn install_launch_counter(
         io::ErrorKind::Unsupported,
         "counting and timing provider launches needs bash: run the benchmark on Linux or macOS",
     ))
+}
+
+/// See the unix version: timing needs bash.
+#[cfg(not(unix))]
+pub fn install_cpu_timer(_real: &Path, _log: &Path, _dest: &Path) -> io::Result<PathBuf> {
+    Err(io::Error::new(io::ErrorKind::Unsupported, "timing terraform needs bash: run the benchmark on Linux or macOS"))
 }
 
 /// A CLI configuration (`TF_CLI_CONFIG_FILE`) that installs `mdmkit/*` from `mirror` and nothing from
@@ -187,6 +213,29 @@ mod tests {
         let read = LaunchLog::read(&log);
         assert_eq!(read.launches, 2);
         assert!(read.cpu_secs > 0.0, "the children's CPU time is in the log: {read:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn cpu_timer_times_its_child_and_what_the_child_waited_for() {
+        let tmp = tempfile::tempdir().unwrap();
+        let log = tmp.path().join("terraform.log");
+        let real = tmp.path().join("real.sh");
+        // The busy loop runs in a grandchild the child waits for: its time is counted too.
+        std::fs::write(
+            &real,
+            "#!/bin/sh\nsh -c 'i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done'\necho \"$@\"\nexit 4\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&real, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let script = install_cpu_timer(&real, &log, &tmp.path().join("bin/terraform")).unwrap();
+        assert_eq!(script, tmp.path().join("bin/terraform"));
+        let out = std::process::Command::new(&script).args(["plan", "-input=false"]).output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "plan -input=false\n");
+        assert_eq!(out.status.code(), Some(4));
+        let read = LaunchLog::read(&log);
+        assert_eq!(read.launches, 0, "a timer counts no launches");
+        assert!(read.cpu_secs > 0.0, "the grandchild's loop is in the child's time: {read:?}");
     }
 
     #[test]
