@@ -18,9 +18,14 @@
 //!    during the apply.
 //! 4. **Launches**: how often terraform starts the provider per command (a counting wrapper in
 //!    place of the provider in a mirror of its own).
-//! 5. **API economy**: simulator requests and tokens per command for 300 roles + 300 clients +
+//! 5. **CPU time, exact**: the largest N through the counting wrapper, 5 times: every launch's CPU
+//!    time as its parent saw it. Beside it the same commands run by terraform through a timing
+//!    script, with the provider and over N `terraform_data`, and a `plan` of N = 1 the same way:
+//!    terraform's own CPU time (its total less the provider's launches) on either side, the part
+//!    of the gap that no provider removes.
+//! 6. **API economy**: simulator requests and tokens per command for 300 roles + 300 clients +
 //!    300 secrets, and MaaS360 requests to refresh 100 script users.
-//! 6. **Realistic latency**: 100 + 100 + 100 applied and refreshed with 50 ms per request and
+//! 7. **Realistic latency**: 100 + 100 + 100 applied and refreshed with 50 ms per request and
 //!    `-parallelism=20`: wall time against the floor `requests × 50 ms ÷ 5`, and the most requests
 //!    the simulator saw at once.
 //!
@@ -45,7 +50,9 @@ use devkit::terraform::{Terraform, remove_state};
 use devkit::{SimProcess, mirror};
 use mdmkit::plugin::serve::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE};
 
-pub use report::{Cell, Command, Counts, Economy, Figure, Footprint, Latency, LatencyPhase, Report, Run, Side};
+pub use report::{
+    Cell, Command, Counts, Economy, Figure, Footprint, Latency, LatencyPhase, OwnCpu, Report, Run, Side, TerraformCpu,
+};
 use stats::Summary;
 
 /// The figures every complete report has (ids), in table order.
@@ -60,6 +67,9 @@ pub const FIGURE_IDS: &[&str] = &[
     "per_resource.provider_cpu_exact.plan",
     "per_resource.provider_cpu_exact.apply",
     "per_resource.provider_cpu_exact.refresh-plan",
+    "per_resource.terraform_cpu.plan",
+    "per_resource.terraform_cpu.apply",
+    "per_resource.terraform_cpu.refresh-plan",
     "fixed.handshake_tls_ms",
     "fixed.handshake_plain_ms",
     "fixed.launches.plan",
@@ -67,6 +77,7 @@ pub const FIGURE_IDS: &[&str] = &[
     "fixed.launches.refresh-plan",
     "fixed.launches.destroy",
     "fixed.plan_n1_ratio",
+    "fixed.terraform_cpu.plan_n1",
     "economy.jamf.refresh.requests",
     "economy.jamf.apply.tokens",
     "economy.jamf.refresh.tokens",
@@ -221,6 +232,9 @@ struct Bench<'a> {
     cli: PathBuf,
     cli_counting: PathBuf,
     launch_log: PathBuf,
+    /// terraform through a script that times it and everything it waited for (the providers).
+    tf_timed: Terraform,
+    terraform_log: PathBuf,
     started: Instant,
 }
 
@@ -262,6 +276,14 @@ impl<'a> Bench<'a> {
             env: sim.provider_env().into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
             timeout: opts.command_timeout,
         };
+        let terraform_log = work.join("terraform-cpu.log");
+        let timer = mirror::install_cpu_timer(
+            &opts.terraform,
+            &terraform_log,
+            &work.join("timed").join(devkit::exe("terraform")),
+        )
+        .map_err(io_err("terraform timer"))?;
+        let tf_timed = Terraform { bin: timer, ..tf.clone() };
         Ok(Bench {
             opts,
             sizes: opts.sizes(),
@@ -271,6 +293,8 @@ impl<'a> Bench<'a> {
             cli,
             cli_counting,
             launch_log,
+            tf_timed,
+            terraform_log,
             started: Instant::now(),
         })
     }
@@ -312,7 +336,7 @@ impl<'a> Bench<'a> {
         let (runs, per_resource) = self.per_resource().await?;
         let mut footprint = self.footprint().await?;
         let launches = self.launches().await?;
-        footprint.provider_cpu_exact_ms = self.exact_cpu().await?;
+        (footprint.provider_cpu_exact_ms, footprint.terraform_cpu) = self.exact_cpu().await?;
         let economy = self.economy().await?;
         let latency = self.latency().await?;
 
@@ -472,27 +496,83 @@ impl<'a> Bench<'a> {
     /// `plan`, `apply` and the refresh `plan`, each launch timed by its parent (the counting
     /// script) when it exits, which the `/proc` sampler of [`Bench::footprint`] cannot do for the
     /// last milliseconds of a process or a launch shorter than its period.
-    async fn exact_cpu(&self) -> Result<BTreeMap<String, f64>, String> {
+    ///
+    /// Beside each of those runs, the same command run by a timed terraform, once with the
+    /// providers installed as they are (no counting script) and once over N `terraform_data`:
+    /// terraform's own CPU time with our provider (its total, everything it waited for included,
+    /// less the provider's launches) and without one. That is the part of a run's cost no provider
+    /// can remove. The same for a `plan` of N = 1, where it is terraform's cost of launching a
+    /// provider at all.
+    async fn exact_cpu(&self) -> Result<(BTreeMap<String, f64>, TerraformCpu), String> {
         let n = *self.sizes.ns.iter().max().expect("sizes");
-        self.say(format!("provider CPU: plan, apply, refresh plan of {n} roles, each launch timed by its parent"));
-        let dir = self.dir("cpu")?;
-        write(&dir.join("main.tf"), &hcl::jamf_roles(n, "cpu"))?;
-        self.init(&dir, &self.cli_counting).await?;
-        self.reset_sim().await?;
+        let n_lo = *self.sizes.ns.iter().min().expect("sizes");
+        self.say(format!(
+            "provider and terraform CPU: plan, apply, refresh plan of {n} roles and of {n} terraform_data, each \
+             launch timed by its parent"
+        ));
+        let counted = self.dir("cpu")?;
+        let plain = self.dir("cpu-plain")?;
+        let data = self.dir("cpu-terraform_data")?;
+        let sides = [(&counted, &self.cli_counting), (&plain, &self.cli), (&data, &self.cli)];
+        let write_n = |n: usize| -> Result<(), String> {
+            write(&counted.join("main.tf"), &hcl::jamf_roles(n, "cpu"))?;
+            write(&plain.join("main.tf"), &hcl::jamf_roles(n, "cpu"))?;
+            write(&data.join("main.tf"), &hcl::terraform_data(n, "cpu"))
+        };
+        write_n(n)?;
+        for (dir, cli) in sides {
+            self.init(dir, cli).await?;
+        }
         // A single run moves by ±10% on a shared machine: the median of a few.
         let rounds = if self.opts.quick { 1 } else { 5 };
-        let mut ms: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        let launches_cpu = || mirror::LaunchLog::read(&self.launch_log).cpu_secs * 1000.0;
+        let terraform_cpu = || mirror::LaunchLog::read(&self.terraform_log).cpu_secs * 1000.0;
+        // By command id: the provider's launches (counted), terraform's total with the provider
+        // (plain) and terraform's total over terraform_data, one sample per round.
+        let mut samples: BTreeMap<String, [Vec<f64>; 3]> = BTreeMap::new();
+        let commands = [Command::Plan, Command::Apply, Command::RefreshPlan];
         for _ in 0..rounds {
-            for command in [Command::Plan, Command::Apply, Command::RefreshPlan] {
-                let before = mirror::LaunchLog::read(&self.launch_log).cpu_secs;
-                self.tf.ok(&dir, &self.cli_counting, command.args()).await?;
-                let after = mirror::LaunchLog::read(&self.launch_log).cpu_secs;
-                ms.entry(command.id().to_string()).or_default().push((after - before) * 1000.0);
+            // Each side from the same empty tenant and state, one after the other.
+            for (side, (dir, cli)) in sides.into_iter().enumerate() {
+                self.reset_sim().await?;
+                for command in commands {
+                    let (tf, log): (&Terraform, &dyn Fn() -> f64) =
+                        if side == 0 { (&self.tf, &launches_cpu) } else { (&self.tf_timed, &terraform_cpu) };
+                    let before = log();
+                    tf.ok(dir, cli, command.args()).await?;
+                    samples.entry(command.id().to_string()).or_default()[side].push(log() - before);
+                }
+                remove_state(dir).map_err(io_err("remove state"))?;
             }
-            remove_state(&dir).map_err(io_err("remove state"))?;
-            self.reset_sim().await?;
         }
-        Ok(ms.into_iter().map(|(k, v)| (k, Summary::of(&v).expect("rounds").median)).collect())
+        // Plans of N = 1 (on empty state: nothing to reset between them).
+        write_n(n_lo)?;
+        self.reset_sim().await?;
+        let mut n1: [Vec<f64>; 3] = Default::default();
+        for _ in 0..rounds {
+            for (side, (dir, cli)) in sides.into_iter().enumerate() {
+                let (tf, log): (&Terraform, &dyn Fn() -> f64) =
+                    if side == 0 { (&self.tf, &launches_cpu) } else { (&self.tf_timed, &terraform_cpu) };
+                let before = log();
+                tf.ok(dir, cli, Command::Plan.args()).await?;
+                n1[side].push(log() - before);
+            }
+        }
+        self.reset_sim().await?;
+        let median = |v: &[f64]| Summary::of(v).expect("rounds").median;
+        let own = |s: &[Vec<f64>; 3]| OwnCpu {
+            provider_ms: median(&s[0]),
+            terraform_with_provider_ms: (median(&s[1]) - median(&s[0])).max(0.0),
+            terraform_with_terraform_data_ms: median(&s[2]),
+        };
+        let provider = samples.iter().map(|(k, s)| (k.clone(), median(&s[0]))).collect();
+        let terraform = TerraformCpu {
+            n,
+            by_command: samples.iter().map(|(k, s)| (k.clone(), own(s))).collect(),
+            n_lo,
+            plan_n_lo: own(&n1),
+        };
+        Ok((provider, terraform))
     }
 
     async fn economy(&self) -> Result<Economy, String> {
@@ -748,6 +828,28 @@ pub fn figures(r: &Report) -> Vec<Figure> {
         }
     }
 
+    // Terraform's own side of the same runs: what no provider's speed changes.
+    let tc = &f.terraform_cpu;
+    for command in [Command::Plan, Command::Apply, Command::RefreshPlan] {
+        let c = tc.by_command.get(command.id()).copied().unwrap_or_default();
+        add(
+            &format!("per_resource.terraform_cpu.{}", command.id()),
+            "per-resource",
+            format!(
+                "terraform's own CPU time (its total less the provider's launches), `terraform {}` of {n}: beside the \
+                 provider ÷ over {n} `terraform_data` ({:.0} ms ÷ {:.0} ms; the provider's launches: {:.0} ms; medians)",
+                command.label(),
+                c.terraform_with_provider_ms,
+                c.terraform_with_terraform_data_ms,
+                c.provider_ms,
+                n = tc.n,
+            ),
+            c.terraform_ratio(),
+            format!("{:.2}", c.terraform_ratio()),
+            None,
+        );
+    }
+
     let hs = r.handshake_tls_ms.median;
     add(
         "fixed.handshake_tls_ms",
@@ -799,6 +901,22 @@ pub fn figures(r: &Report) -> Vec<Figure> {
             Some((format!("≤ {N1_RATIO_TARGET}×"), ratio <= N1_RATIO_TARGET)),
         );
     }
+    let c = r.footprint.terraform_cpu.plan_n_lo;
+    add(
+        "fixed.terraform_cpu.plan_n1",
+        "fixed cost",
+        format!(
+            "terraform's own CPU time (its total less the provider's launches), `terraform plan` of N = {}: beside \
+             the provider ÷ over `terraform_data` ({:.0} ms ÷ {:.0} ms; the provider's launches: {:.0} ms; medians)",
+            r.footprint.terraform_cpu.n_lo,
+            c.terraform_with_provider_ms,
+            c.terraform_with_terraform_data_ms,
+            c.provider_ms
+        ),
+        c.terraform_ratio(),
+        format!("{:.2}×", c.terraform_ratio()),
+        None,
+    );
 
     let e = &r.economy;
     let j = |k: &str| e.jamf.get(k).cloned().unwrap_or_default();

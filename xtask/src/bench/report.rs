@@ -140,6 +140,40 @@ pub struct Footprint {
     pub provider_cpu_ms: BTreeMap<String, f64>,
     /// The same, each launch timed by its parent when it exits (exact).
     pub provider_cpu_exact_ms: BTreeMap<String, f64>,
+    /// Terraform's own CPU time beside the provider and beside `terraform_data`.
+    pub terraform_cpu: TerraformCpu,
+}
+
+/// CPU time of one command (ms, medians of a few runs): the provider's launches, and terraform's
+/// own (its total with everything it waited for, less the provider's launches) with our provider
+/// and over as many `terraform_data`.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct OwnCpu {
+    pub provider_ms: f64,
+    pub terraform_with_provider_ms: f64,
+    pub terraform_with_terraform_data_ms: f64,
+}
+
+impl OwnCpu {
+    /// How much more CPU terraform itself spends with the provider than with `terraform_data`.
+    pub fn terraform_ratio(&self) -> f64 {
+        if self.terraform_with_terraform_data_ms > 0.0 {
+            self.terraform_with_provider_ms / self.terraform_with_terraform_data_ms
+        } else {
+            f64::NAN
+        }
+    }
+}
+
+/// [`OwnCpu`] of `plan`, `apply` and the refresh `plan` at the largest N, and of `plan` at the
+/// smallest.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TerraformCpu {
+    pub n: usize,
+    /// By command id.
+    pub by_command: BTreeMap<String, OwnCpu>,
+    pub n_lo: usize,
+    pub plan_n_lo: OwnCpu,
 }
 
 /// One figure of the table.

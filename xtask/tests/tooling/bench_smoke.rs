@@ -73,6 +73,15 @@ fn quick_bench_writes_a_complete_table_json_and_chart() {
         let exact = json["footprint"]["provider_cpu_exact_ms"][command].as_f64();
         assert!(exact.is_some_and(|ms| ms > 0.0), "each launch of {command} is timed: {exact:?}");
     }
+    let terraform_cpu = &json["footprint"]["terraform_cpu"];
+    for command in ["plan", "apply", "refresh-plan"] {
+        let c = &terraform_cpu["by_command"][command];
+        for side in ["terraform_with_provider_ms", "terraform_with_terraform_data_ms", "provider_ms"] {
+            assert!(c[side].as_f64().is_some_and(|ms| ms > 0.0), "terraform's CPU of {command}: {side} in {c}");
+        }
+    }
+    let n1 = &terraform_cpu["plan_n_lo"];
+    assert!(n1["terraform_with_terraform_data_ms"].as_f64().is_some_and(|ms| ms > 0.0), "{n1}");
     assert!(json["handshake_tls_ms"]["samples"].as_array().is_some_and(|s| !s.is_empty()));
 
     // The chart: an SVG with its labels as text (no font library involved), copied where asked.
