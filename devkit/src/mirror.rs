@@ -94,6 +94,23 @@ fn install_script(dest: &Path, script: &str) -> io::Result<PathBuf> {
     Ok(dest.to_path_buf())
 }
 
+/// `cmd`'s output, retried while its program is "busy" (`ETXTBSY`): a script written by this
+/// process cannot be run while another thread's child, forked in between, still holds it open for
+/// writing (until that child's own exec closes it). Tests write scripts and run programs from
+/// many threads at once.
+pub fn output_when_not_busy(cmd: &mut std::process::Command) -> io::Result<std::process::Output> {
+    let mut tries = 0;
+    loop {
+        match cmd.output() {
+            Err(e) if e.kind() == io::ErrorKind::ExecutableFileBusy && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// What a launch counter's log says (see [`install_launch_counter`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LaunchLog {
@@ -206,7 +223,7 @@ mod tests {
         std::fs::set_permissions(&real, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
         let script = install_launch_counter(&real, &log, &tmp.path().join("mirror"), "x", "1.0.0").unwrap();
         for _ in 0..2 {
-            let out = std::process::Command::new(&script).arg("hello").output().unwrap();
+            let out = output_when_not_busy(std::process::Command::new(&script).arg("hello")).unwrap();
             assert_eq!(String::from_utf8_lossy(&out.stdout), "hello\n");
             assert_eq!(out.status.code(), Some(3));
         }
@@ -230,7 +247,7 @@ mod tests {
         std::fs::set_permissions(&real, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
         let script = install_cpu_timer(&real, &log, &tmp.path().join("bin/terraform")).unwrap();
         assert_eq!(script, tmp.path().join("bin/terraform"));
-        let out = std::process::Command::new(&script).args(["plan", "-input=false"]).output().unwrap();
+        let out = output_when_not_busy(std::process::Command::new(&script).args(["plan", "-input=false"])).unwrap();
         assert_eq!(String::from_utf8_lossy(&out.stdout), "plan -input=false\n");
         assert_eq!(out.status.code(), Some(4));
         let read = LaunchLog::read(&log);
