@@ -45,8 +45,8 @@ impl Claimant {
 
 #[derive(Default)]
 struct Inner {
-    /// (resource type, display name) → the resources planned with it.
-    claims: HashMap<(&'static str, String), Vec<Claimant>>,
+    /// resource type → display name → the resources planned with it.
+    claims: HashMap<&'static str, HashMap<String, Vec<Claimant>>>,
     /// resource type → ids of the objects this configuration manages (read or planned here).
     managed: HashMap<&'static str, HashSet<String>>,
 }
@@ -74,9 +74,15 @@ impl Registry {
         let other = {
             let mut inner = self.inner.lock().expect("registry lock");
             if let Some(id) = who.id() {
-                inner.managed.entry(ty).or_default().insert(id.to_string());
+                record(inner.managed.entry(ty).or_default(), id);
             }
-            let claims = inner.claims.entry((ty, name.to_string())).or_default();
+            // Looked up by the borrowed name: a plan claims its name again at every plan, and
+            // only the first claim needs a key of its own.
+            let by_name = inner.claims.entry(ty).or_default();
+            if !by_name.contains_key(name) {
+                by_name.insert(name.to_string(), Vec::new());
+            }
+            let claims = by_name.get_mut(name).expect("inserted above");
             let other = claims.iter().find(|c| *c != who).cloned();
             if !claims.contains(who) {
                 claims.push(who.clone());
@@ -90,7 +96,7 @@ impl Registry {
     /// Record that the object `id` of type `ty` is managed by this configuration (its resource
     /// was read or planned in this process).
     pub fn manage(&self, ty: &'static str, id: &str) {
-        self.inner.lock().expect("registry lock").managed.entry(ty).or_default().insert(id.to_string());
+        record(self.inner.lock().expect("registry lock").managed.entry(ty).or_default(), id);
         self.changed.notify_waiters();
     }
 
@@ -102,14 +108,18 @@ impl Registry {
 
     /// Whether some resource of type `ty` is planned with display name `name`.
     pub fn is_claimed(&self, ty: &'static str, name: &str) -> bool {
-        self.inner.lock().expect("registry lock").claims.get(&(ty, name.to_string())).is_some_and(|c| !c.is_empty())
+        let inner = self.inner.lock().expect("registry lock");
+        inner.claims.get(ty).and_then(|by_name| by_name.get(name)).is_some_and(|c| !c.is_empty())
     }
 
     /// Every display name planned for type `ty`.
     pub fn claimed_names(&self, ty: &'static str) -> Vec<String> {
         let inner = self.inner.lock().expect("registry lock");
-        let mut names: Vec<String> =
-            inner.claims.iter().filter(|((t, _), c)| *t == ty && !c.is_empty()).map(|((_, n), _)| n.clone()).collect();
+        let mut names: Vec<String> = inner
+            .claims
+            .get(ty)
+            .map(|by_name| by_name.iter().filter(|(_, c)| !c.is_empty()).map(|(n, _)| n.clone()).collect())
+            .unwrap_or_default();
         names.sort();
         names
     }
@@ -130,6 +140,13 @@ impl Registry {
                 return done(self);
             }
         }
+    }
+}
+
+/// Add `id` to `ids`, allocating only when it is new (reads record the same ids at every refresh).
+fn record(ids: &mut HashSet<String>, id: &str) {
+    if !ids.contains(id) {
+        ids.insert(id.to_string());
     }
 }
 
