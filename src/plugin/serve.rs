@@ -126,13 +126,16 @@ pub fn main<P: Provider>(provider: P, address: &str) -> ! {
     // (BENCHMARKS.md). Blocking work still goes to tokio's blocking pool, started on demand.
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime starts");
     let opts = ServeOptions::from_env(address, debug);
-    let result = runtime.block_on(serve(provider, opts, |line| {
+    let result = runtime.block_on(serve_keeping(provider, opts, |line| {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
     }));
     match result {
-        Ok(()) => std::process::exit(0),
+        // The provider's state (its caches: hundreds of objects after a refresh) is left to the
+        // exit, which frees it at once, instead of freed piece by piece first: ~1% of a
+        // refresh launch's instructions (BENCHMARKS.md).
+        Ok(_state) => std::process::exit(0),
         Err(e) => {
             eprintln!("terraform-provider-{name}: {e}");
             std::process::exit(1)
@@ -393,6 +396,15 @@ impl<P: Provider> grpc::Service for Plugin<P> {
 /// exactly that certificate and prove its key; without it the provider serves plaintext on a
 /// unix socket in a private directory only (debug mode may fall back to TCP).
 pub async fn serve<P: Provider>(provider: P, opts: ServeOptions, announce: impl FnOnce(String)) -> std::io::Result<()> {
+    serve_keeping(provider, opts, announce).await.map(drop)
+}
+
+/// [`serve`], handing back what it served instead of dropping it, for a process that exits next.
+async fn serve_keeping<P: Provider>(
+    provider: P,
+    opts: ServeOptions,
+    announce: impl FnOnce(String),
+) -> std::io::Result<Arc<Plugin<P>>> {
     let shutdown = CancellationToken::new();
     let plugin = Plugin::new(Arc::new(ProviderServer::new(provider)), &shutdown);
     // Before binding: a bad PLUGIN_CLIENT_CERT leaves no socket behind.
@@ -431,6 +443,7 @@ pub async fn serve<P: Provider>(provider: P, opts: ServeOptions, announce: impl 
         announce(format!("1|6|{network}|{addr}|grpc|{cert_field}"));
     }
 
+    let served = plugin.clone();
     let result = match (bound, tls) {
         #[cfg(unix)]
         (Bound::Unix(l), None) => run(plugin, UnixListenerStream::new(l), &shutdown).await,
@@ -444,7 +457,7 @@ pub async fn serve<P: Provider>(provider: P, opts: ServeOptions, announce: impl 
         }
     };
     drop(guard);
-    result
+    result.map(|()| served)
 }
 
 /// TCP connections with Nagle's algorithm off: it would stall each small RPC by ~40 ms
