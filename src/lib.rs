@@ -63,7 +63,7 @@
 //! }
 //!
 //! /// One `Attr` field per schema attribute, with the same names.
-//! #[derive(Serialize, Deserialize, Clone)]
+//! #[derive(Serialize, Deserialize, Clone, PartialEq)]
 //! struct NoteModel {
 //!     id: Attr<String>,
 //!     text: Attr<String>,

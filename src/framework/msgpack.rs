@@ -479,6 +479,211 @@ pub fn infer_type(v: &Value) -> Option<Type> {
     }
 }
 
+/// The msgpack encoding of the JSON value `json` of type `ty`, written as it is read: the same
+/// bytes as `encode(&json::decode(json, ty)?, ty)`, without either value tree in between. This
+/// is `UpgradeResourceState` at the current schema version, which a refresh calls for every
+/// resource. Top-level attributes for which `nulled` holds are written as null (write-only
+/// attributes, never stored), after their value was read as the type requires.
+///
+/// `None` for anything this path does not take: empty input, dynamic values, tuples, values the
+/// JSON decoder would convert (a number for a string), keys out of order, malformed JSON. The
+/// caller then takes the full path, which converts what it can and says what is wrong.
+pub(crate) fn transcode_json(json: &[u8], ty: &Type, nulled: &dyn Fn(&str) -> bool) -> Option<Vec<u8>> {
+    if json.is_empty() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(json.len());
+    let mut de = serde_json::Deserializer::from_slice(json);
+    serde::de::DeserializeSeed::deserialize(Transcode { ty, out: &mut out, nulled: Some(nulled) }, &mut de).ok()?;
+    de.end().ok()?;
+    Some(out)
+}
+
+/// One JSON value of type `ty`, written to `out` as msgpack.
+struct Transcode<'a> {
+    ty: &'a Type,
+    out: &'a mut Vec<u8>,
+    /// Only for the top-level object: which of its attributes are written as null.
+    nulled: Option<&'a dyn Fn(&str) -> bool>,
+}
+
+/// Why the fast path gave up; never shown (the full path reports).
+fn not_taken<E: serde::de::Error>() -> E {
+    E::custom("not transcoded")
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Transcode<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Transcode<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{}", self.ty.friendly_name())
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<(), E> {
+        self.out.push(0xc0);
+        Ok(())
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        self.visit_none()
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        use serde::Deserialize;
+        match self.ty {
+            Type::Bool => {
+                self.out.push(if bool::deserialize(d)? { 0xc3 } else { 0xc2 });
+                Ok(())
+            }
+            Type::Number => {
+                let n: Number =
+                    serde_json::Number::deserialize(d)?.to_string().parse().map_err(|_| not_taken::<D::Error>())?;
+                write_number(self.out, &n);
+                Ok(())
+            }
+            Type::String => d.deserialize_str(StrOut(self.out)),
+            Type::List(et) | Type::Set(et) => d.deserialize_seq(SeqOut { et, out: self.out }),
+            Type::Map(et) => d.deserialize_map(EntriesOut { attrs: None, et: Some(et), out: self.out, nulled: None }),
+            Type::Object(attrs, _) => {
+                d.deserialize_map(EntriesOut { attrs: Some(attrs), et: None, out: self.out, nulled: self.nulled })
+            }
+            Type::Tuple(_) | Type::Dynamic => Err(not_taken()),
+        }
+    }
+}
+
+/// A JSON string, written as a msgpack string.
+struct StrOut<'a>(&'a mut Vec<u8>);
+
+impl<'de> serde::de::Visitor<'de> for StrOut<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<(), E> {
+        write_str(self.0, s);
+        Ok(())
+    }
+}
+
+/// A JSON array of `et`, written as a msgpack array (its length known only at its end).
+struct SeqOut<'a> {
+    et: &'a Type,
+    out: &'a mut Vec<u8>,
+}
+
+impl<'de> serde::de::Visitor<'de> for SeqOut<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut items = Vec::new();
+        let mut n = 0;
+        while seq.next_element_seed(Transcode { ty: self.et, out: &mut items, nulled: None })?.is_some() {
+            n += 1;
+        }
+        write_array(self.out, n);
+        self.out.extend_from_slice(&items);
+        Ok(())
+    }
+}
+
+/// A JSON object: an object type's attributes (`attrs`, every one written, missing ones as null,
+/// as the full path does) or a map's entries of `et`. Keys must come in ascending order, as
+/// Terraform writes them and as the value's own map would hold them.
+struct EntriesOut<'a> {
+    attrs: Option<&'a BTreeMap<String, Type>>,
+    et: Option<&'a Type>,
+    out: &'a mut Vec<u8>,
+    nulled: Option<&'a dyn Fn(&str) -> bool>,
+}
+
+/// A map key, borrowed from the input when it has no escapes.
+struct KeySeed;
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeySeed {
+    type Value = std::borrow::Cow<'de, str>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for KeySeed {
+    type Value = std::borrow::Cow<'de, str>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_borrowed_str<E: serde::de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
+        Ok(std::borrow::Cow::Borrowed(s))
+    }
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(std::borrow::Cow::Owned(s.to_owned()))
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for EntriesOut<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let Some(attrs) = self.attrs else {
+            let et = self.et.ok_or_else(not_taken::<A::Error>)?;
+            let mut entries = Vec::new();
+            let mut n = 0;
+            let mut last: Option<std::borrow::Cow<'de, str>> = None;
+            while let Some(key) = map.next_key_seed(KeySeed)? {
+                if last.as_ref().is_some_and(|l| *l >= key) {
+                    return Err(not_taken());
+                }
+                write_str(&mut entries, &key);
+                map.next_value_seed(Transcode { ty: et, out: &mut entries, nulled: None })?;
+                last = Some(key);
+                n += 1;
+            }
+            write_map(self.out, n);
+            self.out.extend_from_slice(&entries);
+            return Ok(());
+        };
+        write_map(self.out, attrs.len());
+        let mut expected = attrs.iter().peekable();
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            loop {
+                match expected.peek() {
+                    // An attribute the stored state lacks (an older schema's) is null.
+                    Some((name, _)) if name.as_str() < key.as_ref() => {
+                        write_str(self.out, name);
+                        self.out.push(0xc0);
+                        expected.next();
+                    }
+                    Some((name, at)) if name.as_str() == key.as_ref() => {
+                        write_str(self.out, name);
+                        if self.nulled.is_some_and(|nulled| nulled(name)) {
+                            map.next_value_seed(Transcode { ty: at, out: &mut Vec::new(), nulled: None })?;
+                            self.out.push(0xc0);
+                        } else {
+                            map.next_value_seed(Transcode { ty: at, out: self.out, nulled: None })?;
+                        }
+                        expected.next();
+                        break;
+                    }
+                    // Not an attribute, or out of order, or twice.
+                    _ => return Err(not_taken()),
+                }
+            }
+        }
+        for (name, _) in expected {
+            write_str(self.out, name);
+            self.out.push(0xc0);
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use rmpv::Value as Mp;
@@ -487,6 +692,58 @@ mod tests {
 
     fn obj_ty() -> Type {
         Type::object([("id", Type::String), ("n", Type::Number), ("tags", Type::set(Type::String))])
+    }
+
+    /// The transcoder writes exactly what the value tree would, and declines what it does not take.
+    #[test]
+    fn json_state_is_transcoded_to_the_bytes_the_value_tree_encodes() {
+        let nested = Type::object([("a", Type::Bool), ("m", Type::map(Type::Number))]);
+        let ty = Type::object([
+            ("id", Type::String),
+            ("n", Type::Number),
+            ("tags", Type::set(Type::String)),
+            ("l", Type::list(nested.clone())),
+            ("o", nested),
+            ("secret", Type::String),
+        ]);
+        let none = |_: &str| false;
+        let full = |json: &str| {
+            let v = crate::framework::json::decode(json.as_bytes(), &ty).unwrap();
+            encode(&v, &ty).unwrap()
+        };
+        for json in [
+            r#"{"id":"7","l":[{"a":true,"m":{"x":1,"y":2.50}}],"n":1800,"o":null,"secret":null,"tags":["b","a"]}"#,
+            r#"{"id":"é \"q\" \u00e9","l":[],"n":1e3,"o":{"a":false,"m":{}},"secret":"s","tags":[]}"#,
+            r#"{"id":null,"l":null,"n":-0.1,"o":{"a":null,"m":null},"secret":null,"tags":null}"#,
+            r#"{"n":123456789012345678901234567890}"#,
+            r#"  {"id":"1"}  "#,
+            r#"{}"#,
+            "null",
+        ] {
+            assert_eq!(transcode_json(json.as_bytes(), &ty, &none), Some(full(json)), "{json}");
+        }
+        // Write-only attributes are null, once their value was read as the type says.
+        let secret = |name: &str| name == "secret";
+        let json = r#"{"id":"1","secret":"hunter2"}"#;
+        let mut v = crate::framework::json::decode(json.as_bytes(), &ty).unwrap();
+        v.as_entries_mut().unwrap().insert("secret".into(), Value::Null);
+        assert_eq!(transcode_json(json.as_bytes(), &ty, &secret), Some(encode(&v, &ty).unwrap()));
+        assert_eq!(transcode_json(br#"{"secret":5}"#, &ty, &secret), None);
+        // Declined: conversions, unknown or repeated or unordered keys, bad JSON, dynamic values.
+        for json in [
+            r#"{"id":5}"#,
+            r#"{"n":"5"}"#,
+            r#"{"other":1}"#,
+            r#"{"n":1,"id":"1"}"#,
+            r#"{"id":"1","id":"2"}"#,
+            r#"{"o":{"a":true,"m":{"y":1,"x":2}}}"#,
+            r#"{"id":"1"} x"#,
+            r#"{"id":"1""#,
+            "",
+        ] {
+            assert_eq!(transcode_json(json.as_bytes(), &ty, &none), None, "{json}");
+        }
+        assert_eq!(transcode_json(br#"{"value":1,"type":"number"}"#, &Type::Dynamic, &none), None);
     }
 
     #[test]

@@ -12,7 +12,6 @@ use std::time::SystemTime;
 use async_trait::async_trait;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::de::value::MapDeserializer;
 use tokio_util::sync::CancellationToken;
 
 use super::diag::Diagnostics;
@@ -26,11 +25,13 @@ impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> Model for T {}
 /// Opaque per-resource data Terraform stores beside the state (never shown to users): a JSON
 /// object. A resource declares what it keeps as a `#[derive(Serialize, Deserialize, Default)]`
 /// struct and converts with [`Private::from_typed`] and [`Private::typed`]; the struct's fields
-/// are the object's keys, so the bytes are those of a map written key by key.
+/// are the object's keys.
 ///
-/// The map itself is public for code that has no struct for it (test fixtures).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Private(pub BTreeMap<String, serde_json::Value>);
+/// Held as the object's bytes: most calls only carry the data from the request to the answer
+/// (a refresh of an unchanged object), and bytes carried are bytes neither parsed nor written
+/// again; a field is read straight from them into its struct.
+#[derive(Clone, Default, PartialEq)]
+pub struct Private(Vec<u8>);
 
 impl Private {
     /// Private data holding `value`, which must serialize to a JSON object (a struct with named
@@ -41,7 +42,15 @@ impl Private {
     /// When `T` is not a struct or map (a provider bug, found by any test of the resource).
     pub fn from_typed<T: Serialize>(value: &T) -> Private {
         match serde_json::to_value(value) {
-            Ok(serde_json::Value::Object(map)) => Private(map.into_iter().filter(|(_, v)| !v.is_null()).collect()),
+            Ok(serde_json::Value::Object(map)) => {
+                // Sorted by key, whatever order the struct declares its fields in.
+                let map: BTreeMap<String, serde_json::Value> = map.into_iter().filter(|(_, v)| !v.is_null()).collect();
+                if map.is_empty() {
+                    Private::default()
+                } else {
+                    Private(serde_json::to_vec(&map).expect("JSON map serializes"))
+                }
+            }
             Ok(other) => panic!("private data must be a struct with named fields, not {other}"),
             Err(e) => panic!("private data does not serialize: {e}"),
         }
@@ -51,25 +60,41 @@ impl Private {
     /// provider, or damaged) reads as `T::default()`, the same as no private data: private
     /// data only ever saves work or refines a plan, it never decides whether an object exists.
     pub fn typed<T: DeserializeOwned + Default>(&self) -> T {
-        // Read in place: the map is not copied into a JSON document first.
-        let entries = self.0.iter().map(|(k, v)| (k.as_str(), v));
-        T::deserialize(MapDeserializer::<_, serde_json::Error>::new(entries)).unwrap_or_else(|e| {
+        let bytes: &[u8] = if self.0.is_empty() { b"{}" } else { &self.0 };
+        serde_json::from_slice(bytes).unwrap_or_else(|e| {
             tracing::debug!(error = %e, "private data not readable; treated as empty");
             T::default()
         })
     }
 
-    /// Decodes what Terraform stored; empty or unreadable bytes are no private data.
+    /// Takes what Terraform stored; empty bytes, an empty object and bytes that are not a JSON
+    /// object are no private data.
     pub fn from_bytes(bytes: &[u8]) -> Private {
-        if bytes.is_empty() {
-            return Private::default();
+        let text = bytes.trim_ascii();
+        let empty = text.get(1..).is_some_and(|inner| inner.trim_ascii_start().first() == Some(&b'}'));
+        let object = text.first() == Some(&b'{') && !empty;
+        // Checked without building anything: the bytes are kept as they are.
+        if object && serde_json::from_slice::<serde::de::IgnoredAny>(text).is_ok() {
+            Private(bytes.to_vec())
+        } else {
+            Private::default()
         }
-        serde_json::from_slice(bytes).map(Private).unwrap_or_default()
     }
 
-    /// Encodes for Terraform: a JSON object, or no bytes at all when empty.
+    /// The bytes for Terraform: a JSON object, or no bytes at all when empty.
     pub fn to_bytes(&self) -> Vec<u8> {
-        if self.0.is_empty() { Vec::new() } else { serde_json::to_vec(&self.0).expect("JSON map serializes") }
+        self.0.clone()
+    }
+
+    /// [`Private::to_bytes`] without the copy.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.0
+    }
+}
+
+impl std::fmt::Debug for Private {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Private").field(&String::from_utf8_lossy(&self.0)).finish()
     }
 }
 
@@ -259,8 +284,9 @@ fn json_kind(v: &serde_json::Value) -> &'static str {
 pub trait Resource: Send + Sync + 'static {
     /// What the provider's `configure` produced (the API client).
     type Data: Send + Sync + 'static;
-    /// The typed model of the resource's schema.
-    type Model: Model;
+    /// The typed model of the resource's schema. `Clone` and `PartialEq` let the framework see
+    /// whether a plan hook changed the planned model.
+    type Model: Model + Clone + PartialEq;
 
     /// The full type name (`jamf_api_role`).
     fn type_name(&self) -> &'static str;
@@ -436,11 +462,13 @@ mod tests {
         let kept = Kept { roles: Some(BTreeMap::from([("3".into(), "Vendor".into())])), count: 2 };
         let bytes = Private::from_typed(&kept).to_bytes();
         assert_eq!(bytes, br#"{"count":2,"roles":{"3":"Vendor"}}"#);
-        let mut by_key = Private::default();
-        by_key.0.insert("roles".into(), serde_json::json!({"3": "Vendor"}));
-        by_key.0.insert("count".into(), serde_json::json!(2));
-        assert_eq!(by_key.to_bytes(), bytes);
+        // Carried unchanged: the same bytes, read back as the same value.
+        assert_eq!(Private::from_bytes(&bytes).to_bytes(), bytes);
         assert_eq!(Private::from_bytes(&bytes).typed::<Kept>(), kept);
+        // Bytes that are no JSON object are no private data, and are not written back.
+        for junk in [&b"not json"[..], b"[1,2]", b"{}", b" { } ", b"{\"a\":", b"\"text\""] {
+            assert!(Private::from_bytes(junk).to_bytes().is_empty(), "{junk:?}");
+        }
     }
 
     #[test]

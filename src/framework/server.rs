@@ -19,7 +19,7 @@ use super::provider::{
     ConfigureRequest, CreateRequest, DataSource, EphemeralResource, MoveSource, PlanRequest, Private, Provider,
     ReadRequest, Resource, StateResponse, UpdateRequest,
 };
-use super::schema::{AttributeType, Block, Schema};
+use super::schema::{Attribute, AttributeType, Block, NestedBlock, Schema};
 use super::types::Type;
 use super::value::Value;
 use super::{json, msgpack};
@@ -238,9 +238,15 @@ impl<R: Resource> DynResource<R::Data> for R {
                 None
             }
         };
-        let before = raw(&planned_m, diags);
+        // Most hooks change nothing: the model is compared as it is, and only a changed one is
+        // turned into values (two conversions a plan otherwise pays for nothing).
+        let proposed_m = planned_m.clone();
         let mut req = PlanRequest { prior: prior_m, config: config_m, planned: planned_m, requires_replace, private };
         Resource::plan(self, data, &mut req, diags).await;
+        if req.planned == proposed_m {
+            return (planned, req.requires_replace, req.private);
+        }
+        let before = raw(&proposed_m, diags);
         let after = raw(&req.planned, diags);
         // Only attributes the hook changed are taken from the model, so that partly unknown
         // collections (collapsed for the model) stay exactly as Terraform proposed them. The
@@ -570,6 +576,19 @@ fn decode_or_diag(dv: &DynamicValue, ty: &Type, what: &str, diags: &mut Diagnost
     }
 }
 
+/// Whether a write-only attribute sits below the top level of `block` (in a nested attribute or
+/// a nested block), where nulling it needs the value tree.
+fn write_only_below_top(block: &Block) -> bool {
+    fn any(attributes: &[Attribute], blocks: &[NestedBlock]) -> bool {
+        attributes.iter().any(|a| a.write_only || nested(a))
+            || blocks.iter().any(|b| any(&b.block.attributes, &b.block.blocks))
+    }
+    fn nested(a: &Attribute) -> bool {
+        matches!(&a.ty, AttributeType::Nested { attributes, .. } if any(attributes, &[]))
+    }
+    block.attributes.iter().any(nested) || block.blocks.iter().any(|b| any(&b.block.attributes, &b.block.blocks))
+}
+
 fn encode_or_diag(v: &Value, ty: &Type, diags: &mut Diagnostics) -> Option<DynamicValue> {
     match DynamicValue::encode(v, ty) {
         Ok(dv) => Some(dv),
@@ -839,6 +858,14 @@ impl<P: Provider> ProviderServer<P> {
         let Some(e) = self.resources.get(type_name) else {
             return StateResult { new_state: None, private: Vec::new(), diags: unknown_type("resource", type_name) };
         };
+        // The state as stored, at this schema version: transcoded straight to msgpack when it
+        // can be (every refresh upgrades every resource), else through a value.
+        if version == e.schema.version && !write_only_below_top(&e.schema.block) {
+            let write_only = |name: &str| e.schema.block.attributes.iter().any(|a| a.write_only && a.name == name);
+            if let Some(bytes) = msgpack::transcode_json(raw_json, &e.ty, &write_only) {
+                return StateResult { new_state: Some(DynamicValue::msgpack(bytes)), private: Vec::new(), diags };
+            }
+        }
         let value = if version == e.schema.version {
             match json::decode(raw_json, &e.ty) {
                 Ok(v) => Some(v),
@@ -923,7 +950,7 @@ impl<P: Provider> ProviderServer<P> {
             Some((Some(mut v), p)) => {
                 null_write_only(&e.schema.block, &mut v);
                 let new_state = encode_or_diag(&v, &e.ty, &mut diags);
-                StateResult { new_state, private: p.to_bytes(), diags }
+                StateResult { new_state, private: p.into_bytes(), diags }
             }
             Some((None, _)) => StateResult { new_state: None, private: Vec::new(), diags },
             None => {
@@ -987,7 +1014,7 @@ impl<P: Provider> ProviderServer<P> {
             .await;
         null_write_only(&e.schema.block, &mut planned);
         let planned_state = encode_or_diag(&planned, &e.ty, &mut diags);
-        PlanResult { planned_state, requires_replace, planned_private: private.to_bytes(), diags }
+        PlanResult { planned_state, requires_replace, planned_private: private.into_bytes(), diags }
     }
 
     /// `ApplyResourceChange`: create, update or delete; a failed delete keeps the state.
@@ -1034,7 +1061,7 @@ impl<P: Provider> ProviderServer<P> {
                     model_bug(&mut diags, type_name, "apply left an unknown value in the new state");
                 }
                 let new_state = encode_or_diag(&v, &e.ty, &mut diags);
-                StateResult { new_state, private: p.to_bytes(), diags }
+                StateResult { new_state, private: p.into_bytes(), diags }
             }
             Some((None, _)) | None => {
                 if !diags.has_error() {
@@ -1060,7 +1087,7 @@ impl<P: Provider> ProviderServer<P> {
         };
         null_write_only(&e.schema.block, &mut v);
         let Some(state) = encode_or_diag(&v, &e.ty, &mut diags) else { return (Vec::new(), diags) };
-        (vec![ImportedResource { type_name: type_name.to_string(), state, private: private.to_bytes() }], diags)
+        (vec![ImportedResource { type_name: type_name.to_string(), state, private: private.into_bytes() }], diags)
     }
 
     /// `ValidateDataResourceConfig`: the schema's validators, then the data source's checks.
@@ -1125,7 +1152,7 @@ impl<P: Provider> ProviderServer<P> {
             return fail(diags);
         };
         let result = encode_or_diag(&v, &e.ty, &mut diags);
-        OpenResult { result, renew_at, private: private.to_bytes(), diags }
+        OpenResult { result, renew_at, private: private.into_bytes(), diags }
     }
 
     /// `RenewEphemeralResource`: extend the value's life; returns the next renewal time and private data.
@@ -1139,7 +1166,7 @@ impl<P: Provider> ProviderServer<P> {
             Err(d) => return (None, Vec::new(), d),
         };
         let (at, p) = e.imp.renew(&data, Private::from_bytes(private), &mut diags).await;
-        (at, p.to_bytes(), diags)
+        (at, p.into_bytes(), diags)
     }
 
     /// `CloseEphemeralResource`: release the value.
@@ -1168,5 +1195,25 @@ mod tests {
         assert!(!shown.contains("hunter2"), "{shown}");
         assert_eq!(shown, format!("DynamicValue {{ msgpack: [{} bytes], json: [0 bytes] }}", v.msgpack.len()));
         assert_eq!(v.decode(&ty).unwrap(), secret);
+    }
+
+    /// A state is transcoded without a value tree only when its write-only attributes are all at
+    /// the top level, where the transcoder nulls them itself.
+    #[test]
+    fn only_top_level_write_only_attributes_allow_the_transcoded_upgrade() {
+        use super::super::schema::Nesting;
+        let top =
+            |attrs: Vec<Attribute>, blocks: Vec<NestedBlock>| Block { attributes: attrs, blocks, ..Block::default() };
+        let plain = || Attribute::string("name").optional();
+        let secret = || Attribute::string("password_wo").optional().write_only();
+        assert!(!write_only_below_top(&top(vec![plain(), secret()], vec![])));
+        assert!(write_only_below_top(&top(
+            vec![Attribute::nested("login", Nesting::Single, vec![plain(), secret()])],
+            vec![]
+        )));
+        assert!(!write_only_below_top(&top(vec![Attribute::nested("login", Nesting::List, vec![plain()])], vec![])));
+        let block = |attrs| NestedBlock::new("timeouts", Nesting::Single, top(attrs, vec![]));
+        assert!(write_only_below_top(&top(vec![plain()], vec![block(vec![secret()])])));
+        assert!(!write_only_below_top(&top(vec![secret()], vec![block(vec![plain()])])));
     }
 }

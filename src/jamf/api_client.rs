@@ -25,7 +25,7 @@ pub struct ApiClientResource;
 
 /// The values of a `jamf_api_client`, one field per schema attribute (also the model of the
 /// `jamf_api_client` data source).
-#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct ApiClientModel {
     /// The API client's id in Jamf Pro (a number, as a string).
     pub id: Attr<String>,

@@ -57,7 +57,7 @@ pub struct ApiRoleResource;
 
 /// The values of a `jamf_api_role`, one field per schema attribute (also the model of the
 /// `jamf_api_role` data source).
-#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct ApiRoleModel {
     /// The role's id in Jamf Pro (a number, as a string).
     pub id: Attr<String>,

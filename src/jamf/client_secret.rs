@@ -31,7 +31,7 @@ pub struct ClientSecretResource;
 
 /// The values of a `jamf_client_secret`, one field per schema attribute. `Debug` shows whether
 /// `client_secret` is set, never its value.
-#[derive(Serialize, Deserialize, Clone, Default)]
+#[derive(Serialize, Deserialize, Clone, Default, PartialEq)]
 pub struct ClientSecretModel {
     /// The API client's id (the secret has no id of its own).
     pub id: Attr<String>,

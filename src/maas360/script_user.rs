@@ -93,7 +93,7 @@ fn looks_like_email(e: &str) -> bool {
 
 /// The resource's configuration and state. `Debug` shows whether `password_wo` is set, never
 /// its value.
-#[derive(Serialize, Deserialize, Clone, Default)]
+#[derive(Serialize, Deserialize, Clone, Default, PartialEq)]
 pub struct ScriptUserModel {
     /// The resource's id: `<billing_id>/<username>`.
     pub id: Attr<String>,

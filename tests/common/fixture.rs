@@ -121,7 +121,7 @@ impl Provider for FixtureProvider {
 }
 
 /// The values of a `fixture_thing` resource.
-#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct ThingModel {
     /// The thing's id, `thing-<n>`.
     pub id: Attr<String>,
@@ -392,6 +392,12 @@ pub struct TokenModel {
 /// The `fixture_token` ephemeral resource: a token renewed hourly, never stored.
 pub struct TokenEphemeral;
 
+/// What a `fixture_token` keeps between open and close.
+#[derive(Serialize, Deserialize, Default)]
+struct TokenPrivate {
+    aud: Option<String>,
+}
+
 #[async_trait]
 impl EphemeralResource for TokenEphemeral {
     type Data = Store;
@@ -414,8 +420,7 @@ impl EphemeralResource for TokenEphemeral {
         _diags: &mut Diagnostics,
     ) -> Option<EphemeralOpen<TokenModel>> {
         let audience = config.audience.get()?.clone();
-        let mut private = Private::default();
-        private.0.insert("aud".into(), serde_json::json!(audience));
+        let private = Private::from_typed(&TokenPrivate { aud: Some(audience.clone()) });
         Some(EphemeralOpen {
             result: TokenModel {
                 audience: Attr::Known(audience.clone()),
@@ -431,7 +436,7 @@ impl EphemeralResource for TokenEphemeral {
     }
 
     async fn close(&self, _store: &Store, private: Private, diags: &mut Diagnostics) {
-        if !private.0.contains_key("aud") {
+        if private.typed::<TokenPrivate>().aud.is_none() {
             diags.error("Lost private data", "close did not receive what open stored.");
         }
     }

@@ -89,7 +89,7 @@ struct Incumbent {
 }
 
 /// SDKv2's `timeouts` block.
-#[derive(Serialize, Deserialize, Default)]
+#[derive(Serialize, Deserialize, Default, Clone, PartialEq)]
 pub struct Timeouts {
     create: Attr<String>,
     read: Attr<String>,
@@ -98,7 +98,7 @@ pub struct Timeouts {
 }
 
 /// Both types' attributes (the role's are a subset; the framework fills what a type lacks with null).
-#[derive(Serialize, Deserialize, Default)]
+#[derive(Serialize, Deserialize, Default, Clone, PartialEq)]
 pub struct IncumbentModel {
     id: Attr<String>,
     display_name: Attr<String>,
