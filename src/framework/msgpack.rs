@@ -546,9 +546,9 @@ impl<'de> serde::de::Visitor<'de> for Transcode<'_> {
             }
             Type::String => d.deserialize_str(StrOut(self.out)),
             Type::List(et) | Type::Set(et) => d.deserialize_seq(SeqOut { et, out: self.out }),
-            Type::Map(et) => d.deserialize_map(EntriesOut { attrs: None, et: Some(et), out: self.out, nulled: None }),
+            Type::Map(et) => d.deserialize_map(EntriesOut { of: Entries::Map(et), out: self.out, nulled: None }),
             Type::Object(attrs, _) => {
-                d.deserialize_map(EntriesOut { attrs: Some(attrs), et: None, out: self.out, nulled: self.nulled })
+                d.deserialize_map(EntriesOut { of: Entries::Object(attrs), out: self.out, nulled: self.nulled })
             }
             Type::Tuple(_) | Type::Dynamic => Err(not_taken()),
         }
@@ -592,14 +592,21 @@ impl<'de> serde::de::Visitor<'de> for SeqOut<'_> {
     }
 }
 
-/// A JSON object: an object type's attributes (`attrs`, every one written, missing ones as null,
-/// as the full path does) or a map's entries of `et`. Keys must come in ascending order, as
-/// Terraform writes them and as the value's own map would hold them.
+/// A JSON object, written as a msgpack map. Keys must come in ascending order, as Terraform
+/// writes them and as the value's own map would hold them.
 struct EntriesOut<'a> {
-    attrs: Option<&'a BTreeMap<String, Type>>,
-    et: Option<&'a Type>,
+    of: Entries<'a>,
     out: &'a mut Vec<u8>,
     nulled: Option<&'a dyn Fn(&str) -> bool>,
+}
+
+/// What a JSON object holds.
+enum Entries<'a> {
+    /// An object type's attributes: every one is written, a missing one as null (as the full
+    /// path does).
+    Object(&'a BTreeMap<String, Type>),
+    /// A map's entries, all of this type.
+    Map(&'a Type),
 }
 
 /// A map key, borrowed from the input when it has no escapes.
@@ -631,23 +638,9 @@ impl<'de> serde::de::Visitor<'de> for EntriesOut<'_> {
         f.write_str("an object")
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let Some(attrs) = self.attrs else {
-            let et = self.et.ok_or_else(not_taken::<A::Error>)?;
-            let mut entries = Vec::new();
-            let mut n = 0;
-            let mut last: Option<std::borrow::Cow<'de, str>> = None;
-            while let Some(key) = map.next_key_seed(KeySeed)? {
-                if last.as_ref().is_some_and(|l| *l >= key) {
-                    return Err(not_taken());
-                }
-                write_str(&mut entries, &key);
-                map.next_value_seed(Transcode { ty: et, out: &mut entries, nulled: None })?;
-                last = Some(key);
-                n += 1;
-            }
-            write_map(self.out, n);
-            self.out.extend_from_slice(&entries);
-            return Ok(());
+        let attrs = match self.of {
+            Entries::Object(attrs) => attrs,
+            Entries::Map(et) => return write_map_entries(map, et, self.out),
         };
         write_map(self.out, attrs.len());
         let mut expected = attrs.iter().peekable();
@@ -682,6 +675,29 @@ impl<'de> serde::de::Visitor<'de> for EntriesOut<'_> {
         }
         Ok(())
     }
+}
+
+/// A JSON object's entries as a map of `et` (its length known only at its end).
+fn write_map_entries<'de, A: serde::de::MapAccess<'de>>(
+    mut map: A,
+    et: &Type,
+    out: &mut Vec<u8>,
+) -> Result<(), A::Error> {
+    let mut entries = Vec::new();
+    let mut n = 0;
+    let mut last: Option<std::borrow::Cow<'de, str>> = None;
+    while let Some(key) = map.next_key_seed(KeySeed)? {
+        if last.as_ref().is_some_and(|l| *l >= key) {
+            return Err(not_taken());
+        }
+        write_str(&mut entries, &key);
+        map.next_value_seed(Transcode { ty: et, out: &mut entries, nulled: None })?;
+        last = Some(key);
+        n += 1;
+    }
+    write_map(out, n);
+    out.extend_from_slice(&entries);
+    Ok(())
 }
 
 #[cfg(test)]
