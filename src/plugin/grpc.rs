@@ -17,6 +17,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
@@ -123,13 +124,15 @@ where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     S: Service,
 {
+    // The handshake's SETTINGS go out at once: a client waits for them before it calls.
+    let held = Arc::new(AtomicBool::new(false));
     let handshake = h2::server::Builder::new()
         .max_concurrent_streams(limits.max_concurrent_streams)
         .initial_window_size(limits.window_bytes)
         .initial_connection_window_size(limits.window_bytes)
         .max_header_list_size(limits.max_header_list_bytes)
         .max_send_buffer_size(limits.max_send_buffer_bytes)
-        .handshake::<_, Bytes>(Contiguous(io));
+        .handshake::<_, Bytes>(HeldWrites::new(io, held.clone()));
     let mut conn = tokio::select! {
         c = handshake => match c {
             Ok(c) => c,
@@ -145,16 +148,21 @@ where
     // runtime has one thread anyway. A panic ends its call (the stream is reset), not the
     // connection.
     //
-    // Each turn takes every call that has arrived, then answers all that can be answered now,
-    // and only then lets the connection write: Terraform sends several calls at once, and their
-    // answers leave together in one write (one TLS record) instead of a write each. Polling the
-    // connection to accept is what writes, so answering between accepts would send one by one.
+    // A turn takes every call that has arrived and answers all that can be answered now, with
+    // the connection's writes held (`HeldWrites`); only when nothing is left to answer does
+    // one pass let the connection write, and all the turn wrote leaves as one write (one TLS
+    // record): the answers of the several calls Terraform sends at once, and the acknowledgement
+    // of the PING its gRPC client sends with them (otherwise written alone, before the answers,
+    // at every other turn of a refresh). Polling the connection to accept is what writes, so
+    // without holding, each accept would write what was ready at that moment.
     let mut calls: FuturesUnordered<futures::future::CatchUnwind<AssertUnwindSafe<_>>> = FuturesUnordered::new();
     let mut closing = false;
+    let mut writing_pass = false;
     let cancelled = shutdown.cancelled();
     tokio::pin!(cancelled);
     futures::future::poll_fn(|cx| {
         loop {
+            held.store(!writing_pass, Ordering::Relaxed);
             if !closing && cancelled.as_mut().poll(cx).is_ready() {
                 conn.graceful_shutdown();
                 closing = true;
@@ -181,8 +189,16 @@ where
                     tracing::error!("answering a call panicked: its stream was reset, the connection goes on");
                 }
             }
-            // Nothing new to send: wait for the connection or an answer to wake us.
-            if !answered {
+            if answered {
+                // Their frames are written (held) by the next pass, with whatever else is ready.
+                writing_pass = false;
+            } else if !writing_pass {
+                // Nothing left to answer now: one pass that writes what the turn held.
+                writing_pass = true;
+            } else {
+                // Written (or waiting for the socket, whose readiness wakes us): wait for the
+                // client or an answer.
+                writing_pass = false;
                 return Poll::Pending;
             }
         }
@@ -190,26 +206,62 @@ where
     .await
 }
 
-/// Writes without vectored I/O, so that `h2` copies a DATA payload of up to 1 KiB into its
-/// write buffer instead of chaining it: the answers of a turn then leave as one write and one
-/// TLS record, instead of a write per payload and a record per slice.
-struct Contiguous<IO>(IO);
+/// Holds what `h2` writes while the connection's turn is not over (the flag is set), and
+/// passes it on in one write when `h2` flushes after it is cleared; past `HELD_LIMIT` bytes it
+/// writes anyway. Everything is copied into one buffer, so a DATA payload that `h2` would chain
+/// leaves in the same write (and TLS record) as the frames around it.
+struct HeldWrites<IO> {
+    io: IO,
+    held: Arc<AtomicBool>,
+    out: BytesMut,
+}
 
-impl<IO: AsyncRead + Unpin> AsyncRead for Contiguous<IO> {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.0).poll_read(cx, buf)
+/// What may wait in [`HeldWrites`] before it writes whatever the flag says.
+const HELD_LIMIT: usize = 64 << 10;
+
+impl<IO: AsyncWrite + Unpin> HeldWrites<IO> {
+    fn new(io: IO, held: Arc<AtomicBool>) -> HeldWrites<IO> {
+        HeldWrites { io, held, out: BytesMut::new() }
+    }
+
+    /// Write out everything held.
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        while !self.out.is_empty() {
+            let n = std::task::ready!(Pin::new(&mut self.io).poll_write(cx, &self.out))?;
+            if n == 0 {
+                return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
+            }
+            self.out.advance(n);
+        }
+        Poll::Ready(Ok(()))
     }
 }
 
-impl<IO: AsyncWrite + Unpin> AsyncWrite for Contiguous<IO> {
+impl<IO: AsyncRead + Unpin> AsyncRead for HeldWrites<IO> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl<IO: AsyncWrite + Unpin> AsyncWrite for HeldWrites<IO> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
+        if self.out.len() >= HELD_LIMIT {
+            std::task::ready!(self.poll_drain(cx))?;
+        }
+        self.out.extend_from_slice(buf);
+        Poll::Ready(Ok(buf.len()))
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
+        if self.held.load(Ordering::Relaxed) {
+            return Poll::Ready(Ok(()));
+        }
+        std::task::ready!(self.poll_drain(cx))?;
+        Pin::new(&mut self.io).poll_flush(cx)
     }
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(cx)
+        // Closing writes what is held (a GOAWAY), whatever the flag.
+        std::task::ready!(self.poll_drain(cx))?;
+        Pin::new(&mut self.io).poll_shutdown(cx)
     }
 }
 
@@ -544,6 +596,40 @@ mod tests {
         }
         let answered_in = writes.load(std::sync::atomic::Ordering::Relaxed) - before;
         assert!(answered_in <= 2, "8 calls sent together were answered in {answered_in} writes");
+    }
+
+    #[tokio::test]
+    async fn a_ping_that_arrives_with_calls_is_acknowledged_in_the_write_of_their_answers() {
+        // Terraform's gRPC client sends a PING beside its calls (to size its window); an
+        // acknowledgement written alone costs both processes a write, a read and a wake-up.
+        let (client_io, server_io) = tokio::io::duplex(1 << 16);
+        let writes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let server_io = CountingWrites { io: server_io, writes: writes.clone() };
+        let service = Arc::new(Echo { release: CancellationToken::new() });
+        tokio::spawn(serve_connection(server_io, service, Limits::default(), CancellationToken::new()));
+        let (client, mut conn) = h2::client::handshake(client_io).await.unwrap();
+        let mut ping_pong = conn.ping_pong().expect("taken once");
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        let warm = call_on(&client, "POST", "/t.S/Echo", "application/grpc", &[echo_request("warm")]).await;
+        assert_eq!(warm.grpc_status(), Some("0"));
+        for round in 0..3 {
+            let before = writes.load(std::sync::atomic::Ordering::Relaxed);
+            let requests: Vec<[Bytes; 1]> =
+                (0..4).map(|i| [echo_request(&format!("round {round} call {i}"))]).collect();
+            let calls = futures::future::join_all(
+                requests.iter().map(|request| call_on(&client, "POST", "/t.S/Echo", "application/grpc", request)),
+            );
+            let (replies, pong) = tokio::join!(calls, ping_pong.ping(h2::Ping::opaque()));
+            pong.expect("the PING is acknowledged");
+            for (reply, [request]) in replies.iter().zip(&requests) {
+                assert_eq!(reply.grpc_status(), Some("0"));
+                assert_eq!(reply.data, request.to_vec());
+            }
+            let answered_in = writes.load(std::sync::atomic::Ordering::Relaxed) - before;
+            assert_eq!(answered_in, 1, "round {round}: 4 calls and a PING were answered in {answered_in} writes");
+        }
     }
 
     #[tokio::test]
