@@ -18,7 +18,7 @@ use super::value::{Number, Value};
 /// Serde token a `Value` serializer turns into `Value::Unknown`.
 const UNKNOWN_TOKEN: &str = "$mdmkit::framework::Unknown";
 /// Serde token carrying an exact number as its decimal text.
-const NUMBER_TOKEN: &str = "$mdmkit::framework::Number";
+pub(super) const NUMBER_TOKEN: &str = "$mdmkit::framework::Number";
 
 /// An attribute of a typed model: null, unknown (only in plans and configs), or known.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]

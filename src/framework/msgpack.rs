@@ -12,6 +12,9 @@
 
 use std::collections::BTreeMap;
 
+mod model;
+pub(crate) use model::decode_model;
+
 use super::path::{AttributePath, PathStep};
 use super::types::Type;
 use super::value::{Number, Value};
@@ -219,19 +222,7 @@ fn read_value(rd: &mut Reader, ty: &Type) -> Res<Value> {
             Head::Bool(b) => Ok(Value::Bool(b)),
             other => Err(mismatch(ty, &other)),
         },
-        Type::Number => match h {
-            Head::Int(i) => match (i64::try_from(i), u64::try_from(i)) {
-                (Ok(v), _) => Ok(Value::Number(Number::from_i64(v))),
-                (_, Ok(v)) => Ok(Value::Number(Number::from_u64(v))),
-                _ => Err(Located::new("integer out of range")),
-            },
-            Head::Float(f) => Number::from_f64(f).map(Value::Number).ok_or_else(|| Located::new("NaN is not a number")),
-            Head::Str(b) => {
-                let text = std::str::from_utf8(b).map_err(|_| Located::new("number text is not UTF-8"))?;
-                text.parse::<Number>().map(Value::Number).map_err(|e| Located::new(e.to_string()))
-            }
-            other => Err(mismatch(ty, &other)),
-        },
+        Type::Number => number(ty, h).map(Value::Number),
         Type::String => match h {
             Head::Str(b) => Ok(Value::String(utf8(b, "string")?.to_owned())),
             other => Err(mismatch(ty, &other)),
@@ -286,6 +277,23 @@ fn read_value(rd: &mut Reader, ty: &Type) -> Res<Value> {
             }
             Ok(Value::Object(out))
         }
+    }
+}
+
+/// The number a msgpack item of number type holds: any int, float or decimal text.
+fn number(ty: &Type, h: Head) -> Res<Number> {
+    match h {
+        Head::Int(i) => match (i64::try_from(i), u64::try_from(i)) {
+            (Ok(v), _) => Ok(Number::from_i64(v)),
+            (_, Ok(v)) => Ok(Number::from_u64(v)),
+            _ => Err(Located::new("integer out of range")),
+        },
+        Head::Float(f) => Number::from_f64(f).ok_or_else(|| Located::new("NaN is not a number")),
+        Head::Str(b) => {
+            let text = std::str::from_utf8(b).map_err(|_| Located::new("number text is not UTF-8"))?;
+            text.parse::<Number>().map_err(|e| Located::new(e.to_string()))
+        }
+        other => Err(mismatch(ty, &other)),
     }
 }
 

@@ -72,6 +72,19 @@ pub struct ClientCapabilities {
     pub write_only_attributes_allowed: bool,
 }
 
+/// What reading a resource found.
+pub enum ReadOutcome {
+    /// The stored state does not decode (reported).
+    Undecodable,
+    /// The read failed (reported, or a provider bug): the stored state is kept.
+    Failed,
+    /// The object is exactly as stored, with this private data: the answer is the stored state's
+    /// own bytes, not a conversion of the model back through a value.
+    Unchanged(Private),
+    /// The new state (`None`: the object is gone) and private data.
+    State(Option<Value>, Private),
+}
+
 /// A resource behind type erasure, working on values.
 #[async_trait]
 pub trait DynResource<D>: Send + Sync {
@@ -106,15 +119,17 @@ pub trait DynResource<D>: Send + Sync {
         private: Private,
         diags: &mut Diagnostics,
     ) -> Option<(Option<Value>, Private)>;
-    /// Read the object; `Some((None, _))` means it is gone.
+    /// Read the object from its stored state, as Terraform sent it; `echo` allows the answer
+    /// [`ReadOutcome::Unchanged`].
     async fn read(
         &self,
         data: &D,
         ty: &Type,
-        state: Value,
-        private: Private,
+        state: &DynamicValue,
+        private: &[u8],
+        echo: bool,
         diags: &mut Diagnostics,
-    ) -> Option<(Option<Value>, Private)>;
+    ) -> ReadOutcome;
     /// Update the object to `planned`.
     #[allow(clippy::too_many_arguments)]
     async fn update(
@@ -292,14 +307,35 @@ impl<R: Resource> DynResource<R::Data> for R {
         &self,
         data: &R::Data,
         ty: &Type,
-        state: Value,
-        private: Private,
+        state: &DynamicValue,
+        private: &[u8],
+        echo: bool,
         diags: &mut Diagnostics,
-    ) -> Option<(Option<Value>, Private)> {
+    ) -> ReadOutcome {
         let name = Resource::type_name(self);
-        let state = decode_owned_model(state, name, diags)?;
-        let r = Resource::read(self, data, ReadRequest { state, private }, diags).await;
-        state_out(r, ty, name, diags)
+        // A refresh reads every state into its model and needs nothing else of it: straight
+        // from the msgpack where it can be, else through a value (which reports what is wrong).
+        let direct = if state.json.is_empty() { msgpack::decode_model::<R::Model>(&state.msgpack, ty) } else { None };
+        let model = match direct {
+            Some(m) => m,
+            None => {
+                let Some(v) = decode_or_diag(state, ty, "state", diags) else { return ReadOutcome::Undecodable };
+                let Some(m) = decode_owned_model::<R::Model>(v, name, diags) else { return ReadOutcome::Failed };
+                m
+            }
+        };
+        let private = Private::from_bytes(private);
+        let stored = echo.then(|| (model.clone(), private.clone()));
+        let r = Resource::read(self, data, ReadRequest { state: model, private }, diags).await;
+        match (stored, r) {
+            (Some((m0, p0)), Some(StateResponse { state: Some(m), private: p })) if m == m0 && p == p0 => {
+                ReadOutcome::Unchanged(p)
+            }
+            (_, r) => match state_out(r, ty, name, diags) {
+                Some((state, p)) => ReadOutcome::State(state, p),
+                None => ReadOutcome::Failed,
+            },
+        }
     }
     async fn update(
         &self,
@@ -460,12 +496,20 @@ struct Entry<T: ?Sized> {
     imp: Arc<T>,
     schema: Schema,
     ty: Type,
+    /// Whether a read that changed nothing may answer with the stored state's own bytes.
+    /// Not with a number (Terraform's msgpack int reads back at another precision than the
+    /// state file's text, which a refresh-only plan counts as a change; we always write the
+    /// text) or a dynamic value (which may hold one), nor with a write-only attribute (which a
+    /// state must hold as null: the answer is made null, not trusted to be).
+    echoes_reads: bool,
 }
 
 impl<T: ?Sized> Entry<T> {
     fn new(imp: Arc<T>, schema: Schema) -> Entry<T> {
         let ty = schema.value_type();
-        Entry { imp, schema, ty }
+        let write_only = schema.block.attributes.iter().any(|a| a.write_only) || write_only_below_top(&schema.block);
+        let echoes_reads = !write_only && !holds_number_or_dynamic(&ty);
+        Entry { imp, schema, ty, echoes_reads }
     }
 
     /// Decode a configuration, run `first_checks` and then the schema's validators over it. The
@@ -587,6 +631,17 @@ fn write_only_below_top(block: &Block) -> bool {
         matches!(&a.ty, AttributeType::Nested { attributes, .. } if any(attributes, &[]))
     }
     block.attributes.iter().any(nested) || block.blocks.iter().any(|b| any(&b.block.attributes, &b.block.blocks))
+}
+
+/// Whether a value of `ty` may hold a number.
+fn holds_number_or_dynamic(ty: &Type) -> bool {
+    match ty {
+        Type::Number | Type::Dynamic => true,
+        Type::Bool | Type::String => false,
+        Type::List(et) | Type::Set(et) | Type::Map(et) => holds_number_or_dynamic(et),
+        Type::Tuple(ets) => ets.iter().any(holds_number_or_dynamic),
+        Type::Object(attrs, _) => attrs.values().any(holds_number_or_dynamic),
+    }
 }
 
 fn encode_or_diag(v: &Value, ty: &Type, diags: &mut Diagnostics) -> Option<DynamicValue> {
@@ -938,22 +993,31 @@ impl<P: Provider> ProviderServer<P> {
         let mut diags = Diagnostics::new();
         let fail = |diags| StateResult { new_state: None, private: Vec::new(), diags };
         let Some(e) = self.resources.get(type_name) else { return fail(unknown_type("resource", type_name)) };
-        let Some(prior) = decode_or_diag(state, &e.ty, "state", &mut diags) else { return fail(diags) };
         let data = match self.data() {
             Ok(Some(d)) => d,
-            // The provider configuration is not known yet: keep the state as it is.
-            Ok(None) => return StateResult { new_state: Some(state.clone()), private: private.to_vec(), diags },
-            Err(d) => return fail(d),
+            unconfigured => {
+                // A state that does not decode is reported first, configured or not.
+                if decode_or_diag(state, &e.ty, "state", &mut diags).is_none() {
+                    return fail(diags);
+                }
+                return match unconfigured {
+                    // The provider configuration is not known yet: keep the state as it is.
+                    Ok(_) => StateResult { new_state: Some(state.clone()), private: private.to_vec(), diags },
+                    Err(d) => fail(d),
+                };
+            }
         };
-        let r = e.imp.read(&data, &e.ty, prior, Private::from_bytes(private), &mut diags).await;
-        match r {
-            Some((Some(mut v), p)) => {
+        let echo = e.echoes_reads && state.json.is_empty();
+        match e.imp.read(&data, &e.ty, state, private, echo, &mut diags).await {
+            ReadOutcome::Undecodable => fail(diags),
+            ReadOutcome::Unchanged(p) => StateResult { new_state: Some(state.clone()), private: p.into_bytes(), diags },
+            ReadOutcome::State(Some(mut v), p) => {
                 null_write_only(&e.schema.block, &mut v);
                 let new_state = encode_or_diag(&v, &e.ty, &mut diags);
                 StateResult { new_state, private: p.into_bytes(), diags }
             }
-            Some((None, _)) => StateResult { new_state: None, private: Vec::new(), diags },
-            None => {
+            ReadOutcome::State(None, _) => StateResult { new_state: None, private: Vec::new(), diags },
+            ReadOutcome::Failed => {
                 if !diags.has_error() {
                     model_bug(&mut diags, type_name, "read returned no result and no error");
                 }
@@ -1195,6 +1259,253 @@ mod tests {
         assert!(!shown.contains("hunter2"), "{shown}");
         assert_eq!(shown, format!("DynamicValue {{ msgpack: [{} bytes], json: [0 bytes] }}", v.msgpack.len()));
         assert_eq!(v.decode(&ty).unwrap(), secret);
+    }
+
+    /// A provider of two resources whose read reports what `drift` says the remote object now
+    /// holds: `t_note` (strings and a set) and `t_count` (with a number).
+    mod reads {
+        use std::collections::BTreeSet;
+        use std::sync::Mutex;
+
+        use async_trait::async_trait;
+        use serde::{Deserialize, Serialize};
+
+        use super::super::super::model::Attr;
+        use super::super::super::provider::{
+            ConfigureRequest, CreateRequest, Provider, ReadRequest, Resource, StateResponse, UpdateRequest,
+        };
+        use super::*;
+
+        #[derive(Default)]
+        pub struct Drift {
+            /// A new text for the next read.
+            pub text: Mutex<Option<String>>,
+            /// New private data for the next read.
+            pub private: Mutex<Option<Vec<u8>>>,
+        }
+
+        pub struct T;
+
+        #[derive(Serialize, Deserialize)]
+        pub struct NoConfig {}
+
+        #[async_trait]
+        impl Provider for T {
+            type Data = Drift;
+            type Config = NoConfig;
+            fn type_name(&self) -> &'static str {
+                "t"
+            }
+            fn schema(&self) -> Schema {
+                Schema::new("t")
+            }
+            async fn configure(&self, _: ConfigureRequest<NoConfig>, _: &mut Diagnostics) -> Option<Drift> {
+                Some(Drift::default())
+            }
+            fn resources(&self) -> Vec<Arc<dyn DynResource<Drift>>> {
+                vec![Arc::new(Note), Arc::new(Count)]
+            }
+        }
+
+        #[derive(Serialize, Deserialize, Clone, PartialEq, Debug)]
+        pub struct NoteModel {
+            pub id: Attr<String>,
+            pub text: Attr<String>,
+            pub tags: Attr<BTreeSet<String>>,
+        }
+
+        #[derive(Serialize, Deserialize, Clone, PartialEq, Debug)]
+        pub struct CountModel {
+            pub id: Attr<String>,
+            pub text: Attr<String>,
+            pub count: Attr<i64>,
+        }
+
+        /// The model as `drift` says it is now.
+        trait Drifting: Sized {
+            fn drifted(self, d: &Drift) -> Self;
+        }
+        impl Drifting for NoteModel {
+            fn drifted(mut self, d: &Drift) -> Self {
+                if let Some(t) = d.text.lock().unwrap().take() {
+                    self.text = Attr::Known(t);
+                }
+                self
+            }
+        }
+        impl Drifting for CountModel {
+            fn drifted(mut self, d: &Drift) -> Self {
+                if let Some(t) = d.text.lock().unwrap().take() {
+                    self.text = Attr::Known(t);
+                }
+                self
+            }
+        }
+
+        pub struct Note;
+        pub struct Count;
+
+        macro_rules! drifting_resource {
+            ($r:ty, $m:ty, $name:literal, $schema:expr) => {
+                #[async_trait]
+                impl Resource for $r {
+                    type Data = Drift;
+                    type Model = $m;
+                    fn type_name(&self) -> &'static str {
+                        $name
+                    }
+                    fn schema(&self) -> Schema {
+                        $schema
+                    }
+                    async fn create(
+                        &self,
+                        _: &Drift,
+                        req: CreateRequest<$m>,
+                        _: &mut Diagnostics,
+                    ) -> Option<StateResponse<$m>> {
+                        Some(StateResponse::new(req.planned))
+                    }
+                    async fn read(
+                        &self,
+                        d: &Drift,
+                        req: ReadRequest<$m>,
+                        _: &mut Diagnostics,
+                    ) -> Option<StateResponse<$m>> {
+                        let private = match d.private.lock().unwrap().take() {
+                            Some(p) => Private::from_bytes(&p),
+                            None => req.private,
+                        };
+                        Some(StateResponse::new(req.state.drifted(d)).with_private(private))
+                    }
+                    async fn update(
+                        &self,
+                        _: &Drift,
+                        req: UpdateRequest<$m>,
+                        _: &mut Diagnostics,
+                    ) -> Option<StateResponse<$m>> {
+                        Some(StateResponse::new(req.planned))
+                    }
+                    async fn delete(&self, _: &Drift, _: $m, _: Private, _: &mut Diagnostics) {}
+                }
+            };
+        }
+        drifting_resource!(
+            Note,
+            NoteModel,
+            "t_note",
+            Schema::new("note")
+                .attribute(Attribute::string("id").computed())
+                .attribute(Attribute::string("text").required())
+                .attribute(Attribute::set_of("tags", Type::String).optional())
+        );
+        drifting_resource!(
+            Count,
+            CountModel,
+            "t_count",
+            Schema::new("count")
+                .attribute(Attribute::string("id").computed())
+                .attribute(Attribute::string("text").required())
+                .attribute(Attribute::number("count").optional())
+        );
+    }
+
+    async fn configured() -> ProviderServer<reads::T> {
+        let server = ProviderServer::new(reads::T);
+        let config =
+            DynamicValue::encode(&Value::Object(BTreeMap::new()), &Type::object::<[(&str, Type); 0], &str>([]))
+                .unwrap();
+        let diags = server.configure("1.11.0", &config).await;
+        assert!(!diags.has_error(), "{diags:?}");
+        server
+    }
+
+    /// msgpack as Terraform's writer might lay it out, not as ours does: attributes in
+    /// reverse order, every string as str8.
+    fn laid_out_otherwise(entries: &[(&str, rmpv::Value)]) -> Vec<u8> {
+        let to_str8 = |s: &str| {
+            let mut b = vec![0xd9, s.len() as u8];
+            b.extend_from_slice(s.as_bytes());
+            b
+        };
+        fn value(v: &rmpv::Value, to_str8: &dyn Fn(&str) -> Vec<u8>) -> Vec<u8> {
+            match v {
+                rmpv::Value::String(s) => to_str8(s.as_str().unwrap()),
+                rmpv::Value::Array(items) => {
+                    let mut b = vec![0x90 | items.len() as u8];
+                    for i in items {
+                        b.extend(value(i, to_str8));
+                    }
+                    b
+                }
+                other => {
+                    let mut b = Vec::new();
+                    rmpv::encode::write_value(&mut b, other).unwrap();
+                    b
+                }
+            }
+        }
+        let mut out = vec![0x80 | entries.len() as u8];
+        for (k, v) in entries.iter().rev() {
+            out.extend(to_str8(k));
+            out.extend(value(v, &to_str8));
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn a_read_that_changes_nothing_answers_with_the_stored_bytes() {
+        let server = configured().await;
+        let note_ty = Resource::schema(&reads::Note).value_type();
+        let stored = laid_out_otherwise(&[
+            ("id", "7".into()),
+            ("tags", rmpv::Value::Array(vec!["b".into(), "a".into()])),
+            ("text", "hello".into()),
+        ]);
+        let state = DynamicValue::msgpack(stored.clone());
+        let private = br#"{"k":"v"}"#;
+        let r = server.read_resource("t_note", &state, private).await;
+        assert!(r.diags.is_empty(), "{:?}", r.diags);
+        let answered = r.new_state.expect("a state");
+        assert_eq!(&answered.msgpack[..], &stored[..], "the stored bytes themselves");
+        assert_eq!(r.private, private.to_vec());
+        // What they hold is what the model holds.
+        let model: reads::NoteModel = super::super::model::from_value(&answered.decode(&note_ty).unwrap()).unwrap();
+        assert_eq!(model.tags, super::super::model::Attr::Known(["a".to_string(), "b".to_string()].into()));
+
+        // Drift: the answer is the new model, in our own encoding.
+        let data = server.data().unwrap().unwrap();
+        *data.text.lock().unwrap() = Some("changed".into());
+        let r = server.read_resource("t_note", &state, private).await;
+        let answered = r.new_state.expect("a state");
+        assert_ne!(&answered.msgpack[..], &stored[..]);
+        assert_eq!(answered.decode(&note_ty).unwrap().attr("text"), &Value::from("changed"));
+
+        // New private data alone is a change too.
+        *data.private.lock().unwrap() = Some(br#"{"k":"w"}"#.to_vec());
+        let r = server.read_resource("t_note", &state, private).await;
+        assert_eq!(r.private, br#"{"k":"w"}"#.to_vec());
+        let answered = r.new_state.expect("a state");
+        assert_ne!(&answered.msgpack[..], &stored[..]);
+        assert_eq!(answered.decode(&note_ty).unwrap().attr("text"), &Value::from("hello"));
+    }
+
+    #[tokio::test]
+    async fn a_read_of_a_state_holding_a_number_answers_in_our_encoding() {
+        // Terraform reads its own msgpack int back at another precision than the state file's
+        // text: a number is always answered as the text, so the stored bytes are never echoed.
+        let server = configured().await;
+        let ty = Resource::schema(&reads::Count).value_type();
+        let stored = laid_out_otherwise(&[("count", 5.into()), ("id", "7".into()), ("text", "hello".into())]);
+        let r = server.read_resource("t_count", &DynamicValue::msgpack(stored.clone()), b"").await;
+        assert!(r.diags.is_empty(), "{:?}", r.diags);
+        let answered = r.new_state.expect("a state");
+        assert_ne!(&answered.msgpack[..], &stored[..]);
+        let mut canonical = Vec::new();
+        let v = answered.decode(&ty).unwrap();
+        assert_eq!(v.attr("count"), &Value::number(5));
+        canonical.extend(msgpack::encode(&v, &ty).unwrap());
+        assert_eq!(&answered.msgpack[..], &canonical[..]);
+        assert!(answered.msgpack.windows(2).any(|w| w == [0xa1, b'5']), "the number as its text");
     }
 
     /// A state is transcoded without a value tree only when its write-only attributes are all at
