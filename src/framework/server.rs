@@ -1045,8 +1045,13 @@ impl<P: Provider> ProviderServer<P> {
         };
         let Some(e) = self.resources.get(type_name) else { return fail(unknown_type("resource", type_name)) };
         let Some(prior_v) = decode_or_diag(prior, &e.ty, "prior state", &mut diags) else { return fail(diags) };
-        let Some(proposed_v) = decode_or_diag(proposed, &e.ty, "proposed state", &mut diags) else {
-            return fail(diags);
+        // An unchanged resource (most of a refresh plan) is proposed exactly as it is stored:
+        // the same bytes are the same value, copied rather than decoded again.
+        let proposed_v = if !prior.msgpack.is_empty() && prior == proposed {
+            prior_v.clone()
+        } else {
+            let Some(v) = decode_or_diag(proposed, &e.ty, "proposed state", &mut diags) else { return fail(diags) };
+            v
         };
         let Some(config_v) = decode_or_diag(config, &e.ty, "configuration", &mut diags) else { return fail(diags) };
 

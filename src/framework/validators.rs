@@ -175,25 +175,34 @@ impl<V: Validator> Validator for EachElement<V> {
         format!("each element {}", self.0.description())
     }
     fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        // An element's own path is built only when it has something to report: checked first
+        // at the collection's path, and again at its own if that found anything.
+        let check = |item: &Value, own: &dyn Fn() -> AttributePath, diags: &mut Diagnostics| {
+            let mut found = Diagnostics::new();
+            self.0.validate(item, path, &mut found);
+            if !found.is_empty() {
+                self.0.validate(item, &own(), diags);
+            }
+        };
         match value {
             Value::List(items) | Value::Tuple(items) => {
                 for (i, item) in items.iter().enumerate() {
                     if item.is_known() && !item.is_null() {
-                        self.0.validate(item, &path.clone().then_index(i as i64), diags);
+                        check(item, &|| path.clone().then_index(i as i64), diags);
                     }
                 }
             }
             Value::Set(items) => {
                 for item in items {
                     if let Value::String(s) = item {
-                        self.0.validate(item, &path.clone().then_key(s.clone()), diags);
+                        check(item, &|| path.clone().then_key(s.clone()), diags);
                     }
                 }
             }
             Value::Map(m) => {
                 for (k, item) in m {
                     if item.is_known() && !item.is_null() {
-                        self.0.validate(item, &path.clone().then_key(k.clone()), diags);
+                        check(item, &|| path.clone().then_key(k.clone()), diags);
                     }
                 }
             }
@@ -267,6 +276,14 @@ mod tests {
         let d = run(&EachElement(StringLengthAtLeast(1)), Value::Set(vec!["".into(), "ok".into()]));
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].path.as_ref().unwrap().to_string(), r#"x[""]"#);
+        // Each element is reported at its own path, however many pass.
+        let d = run(&EachElement(StringLengthAtLeast(1)), Value::List(vec!["ok".into(), "".into(), "".into()]));
+        let paths: Vec<String> = d.iter().map(|d| d.path.as_ref().unwrap().to_string()).collect();
+        assert_eq!(paths, ["x[1]", "x[2]"]);
+        let m = Value::Map([("k".to_string(), Value::from("")), ("l".to_string(), Value::from("ok"))].into());
+        let d = run(&EachElement(StringLengthAtLeast(1)), m);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].path.as_ref().unwrap().to_string(), r#"x["k"]"#);
     }
 
     #[test]
