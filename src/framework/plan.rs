@@ -9,6 +9,8 @@
 //! - Plan modifiers may mark attributes as requiring replacement.
 //! - Write-only attributes are always null in plans and states.
 
+use std::collections::BTreeMap;
+
 use super::diag::Diagnostics;
 use super::path::AttributePath;
 use super::schema::{Attribute, AttributeType, Block, Nesting, PlanModifierRequest, PlanModifierResponse};
@@ -43,14 +45,29 @@ pub fn plan_change(block: &Block, prior: &Value, proposed: Value, config: &Value
     out
 }
 
+/// Set attribute `name` of an object's entries: in place when it is there (it always is in an
+/// object Terraform sent), without a key of its own.
+fn set(entries: &mut BTreeMap<String, Value>, name: &str, value: Value) {
+    match entries.get_mut(name) {
+        Some(slot) => *slot = value,
+        None => {
+            entries.insert(name.to_string(), value);
+        }
+    }
+}
+
+fn is_nested(attr: &Attribute) -> bool {
+    matches!(attr.ty, AttributeType::Nested { .. })
+}
+
 fn apply_defaults(block: &Block, planned: &mut Value, config: &Value) {
     let Some(entries) = planned.as_entries_mut() else { return };
-    for attr in &block.attributes {
+    for attr in block.attributes.iter().filter(|a| a.default.is_some() || is_nested(a)) {
         let cfg = config.attr(&attr.name);
         if let Some(default) = &attr.default
             && cfg.is_null()
         {
-            entries.insert(attr.name.clone(), default.clone());
+            set(entries, &attr.name, default.clone());
             continue;
         }
         if let (AttributeType::Nested { nesting, attributes }, Some(v)) = (&attr.ty, entries.get_mut(&attr.name)) {
@@ -67,10 +84,10 @@ fn apply_defaults(block: &Block, planned: &mut Value, config: &Value) {
 
 fn mark_computed_unknown(block: &Block, planned: &mut Value, config: &Value) {
     let Some(entries) = planned.as_entries_mut() else { return };
-    for attr in &block.attributes {
+    for attr in block.attributes.iter().filter(|a| (a.computed && a.default.is_none()) || is_nested(a)) {
         let cfg = config.attr(&attr.name);
         if attr.computed && cfg.is_null() && attr.default.is_none() {
-            entries.insert(attr.name.clone(), Value::Unknown);
+            set(entries, &attr.name, Value::Unknown);
             continue;
         }
         if let (AttributeType::Nested { nesting, attributes }, Some(v)) = (&attr.ty, entries.get_mut(&attr.name)) {
@@ -197,8 +214,9 @@ pub fn null_write_only(block: &Block, value: &mut Value) {
     let Some(entries) = value.as_entries_mut() else { return };
     for attr in &block.attributes {
         if attr.write_only {
-            entries.insert(attr.name.clone(), Value::Null);
-        } else if let (AttributeType::Nested { nesting, attributes }, Some(v)) = (&attr.ty, entries.get_mut(&attr.name))
+            set(entries, &attr.name, Value::Null);
+        } else if let AttributeType::Nested { nesting, attributes } = &attr.ty
+            && let Some(v) = entries.get_mut(&attr.name)
         {
             let nested = Block { attributes: attributes.clone(), ..Block::default() };
             for_each_nested(*nesting, v, &Value::Null, |pv, _| null_write_only(&nested, pv));

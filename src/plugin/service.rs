@@ -115,10 +115,21 @@ fn internal_error(rpc: &str) -> Diagnostics {
 
 /// Run one RPC inside its span with "Received request" / "Served request" trace lines. A panic
 /// in the handler becomes an error diagnostic naming the RPC instead of a dead provider.
-async fn traced<T: Answer>(rpc: &'static str, span: tracing::Span, fut: impl Future<Output = T>) -> T {
+///
+/// The handler's future is boxed once, here: held by value, an `async fn` keeps it three times
+/// over (its argument, the block that takes it, the future that catches its panic), which made
+/// the future of a `PlanResourceChange` 2,264 bytes, past what glibc's thread cache serves
+/// (1,032): every such call then took `malloc`'s slow path and sorted its free lists
+/// (`malloc_consolidate`). Boxed, each piece stays small.
+fn traced<'a, T: Answer + 'a>(
+    rpc: &'static str,
+    span: tracing::Span,
+    fut: impl Future<Output = T> + Send + 'a,
+) -> impl Future<Output = T> + Send + 'a {
+    let fut = std::panic::AssertUnwindSafe(Box::pin(fut)).catch_unwind();
     async move {
         tracing::trace!("Received request");
-        let out = match std::panic::AssertUnwindSafe(fut).catch_unwind().await {
+        let out = match fut.await {
             Ok(out) => out,
             Err(panic) => {
                 let message = panic
@@ -134,7 +145,6 @@ async fn traced<T: Answer>(rpc: &'static str, span: tracing::Span, fut: impl Fut
         out
     }
     .instrument(span)
-    .await
 }
 
 #[tonic::async_trait]
@@ -289,11 +299,12 @@ impl<P: Provider> tf::provider_server::Provider for ProviderService<P> {
         &self,
         req: Request<tf::read_resource::Request>,
     ) -> Result<Response<tf::read_resource::Response>, Status> {
-        let req = req.into_inner();
+        // Borrowed, not taken apart: a second copy of the request would live in this future.
+        let req = req.get_ref();
         let r = traced(
             "ReadResource",
             self.span("ReadResource", &req.type_name),
-            self.server.read_resource(&req.type_name, &dynamic_in(req.current_state), &req.private),
+            self.server.read_resource(&req.type_name, &dynamic_in(req.current_state.clone()), &req.private),
         )
         .await;
         Ok(Response::new(tf::read_resource::Response {
@@ -308,19 +319,19 @@ impl<P: Provider> tf::provider_server::Provider for ProviderService<P> {
         &self,
         req: Request<tf::plan_resource_change::Request>,
     ) -> Result<Response<tf::plan_resource_change::Response>, Status> {
-        let req = req.into_inner();
-        let r = traced(
-            "PlanResourceChange",
-            self.span("PlanResourceChange", &req.type_name),
-            self.server.plan_resource_change(
-                &req.type_name,
-                &dynamic_in(req.prior_state),
-                &dynamic_in(req.proposed_new_state),
-                &dynamic_in(req.config),
-                &req.prior_private,
-            ),
-        )
-        .await;
+        // What the handler needs moves into its (boxed) future: kept here, beside the request this
+        // future already holds twice (the trait's argument and its binding), it made this future
+        // larger than glibc's thread cache serves (see `traced`).
+        let tf::plan_resource_change::Request {
+            type_name, prior_state, proposed_new_state, config, prior_private, ..
+        } = req.into_inner();
+        let span = self.span("PlanResourceChange", &type_name);
+        let handler = async move {
+            let (prior, proposed, config) =
+                (dynamic_in(prior_state), dynamic_in(proposed_new_state), dynamic_in(config));
+            self.server.plan_resource_change(&type_name, &prior, &proposed, &config, &prior_private).await
+        };
+        let r = traced("PlanResourceChange", span, handler).await;
         Ok(Response::new(tf::plan_resource_change::Response {
             planned_state: r.planned_state.map(dynamic_out),
             requires_replace: r.requires_replace.iter().map(path_out).collect(),
