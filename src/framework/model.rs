@@ -180,6 +180,18 @@ impl<'de> Deserialize<'de> for Number {
     }
 }
 
+/// A number handed to a visitor: as an integer when it is one, else as a float. Both model
+/// decoders (from a value tree and straight from msgpack) hand numbers this way.
+pub(crate) fn visit_number<'de, V: Visitor<'de>>(n: Number, v: V) -> Result<V::Value, ModelError> {
+    if let Some(i) = n.as_i64() {
+        v.visit_i64(i)
+    } else if let Some(u) = n.as_u64() {
+        v.visit_u64(u)
+    } else {
+        v.visit_f64(n.to_f64_lossy())
+    }
+}
+
 /// A model does not fit its schema: always a provider bug.
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[error("model conversion: {0}")]
@@ -483,15 +495,7 @@ impl<'de> Deserializer<'de> for ValueDeserializer {
             Value::Null => visitor.visit_none(),
             Value::Unknown => Err(ModelError("an unknown value needs an Attr<T> field".into())),
             Value::Bool(b) => visitor.visit_bool(b),
-            Value::Number(n) => {
-                if let Some(i) = n.as_i64() {
-                    visitor.visit_i64(i)
-                } else if let Some(u) = n.as_u64() {
-                    visitor.visit_u64(u)
-                } else {
-                    visitor.visit_f64(n.to_f64_lossy())
-                }
-            }
+            Value::Number(n) => visit_number(n, visitor),
             Value::String(s) => visitor.visit_string(s),
             Value::List(items) | Value::Set(items) | Value::Tuple(items) => {
                 visitor.visit_seq(de::value::SeqDeserializer::new(items.into_iter().map(ValueDeserializer)))

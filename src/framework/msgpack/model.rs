@@ -12,9 +12,8 @@ use std::collections::BTreeMap;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, Visitor};
 
 use super::{Head, Reader, head, number, utf8};
-use crate::framework::model::{ModelError, NUMBER_TOKEN};
+use crate::framework::model::{ModelError, NUMBER_TOKEN, visit_number};
 use crate::framework::types::Type;
-use crate::framework::value::Number;
 
 /// The model `M` the msgpack `bytes` of type `ty` hold, or `None` when the value tree must
 /// decide (see the module's documentation).
@@ -45,17 +44,6 @@ impl<'a> De<'a, '_> {
             Some(h) => Ok(h),
             None => head(self.rd).map_err(|_| decline()),
         }
-    }
-}
-
-/// A number handed to a visitor as the tree's deserializer hands it.
-fn visit_number<'de, V: Visitor<'de>>(n: Number, v: V) -> Result<V::Value, ModelError> {
-    if let Some(i) = n.as_i64() {
-        v.visit_i64(i)
-    } else if let Some(u) = n.as_u64() {
-        v.visit_u64(u)
-    } else {
-        v.visit_f64(n.to_f64_lossy())
     }
 }
 
@@ -224,6 +212,7 @@ mod tests {
     use super::*;
     use crate::framework::model::{Attr, from_value, to_value};
     use crate::framework::msgpack::{decode, encode};
+    use crate::framework::value::Number;
     use crate::framework::value::Value;
 
     #[derive(Serialize, Deserialize, Debug, PartialEq, Clone, Copy)]
