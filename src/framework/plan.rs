@@ -45,8 +45,8 @@ pub fn plan_change(block: &Block, prior: &Value, proposed: Value, config: &Value
     out
 }
 
-/// Set attribute `name` of an object's entries: in place when it is there (it always is in an
-/// object Terraform sent), without a key of its own.
+/// Set attribute `name` of an object's entries in place (an object Terraform sent always has it),
+/// allocating a key only when it is missing.
 fn set(entries: &mut BTreeMap<String, Value>, name: &str, value: Value) {
     match entries.get_mut(name) {
         Some(slot) => *slot = value,
@@ -56,23 +56,20 @@ fn set(entries: &mut BTreeMap<String, Value>, name: &str, value: Value) {
     }
 }
 
-fn is_nested(attr: &Attribute) -> bool {
-    matches!(attr.ty, AttributeType::Nested { .. })
-}
-
 fn apply_defaults(block: &Block, planned: &mut Value, config: &Value) {
     let Some(entries) = planned.as_entries_mut() else { return };
-    for attr in block.attributes.iter().filter(|a| a.default.is_some() || is_nested(a)) {
-        let cfg = config.attr(&attr.name);
+    // The configuration is looked up only for an attribute that has a default or nests: most have
+    // neither.
+    for attr in &block.attributes {
         if let Some(default) = &attr.default
-            && cfg.is_null()
+            && config.attr(&attr.name).is_null()
         {
             set(entries, &attr.name, default.clone());
             continue;
         }
         if let (AttributeType::Nested { nesting, attributes }, Some(v)) = (&attr.ty, entries.get_mut(&attr.name)) {
             let nested = Block { attributes: attributes.clone(), ..Block::default() };
-            for_each_nested(*nesting, v, cfg, |pv, cv| apply_defaults(&nested, pv, cv));
+            for_each_nested(*nesting, v, config.attr(&attr.name), |pv, cv| apply_defaults(&nested, pv, cv));
         }
     }
     for nb in &block.blocks {
@@ -84,15 +81,15 @@ fn apply_defaults(block: &Block, planned: &mut Value, config: &Value) {
 
 fn mark_computed_unknown(block: &Block, planned: &mut Value, config: &Value) {
     let Some(entries) = planned.as_entries_mut() else { return };
-    for attr in block.attributes.iter().filter(|a| (a.computed && a.default.is_none()) || is_nested(a)) {
-        let cfg = config.attr(&attr.name);
-        if attr.computed && cfg.is_null() && attr.default.is_none() {
+    // As in `apply_defaults`: the configuration is looked up only where it can matter.
+    for attr in &block.attributes {
+        if attr.computed && attr.default.is_none() && config.attr(&attr.name).is_null() {
             set(entries, &attr.name, Value::Unknown);
             continue;
         }
         if let (AttributeType::Nested { nesting, attributes }, Some(v)) = (&attr.ty, entries.get_mut(&attr.name)) {
             let nested = Block { attributes: attributes.clone(), ..Block::default() };
-            for_each_nested(*nesting, v, cfg, |pv, cv| mark_computed_unknown(&nested, pv, cv));
+            for_each_nested(*nesting, v, config.attr(&attr.name), |pv, cv| mark_computed_unknown(&nested, pv, cv));
         }
     }
     for nb in &block.blocks {
