@@ -2,10 +2,14 @@
 //!
 //! Vendors are loose with types: one API's ids are numbers while another's are strings; a server
 //! that converts XML to JSON sends numbers as strings, empty values as `""` and a one-element
-//! list as a bare object. Everything here goes through [`serde_json::Value`]
-//! because the crate enables serde_json's `arbitrary_precision`, under which a hand-written
-//! visitor sees numbers as a private map; `Value` handles that for us and keeps the exact digits.
+//! list as a bare object. The crate enables serde_json's `arbitrary_precision`, under which a
+//! visitor sees a number as a private one-entry map: numbers always go through
+//! [`serde_json::Value`], which reads that map and keeps the exact digits. The string readers
+//! ([`de_string`], [`de_string_id`], [`de_string_list`]) take strings, bools and nulls straight
+//! from the parser (every role of a list is read through them) and hand only maps to `Value`.
 
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
@@ -16,6 +20,115 @@ pub fn string(v: &Value) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
+    }
+}
+
+/// [`string`] of what the parser gives, without a `Value` but for maps (a number, or an object,
+/// which is no string): `None` for null, objects and arrays.
+struct Text;
+
+impl<'de> Visitor<'de> for Text {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a string, number or boolean")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+    // Numbers as [`string`] writes them; serde_json itself sends them as maps (below).
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(serde_json::Number::from_f64(v).map(|n| n.to_string()))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        Ok(string(&Value::deserialize(MapAccessDeserializer::new(map))?))
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Text {
+    type Value = Option<String>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// The strings of [`de_string_list`]: the shapes [`one_or_many`] takes, each element read by
+/// [`Text`].
+struct TextList;
+
+impl TextList {
+    fn one<E: serde::de::Error>(item: Option<String>) -> Result<Vec<String>, E> {
+        item.map(|s| vec![s]).ok_or_else(|| E::custom("expected a list of strings"))
+    }
+}
+
+impl<'de> Visitor<'de> for TextList {
+    type Value = Vec<String>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of strings")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        while let Some(item) = seq.next_element_seed(Text)? {
+            out.push(item.ok_or_else(|| serde::de::Error::custom("expected a list of strings"))?);
+        }
+        Ok(out)
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(if v.trim().is_empty() { Vec::new() } else { vec![v.to_owned()] })
+    }
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(if v.trim().is_empty() { Vec::new() } else { vec![v] })
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Self::one(Text.visit_bool(v)?)
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Self::one(Text.visit_i64(v)?)
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Self::one(Text.visit_u64(v)?)
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Self::one(Text.visit_f64(v)?)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        Self::one(Text.visit_map(map)?)
     }
 }
 
@@ -96,8 +209,9 @@ pub fn de_numeric_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error
 
 /// serde helper: an id that should be a string but may be a number.
 pub fn de_string_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    let v = Value::deserialize(d)?;
-    non_empty_string(&v).ok_or_else(|| serde::de::Error::custom("expected a non-empty string or number id"))
+    d.deserialize_any(Text)?
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| serde::de::Error::custom("expected a non-empty string or number id"))
 }
 
 /// serde helper: an optional integer (number, numeric string, `""`, or null).
@@ -121,17 +235,12 @@ pub fn de_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 
 /// serde helper: a string that may be null or a number; null is empty.
 pub fn de_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    let v = Value::deserialize(d)?;
-    Ok(string(&v).unwrap_or_default())
+    Ok(d.deserialize_any(Text)?.unwrap_or_default())
 }
 
 /// serde helper: a list of strings that may be null, a single string, or hold numbers.
 pub fn de_string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    let v = Value::deserialize(d)?;
-    one_or_many(Some(&v))
-        .into_iter()
-        .map(|item| string(item).ok_or_else(|| serde::de::Error::custom("expected a list of strings")))
-        .collect()
+    d.deserialize_any(TextList)
 }
 
 /// A safe description of a JSON decode failure. serde_json messages can quote the offending value
@@ -182,6 +291,71 @@ mod tests {
         assert_eq!(c.int_id, "123456789012345678901234567890");
         assert_eq!(c.n, None);
         assert!(c.list.is_empty());
+    }
+
+    #[test]
+    fn string_lists_take_every_shape_one_or_many_does() {
+        let lists = |text: &str| parse(&format!(r#"{{"int_id": 1, "str_id": "1", "list": {text}}}"#)).map(|i| i.list);
+        assert_eq!(lists(r#"["a", 2, true, "  b "]"#).unwrap(), ["a", "2", "true", "  b "]);
+        assert_eq!(lists(r#""  ""#).unwrap(), Vec::<String>::new());
+        assert_eq!(lists(r#"[]"#).unwrap(), Vec::<String>::new());
+        assert_eq!(lists(r#"123456789012345678901234567890"#).unwrap(), ["123456789012345678901234567890"]);
+        assert!(lists(r#"[null]"#).is_err());
+        assert!(lists(r#"{"a": 1}"#).is_err(), "an object is one element, and not a string");
+        assert!(parse(r#"{"int_id": 1, "str_id": "  "}"#).is_err(), "a blank id is no id");
+    }
+
+    /// The string readers read what the `Value` readers read, for every shape a vendor sends.
+    #[test]
+    fn string_readers_agree_with_the_value_readers() {
+        #[derive(Deserialize)]
+        struct S {
+            #[serde(default, deserialize_with = "de_string")]
+            s: String,
+        }
+        #[derive(Deserialize)]
+        struct Id {
+            #[serde(deserialize_with = "de_string_id")]
+            id: String,
+        }
+        #[derive(Deserialize)]
+        struct L {
+            #[serde(default, deserialize_with = "de_string_list")]
+            l: Vec<String>,
+        }
+        let shapes = [
+            r#""x""#,
+            r#""  ""#,
+            r#""a\"b\u00e9""#,
+            "true",
+            "false",
+            "null",
+            "0",
+            "-7",
+            "12.50",
+            "1e400",
+            "123456789012345678901234567890",
+            "[]",
+            r#"["a", 1, false]"#,
+            r#"["a", null]"#,
+            r#"["a", ["b"]]"#,
+            r#"["a", {"b": 1}]"#,
+            "{}",
+            r#"{"a": "b"}"#,
+        ];
+        for shape in shapes {
+            let v: Value = serde_json::from_str(shape).unwrap();
+            let got = serde_json::from_str::<S>(&format!(r#"{{"s": {shape}}}"#)).map(|x| x.s).ok();
+            assert_eq!(got, Some(string(&v).unwrap_or_default()), "de_string of {shape}");
+            let got = serde_json::from_str::<Id>(&format!(r#"{{"id": {shape}}}"#)).map(|x| x.id).ok();
+            assert_eq!(got, non_empty_string(&v), "de_string_id of {shape}");
+            let want: Option<Vec<String>> = match &v {
+                Value::String(s) if s.trim().is_empty() => Some(Vec::new()),
+                _ => one_or_many(Some(&v)).into_iter().map(string).collect(),
+            };
+            let got = serde_json::from_str::<L>(&format!(r#"{{"l": {shape}}}"#)).map(|x| x.l).ok();
+            assert_eq!(got, want, "de_string_list of {shape}");
+        }
     }
 
     #[test]
