@@ -260,12 +260,9 @@ fn read_value(rd: &mut Reader, ty: &Type) -> Res<Value> {
             let Head::Map(n) = h else { return Err(mismatch(ty, &h)) };
             let mut out = BTreeMap::new();
             for _ in 0..n {
-                let key = map_key(rd)?;
-                let Some(at) = attrs.get(&key) else {
-                    return Err(Located::new(format!("unsupported attribute {key:?}")));
-                };
-                let v = read_value(rd, at).map_err(|e| e.at(PathStep::Attribute(key.clone())))?;
-                out.insert(key, v);
+                let (name, at) = attribute(rd, attrs)?;
+                let v = read_value(rd, at).map_err(|e| e.at(PathStep::Attribute(name.clone())))?;
+                out.insert(name.clone(), v);
             }
             // Terraform always sends every attribute; tolerate omissions as nulls.
             if out.len() < attrs.len() {
@@ -294,6 +291,21 @@ fn number(ty: &Type, h: Head) -> Res<Number> {
             text.parse::<Number>().map_err(|e| Located::new(e.to_string()))
         }
         other => Err(mismatch(ty, &other)),
+    }
+}
+
+/// The attribute of `attrs` the next map key names. Compared as bytes: a key equal to an
+/// attribute's name is that name's valid UTF-8, so only a key that names nothing is decoded
+/// (for the message).
+fn attribute<'t>(rd: &mut Reader, attrs: &'t BTreeMap<String, Type>) -> Res<(&'t String, &'t Type)> {
+    match head(rd)? {
+        Head::Str(b) => {
+            attrs.iter().find(|(name, _)| name.as_bytes() == b).ok_or_else(|| match std::str::from_utf8(b) {
+                Ok(key) => Located::new(format!("unsupported attribute {key:?}")),
+                Err(_) => Located::new("map key is not UTF-8"),
+            })
+        }
+        _ => Err(Located::new("map key must be a string")),
     }
 }
 
@@ -821,7 +833,17 @@ mod tests {
         let mp = Mp::Map(vec![(Mp::from("nope"), Mp::Nil)]);
         let mut bytes = Vec::new();
         rmpv::encode::write_value(&mut bytes, &mp).unwrap();
-        assert!(decode(&bytes, &obj_ty()).is_err());
+        assert_eq!(decode(&bytes, &obj_ty()).unwrap_err().to_string(), r#"unsupported attribute "nope""#);
+        // Keys are matched as bytes: a prefix or an extension of a name is no name, and a key
+        // that is not UTF-8 is said to be so.
+        for key in ["i", "idx", "ID"] {
+            let bytes = rmpv_bytes(&Mp::Map(vec![(Mp::from(key), Mp::Nil)]));
+            assert_eq!(decode(&bytes, &obj_ty()).unwrap_err().to_string(), format!("unsupported attribute {key:?}"));
+        }
+        // {"\xff\xfe": nil}: a fixmap of one, a fixstr of two bytes, nil.
+        assert_eq!(decode(&[0x81, 0xa2, 0xff, 0xfe, 0xc0], &obj_ty()).unwrap_err().to_string(), "map key is not UTF-8");
+        let bytes = rmpv_bytes(&Mp::Map(vec![(Mp::from(1), Mp::Nil)]));
+        assert_eq!(decode(&bytes, &obj_ty()).unwrap_err().to_string(), "map key must be a string");
     }
 
     fn rmpv_bytes(mp: &Mp) -> Vec<u8> {
