@@ -2,7 +2,7 @@
 //! rules, converts typed models, nulls write-only attributes and turns every failure into a
 //! diagnostic. The wire layer (`crate::plugin`) calls these methods with raw dynamic values.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
@@ -547,9 +547,9 @@ pub struct ProviderServer<P: Provider> {
     provider: P,
     provider_schema: Schema,
     provider_ty: Type,
-    resources: HashMap<String, Entry<dyn DynResource<P::Data>>>,
-    data_sources: HashMap<String, Entry<dyn DynDataSource<P::Data>>>,
-    ephemerals: HashMap<String, Entry<dyn DynEphemeralResource<P::Data>>>,
+    resources: foldhash::HashMap<String, Entry<dyn DynResource<P::Data>>>,
+    data_sources: foldhash::HashMap<String, Entry<dyn DynDataSource<P::Data>>>,
+    ephemerals: foldhash::HashMap<String, Entry<dyn DynEphemeralResource<P::Data>>>,
     configured: RwLock<Configured<P::Data>>,
     cancel: CancellationToken,
 }

@@ -260,10 +260,12 @@ pub struct JamfData {
     /// The display names planned and the ids managed by the configuration this process plans.
     pub registry: Registry,
     privileges: OnceCell<Result<Arc<Vec<String>>, JamfError>>,
-    planned_clients: Mutex<HashMap<String, PlannedClient>>,
+    // Keyed by the ids of this configuration's own objects, hashed with foldhash like the
+    // registry's maps: every plan of a refresh records here.
+    planned_clients: Mutex<foldhash::HashMap<String, PlannedClient>>,
     /// Role id → the display name its plan gives it (so a secret can tell a rename from a change
     /// of its client's roles).
-    planned_roles: Mutex<HashMap<String, String>>,
+    planned_roles: Mutex<foldhash::HashMap<String, String>>,
 }
 
 fn role_id(r: &Role) -> &str {
@@ -284,8 +286,8 @@ impl JamfData {
             integrations: ListCache::default(),
             registry: Registry::default(),
             privileges: OnceCell::new(),
-            planned_clients: Mutex::new(HashMap::new()),
-            planned_roles: Mutex::new(HashMap::new()),
+            planned_clients: Mutex::default(),
+            planned_roles: Mutex::default(),
         }
     }
 
