@@ -373,7 +373,7 @@ impl Resource for ApiClientResource {
         let created_at = req.private.typed::<CreatedPrivate>().created_at;
         let seen = diags
             .ok(data.integration_seen(&id, created_at).await, |e| diag::error(&format!("read API client {id}"), &e))?;
-        Some(seen.into_read(req, &format!("API client {id}"), diags, ApiClientModel::from_integration))
+        Some(seen.into_read(req, || format!("API client {id}"), diags, |i| ApiClientModel::from_integration(&i)))
     }
 
     async fn update(

@@ -68,12 +68,13 @@ pub struct ApiRoleModel {
 }
 
 impl ApiRoleModel {
-    /// The model of a role as Jamf Pro returns it, every attribute known.
-    pub fn from_role(r: &Role) -> ApiRoleModel {
+    /// The model of a role as Jamf Pro returns it, every attribute known. Takes the role, whose
+    /// strings become the model's: a read of a refresh pays for one copy of the cached role, not two.
+    pub fn from_role(r: Role) -> ApiRoleModel {
         ApiRoleModel {
-            id: Attr::Known(r.id.clone()),
-            display_name: Attr::Known(r.display_name.clone()),
-            privileges: Attr::Known(r.privileges.iter().cloned().collect()),
+            id: Attr::Known(r.id),
+            display_name: Attr::Known(r.display_name),
+            privileges: Attr::Known(r.privileges.into_iter().collect()),
         }
     }
 
@@ -248,8 +249,19 @@ impl Resource for ApiRoleResource {
         let Attr::Known(wanted) = &req.planned.privileges else { return };
         // Only names not already accepted by Jamf Pro need checking: a plan with no privilege
         // change costs no API call.
-        let prior: BTreeSet<String> = req.prior.as_ref().and_then(|p| p.privileges.get().cloned()).unwrap_or_default();
-        let new: Vec<&String> = wanted.iter().filter(|p| !prior.contains(*p)).collect();
+        let prior = req.prior.as_ref().and_then(|p| p.privileges.get());
+        let new: Vec<&String> = wanted.iter().filter(|p| !prior.is_some_and(|prior| prior.contains(*p))).collect();
+        // A name another role already has on the server fails the create or rename: look it up
+        // now (one list per process), so the first plan says so, not only the apply.
+        let prior_name = req.prior.as_ref().and_then(|p| p.display_name.get());
+        let checked_name = match &req.planned.display_name {
+            Attr::Known(name) if !duplicate && prior_name != Some(name) => Some(name),
+            _ => None,
+        };
+        if new.is_empty() && checked_name.is_none() {
+            // Nothing to look up: most of a refresh.
+            return;
+        }
         let privileges_check = async {
             if new.is_empty() {
                 return Diagnostics::new();
@@ -262,13 +274,6 @@ impl Resource for ApiRoleResource {
                     d
                 }
             }
-        };
-        // A name another role already has on the server fails the create or rename: look it up
-        // now (one list per process), so the first plan says so, not only the apply.
-        let prior_name = req.prior.as_ref().and_then(|p| p.display_name.get());
-        let checked_name = match &req.planned.display_name {
-            Attr::Known(name) if !duplicate && prior_name != Some(name) => Some(name),
-            _ => None,
         };
         let name_check = lookup::plan_time_conflict_in(data, data.roles_for_check(), checked_name, own_id.as_deref());
         // The catalogue and the role list side by side: a first plan waits for one round trip to
@@ -294,7 +299,7 @@ impl Resource for ApiRoleResource {
                 data.roles.apply(&role.id, Some(role.clone()));
                 data.registry.manage(TYPE, &role.id);
                 let created = Private::from_typed(&CreatedPrivate::now());
-                Some(StateResponse::new(ApiRoleModel::from_role(&role)).with_private(created))
+                Some(StateResponse::new(ApiRoleModel::from_role(role)).with_private(created))
             }
             Err(e) => {
                 data.roles.invalidate();
@@ -315,7 +320,7 @@ impl Resource for ApiRoleResource {
         let created_at = req.private.typed::<CreatedPrivate>().created_at;
         let seen =
             diags.ok(data.role_seen(&id, created_at).await, |e| diag::error(&format!("read API role {id}"), &e))?;
-        Some(seen.into_read(req, &format!("API role {id}"), diags, ApiRoleModel::from_role))
+        Some(seen.into_read(req, || format!("API role {id}"), diags, ApiRoleModel::from_role))
     }
 
     async fn update(
@@ -334,7 +339,7 @@ impl Resource for ApiRoleResource {
             Err(_) => data.roles.invalidate(),
         }
         match result {
-            Ok(role) => Some(StateResponse::new(ApiRoleModel::from_role(&role)).with_private(req.private)),
+            Ok(role) => Some(StateResponse::new(ApiRoleModel::from_role(role)).with_private(req.private)),
             Err(e) if e.is_not_found() => {
                 diags.error(
                     "API role no longer exists",
@@ -382,7 +387,7 @@ impl Resource for ApiRoleResource {
 
     async fn import(&self, data: &JamfData, id: &str, diags: &mut Diagnostics) -> Option<StateResponse<ApiRoleModel>> {
         let role = lookup::import(id, data.role(id), data.client.find_roles_by_display_name(id), diags).await?;
-        Some(StateResponse::new(ApiRoleModel::from_role(&role)))
+        Some(StateResponse::new(ApiRoleModel::from_role(role)))
     }
 
     async fn move_state(&self, source: &MoveSource, diags: &mut Diagnostics) -> Option<ApiRoleModel> {

@@ -82,21 +82,22 @@ pub enum Seen<T> {
 }
 
 impl<T> Seen<T> {
-    /// A read's answer for what was seen of `what` ("API role 2"): the object as `model` gives
-    /// it, or gone, or (lagging) the prior state kept with a warning. The private state is carried
-    /// unchanged, so that an unchanged object's stays the same bytes across refreshes.
+    /// A read's answer for what was seen of the object `what` names ("API role 2", made only
+    /// for the warning): the object as `model` gives it, or gone, or (lagging) the prior state
+    /// kept with a warning. The private state is carried unchanged, so that an unchanged
+    /// object's stays the same bytes across refreshes.
     pub fn into_read<M>(
         self,
         req: ReadRequest<M>,
-        what: &str,
+        what: impl FnOnce() -> String,
         diags: &mut Diagnostics,
-        model: impl FnOnce(&T) -> M,
+        model: impl FnOnce(T) -> M,
     ) -> StateResponse<M> {
         match self {
-            Seen::Found(t) => StateResponse::new(model(&t)).with_private(req.private),
+            Seen::Found(t) => StateResponse::new(model(t)).with_private(req.private),
             Seen::Gone => StateResponse::gone(),
             Seen::Lagging => {
-                diags.push(diag::lagging(what));
+                diags.push(diag::lagging(&what()));
                 StateResponse::new(req.state).with_private(req.private)
             }
         }

@@ -132,7 +132,7 @@ impl DataSource for ApiRoleDataSource {
             return None;
         }
         let all = diags.ok(data.all_roles().await, |e| diag::error("list API roles", &e))?;
-        lookup::find(&all, &config.id, &config.display_name, diags).map(ApiRoleModel::from_role)
+        lookup::find(&all, &config.id, &config.display_name, diags).map(|r| ApiRoleModel::from_role(r.clone()))
     }
 }
 
