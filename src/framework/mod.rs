@@ -24,7 +24,7 @@ pub use model::Attr;
 pub use path::{AttributePath, PathStep};
 pub use provider::{
     ConfigureRequest, CreateRequest, DataSource, EphemeralOpen, EphemeralResource, MoveSource, PlanRequest, Private,
-    Provider, ReadRequest, Resource, StateResponse, UpdateRequest,
+    Provider, ReadRequest, Resource, StateResponse, UpdateRequest, ValidateRequest,
 };
 pub use schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 pub use server::{ClientCapabilities, DynamicValue, ProviderServer};

@@ -22,6 +22,28 @@ use super::schema::Schema;
 pub trait Model: Serialize + DeserializeOwned + Send + Sync + 'static {}
 impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> Model for T {}
 
+/// What a `validate` hook receives: the configuration, turned into the model only when the hook
+/// asks for it ([`ValidateRequest::config`]). A resource without checks of its own never asks,
+/// so its validation costs nothing beyond the schema's validators (Terraform validates every
+/// resource of a configuration in two launches of each `plan`).
+pub struct ValidateRequest<'a, M> {
+    value: std::borrow::Cow<'a, super::value::Value>,
+    type_name: &'static str,
+    model: std::marker::PhantomData<fn() -> M>,
+}
+
+impl<'a, M: Model> ValidateRequest<'a, M> {
+    pub(crate) fn new(value: std::borrow::Cow<'a, super::value::Value>, type_name: &'static str) -> Self {
+        ValidateRequest { value, type_name, model: std::marker::PhantomData }
+    }
+
+    /// The configuration as the model (it may hold unknowns); `None`, with an error, when the
+    /// model cannot hold it (a provider bug).
+    pub fn config(self, diags: &mut Diagnostics) -> Option<M> {
+        super::server::decode_owned_model(self.value.into_owned(), self.type_name, diags)
+    }
+}
+
 /// Opaque per-resource data Terraform stores beside the state (never shown to users): a JSON
 /// object. A resource declares what it keeps as a `#[derive(Serialize, Deserialize, Default)]`
 /// struct and converts with [`Private::from_typed`] and [`Private::typed`]; the struct's fields
@@ -294,7 +316,7 @@ pub trait Resource: Send + Sync + 'static {
     fn schema(&self) -> Schema;
 
     /// Checks beyond the schema's validators; the config may hold unknowns.
-    async fn validate(&self, _config: &Self::Model, _diags: &mut Diagnostics) {}
+    async fn validate(&self, _req: ValidateRequest<'_, Self::Model>, _diags: &mut Diagnostics) {}
 
     /// Runs after the framework's plan rules, for resource-specific plan logic (plan-time checks
     /// against the live API, rotation triggers). `data` is `None` while the provider configuration
@@ -390,7 +412,7 @@ pub trait DataSource: Send + Sync + 'static {
     /// The schema of the data source's arguments and results.
     fn schema(&self) -> Schema;
     /// Checks beyond the schema's validators; the config may hold unknowns.
-    async fn validate(&self, _config: &Self::Model, _diags: &mut Diagnostics) {}
+    async fn validate(&self, _req: ValidateRequest<'_, Self::Model>, _diags: &mut Diagnostics) {}
     /// Look the object up: the configuration with every computed attribute filled in.
     async fn read(&self, data: &Self::Data, config: Self::Model, diags: &mut Diagnostics) -> Option<Self::Model>;
 }
@@ -418,7 +440,7 @@ pub trait EphemeralResource: Send + Sync + 'static {
     /// The schema of the ephemeral resource's arguments and results.
     fn schema(&self) -> Schema;
     /// Checks beyond the schema's validators; the config may hold unknowns.
-    async fn validate(&self, _config: &Self::Model, _diags: &mut Diagnostics) {}
+    async fn validate(&self, _req: ValidateRequest<'_, Self::Model>, _diags: &mut Diagnostics) {}
     /// Produce the value for this run.
     async fn open(
         &self,

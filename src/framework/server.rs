@@ -17,7 +17,7 @@ use super::path::AttributePath;
 use super::plan::{null_write_only, plan_change, write_only_paths_set};
 use super::provider::{
     ConfigureRequest, CreateRequest, DataSource, EphemeralResource, MoveSource, PlanRequest, Private, Provider,
-    ReadRequest, Resource, StateResponse, UpdateRequest,
+    ReadRequest, Resource, StateResponse, UpdateRequest, ValidateRequest,
 };
 use super::schema::{Attribute, AttributeType, Block, NestedBlock, Schema};
 use super::types::Type;
@@ -96,7 +96,8 @@ pub trait DynResource<D>: Send + Sync {
     fn check_model(&self) -> Result<(), String>;
     /// Run the resource's own checks on a decoded configuration.
     async fn validate(&self, config: Value, diags: &mut Diagnostics);
-    /// Run the resource's plan hook on a plan the framework made; returns the changed plan, replace paths and private data.
+    /// Run the resource's plan hook on a plan the framework made; returns the plan, replace
+    /// paths and private data, and whether the hook changed the plan.
     #[allow(clippy::too_many_arguments)]
     async fn plan(
         &self,
@@ -108,7 +109,7 @@ pub trait DynResource<D>: Send + Sync {
         requires_replace: Vec<AttributePath>,
         private: Private,
         diags: &mut Diagnostics,
-    ) -> (Value, Vec<AttributePath>, Private);
+    ) -> Hooked;
     /// Create the object; `Some((None, _))` means nothing was created.
     async fn create(
         &self,
@@ -158,6 +159,19 @@ pub trait DynResource<D>: Send + Sync {
     async fn move_state(&self, ty: &Type, source: &MoveSource, diags: &mut Diagnostics) -> Option<Value>;
 }
 
+/// What a resource's plan hook made of a plan.
+pub struct Hooked {
+    /// The plan.
+    pub planned: Value,
+    /// Paths whose change requires replacement.
+    pub requires_replace: Vec<AttributePath>,
+    /// Private data to store with the plan.
+    pub private: Private,
+    /// Whether the hook changed the planned model (its requires-replace paths and private
+    /// data may change either way).
+    pub changed: bool,
+}
+
 fn model_bug(diags: &mut Diagnostics, type_name: &str, e: impl std::fmt::Display) {
     diags.error(
         "Provider internal error",
@@ -173,7 +187,11 @@ fn decode_model<M: super::provider::Model>(v: &Value, type_name: &str, diags: &m
 }
 
 /// [`decode_model`] of a value the caller is done with: its strings move into the model.
-fn decode_owned_model<M: super::provider::Model>(v: Value, type_name: &str, diags: &mut Diagnostics) -> Option<M> {
+pub(super) fn decode_owned_model<M: super::provider::Model>(
+    v: Value,
+    type_name: &str,
+    diags: &mut Diagnostics,
+) -> Option<M> {
     match from_owned_value(v.into_collapsed_partial_unknowns()) {
         Ok(m) => Some(m),
         Err(e) => {
@@ -224,9 +242,8 @@ impl<R: Resource> DynResource<R::Data> for R {
         check_model::<R::Model>(&Resource::schema(self))
     }
     async fn validate(&self, config: Value, diags: &mut Diagnostics) {
-        if let Some(m) = decode_owned_model::<R::Model>(config, Resource::type_name(self), diags) {
-            Resource::validate(self, &m, diags).await;
-        }
+        let req = ValidateRequest::new(std::borrow::Cow::Owned(config), Resource::type_name(self));
+        Resource::validate(self, req, diags).await;
     }
     async fn plan(
         &self,
@@ -238,13 +255,13 @@ impl<R: Resource> DynResource<R::Data> for R {
         requires_replace: Vec<AttributePath>,
         private: Private,
         diags: &mut Diagnostics,
-    ) -> (Value, Vec<AttributePath>, Private) {
+    ) -> Hooked {
         let name = Resource::type_name(self);
         let prior_m = if prior.is_null() { None } else { decode_owned_model::<R::Model>(prior, name, diags) };
         let (Some(config_m), Some(planned_m)) =
             (decode_owned_model::<R::Model>(config, name, diags), decode_model::<R::Model>(&planned, name, diags))
         else {
-            return (planned, requires_replace, private);
+            return Hooked { planned, requires_replace, private, changed: false };
         };
         let raw = |m: &R::Model, diags: &mut Diagnostics| match to_raw_value(m) {
             Ok(v) => Some(v),
@@ -259,7 +276,7 @@ impl<R: Resource> DynResource<R::Data> for R {
         let mut req = PlanRequest { prior: prior_m, config: config_m, planned: planned_m, requires_replace, private };
         Resource::plan(self, data, &mut req, diags).await;
         if req.planned == proposed_m {
-            return (planned, req.requires_replace, req.private);
+            return Hooked { planned, requires_replace: req.requires_replace, private: req.private, changed: false };
         }
         let before = raw(&proposed_m, diags);
         let after = raw(&req.planned, diags);
@@ -286,7 +303,7 @@ impl<R: Resource> DynResource<R::Data> for R {
                 }
             }
         }
-        (planned, req.requires_replace, req.private)
+        Hooked { planned, requires_replace: req.requires_replace, private: req.private, changed: true }
     }
     async fn create(
         &self,
@@ -418,9 +435,8 @@ impl<S: DataSource> DynDataSource<S::Data> for S {
         check_model::<S::Model>(&DataSource::schema(self))
     }
     async fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        if let Some(m) = decode_model::<S::Model>(config, DataSource::type_name(self), diags) {
-            DataSource::validate(self, &m, diags).await;
-        }
+        let req = ValidateRequest::new(std::borrow::Cow::Borrowed(config), DataSource::type_name(self));
+        DataSource::validate(self, req, diags).await;
     }
     async fn read(&self, data: &S::Data, ty: &Type, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
         let name = DataSource::type_name(self);
@@ -467,9 +483,8 @@ impl<E: EphemeralResource> DynEphemeralResource<E::Data> for E {
         check_model::<E::Model>(&EphemeralResource::schema(self))
     }
     async fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        if let Some(m) = decode_model::<E::Model>(config, EphemeralResource::type_name(self), diags) {
-            EphemeralResource::validate(self, &m, diags).await;
-        }
+        let req = ValidateRequest::new(std::borrow::Cow::Borrowed(config), EphemeralResource::type_name(self));
+        EphemeralResource::validate(self, req, diags).await;
     }
     async fn open(
         &self,
@@ -1047,7 +1062,8 @@ impl<P: Provider> ProviderServer<P> {
         let Some(prior_v) = decode_or_diag(prior, &e.ty, "prior state", &mut diags) else { return fail(diags) };
         // An unchanged resource (most of a refresh plan) is proposed exactly as it is stored:
         // the same bytes are the same value, copied rather than decoded again.
-        let proposed_v = if !prior.msgpack.is_empty() && prior == proposed {
+        let proposed_as_stored = !prior.msgpack.is_empty() && prior == proposed;
+        let proposed_v = if proposed_as_stored {
             prior_v.clone()
         } else {
             let Some(v) = decode_or_diag(proposed, &e.ty, "proposed state", &mut diags) else { return fail(diags) };
@@ -1066,9 +1082,13 @@ impl<P: Provider> ProviderServer<P> {
         }
         let outcome = plan_change(&e.schema.block, &prior_v, proposed_v, &config_v);
         diags.extend(outcome.diags);
+        // Planned as stored, and left so by the hook: answered with the stored bytes, not
+        // encoded again (most of a refresh plan). Only where a read may echo its state too
+        // (see `Entry::echoes_reads`).
+        let as_stored = e.echoes_reads && proposed_as_stored && prior.json.is_empty() && outcome.planned == prior_v;
         // Plan hooks run without an API client while the provider configuration is unknown.
         let data = self.data().unwrap_or_default();
-        let (mut planned, requires_replace, private) = e
+        let Hooked { mut planned, requires_replace, private, changed } = e
             .imp
             .plan(
                 data.as_deref(),
@@ -1081,8 +1101,12 @@ impl<P: Provider> ProviderServer<P> {
                 &mut diags,
             )
             .await;
-        null_write_only(&e.schema.block, &mut planned);
-        let planned_state = encode_or_diag(&planned, &e.ty, &mut diags);
+        let planned_state = if as_stored && !changed {
+            Some(prior.clone())
+        } else {
+            null_write_only(&e.schema.block, &mut planned);
+            encode_or_diag(&planned, &e.ty, &mut diags)
+        };
         PlanResult { planned_state, requires_replace, planned_private: private.into_bytes(), diags }
     }
 
@@ -1277,7 +1301,7 @@ mod tests {
 
         use super::super::super::model::Attr;
         use super::super::super::provider::{
-            ConfigureRequest, CreateRequest, Provider, ReadRequest, Resource, StateResponse, UpdateRequest,
+            ConfigureRequest, CreateRequest, PlanRequest, Provider, ReadRequest, Resource, StateResponse, UpdateRequest,
         };
         use super::*;
 
@@ -1391,6 +1415,12 @@ mod tests {
                         Some(StateResponse::new(req.planned))
                     }
                     async fn delete(&self, _: &Drift, _: $m, _: Private, _: &mut Diagnostics) {}
+                    /// A hook that changes one plan: "shout" is planned as "SHOUT".
+                    async fn plan(&self, _: Option<&Drift>, req: &mut PlanRequest<$m>, _: &mut Diagnostics) {
+                        if req.planned.text.get().is_some_and(|t| t == "shout") {
+                            req.planned.text = Attr::Known("SHOUT".into());
+                        }
+                    }
                 }
             };
         }
@@ -1492,6 +1522,85 @@ mod tests {
         let answered = r.new_state.expect("a state");
         assert_ne!(&answered.msgpack[..], &stored[..]);
         assert_eq!(answered.decode(&note_ty).unwrap().attr("text"), &Value::from("hello"));
+    }
+
+    /// A resource without checks of its own never has its configuration turned into its model
+    /// at validation: a number its model cannot hold (a provider bug, which the plan reports)
+    /// passes validation, where decoding it would have failed.
+    #[tokio::test]
+    async fn validation_decodes_the_model_only_for_a_hook_that_asks() {
+        let server = configured().await;
+        let ty = Resource::schema(&reads::Count).value_type();
+        let config = Value::Object(BTreeMap::from([
+            ("count".to_string(), Value::Number("1.5".parse().unwrap())),
+            ("id".to_string(), Value::Null),
+            ("text".to_string(), Value::from("hello")),
+        ]));
+        let config = DynamicValue::encode(&config, &ty).unwrap();
+        let caps = ClientCapabilities { deferral_allowed: false, write_only_attributes_allowed: true };
+        let diags = server.validate_resource_config("t_count", &config, caps).await;
+        assert!(diags.is_empty(), "{diags:?}");
+        // Asked for, the model reports what it cannot hold.
+        let mut diags = Diagnostics::new();
+        let v = config.decode(&ty).unwrap();
+        assert!(
+            ValidateRequest::<reads::CountModel>::new(std::borrow::Cow::Owned(v), "t_count")
+                .config(&mut diags)
+                .is_none()
+        );
+        assert!(diags.has_error(), "{diags:?}");
+    }
+
+    #[tokio::test]
+    async fn a_plan_that_changes_nothing_answers_with_the_stored_bytes() {
+        let server = configured().await;
+        let note_ty = Resource::schema(&reads::Note).value_type();
+        let plan = |stored: &[u8], config: &Value| {
+            let stored = DynamicValue::msgpack(stored.to_vec());
+            let config = DynamicValue::encode(config, &note_ty).unwrap();
+            let server = &server;
+            async move { server.plan_resource_change("t_note", &stored, &stored, &config, b"").await }
+        };
+        let config = |text: &str| {
+            Value::Object(BTreeMap::from([
+                ("id".to_string(), Value::Null),
+                ("tags".to_string(), Value::Set(vec!["b".into(), "a".into()])),
+                ("text".to_string(), Value::from(text)),
+            ]))
+        };
+        let stored = |text: &str| {
+            laid_out_otherwise(&[
+                ("id", "7".into()),
+                ("tags", rmpv::Value::Array(vec!["b".into(), "a".into()])),
+                ("text", text.into()),
+            ])
+        };
+        let r = plan(&stored("hello"), &config("hello")).await;
+        assert!(r.diags.is_empty(), "{:?}", r.diags);
+        assert!(r.requires_replace.is_empty());
+        let planned = r.planned_state.expect("a plan");
+        assert_eq!(&planned.msgpack[..], &stored("hello")[..], "the stored bytes themselves");
+
+        // A hook that changes the plan is answered with its plan, in our encoding.
+        let r = plan(&stored("shout"), &config("shout")).await;
+        let planned = r.planned_state.expect("a plan");
+        assert_ne!(&planned.msgpack[..], &stored("shout")[..]);
+        assert_eq!(planned.decode(&note_ty).unwrap().attr("text"), &Value::from("SHOUT"));
+
+        // So is a resource with a number, whose stored bytes are never echoed (see the reads).
+        let count_ty = Resource::schema(&reads::Count).value_type();
+        let stored = laid_out_otherwise(&[("count", 5.into()), ("id", "7".into()), ("text", "hello".into())]);
+        let config = Value::Object(BTreeMap::from([
+            ("count".to_string(), Value::number(5)),
+            ("id".to_string(), Value::Null),
+            ("text".to_string(), Value::from("hello")),
+        ]));
+        let state = DynamicValue::msgpack(stored.clone());
+        let config = DynamicValue::encode(&config, &count_ty).unwrap();
+        let r = server.plan_resource_change("t_count", &state, &state, &config, b"").await;
+        let planned = r.planned_state.expect("a plan");
+        assert_ne!(&planned.msgpack[..], &stored[..]);
+        assert_eq!(planned.decode(&count_ty).unwrap(), state.decode(&count_ty).unwrap());
     }
 
     #[tokio::test]

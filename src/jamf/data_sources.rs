@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::validators::StringLengthAtLeast;
-use crate::framework::{Attr, Attribute, AttributePath, DataSource, Diagnostics, Schema, Type};
+use crate::framework::{Attr, Attribute, AttributePath, DataSource, Diagnostics, Schema, Type, ValidateRequest};
 
 use super::api_client::DEFAULT_LIFETIME;
 use super::api_role::ApiRoleModel;
@@ -123,8 +123,10 @@ impl DataSource for ApiRoleDataSource {
             .attribute(Attribute::set_of("privileges", Type::String).computed().description("The role's privileges."))
     }
 
-    async fn validate(&self, config: &ApiRoleModel, diags: &mut Diagnostics) {
-        lookup_key::<Role>(&config.id, &config.display_name, diags);
+    async fn validate(&self, req: ValidateRequest<'_, ApiRoleModel>, diags: &mut Diagnostics) {
+        if let Some(config) = req.config(diags) {
+            lookup_key::<Role>(&config.id, &config.display_name, diags);
+        }
     }
 
     async fn read(&self, data: &JamfData, config: ApiRoleModel, diags: &mut Diagnostics) -> Option<ApiRoleModel> {
@@ -211,8 +213,10 @@ impl DataSource for ApiClientDataSource {
         )
     }
 
-    async fn validate(&self, config: &ApiClientInfo, diags: &mut Diagnostics) {
-        lookup_key::<Integration>(&config.id, &config.display_name, diags);
+    async fn validate(&self, req: ValidateRequest<'_, ApiClientInfo>, diags: &mut Diagnostics) {
+        if let Some(config) = req.config(diags) {
+            lookup_key::<Integration>(&config.id, &config.display_name, diags);
+        }
     }
 
     async fn read(&self, data: &JamfData, config: ApiClientInfo, diags: &mut Diagnostics) -> Option<ApiClientInfo> {

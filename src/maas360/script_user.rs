@@ -17,7 +17,7 @@ use crate::framework::planmod::{UseStateForUnknown, requires_replace_if_prior_kn
 use crate::framework::validators::{EachElement, SizeAtLeast, StringLengthAtLeast, StringTrimmedPrintable};
 use crate::framework::{
     Attr, Attribute, AttributePath, CreateRequest, Diagnostic, Diagnostics, Number, PlanRequest, Private, ReadRequest,
-    Resource, Schema, StateResponse, Type, UpdateRequest,
+    Resource, Schema, StateResponse, Type, UpdateRequest, ValidateRequest,
 };
 
 use super::client::{Maas360Error, Maas360ErrorKind, NewAdministrator, audited_state};
@@ -299,7 +299,8 @@ impl Resource for ScriptUserResource {
         )
     }
 
-    async fn validate(&self, config: &ScriptUserModel, diags: &mut Diagnostics) {
+    async fn validate(&self, req: ValidateRequest<'_, ScriptUserModel>, diags: &mut Diagnostics) {
+        let Some(config) = req.config(diags) else { return };
         if let Attr::Known(p) = &config.password_wo {
             let problems = password_problems(p);
             if !problems.is_empty() {

@@ -12,6 +12,7 @@ use mdmkit::framework::validators::{IntegerAtLeast, StringLengthAtLeast};
 use mdmkit::framework::{
     Attr, Attribute, ConfigureRequest, CreateRequest, DataSource, Diagnostics, EphemeralOpen, EphemeralResource,
     Number, PlanRequest, Private, Provider, ReadRequest, Resource, Schema, StateResponse, Type, UpdateRequest,
+    ValidateRequest,
 };
 use serde::{Deserialize, Serialize};
 
@@ -197,7 +198,8 @@ impl Resource for ThingResource {
             .attribute(Attribute::bool("password_seen").computed().description("Whether a password was received."))
     }
 
-    async fn validate(&self, config: &ThingModel, diags: &mut Diagnostics) {
+    async fn validate(&self, req: ValidateRequest<'_, ThingModel>, diags: &mut Diagnostics) {
+        let Some(config) = req.config(diags) else { return };
         if config.name.get().map(String::as_str) == Some("bad") {
             diags.error_at(
                 mdmkit::framework::AttributePath::attr("name"),
