@@ -24,8 +24,9 @@ impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> Model for T {}
 
 /// What a `validate` hook receives: the configuration, turned into the model only when the hook
 /// asks for it ([`ValidateRequest::config`]). A resource without checks of its own never asks,
-/// so its validation costs nothing beyond the schema's validators (Terraform validates every
-/// resource of a configuration in two launches of each `plan`).
+/// so its validation costs nothing beyond the schema's validators (Terraform validates each
+/// resource block in the launch that validates, and each of its instances again in the launch
+/// that plans).
 pub struct ValidateRequest<'a, M> {
     value: std::borrow::Cow<'a, super::value::Value>,
     type_name: &'static str,

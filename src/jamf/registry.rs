@@ -43,7 +43,7 @@ impl Claimant {
 }
 
 // foldhash, not std's SipHash: every read and plan of a refresh looks names and ids up here
-// (about 2% of its instructions with SipHash), and the keys are the configuration's own.
+// (about 1% of its instructions with SipHash), and the keys are the configuration's own.
 type HashMap<K, V> = foldhash::HashMap<K, V>;
 type HashSet<T> = foldhash::HashSet<T>;
 
