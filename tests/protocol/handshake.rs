@@ -315,6 +315,46 @@ fn serves_from_a_single_thread() {
     assert_eq!(threads, Some("1"), "{status}");
 }
 
+/// Both providers allocate with mimalloc (measured cheaper than glibc's malloc for a launch's
+/// tens of thousands of small objects: BENCHMARKS.md), built without its transparent huge pages:
+/// where the kernel leaves huge pages to whoever asks for them (`madvise`), a provider that has
+/// shaken hands holds none, since zeroing them cost some launches 10-25 ms.
+#[cfg(target_os = "linux")]
+#[test]
+fn both_providers_allocate_with_mimalloc_and_no_huge_pages() {
+    const MAAS360: &str = env!("CARGO_BIN_EXE_terraform-provider-maas360");
+    let thp_on_request = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled")
+        .is_ok_and(|mode| mode.contains("[madvise]"));
+    for bin in [JAMF, MAAS360] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new(bin)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
+            .env("PLUGIN_PROTOCOL_VERSIONS", "6")
+            .env("PLUGIN_UNIX_SOCKET_DIR", dir.path())
+            .env("MIMALLOC_VERBOSE", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("provider starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        assert!(line.starts_with("1|6|"), "{bin}: handshake line {line:?}");
+        let memory = std::fs::read_to_string(format!("/proc/{}/smaps_rollup", child.id())).unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
+        let mut err = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+        assert!(err.contains("mimalloc: process init"), "{bin}: no mimalloc banner in {err}");
+        let huge = memory.lines().find_map(|l| l.strip_prefix("AnonHugePages:")).map(str::trim);
+        if thp_on_request {
+            assert_eq!(huge, Some("0 kB"), "{bin}: {memory}");
+        }
+    }
+}
+
 #[test]
 fn a_provider_whose_terraform_died_exits_by_itself() {
     let dir = tempfile::tempdir().unwrap();
