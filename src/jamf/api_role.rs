@@ -278,7 +278,7 @@ impl Resource for ApiRoleResource {
         let name_check = lookup::plan_time_conflict_in(data, data.roles_for_check(), checked_name, own_id.as_deref());
         // The catalogue and the role list side by side: a first plan waits for one round trip to
         // the server, not two in a row. Each boxed: held together in this future they made it
-        // 1,256 bytes, past what glibc's thread cache serves (see `plugin::service::traced`).
+        // 1,256 bytes, copied whole at every move (see `plugin::service::traced`).
         let (privilege_diags, name_conflict) = futures::join!(Box::pin(privileges_check), Box::pin(name_check));
         diags.extend(privilege_diags);
         if let Some(d) = name_conflict {

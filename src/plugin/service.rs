@@ -118,9 +118,9 @@ fn internal_error(rpc: &str) -> Diagnostics {
 ///
 /// The handler's future is boxed once, here: held by value, an `async fn` keeps it three times
 /// over (its argument, the block that takes it, the future that catches its panic), which made
-/// the future of a `PlanResourceChange` 2,264 bytes, past what glibc's thread cache serves
-/// (1,032): every such call then took `malloc`'s slow path and sorted its free lists
-/// (`malloc_consolidate`). Boxed, each piece stays small.
+/// the future of a `PlanResourceChange` 2,264 bytes, each copy of it a `memcpy` of that size, and
+/// (under glibc's allocator, before the binaries took mimalloc) past what glibc's thread cache
+/// serves, so that every such call took `malloc`'s slow path. Boxed, each piece stays small.
 fn traced<'a, T: Answer + 'a>(
     rpc: &'static str,
     span: tracing::Span,
@@ -321,7 +321,7 @@ impl<P: Provider> tf::provider_server::Provider for ProviderService<P> {
     ) -> Result<Response<tf::plan_resource_change::Response>, Status> {
         // What the handler needs moves into its (boxed) future: kept here, beside the request this
         // future already holds twice (the trait's argument and its binding), it made this future
-        // larger than glibc's thread cache serves (see `traced`).
+        // as large as `traced` describes.
         let tf::plan_resource_change::Request {
             type_name, prior_state, proposed_new_state, config, prior_private, ..
         } = req.into_inner();
