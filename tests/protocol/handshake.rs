@@ -16,7 +16,12 @@ use tonic::transport::{Channel, Endpoint, Uri};
 const JAMF: &str = env!("CARGO_BIN_EXE_terraform-provider-jamf");
 
 fn launch(envs: &[(&str, &str)], args: &[&str]) -> Child {
-    Command::new(JAMF)
+    launch_binary(JAMF, envs, args)
+}
+
+/// Start provider binary `bin` with only `PATH` and `envs` in its environment, its output piped.
+fn launch_binary(bin: &str, envs: &[(&str, &str)], args: &[&str]) -> Child {
+    Command::new(bin)
         .args(args)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -327,18 +332,13 @@ fn both_providers_allocate_with_mimalloc_and_no_huge_pages() {
         .is_ok_and(|mode| mode.contains("[madvise]"));
     for bin in [JAMF, MAAS360] {
         let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(bin)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
-            .env("PLUGIN_PROTOCOL_VERSIONS", "6")
-            .env("PLUGIN_UNIX_SOCKET_DIR", dir.path())
-            .env("MIMALLOC_VERBOSE", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("provider starts");
+        let envs = [
+            (MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE),
+            ("PLUGIN_PROTOCOL_VERSIONS", "6"),
+            ("PLUGIN_UNIX_SOCKET_DIR", dir.path().to_str().unwrap()),
+            ("MIMALLOC_VERBOSE", "1"),
+        ];
+        let mut child = launch_binary(bin, &envs, &[]);
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         assert!(line.starts_with("1|6|"), "{bin}: handshake line {line:?}");
