@@ -100,7 +100,7 @@ async fn unknown_roles(data: &JamfData, names: &[&String]) -> Diagnostics {
         }
         None => return d,
     };
-    let on_server = |n: &str| roles.values().any(|r| r.display_name == n);
+    let on_server = |n: &str| roles.named(n).next().is_some();
     let missing: Vec<&String> = names.iter().copied().filter(|n| !on_server(n)).collect();
     if missing.is_empty() {
         return d;
@@ -147,12 +147,9 @@ impl ApiClientResource {
             JamfErrorKind::Rejected { .. } if e.status() == Some(400) => {
                 // Most likely a role name that does not exist: say which.
                 let missing: Vec<String> = match data.all_roles().await {
-                    Ok(roles) => body
-                        .authorization_scopes
-                        .iter()
-                        .filter(|s| !roles.values().any(|r| &&r.display_name == s))
-                        .cloned()
-                        .collect(),
+                    Ok(roles) => {
+                        body.authorization_scopes.iter().filter(|s| roles.named(s).next().is_none()).cloned().collect()
+                    }
                     Err(_) => Vec::new(),
                 };
                 if missing.is_empty() {

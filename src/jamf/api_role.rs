@@ -111,7 +111,7 @@ fn unknown_privileges(names: &[&String], catalogue: &[String]) -> Diagnostics {
 }
 
 /// "\"Vendor\" (id 3)" for every API client that holds the role `name`, sorted.
-fn holders_of(all: &std::collections::HashMap<String, super::client::Integration>, name: &str) -> Vec<String> {
+fn holders_of(all: &super::cache::Listed<super::client::Integration>, name: &str) -> Vec<String> {
     let mut v: Vec<String> = all
         .values()
         .filter(|i| i.authorization_scopes.iter().any(|s| s == name))
@@ -397,7 +397,7 @@ impl Resource for ApiRoleResource {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
+    use crate::jamf::cache::Listed;
 
     use super::*;
     use crate::jamf::client::{AppType, Integration};
@@ -416,13 +416,12 @@ mod tests {
 
     #[test]
     fn a_role_in_use_names_each_holder_and_what_to_change() {
-        let all: HashMap<String, Integration> = [
+        let all: Listed<Integration> = [
             client("4", "Vendor", &["Shared"]),
             client("2", "Other", &["Shared", "More"]),
             client("9", "Unrelated", &["More"]),
         ]
         .into_iter()
-        .map(|i| (i.id.clone(), i))
         .collect();
         let holders = holders_of(&all, "Shared");
         assert_eq!(holders, ["\"Other\" (id 2)", "\"Vendor\" (id 4)"]);

@@ -112,11 +112,8 @@ impl SecretPrivate {
 /// `{id: name}` of the roles named `names`, from the role list (re-read once if a name is
 /// missing from a cached list); `None` if the list cannot be read.
 async fn ids_of_roles(data: &JamfData, names: &BTreeSet<String>) -> Option<BTreeMap<String, String>> {
-    let find = |all: &std::collections::HashMap<String, super::client::Role>| -> BTreeMap<String, String> {
-        all.values()
-            .filter(|r| names.contains(&r.display_name))
-            .map(|r| (r.id.clone(), r.display_name.clone()))
-            .collect()
+    let find = |all: &super::cache::Listed<super::client::Role>| -> BTreeMap<String, String> {
+        names.iter().flat_map(|n| all.named(n)).map(|r| (r.id.clone(), r.display_name.clone())).collect()
     };
     let mut found = find(&*data.all_roles().await.ok()?);
     if found.len() < names.len() {

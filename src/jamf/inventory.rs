@@ -17,10 +17,11 @@ use crate::framework::validators::StringLengthAtLeast;
 use crate::framework::{Attr, Attribute, DataSource, Diagnostics, Schema, Type};
 
 use super::api_client::DEFAULT_LIFETIME;
-use super::cache::{JamfData, ListCache};
+use super::cache::{JamfData, ListCache, Listed};
 use super::client::rsql::matches_pattern;
 use super::client::{Integration, JamfError, Role};
 use super::diag;
+use super::lookup::Named;
 
 /// What the `display_name_pattern` argument of both data sources says, for the docs.
 const PATTERN_DOC: &str = "Only objects whose display name matches this pattern: `*` matches any run of characters \
@@ -49,32 +50,18 @@ fn by_id<T>(items: &mut [T], id: impl Fn(&T) -> &str) {
 /// The objects of `cache` whose display name matches `pattern` (all of them without one): from
 /// the loaded list when there is one, else from one list Jamf Pro filters (`matching`), else from
 /// the full list, loaded into the cache for the rest of the run.
-async fn select<T, A, M>(
-    cache: &ListCache<T>,
-    pattern: Option<&str>,
-    name: fn(&T) -> &str,
-    all: A,
-    matching: M,
-) -> Result<Vec<T>, JamfError>
+async fn select<T, A, M>(cache: &ListCache<T>, pattern: Option<&str>, all: A, matching: M) -> Result<Vec<T>, JamfError>
 where
-    T: Clone,
-    A: Future<Output = Result<Arc<HashMap<String, T>>, JamfError>>,
+    T: Clone + Named,
+    A: Future<Output = Result<Arc<Listed<T>>, JamfError>>,
     M: Future<Output = Result<Vec<T>, JamfError>>,
 {
-    let keep = |t: &T| pattern.is_none_or(|p| matches_pattern(p, name(t)));
+    let keep = |t: &T| pattern.is_none_or(|p| matches_pattern(p, t.display_name()));
     match (pattern, cache.peek()) {
         (Some(_), None) => matching.await,
         (_, Some(loaded)) => Ok(loaded.values().filter(|t| keep(t)).cloned().collect()),
         (None, None) => Ok(all.await?.values().cloned().collect()),
     }
-}
-
-fn role_name(r: &Role) -> &str {
-    &r.display_name
-}
-
-fn integration_name(i: &Integration) -> &str {
-    &i.display_name
 }
 
 /// `data "jamf_api_roles"`: every API role, or those whose display name matches a pattern.
@@ -146,7 +133,6 @@ impl DataSource for ApiRolesDataSource {
         let found = select(
             &data.roles,
             pattern,
-            role_name,
             data.all_roles(),
             data.client.list_roles_matching(pattern.unwrap_or_default()),
         )
@@ -270,7 +256,6 @@ impl DataSource for ApiClientsDataSource {
             select(
                 &data.integrations,
                 pattern,
-                integration_name,
                 data.all_integrations(),
                 data.client.list_integrations_matching(pattern.unwrap_or_default()),
             ),
@@ -345,34 +330,26 @@ mod tests {
     #[tokio::test]
     async fn a_loaded_list_answers_a_pattern_without_a_request() {
         let cache: ListCache<Role> = ListCache::default();
-        cache
-            .get(|r| &r.id, || async { Ok(vec![role("1", "Okta SCIM", &[]), role("2", "Other", &[])]) })
-            .await
-            .unwrap();
-        let found = select(&cache, Some("Okta*"), role_name, async { panic!("no full load") }, async {
-            panic!("no filtered list")
-        })
-        .await
-        .unwrap();
+        cache.get(|| async { Ok(vec![role("1", "Okta SCIM", &[]), role("2", "Other", &[])]) }).await.unwrap();
+        let found =
+            select(&cache, Some("Okta*"), async { panic!("no full load") }, async { panic!("no filtered list") })
+                .await
+                .unwrap();
         assert_eq!(found.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["1"]);
     }
 
     #[tokio::test]
     async fn without_a_loaded_list_a_pattern_asks_jamf_and_no_pattern_loads_everything() {
         let cache: ListCache<Role> = ListCache::default();
-        let filtered = select(&cache, Some("Okta*"), role_name, async { panic!("no full load") }, async {
+        let filtered = select(&cache, Some("Okta*"), async { panic!("no full load") }, async {
             Ok(vec![role("1", "Okta SCIM", &[])])
         })
         .await
         .unwrap();
         assert_eq!(filtered.len(), 1);
-        let all = select(
-            &cache,
-            None,
-            role_name,
-            async { Ok(Arc::new([("3".to_string(), role("3", "x", &[]))].into_iter().collect())) },
-            async { panic!("no filtered list") },
-        )
+        let all = select(&cache, None, async { Ok(Arc::new([role("3", "x", &[])].into_iter().collect())) }, async {
+            panic!("no filtered list")
+        })
         .await
         .unwrap();
         assert_eq!(all.len(), 1);

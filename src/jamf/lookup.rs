@@ -6,12 +6,11 @@
 //! taken as an id and only then as a display name; any other key can only be a display name and
 //! costs no lookup by id.
 
-use std::collections::HashMap;
 use std::future::Future;
 
 use crate::framework::{Attr, AttributePath, Diagnostic, Diagnostics};
 
-use super::cache::JamfData;
+use super::cache::{JamfData, Listed};
 use super::client::{Integration, JamfError, Role};
 use super::diag;
 use super::registry::{Claimant, OTHER_PLANS_GRACE};
@@ -159,11 +158,11 @@ pub async fn plan_time_conflict_in<T, L>(
 ) -> Option<Diagnostic>
 where
     T: Named + Clone,
-    L: Future<Output = Option<Result<std::sync::Arc<HashMap<String, T>>, JamfError>>>,
+    L: Future<Output = Option<Result<std::sync::Arc<Listed<T>>, JamfError>>>,
 {
     let name = name?;
     match list.await? {
-        Ok(all) => plan_time_conflict(data, all.values(), name, own_id).await,
+        Ok(all) => plan_time_conflict(data, &all, name, own_id).await,
         Err(e) => {
             tracing::debug!(error = %e, "display name not checked at plan time");
             None
@@ -175,9 +174,9 @@ where
 /// `None` when no object holds it, or when the holder is managed by this configuration (the
 /// duplicate is then reported by the holder's own plan, or the holder is renamed in this plan).
 /// Waits a moment for the other plans of this run before calling a holder unmanaged.
-pub async fn plan_time_conflict<'a, T: Named + Clone + 'a>(
+pub async fn plan_time_conflict<T: Named + Clone>(
     data: &JamfData,
-    all: impl IntoIterator<Item = &'a T>,
+    all: &Listed<T>,
     name: &str,
     own_id: Option<&str>,
 ) -> Option<Diagnostic> {
@@ -198,8 +197,8 @@ pub fn apply_time_conflict<T: Named>(data: &JamfData, name: &str, existing: Opti
 }
 
 /// Another object than `own_id` that already has the display name `name`.
-pub fn taken_by<'a, T: Named>(all: impl IntoIterator<Item = &'a T>, name: &str, own_id: Option<&str>) -> Option<&'a T> {
-    all.into_iter().find(|o| o.display_name() == name && Some(o.id()) != own_id)
+pub fn taken_by<'a, T: Named>(all: &'a Listed<T>, name: &str, own_id: Option<&str>) -> Option<&'a T> {
+    all.named(name).find(|o| Some(o.id()) != own_id)
 }
 
 /// The object an import ID names: the object with that id when the key is digits and one has it
@@ -249,7 +248,7 @@ where
 /// The one object a data source's `id` or `display_name` names, or a diagnostic on the attribute
 /// that was set. `None` without a diagnostic when neither is known (validation reports that).
 pub fn find<'a, T: Named>(
-    all: &'a HashMap<String, T>,
+    all: &'a Listed<T>,
     id: &Attr<String>,
     display_name: &Attr<String>,
     diags: &mut Diagnostics,
@@ -257,7 +256,7 @@ pub fn find<'a, T: Named>(
     let kind = T::KIND;
     let (key, path, matches): (&String, &str, Vec<&T>) = match (id, display_name) {
         (Attr::Known(id), _) => (id, "id", all.get(id).into_iter().collect()),
-        (_, Attr::Known(n)) => (n, "display_name", all.values().filter(|o| o.display_name() == n).collect()),
+        (_, Attr::Known(n)) => (n, "display_name", all.named(n).collect()),
         _ => return None,
     };
     match matches.as_slice() {
@@ -407,9 +406,10 @@ mod tests {
 
     #[test]
     fn a_name_is_taken_only_by_another_object() {
-        let all = [role("1", "Vendor"), role("2", "Other")];
+        let all: Listed<Role> = [role("1", "Vendor"), role("2", "Other")].into_iter().collect();
         assert_eq!(taken_by(&all, "Vendor", Some("2")).map(|r| r.id.as_str()), Some("1"));
         assert!(taken_by(&all, "Vendor", Some("1")).is_none());
         assert_eq!(taken_by(&all, "Vendor", None).map(|r| r.id.as_str()), Some("1"));
+        assert!(taken_by(&all, "vendor", None).is_none(), "names are exact");
     }
 }
