@@ -51,7 +51,8 @@ use devkit::{SimProcess, mirror};
 use mdmkit::plugin::serve::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE};
 
 pub use report::{
-    Cell, Command, Counts, Economy, Figure, Footprint, Latency, LatencyPhase, OwnCpu, Report, Run, Side, TerraformCpu,
+    Cell, Command, Counts, Economy, Figure, Footprint, Latency, LatencyPhase, OwnCpu, PopulatedPlan, Report, Run, Side,
+    TerraformCpu,
 };
 use stats::Summary;
 
@@ -67,6 +68,7 @@ pub const FIGURE_IDS: &[&str] = &[
     "per_resource.provider_cpu_exact.plan",
     "per_resource.provider_cpu_exact.apply",
     "per_resource.provider_cpu_exact.refresh-plan",
+    "per_resource.provider_cpu_exact.plan_populated",
     "per_resource.terraform_cpu.plan",
     "per_resource.terraform_cpu.apply",
     "per_resource.terraform_cpu.refresh-plan",
@@ -106,6 +108,8 @@ pub struct Sizes {
     pub latency_each: usize,
     pub latency_ms: u64,
     pub parallelism: u32,
+    /// Roles made elsewhere that the tenant holds for the populated `plan` (its N is the largest).
+    pub populated_existing: usize,
 }
 
 impl Sizes {
@@ -121,6 +125,7 @@ impl Sizes {
             latency_each: 100,
             latency_ms: 50,
             parallelism: 20,
+            populated_existing: 2000,
         }
     }
 
@@ -135,6 +140,7 @@ impl Sizes {
             latency_each: 10,
             latency_ms: 50,
             parallelism: 20,
+            populated_existing: 40,
         }
     }
 }
@@ -337,6 +343,7 @@ impl<'a> Bench<'a> {
         let mut footprint = self.footprint().await?;
         let launches = self.launches().await?;
         (footprint.provider_cpu_exact_ms, footprint.terraform_cpu) = self.exact_cpu().await?;
+        footprint.populated = self.populated_plan().await?;
         let economy = self.economy().await?;
         let latency = self.latency().await?;
 
@@ -573,6 +580,35 @@ impl<'a> Bench<'a> {
             plan_n_lo: own(&n1),
         };
         Ok((provider, terraform))
+    }
+
+    /// The `plan` of the largest N new roles against a tenant that already holds many made
+    /// elsewhere (the console, another configuration), the provider's launches timed as in
+    /// [`Bench::exact_cpu`]: each planned name is checked against every role on the server.
+    async fn populated_plan(&self) -> Result<PopulatedPlan, String> {
+        let (n, existing) = (*self.sizes.ns.iter().max().expect("sizes"), self.sizes.populated_existing);
+        self.say(format!("populated tenant: plan of {n} new roles beside {existing} made elsewhere"));
+        // Made by another configuration whose state is then dropped: roles this one never managed.
+        let seed = self.dir("populated-seed")?;
+        write(&seed.join("main.tf"), &hcl::jamf_roles(existing, "console"))?;
+        self.init(&seed, &self.cli).await?;
+        self.reset_sim().await?;
+        self.tf.ok(&seed, &self.cli, Command::Apply.args()).await?;
+        remove_state(&seed).map_err(io_err("remove state"))?;
+        let counted = self.dir("populated")?;
+        write(&counted.join("main.tf"), &hcl::jamf_roles(n, "cpu"))?;
+        self.init(&counted, &self.cli_counting).await?;
+        let rounds = if self.opts.quick { 1 } else { 5 };
+        let launches_cpu = || mirror::LaunchLog::read(&self.launch_log).cpu_secs * 1000.0;
+        let mut samples = Vec::new();
+        for _ in 0..rounds {
+            let before = launches_cpu();
+            let r = self.tf.ok(&counted, &self.cli_counting, Command::Plan.args()).await?;
+            check_plan_output(Command::Plan, n, &r.stdout)?;
+            samples.push(launches_cpu() - before);
+        }
+        self.reset_sim().await?;
+        Ok(PopulatedPlan { n, existing, provider_ms: Summary::of(&samples).expect("rounds").median })
     }
 
     async fn economy(&self) -> Result<Economy, String> {
@@ -827,6 +863,25 @@ pub fn figures(r: &Report) -> Vec<Figure> {
             );
         }
     }
+
+    let p = &f.populated;
+    let empty_ms = f.provider_cpu_exact_ms.get(Command::Plan.id()).copied().unwrap_or(0.0);
+    add(
+        "per_resource.provider_cpu_exact.plan_populated",
+        "per-resource",
+        format!(
+            "provider CPU time, all launches, `terraform plan` of {} new roles against a tenant holding {} others \
+             (each launch timed by its parent; median of 5 runs; {empty_ms:.1} ms on an empty tenant, row above)",
+            p.n, p.existing
+        ),
+        p.provider_ms,
+        format!(
+            "{:.1} ms ({:.0} µs/role)",
+            p.provider_ms,
+            if p.n > 0 { p.provider_ms * 1000.0 / p.n as f64 } else { 0.0 }
+        ),
+        None,
+    );
 
     // Terraform's own side of the same runs: what no provider's speed changes.
     let tc = &f.terraform_cpu;

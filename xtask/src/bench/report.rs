@@ -142,6 +142,17 @@ pub struct Footprint {
     pub provider_cpu_exact_ms: BTreeMap<String, f64>,
     /// Terraform's own CPU time beside the provider and beside `terraform_data`.
     pub terraform_cpu: TerraformCpu,
+    /// The provider's CPU for a `plan` against a tenant that already holds many roles.
+    pub populated: PopulatedPlan,
+}
+
+/// The provider's CPU time (all launches, each timed by its parent; median) for the `plan` of
+/// `n` new roles against a tenant already holding `existing` roles made elsewhere.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct PopulatedPlan {
+    pub n: usize,
+    pub existing: usize,
+    pub provider_ms: f64,
 }
 
 /// CPU time of one command (ms, medians of a few runs): the provider's launches, and terraform's

@@ -50,6 +50,8 @@ fn quick_bench_writes_a_complete_table_json_and_chart() {
     assert!(runs.iter().all(|r| r["secs"].as_f64().is_some_and(|s| s > 0.0)));
     assert_eq!(json["per_resource"].as_array().map(Vec::len), Some(Command::ALL.len() * report.ns.len()));
     assert_eq!(json["figures"].as_array().map(Vec::len), Some(FIGURE_IDS.len()));
+    let populated = &json["footprint"]["populated"];
+    assert!(populated["existing"].as_u64() > Some(0) && populated["provider_ms"].as_f64() > Some(0.0), "{populated}");
     for key in ["init", "plan", "apply", "refresh-plan", "destroy"] {
         assert!(json["launches"][key].as_u64().is_some(), "launches of {key}");
     }
