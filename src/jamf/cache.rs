@@ -76,7 +76,7 @@ impl<T: Named> Listed<T> {
     }
 
     /// The objects whose display name is exactly `name`, in the order of their ids.
-    pub fn named<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a T> + 'a {
+    pub fn named<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a T> + use<'a, T> {
         let by_name = self.by_name.get_or_init(|| {
             let mut by_name: HashMap<String, Vec<String>> = HashMap::with_capacity(self.by_id.len());
             for (id, t) in &self.by_id {
@@ -541,38 +541,18 @@ mod tests {
         }
     }
 
-    /// An object with an id and a display name of its own.
-    #[derive(Clone, Debug)]
-    struct Obj {
-        id: String,
-        name: String,
+    /// A role named `name`, as a list carries it.
+    fn obj(id: &str, name: &str) -> Role {
+        Role { id: id.into(), display_name: name.into(), privileges: Vec::new() }
     }
 
-    impl Named for Obj {
-        const KIND: &'static str = "object";
-        const RESOURCE_TYPE: &'static str = "test_object";
-        const EXAMPLE_ID: &'static str = "1";
-
-        fn id(&self) -> &str {
-            &self.id
-        }
-
-        fn display_name(&self) -> &str {
-            &self.name
-        }
-    }
-
-    fn obj(id: &str, name: &str) -> Obj {
-        Obj { id: id.into(), name: name.into() }
-    }
-
-    fn ids<'a>(found: impl Iterator<Item = &'a Obj>) -> Vec<&'a str> {
+    fn ids<'a>(found: impl Iterator<Item = &'a Role>) -> Vec<&'a str> {
         found.map(|o| o.id.as_str()).collect()
     }
 
     #[test]
     fn a_list_finds_its_objects_by_display_name_through_renames_and_removals() {
-        let mut list: Listed<Obj> = [obj("10", "A"), obj("2", "B"), obj("9", "A")].into_iter().collect();
+        let mut list: Listed<Role> = [obj("10", "A"), obj("2", "B"), obj("9", "A")].into_iter().collect();
         assert!(list.by_name.get().is_none(), "no index before a lookup by name");
         assert_eq!(ids(list.named("A")), ["9", "10"], "every holder, in the order of their ids");
         assert!(list.named("a").next().is_none(), "names are exact");
@@ -589,7 +569,7 @@ mod tests {
 
     #[test]
     fn writes_before_the_first_lookup_by_name_are_found_by_it() {
-        let mut list: Listed<Obj> = [obj("1", "A"), obj("2", "B")].into_iter().collect();
+        let mut list: Listed<Role> = [obj("1", "A"), obj("2", "B")].into_iter().collect();
         list.insert("1", obj("1", "C"));
         list.remove("2");
         list.insert("3", obj("3", "B"));
@@ -599,7 +579,7 @@ mod tests {
 
     #[test]
     fn an_id_listed_twice_is_one_object_under_its_last_name() {
-        let list: Listed<Obj> = [obj("1", "A"), obj("1", "B")].into_iter().collect();
+        let list: Listed<Role> = [obj("1", "A"), obj("1", "B")].into_iter().collect();
         assert_eq!(list.len(), 1);
         assert!(list.named("A").next().is_none());
         assert_eq!(ids(list.named("B")), ["1"]);
@@ -607,7 +587,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_confirmed_write_moves_names_in_the_cached_list_and_not_in_a_readers_copy() {
-        let cache: ListCache<Obj> = ListCache::default();
+        let cache: ListCache<Role> = ListCache::default();
         cache.get(|| async { Ok(vec![obj("1", "Old"), obj("2", "Other")]) }).await.unwrap();
         cache.apply("1", Some(obj("1", "New")));
         let held = cache.peek().unwrap();
