@@ -50,19 +50,9 @@ impl<T: Named> Listed<T> {
         self.by_id.get(id)
     }
 
-    /// Whether an object has id `id`.
-    pub fn contains(&self, id: &str) -> bool {
-        self.by_id.contains_key(id)
-    }
-
     /// Every object, in no particular order.
     pub fn values(&self) -> impl Iterator<Item = &T> {
         self.by_id.values()
-    }
-
-    /// Every id, in no particular order.
-    pub fn ids(&self) -> impl Iterator<Item = &str> {
-        self.by_id.keys().map(String::as_str)
     }
 
     /// How many objects there are.
@@ -629,7 +619,7 @@ mod tests {
         cache.invalidate();
         assert!(cache.peek().is_none());
         let v = cache.get(|| async { Ok(vec![Item("3".into())]) }).await.unwrap();
-        assert!(v.contains("3"));
+        assert!(v.get("3").is_some());
         assert_eq!(cache.loads(), 2);
     }
 
@@ -671,7 +661,7 @@ mod tests {
         cache.apply("2", Some(Item("2".into())));
         cache.apply("1", None);
         let v = cache.get(|| async { panic!("no reload after a confirmed write") }).await.unwrap();
-        assert_eq!(v.ids().collect::<Vec<_>>(), ["2"]);
+        assert_eq!(v.values().map(|i| i.0.as_str()).collect::<Vec<_>>(), ["2"]);
         assert_eq!(cache.loads(), 1);
     }
 
@@ -688,9 +678,9 @@ mod tests {
         assert_eq!(after.len(), 100);
         // A reader's list stays as it was; the cache moves on to a copy.
         cache.apply("101", Some(Item("101".into())));
-        assert!(!after.contains("101") && after.contains("100"));
+        assert!(after.get("101").is_none() && after.get("100").is_some());
         let now = cache.peek().unwrap();
-        assert!(now.contains("101") && now.contains("100") && !now.contains("0"));
+        assert!(now.get("101").is_some() && now.get("100").is_some() && now.get("0").is_none());
         assert_eq!(cache.loads(), 1);
     }
 
@@ -710,7 +700,7 @@ mod tests {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         cache.invalidate();
         tx.send(()).unwrap();
-        assert!(load.await.unwrap().contains("old"), "the caller gets its result");
+        assert!(load.await.unwrap().get("old").is_some(), "the caller gets its result");
         assert!(cache.peek().is_none(), "but it is not cached: a write happened meanwhile");
     }
 

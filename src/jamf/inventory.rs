@@ -6,7 +6,7 @@
 //! provider's shared list cache (which the resources of the same run reuse); with one, Jamf Pro's
 //! RSQL `filter`, unless the full list is already loaded in this process.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -179,12 +179,12 @@ pub struct ClientEntry {
     pub effective_privileges: Attr<BTreeSet<String>>,
 }
 
-/// `i` as an inventory entry, its effective privileges taken from `roles_by_name`; the names of
-/// its roles that `roles_by_name` lacks are added to `unknown`.
-fn client_entry(i: &Integration, roles_by_name: &HashMap<&str, &Role>, unknown: &mut BTreeSet<String>) -> ClientEntry {
+/// `i` as an inventory entry, its effective privileges taken from the listed `roles` of its
+/// roles' names; the names that no listed role has are added to `unknown`.
+fn client_entry(i: &Integration, roles: &Listed<Role>, unknown: &mut BTreeSet<String>) -> ClientEntry {
     let mut effective = BTreeSet::new();
     for scope in &i.authorization_scopes {
-        match roles_by_name.get(scope.as_str()) {
+        match roles.named(scope).next() {
             Some(r) => effective.extend(r.privileges.iter().cloned()),
             None => {
                 unknown.insert(scope.clone());
@@ -264,9 +264,8 @@ impl DataSource for ApiClientsDataSource {
         let mut clients = diags.ok(found, |e| diag::error("list API clients", &e))?;
         let roles = diags.ok(roles, |e| diag::error("list API roles", &e))?;
         by_id(&mut clients, |i| &i.id);
-        let by_name: HashMap<&str, &Role> = roles.values().map(|r| (r.display_name.as_str(), r)).collect();
         let mut unknown = BTreeSet::new();
-        let entries: Vec<ClientEntry> = clients.iter().map(|i| client_entry(i, &by_name, &mut unknown)).collect();
+        let entries: Vec<ClientEntry> = clients.iter().map(|i| client_entry(i, &roles, &mut unknown)).collect();
         if !unknown.is_empty() {
             diags.warning(
                 "Roles missing from Jamf Pro's role list",
@@ -299,7 +298,7 @@ mod tests {
     fn effective_privileges_are_the_union_of_the_roles_and_missing_roles_are_named() {
         let a = role("1", "A", &["Read Computers", "Send Computer Remote Lock Command"]);
         let b = role("2", "B", &["Read Computers", "Read Mobile Devices"]);
-        let by_name: HashMap<&str, &Role> = [("A", &a), ("B", &b)].into_iter().collect();
+        let roles: Listed<Role> = [a, b].into_iter().collect();
         let i = Integration {
             id: "7".into(),
             display_name: "Vendor".into(),
@@ -310,7 +309,7 @@ mod tests {
             client_id: "c".into(),
         };
         let mut unknown = BTreeSet::new();
-        let e = client_entry(&i, &by_name, &mut unknown);
+        let e = client_entry(&i, &roles, &mut unknown);
         assert_eq!(
             e.effective_privileges.get().unwrap().iter().map(String::as_str).collect::<Vec<_>>(),
             ["Read Computers", "Read Mobile Devices", "Send Computer Remote Lock Command"]
