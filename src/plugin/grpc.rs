@@ -1,11 +1,11 @@
-//! The gRPC server: gRPC's framing on HTTP/2 (the `h2` crate), for what a plugin serves and no
+//! The gRPC server: gRPC's framing on our HTTP/2 (`http2`), for what a plugin serves and no
 //! more: unary calls, and server streams that carry nothing until they end (go-plugin's stdio).
 //!
 //! tonic's server stacks hyper, tower services, boxed bodies, a codec and per-call header maps
-//! on `h2`. For a plugin's many small unary calls on one connection those layers were a third
-//! of the provider's instructions per RPC (BENCHMARKS.md, "Profile"). Here a call's one
-//! message is read, handed to the service as bytes, and the answer goes out as one DATA frame
-//! and the trailers.
+//! on `h2`. For a plugin's many small unary calls on one connection those layers, and then
+//! `h2` itself, were most of the provider's instructions per RPC (BENCHMARKS.md, "Profile").
+//! Here a call's one message is read, handed to the service as bytes, and the answer goes out
+//! as one DATA frame and the trailers.
 //!
 //! What gRPC asks of a server, kept here: `content-type: application/grpc`, the 5-byte
 //! length prefix, `grpc-status` and a percent-encoded `grpc-message` in the trailers (in the
@@ -13,25 +13,17 @@
 //! and a size limit on messages both ways. Compressed messages are refused: we never offer a
 //! compression, so a client that sends one is broken.
 
-use std::future::Future;
-use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll};
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
-use futures::FutureExt;
-use futures::stream::{FuturesUnordered, StreamExt};
-use h2::RecvStream;
-use h2::server::SendResponse;
-use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use http::{HeaderMap, StatusCode};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_util::sync::CancellationToken;
 use tonic::Status;
 
-/// A boxed future that may move between tasks.
-pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+use super::http2::{self, Reply};
+
+pub use super::http2::BoxFuture;
 
 /// The length of gRPC's message prefix: a compression flag and a big-endian u32 length.
 const PREFIX_BYTES: usize = 5;
@@ -98,8 +90,8 @@ pub struct Limits {
     pub window_bytes: u32,
     /// The largest header list a client may send, in bytes.
     pub max_header_list_bytes: u32,
-    /// What may wait in a call's send buffer, in bytes.
-    pub max_send_buffer_bytes: usize,
+    /// What may wait to be written before the connection stops reading, in bytes.
+    pub max_unwritten_bytes: usize,
 }
 
 impl Default for Limits {
@@ -112,237 +104,81 @@ impl Default for Limits {
             max_concurrent_streams: 200,
             window_bytes: 1 << 20,
             max_header_list_bytes: 16 << 10,
-            max_send_buffer_bytes: 400 << 10,
+            max_unwritten_bytes: 400 << 10,
         }
     }
 }
 
 /// Serve the calls of one connection until the client closes it or, after `shutdown`, until
 /// its open calls are answered (new ones are refused with GOAWAY).
+///
+/// The calls are answered in this task, beside the connection, not spawned: a task per call
+/// (its allocation, scheduling and wake-ups) cost more than most calls' own work, and the
+/// runtime has one thread anyway. Each turn of the connection reads every frame that has
+/// arrived, answers every call that can be answered at once, and writes all of it in one
+/// write (one TLS record): the answers of the several calls Terraform sends together, and the
+/// acknowledgement of the PING its gRPC client sends with them.
 pub async fn serve_connection<IO, S>(io: IO, service: Arc<S>, limits: Limits, shutdown: CancellationToken)
 where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     S: Service,
 {
-    // The handshake's SETTINGS go out at once: a client waits for them before it calls.
-    let held = Arc::new(AtomicBool::new(false));
-    let handshake = h2::server::Builder::new()
-        .max_concurrent_streams(limits.max_concurrent_streams)
-        .initial_window_size(limits.window_bytes)
-        .initial_connection_window_size(limits.window_bytes)
-        .max_header_list_size(limits.max_header_list_bytes)
-        .max_send_buffer_size(limits.max_send_buffer_bytes)
-        .handshake::<_, Bytes>(HeldWrites::new(io, held.clone()));
-    let mut conn = tokio::select! {
-        c = handshake => match c {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::debug!(error = %e, "HTTP/2 handshake failed");
-                return;
-            }
-        },
-        _ = shutdown.cancelled() => return,
+    let settings = http2::Settings {
+        max_concurrent_streams: limits.max_concurrent_streams,
+        window_bytes: limits.window_bytes,
+        max_header_list_bytes: limits.max_header_list_bytes,
+        max_body_bytes: PREFIX_BYTES.saturating_add(limits.max_message_bytes),
+        max_unwritten_bytes: limits.max_unwritten_bytes,
     };
-    // The calls are answered in this task, beside the connection, not spawned: a task per call
-    // (its allocation, scheduling and wake-ups) cost more than most calls' own work, and the
-    // runtime has one thread anyway. A panic ends its call (the stream is reset), not the
-    // connection.
-    //
-    // A turn takes every call that has arrived and answers all that can be answered now, with
-    // the connection's writes held (`HeldWrites`); only when nothing is left to answer does
-    // one pass let the connection write, and all the turn wrote leaves as one write (one TLS
-    // record): the answers of the several calls Terraform sends at once, and the acknowledgement
-    // of the PING its gRPC client sends with them (otherwise written alone, before the answers,
-    // at every other turn of a refresh). Polling the connection to accept is what writes, so
-    // without holding, each accept would write what was ready at that moment.
-    let mut calls: FuturesUnordered<futures::future::CatchUnwind<AssertUnwindSafe<_>>> = FuturesUnordered::new();
-    let mut closing = false;
-    let mut writing_pass = false;
-    let cancelled = shutdown.cancelled();
-    tokio::pin!(cancelled);
-    futures::future::poll_fn(|cx| {
-        loop {
-            held.store(!writing_pass, Ordering::Relaxed);
-            if !closing && cancelled.as_mut().poll(cx).is_ready() {
-                conn.graceful_shutdown();
-                closing = true;
-            }
-            loop {
-                match conn.poll_accept(cx) {
-                    Poll::Ready(Some(Ok((request, respond)))) => {
-                        calls.push(AssertUnwindSafe(answer(request, respond, service.clone(), limits)).catch_unwind());
-                    }
-                    Poll::Ready(Some(Err(e))) => {
-                        if !e.is_go_away() && !e.is_io() {
-                            tracing::debug!(error = %e, "HTTP/2 connection failed");
-                        }
-                        return Poll::Ready(());
-                    }
-                    Poll::Ready(None) => return Poll::Ready(()),
-                    Poll::Pending => break,
-                }
-            }
-            let mut answered = false;
-            while let Poll::Ready(Some(result)) = calls.poll_next_unpin(cx) {
-                answered = true;
-                if result.is_err() {
-                    tracing::error!("answering a call panicked: its stream was reset, the connection goes on");
-                }
-            }
-            if answered {
-                // Their frames are written (held) by the next pass, with whatever else is ready.
-                writing_pass = false;
-            } else if !writing_pass {
-                // Nothing left to answer now: one pass that writes what the turn held.
-                writing_pass = true;
-            } else {
-                // Written (or waiting for the socket, whose readiness wakes us): wait for the
-                // client or an answer.
-                writing_pass = false;
-                return Poll::Pending;
-            }
-        }
-    })
-    .await
+    http2::serve(io, settings, shutdown, Calls { service, limits }).await
 }
 
-/// Holds what `h2` writes while the connection's turn is not over (the flag is set), and
-/// passes it on in one write when `h2` flushes after it is cleared; past `HELD_LIMIT` bytes it
-/// writes anyway. Everything is copied into one buffer, so a DATA payload that `h2` would chain
-/// leaves in the same write (and TLS record) as the frames around it.
-struct HeldWrites<IO> {
-    io: IO,
-    held: Arc<AtomicBool>,
-    out: BytesMut,
-}
-
-/// What may wait in [`HeldWrites`] before it writes whatever the flag says.
-const HELD_LIMIT: usize = 64 << 10;
-
-impl<IO: AsyncWrite + Unpin> HeldWrites<IO> {
-    fn new(io: IO, held: Arc<AtomicBool>) -> HeldWrites<IO> {
-        HeldWrites { io, held, out: BytesMut::new() }
-    }
-
-    /// Write out everything held.
-    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        while !self.out.is_empty() {
-            let n = std::task::ready!(Pin::new(&mut self.io).poll_write(cx, &self.out))?;
-            if n == 0 {
-                return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
-            }
-            self.out.advance(n);
-        }
-        Poll::Ready(Ok(()))
-    }
-}
-
-impl<IO: AsyncRead + Unpin> AsyncRead for HeldWrites<IO> {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.io).poll_read(cx, buf)
-    }
-}
-
-impl<IO: AsyncWrite + Unpin> AsyncWrite for HeldWrites<IO> {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
-        if self.out.len() >= HELD_LIMIT {
-            std::task::ready!(self.poll_drain(cx))?;
-        }
-        self.out.extend_from_slice(buf);
-        Poll::Ready(Ok(buf.len()))
-    }
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        if self.held.load(Ordering::Relaxed) {
-            return Poll::Ready(Ok(()));
-        }
-        std::task::ready!(self.poll_drain(cx))?;
-        Pin::new(&mut self.io).poll_flush(cx)
-    }
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        // Closing writes what is held (a GOAWAY), whatever the flag.
-        std::task::ready!(self.poll_drain(cx))?;
-        Pin::new(&mut self.io).poll_shutdown(cx)
-    }
-}
-
-/// Answer one call.
-async fn answer<S: Service>(
-    request: http::Request<RecvStream>,
-    mut respond: SendResponse<Bytes>,
+/// gRPC on a connection's requests.
+struct Calls<S> {
     service: Arc<S>,
     limits: Limits,
-) {
-    let (parts, body) = request.into_parts();
-    if parts.method != Method::POST {
-        return plain_http(respond, StatusCode::METHOD_NOT_ALLOWED);
-    }
-    let grpc = parts.headers.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"));
-    if !grpc {
-        return plain_http(respond, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    }
-    let message = match read_message(body, limits.max_message_bytes).await {
-        Ok(m) => m,
-        Err(status) => return trailers_only(respond, status),
-    };
-    let path = parts.uri.path();
-    let Some(call) = service.call(path, message) else {
-        return trailers_only(respond, Status::unimplemented(format!("no method serves {path}")));
-    };
-    match call.await {
-        Answer::Failed(status) => trailers_only(respond, status),
-        Answer::Message(framed) if framed.len() - PREFIX_BYTES > limits.max_message_bytes => trailers_only(
-            respond,
-            Status::resource_exhausted(format!(
-                "the response message of {} bytes is larger than the limit of {} bytes",
-                framed.len() - PREFIX_BYTES,
-                limits.max_message_bytes
-            )),
-        ),
-        Answer::Message(framed) => {
-            let Some(mut send) = start(&mut respond) else { return };
-            if send.send_data(framed, false).is_ok() {
-                let _ = send.send_trailers(ok_trailers());
-            }
+}
+
+impl<S: Service> http2::Handler for Calls<S> {
+    type Answer = Answer;
+
+    fn request(&mut self, request: http2::Request) -> Reply<Answer> {
+        if !request.post {
+            return plain_http(StatusCode::METHOD_NOT_ALLOWED);
         }
-        Answer::Quiet(until) => {
-            let Some(mut send) = start(&mut respond) else { return };
-            let cancelled = futures::future::poll_fn(|cx| send.poll_reset(cx));
-            tokio::select! {
-                _ = until => {
-                    let _ = send.send_trailers(ok_trailers());
-                }
-                _ = cancelled => {}
+        if !request.grpc {
+            return plain_http(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        }
+        let max = self.limits.max_message_bytes;
+        let message = match request.body.map_err(|_| too_large(max)).and_then(|body| unprefix(body, max)) {
+            Ok(m) => m,
+            Err(status) => return trailers_only(status),
+        };
+        let path = &request.path;
+        match self.service.clone().call(path, message) {
+            Some(call) => Reply::Later(call),
+            None => trailers_only(Status::unimplemented(format!("no method serves {path}"))),
+        }
+    }
+
+    fn answer(&mut self, answer: Answer) -> Reply<Answer> {
+        match answer {
+            Answer::Failed(status) => trailers_only(status),
+            Answer::Message(framed) if framed.len() - PREFIX_BYTES > self.limits.max_message_bytes => {
+                trailers_only(Status::resource_exhausted(format!(
+                    "the response message of {} bytes is larger than the limit of {} bytes",
+                    framed.len() - PREFIX_BYTES,
+                    self.limits.max_message_bytes
+                )))
             }
+            Answer::Message(framed) => Reply::Grpc(framed),
+            Answer::Quiet(until) => Reply::GrpcUntil(until),
         }
     }
 }
 
-/// The request's one message, without its prefix. Window capacity is given back as data
-/// arrives; a body past the limit is dropped unread (which resets the stream).
-async fn read_message(mut body: RecvStream, max_message_bytes: usize) -> Result<Bytes, Status> {
-    let limit = PREFIX_BYTES + max_message_bytes;
-    // Most requests arrive in one DATA frame: keep it as it is, copy only when there are more.
-    let mut first: Option<Bytes> = None;
-    let mut joined = BytesMut::new();
-    let mut total = 0usize;
-    while let Some(chunk) = body.data().await {
-        let chunk = chunk.map_err(|e| Status::cancelled(format!("the request was not received: {e}")))?;
-        let _ = body.flow_control().release_capacity(chunk.len());
-        total = total.saturating_add(chunk.len());
-        if total > limit {
-            return Err(too_large(max_message_bytes));
-        }
-        match first.take() {
-            None if joined.is_empty() => first = Some(chunk),
-            earlier => {
-                if let Some(earlier) = earlier {
-                    joined.extend_from_slice(&earlier);
-                }
-                joined.extend_from_slice(&chunk);
-            }
-        }
-    }
-    let mut all = first.unwrap_or_else(|| joined.freeze());
+/// The request's one message, without its prefix.
+fn unprefix(mut all: Bytes, max_message_bytes: usize) -> Result<Bytes, Status> {
     if all.len() < PREFIX_BYTES {
         return Err(Status::internal("the request carries no message"));
     }
@@ -367,41 +203,25 @@ fn too_large(max_message_bytes: usize) -> Status {
     Status::resource_exhausted(format!("the request message is larger than the limit of {max_message_bytes} bytes"))
 }
 
-fn grpc_headers() -> Response<()> {
-    let mut r = Response::new(());
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
-    r
-}
-
-/// The response headers of a call that will send data; `None` if the client has gone.
-fn start(respond: &mut SendResponse<Bytes>) -> Option<h2::SendStream<Bytes>> {
-    respond.send_response(grpc_headers(), false).ok()
-}
-
-/// The trailers of a call that succeeded.
-fn ok_trailers() -> HeaderMap {
-    let mut trailers = HeaderMap::with_capacity(1);
-    trailers.insert(Status::GRPC_STATUS, HeaderValue::from_static("0"));
-    trailers
-}
-
 /// An error answered in the headers alone, as gRPC's "trailers-only" response: the status
 /// and its percent-encoded message (tonic's encoding of both).
-fn trailers_only(mut respond: SendResponse<Bytes>, status: Status) {
-    let _ = respond.send_response(status.into_http::<()>(), true);
+fn trailers_only(status: Status) -> Reply<Answer> {
+    let (parts, ()) = status.into_http::<()>().into_parts();
+    Reply::Head { status: parts.status.as_u16(), fields: parts.headers }
 }
 
 /// A request that is not gRPC gets a plain HTTP status.
-fn plain_http(mut respond: SendResponse<Bytes>, status: StatusCode) {
-    let mut r = Response::new(());
-    *r.status_mut() = status;
-    let _ = respond.send_response(r, true);
+fn plain_http(status: StatusCode) -> Reply<Answer> {
+    Reply::Head { status: status.as_u16(), fields: HeaderMap::new() }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use prost::Message as _;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+    use tokio::io::ReadBuf;
     use tonic::Code;
 
     /// A message of one string field.
@@ -429,6 +249,12 @@ mod tests {
                 "/t.S/Big" => Answer::message(&StringValue { value: "x".repeat(300) }),
                 "/t.S/Quiet" => Answer::Quiet(Box::pin(self.release.clone().cancelled_owned())),
                 "/t.S/Panic" => return Some(Box::pin(async { panic!("a bug in a handler") })),
+                "/t.S/Slow" => {
+                    return Some(Box::pin(async move {
+                        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+                        Answer::message(&StringValue { value: "slow".into() })
+                    }));
+                }
                 _ => return None,
             };
             Some(Box::pin(std::future::ready(answer)))
@@ -629,6 +455,21 @@ mod tests {
             }
             let answered_in = writes.load(std::sync::atomic::Ordering::Relaxed) - before;
             assert_eq!(answered_in, 1, "round {round}: 4 calls and a PING were answered in {answered_in} writes");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_answer_that_comes_later_is_written_without_waiting_for_the_client() {
+        // A handler that waits for the vendor's API answers after the connection's turn is
+        // over; its answer must leave at once, not when the client next sends something.
+        let mut h = harness(Limits::default()).await;
+        let warm = h.grpc("/t.S/Echo", &[echo_request("warm")]).await;
+        assert_eq!(warm.grpc_status(), Some("0"));
+        for _ in 0..3 {
+            let r = tokio::time::timeout(std::time::Duration::from_secs(2), h.grpc("/t.S/Slow", &[echo_request("")]))
+                .await
+                .expect("the later answer is written when it is ready");
+            assert_eq!(r.grpc_status(), Some("0"));
         }
     }
 

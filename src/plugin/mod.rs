@@ -1,9 +1,11 @@
-//! The wire: Terraform's plugin protocol 6 over gRPC (our server on h2, `grpc`) with go-plugin's handshake, AutoMTLS,
+//! The wire: Terraform's plugin protocol 6 over gRPC (our gRPC server on our HTTP/2, `grpc` and `http2`) with go-plugin's handshake, AutoMTLS,
 //! controller, stdio and health services, reattach/debug mode, hclog-JSON logging, and the
 //! conversion of framework types to and from the protocol. It knows no vendor.
 
 pub mod convert;
 pub mod grpc;
+pub mod hpack;
+pub mod http2;
 pub mod logging;
 pub mod mtls;
 pub mod proto;

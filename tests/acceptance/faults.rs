@@ -313,7 +313,9 @@ async fn the_simulator_stopping_mid_plan_is_a_clear_bounded_error() {
     let n = 40;
     acc.config(&jamf_fleet(n));
     acc.wd.apply().await.ok();
-    acc.put("/_sim/jamf/faults", json!({"latencyMs": 400})).await;
+    // Each of the refresh's three waves of reads waits about a second for Jamf: stopped at 1.5
+    // s, the plan is in its second wave.
+    acc.put("/_sim/jamf/faults", json!({"latencyMs": 1000})).await;
     let secrets = secrets(&acc).await;
     let Acc { sim, wd, .. } = acc;
     let child = wd.spawn(&["plan", "-input=false", "-no-color"]);
