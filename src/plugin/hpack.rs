@@ -165,7 +165,7 @@ impl Decoder {
             if first & 0x80 != 0 {
                 let (index, next) = integer(block, at, 7)?;
                 at = next;
-                let (name, value) = self.entry(index)?;
+                let (name, value) = entry_of(&self.dynamic, index)?;
                 field(name, value);
                 fields_seen = true;
             } else if first & 0xe0 == 0x20 {
@@ -216,10 +216,6 @@ impl Decoder {
             }
         }
         Ok(())
-    }
-
-    fn entry(&self, index: usize) -> Result<(&[u8], &[u8]), HpackError> {
-        entry_of(&self.dynamic, index)
     }
 
     /// A string at `at`: where it is in the block, or Huffman-decoded into a scratch buffer.

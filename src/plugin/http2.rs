@@ -480,10 +480,13 @@ where
                     self.fail(Code::FrameSize, "RST_STREAM of the wrong size");
                 } else if id > self.last_stream_id {
                     self.fail(Code::Protocol, "RST_STREAM of a stream never opened");
-                } else if let Some(stream) = self.streams.remove(&id)
-                    && let State::Open(abort) = stream.state
-                {
-                    abort.abort();
+                } else {
+                    self.unblocked(id);
+                    if let Some(stream) = self.streams.remove(&id)
+                        && let State::Open(abort) = stream.state
+                    {
+                        abort.abort();
+                    }
                 }
             }
             kind::SETTINGS => self.peer_settings(flags, id, &payload),
@@ -683,11 +686,14 @@ where
     fn header_block(&mut self, id: u32, end_stream: bool, block: &[u8]) {
         // Every block is decoded, even one that is refused: the table must stay in step.
         let (mut post, mut grpc, mut path, mut list_bytes) = (false, false, None::<Vec<u8>>, 0usize);
+        let max_list = self.settings.max_header_list_bytes as usize;
         let decoded = self.decoder.decode(block, |name, value| {
             list_bytes = list_bytes.saturating_add(name.len() + value.len() + 32);
             match name {
                 b":method" => post = value == b"POST",
-                b":path" => path = Some(value.to_vec()),
+                // Only the first, and nothing past the limit: a block of references to one long
+                // entry would otherwise copy it once per byte.
+                b":path" if path.is_none() && list_bytes <= max_list => path = Some(value.to_vec()),
                 b"content-type" => grpc = value.starts_with(b"application/grpc"),
                 _ => {}
             }
@@ -761,7 +767,7 @@ where
         let handler = &mut self.handler;
         match std::panic::catch_unwind(AssertUnwindSafe(|| handler.request(request))) {
             Ok(reply) => self.reply(id, reply),
-            Err(_) => self.reset(id, Code::Internal),
+            Err(_) => self.panicked(id),
         }
     }
 
@@ -804,7 +810,7 @@ where
                     let handler = &mut self.handler;
                     match std::panic::catch_unwind(AssertUnwindSafe(|| handler.answer(answer))) {
                         Ok(reply) => self.reply(id, reply),
-                        Err(_) => self.reset(id, Code::Internal),
+                        Err(_) => self.panicked(id),
                     }
                 }
             }
@@ -815,7 +821,7 @@ where
                 }
             }
             Done::Ended(false) => {}
-            Done::Panicked => self.reset(id, Code::Internal),
+            Done::Panicked => self.panicked(id),
         }
     }
 
@@ -851,8 +857,16 @@ where
         }
     }
 
+    /// A stream that ends no longer waits for window.
+    fn unblocked(&mut self, id: u32) {
+        if !self.blocked.is_empty() {
+            self.blocked.retain(|&b| b != id);
+        }
+    }
+
     /// Our side of a stream has ended: forget it, and tell a client still sending to stop.
     fn finish(&mut self, id: u32) {
+        self.unblocked(id);
         if let Some(stream) = self.streams.remove(&id)
             && stream.remote_open
         {
@@ -860,9 +874,16 @@ where
         }
     }
 
+    /// A call panicked: its stream is reset, the connection goes on.
+    fn panicked(&mut self, id: u32) {
+        tracing::error!("answering a call panicked: its stream was reset, the connection goes on");
+        self.reset(id, Code::Internal);
+    }
+
     /// End a stream with an error.
     fn reset(&mut self, id: u32, code: Code) {
         put_rst(&mut self.out, id, code);
+        self.unblocked(id);
         if let Some(stream) = self.streams.remove(&id)
             && let State::Open(abort) = stream.state
         {
@@ -1332,6 +1353,41 @@ mod tests {
         let (fields, end) = c.headers(7).await;
         assert!(end);
         assert_eq!(fields, [pair(":status", "431")]);
+    }
+
+    #[tokio::test]
+    async fn the_first_path_of_a_request_is_the_one_served() {
+        let mut c = Client::new(settings()).await;
+        let fields: [(&[u8], &[u8]); 4] = [
+            (b":method", b"POST"),
+            (b":path", b"/echo"),
+            (b":path", b"/panic"),
+            (b"content-type", b"application/grpc"),
+        ];
+        let block = c.encoder.encode(fields);
+        c.send(kind::HEADERS, flag::END_HEADERS, 1, &block).await;
+        c.send(kind::DATA, flag::END_STREAM, 1, b"first").await;
+        assert_eq!(c.grpc_response(1).await, b"first");
+    }
+
+    #[tokio::test]
+    async fn a_stream_that_ends_no_longer_waits_for_window() {
+        // Driven directly, to see the list of streams waiting for window.
+        let (_client, io) = tokio::io::duplex(1 << 16);
+        let mut conn = Connection::new(io, settings(), Echo { dropped: Arc::new(AtomicBool::new(false)) });
+        // The client gives no window to streams.
+        conn.frame(kind::SETTINGS, 0, 0, Bytes::from_static(&[0, 4, 0, 0, 0, 0]));
+        let block = loona_hpack::Encoder::new().encode([
+            (&b":method"[..], &b"POST"[..]),
+            (b":path", b"/echo"),
+            (b"content-type", b"application/grpc"),
+        ]);
+        conn.frame(kind::HEADERS, flag::END_HEADERS, 1, Bytes::from(block));
+        conn.frame(kind::DATA, flag::END_STREAM, 1, Bytes::from_static(b"x"));
+        assert_eq!(conn.blocked, [1], "its answer waits for window");
+        conn.frame(kind::RST_STREAM, 0, 1, Bytes::from_static(&[0, 0, 0, 8]));
+        assert!(conn.blocked.is_empty(), "a reset stream is forgotten");
+        assert!(!conn.failed);
     }
 
     #[tokio::test]

@@ -1,6 +1,7 @@
-//! The wire: Terraform's plugin protocol 6 over gRPC (our gRPC server on our HTTP/2, `grpc` and `http2`) with go-plugin's handshake, AutoMTLS,
-//! controller, stdio and health services, reattach/debug mode, hclog-JSON logging, and the
-//! conversion of framework types to and from the protocol. It knows no vendor.
+//! The wire: Terraform's plugin protocol 6 over gRPC (our gRPC server, `grpc`, on our HTTP/2,
+//! `http2` and `hpack`) with go-plugin's handshake, AutoMTLS, controller, stdio and health
+//! services, reattach/debug mode, hclog-JSON logging, and the conversion of framework types to
+//! and from the protocol. It knows no vendor.
 
 pub mod convert;
 pub mod grpc;
