@@ -12,7 +12,6 @@
 //! as if it were not: frame and header-list sizes, stream ids, windows and every length are
 //! bounded, and a violation ends the stream or the connection with the RFC's error code.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
@@ -276,7 +275,8 @@ struct Connection<IO, H: Handler> {
     preface_read: bool,
     settings_read: bool,
     decoder: super::hpack::Decoder,
-    streams: HashMap<u32, Stream>,
+    // foldhash, not std's SipHash: six lookups a call; at most max_concurrent_streams entries.
+    streams: foldhash::HashMap<u32, Stream>,
     pending: FuturesUnordered<Pending<H::Answer>>,
     /// Streams whose body waits for window, in the order they began waiting.
     blocked: Vec<u32>,
@@ -315,7 +315,7 @@ where
             preface_read: false,
             settings_read: false,
             decoder,
-            streams: HashMap::new(),
+            streams: foldhash::HashMap::default(),
             pending: FuturesUnordered::new(),
             blocked: Vec::new(),
             continuing: None,
