@@ -92,12 +92,15 @@ pub struct Limits {
     pub max_header_list_bytes: u32,
     /// What may wait to be written before the connection stops reading, in bytes.
     pub max_unwritten_bytes: usize,
+    /// What the requests still arriving may hold at once, all calls together, in bytes.
+    pub max_received_bytes: usize,
 }
 
 impl Default for Limits {
     /// Those of go-plugin's and Terraform's gRPC (256 MiB messages) and of hyper's HTTP/2
     /// server that served us before: 200 streams, 1 MiB windows, 16 KiB of headers, 400 KiB
-    /// of send buffer.
+    /// of send buffer; and at most two largest messages arriving at once (h2 had no such limit:
+    /// 200 streams of 256 MiB each).
     fn default() -> Limits {
         Limits {
             max_message_bytes: 256 << 20,
@@ -105,6 +108,7 @@ impl Default for Limits {
             window_bytes: 1 << 20,
             max_header_list_bytes: 16 << 10,
             max_unwritten_bytes: 400 << 10,
+            max_received_bytes: 512 << 20,
         }
     }
 }
@@ -129,6 +133,7 @@ where
         max_header_list_bytes: limits.max_header_list_bytes,
         max_body_bytes: PREFIX_BYTES.saturating_add(limits.max_message_bytes),
         max_unwritten_bytes: limits.max_unwritten_bytes,
+        max_received_bytes: limits.max_received_bytes,
     };
     http2::serve(io, settings, shutdown, Calls { service, limits }).await
 }

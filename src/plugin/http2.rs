@@ -10,7 +10,9 @@
 //!
 //! The peer is the one client that passed the mutual-TLS check, but its input is still checked
 //! as if it were not: frame and header-list sizes, stream ids, windows and every length are
-//! bounded, and a violation ends the stream or the connection with the RFC's error code.
+//! bounded, and a violation ends the stream or the connection with the RFC's error code. A
+//! call still running after its client reset the stream counts against the stream limit, and
+//! what the bodies still arriving hold is bounded for the connection as a whole.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -72,6 +74,7 @@ enum Code {
     FrameSize = 0x6,
     Refused = 0x7,
     Compression = 0x9,
+    EnhanceYourCalm = 0xb,
 }
 
 /// HTTP/2 settings and limits of a server.
@@ -85,6 +88,10 @@ pub struct Settings {
     pub max_header_list_bytes: u32,
     /// The largest request body; past it the request is answered with `Body::TooLarge`.
     pub max_body_bytes: usize,
+    /// What the bodies still arriving may hold at once, all streams together; a stream whose
+    /// DATA would pass it is reset with ENHANCE_YOUR_CALM (each stream's own limit times the
+    /// streams allowed is far more memory than a process should give one client).
+    pub max_received_bytes: usize,
     /// What may wait to be written before the connection stops reading.
     pub max_unwritten_bytes: usize,
 }
@@ -280,6 +287,8 @@ struct Connection<IO, H: Handler> {
     pending: FuturesUnordered<Pending<H::Answer>>,
     /// Streams whose body waits for window, in the order they began waiting.
     blocked: Vec<u32>,
+    /// What the bodies of streams still receiving hold, all together.
+    received: usize,
     continuing: Option<Continuing>,
     last_stream_id: u32,
     /// Our receive window of each stream and of the connection, as advertised.
@@ -318,6 +327,7 @@ where
             streams: foldhash::HashMap::default(),
             pending: FuturesUnordered::new(),
             blocked: Vec::new(),
+            received: 0,
             continuing: None,
             last_stream_id: 0,
             window,
@@ -481,12 +491,7 @@ where
                 } else if id > self.last_stream_id {
                     self.fail(Code::Protocol, "RST_STREAM of a stream never opened");
                 } else {
-                    self.unblocked(id);
-                    if let Some(stream) = self.streams.remove(&id)
-                        && let State::Open(abort) = stream.state
-                    {
-                        abort.abort();
-                    }
+                    self.forget(id);
                 }
             }
             kind::SETTINGS => self.peer_settings(flags, id, &payload),
@@ -648,6 +653,10 @@ where
                 stream.remote_open = !end_stream;
                 return self.dispatch(id, Err(BodyTooLarge));
             }
+            if self.received + data.len() > self.settings.max_received_bytes {
+                return self.reset(id, Code::EnhanceYourCalm);
+            }
+            self.received += data.len();
             body.push(data);
         }
         if end_stream {
@@ -724,7 +733,11 @@ where
             return self.fail(Code::Protocol, "a client opened a stream of even id");
         }
         self.last_stream_id = id;
-        if self.closing || self.streams.len() >= self.settings.max_concurrent_streams as usize {
+        // A call whose client reset its stream runs on to its end (a cancelled apply may be
+        // mid-create), so the running calls count too: opening and resetting streams over and
+        // over must not pile up work ("rapid reset").
+        let busy = self.streams.len().max(self.pending.len());
+        if self.closing || busy >= self.settings.max_concurrent_streams as usize {
             return put_rst(&mut self.out, id, Code::Refused);
         }
         let path = match path.map(String::from_utf8) {
@@ -763,6 +776,7 @@ where
         else {
             return;
         };
+        self.received -= received.len();
         let request = Request { post, grpc, path, body: body.map(|()| received.take()) };
         let handler = &mut self.handler;
         match std::panic::catch_unwind(AssertUnwindSafe(|| handler.request(request))) {
@@ -866,8 +880,7 @@ where
 
     /// Our side of a stream has ended: forget it, and tell a client still sending to stop.
     fn finish(&mut self, id: u32) {
-        self.unblocked(id);
-        if let Some(stream) = self.streams.remove(&id)
+        if let Some(stream) = self.remove(id)
             && stream.remote_open
         {
             put_rst(&mut self.out, id, Code::NoError);
@@ -883,12 +896,24 @@ where
     /// End a stream with an error.
     fn reset(&mut self, id: u32, code: Code) {
         put_rst(&mut self.out, id, code);
-        self.unblocked(id);
-        if let Some(stream) = self.streams.remove(&id)
-            && let State::Open(abort) = stream.state
-        {
+        self.forget(id);
+    }
+
+    /// A stream reset, by either side: its future is aborted, what it received given back.
+    fn forget(&mut self, id: u32) {
+        if let Some(Stream { state: State::Open(abort), .. }) = self.remove(id) {
             abort.abort();
         }
+    }
+
+    /// A stream leaves: it no longer waits for window, and what it received is given back.
+    fn remove(&mut self, id: u32) -> Option<Stream> {
+        self.unblocked(id);
+        let stream = self.streams.remove(&id)?;
+        if let State::Receiving { body, .. } = &stream.state {
+            self.received -= body.len();
+        }
+        Some(stream)
     }
 
     /// A header block, split into CONTINUATION frames past the client's frame size.
@@ -1003,7 +1028,8 @@ mod tests {
     use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
     /// Echoes the body at any path but `/until` (open until the client resets it; `dropped` is
-    /// set when its future is dropped), `/later` (echoed by a future), `/panic` and `/fail`
+    /// set when its future is dropped), `/later` (echoed by a future), `/never` (a future that
+    /// never ends), `/panic` and `/fail`
     /// (an error of a 40,000-byte message).
     struct Echo {
         dropped: Arc<AtomicBool>,
@@ -1034,6 +1060,7 @@ mod tests {
                     tokio::task::yield_now().await;
                     body
                 })),
+                "/never" => Reply::Later(Box::pin(std::future::pending())),
                 "/panic" => panic!("a bug in a handler"),
                 "/fail" => {
                     let mut fields = HeaderMap::new();
@@ -1054,6 +1081,7 @@ mod tests {
             window_bytes: 1 << 20,
             max_header_list_bytes: 1 << 10,
             max_body_bytes: 100_000,
+            max_received_bytes: 150_000,
             max_unwritten_bytes: 400 << 10,
         }
     }
@@ -1353,6 +1381,44 @@ mod tests {
         let (fields, end) = c.headers(7).await;
         assert!(end);
         assert_eq!(fields, [pair(":status", "431")]);
+    }
+
+    #[tokio::test]
+    async fn calls_of_reset_streams_still_count_against_the_limit() {
+        let mut c = Client::new(settings()).await;
+        for id in [1, 3] {
+            c.request(id, "/never", b"").await;
+            // CANCEL, as gRPC clients reset a call they give up.
+            c.send(kind::RST_STREAM, 0, id, &[0, 0, 0, 8]).await;
+        }
+        c.request(5, "/echo", b"x").await;
+        assert_eq!(c.rst_code(5).await, Code::Refused as u32, "two calls still run");
+    }
+
+    #[tokio::test]
+    async fn what_bodies_hold_on_all_streams_together_is_bounded_and_given_back() {
+        let mut c = Client::new(settings()).await;
+        for id in [1, 3] {
+            let block = c.block("/never");
+            c.send(kind::HEADERS, flag::END_HEADERS, id, &block).await;
+        }
+        // 90,000 bytes on each: within one body's limit (100,000), not within the 150,000 of
+        // all together.
+        let chunk = vec![7u8; 15_000];
+        for id in [1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3] {
+            c.send(kind::DATA, 0, id, &chunk).await;
+        }
+        assert_eq!(c.rst_code(3).await, Code::EnhanceYourCalm as u32, "the fifth frame on 3 passes it");
+        // Both reset streams give their bytes back: 90,000 more fit.
+        c.send(kind::RST_STREAM, 0, 1, &[0, 0, 0, 8]).await;
+        let block = c.block("/never");
+        c.send(kind::HEADERS, flag::END_HEADERS, 5, &block).await;
+        for _ in 0..6 {
+            c.send(kind::DATA, 0, 5, &chunk).await;
+        }
+        c.send(kind::DATA, flag::END_STREAM, 5, b"").await;
+        c.send(kind::PING, 0, 0, b"12345678").await;
+        assert_eq!(c.next().await.unwrap().kind, kind::PING, "stream 5 is not reset");
     }
 
     #[tokio::test]
