@@ -446,10 +446,10 @@ async fn serve_keeping<P: Provider>(
     let served = plugin.clone();
     let result = match (bound, tls) {
         #[cfg(unix)]
-        (Bound::Unix(l), None) => run(plugin, UnixListenerStream::new(l), &shutdown).await,
+        (Bound::Unix(l), None) => run(plugin, unix_incoming(l), &shutdown).await,
         #[cfg(unix)]
         (Bound::Unix(l), Some((acceptor, _))) => {
-            run(plugin, tls_incoming(UnixListenerStream::new(l), acceptor, shutdown.clone()), &shutdown).await
+            run(plugin, tls_incoming(unix_incoming(l), acceptor, shutdown.clone()), &shutdown).await
         }
         (Bound::Tcp(l), None) => run(plugin, tcp_incoming(l), &shutdown).await,
         (Bound::Tcp(l), Some((acceptor, _))) => {
@@ -460,14 +460,31 @@ async fn serve_keeping<P: Provider>(
     result.map(|()| served)
 }
 
+/// Unix connections the runtime watches for reading only (`socket`): our answers being read
+/// would otherwise wake us each time.
+#[cfg(unix)]
+fn unix_incoming(
+    l: UnixListener,
+) -> impl futures::Stream<Item = std::io::Result<super::socket::ReadInterestStream>> + Send + Unpin {
+    UnixListenerStream::new(l).map(|s| s.and_then(super::socket::ReadInterestStream::unix))
+}
+
+/// A TCP connection: on unix as the unix socket's are (`socket`), so that the connection's
+/// code is compiled once.
+#[cfg(unix)]
+type TcpConnection = super::socket::ReadInterestStream;
+#[cfg(not(unix))]
+type TcpConnection = tokio::net::TcpStream;
+
 /// TCP connections with Nagle's algorithm off: it would stall each small RPC by ~40 ms
 /// (delayed ACK).
-fn tcp_incoming(l: TcpListener) -> impl futures::Stream<Item = std::io::Result<tokio::net::TcpStream>> + Send + Unpin {
+fn tcp_incoming(l: TcpListener) -> impl futures::Stream<Item = std::io::Result<TcpConnection>> + Send + Unpin {
     TcpListenerStream::new(l).map(|s| {
-        if let Ok(s) = &s {
-            let _ = s.set_nodelay(true);
-        }
-        s
+        let s = s?;
+        let _ = s.set_nodelay(true);
+        #[cfg(unix)]
+        let s = super::socket::ReadInterestStream::tcp(s)?;
+        Ok(s)
     })
 }
 
@@ -664,7 +681,7 @@ pub async fn serve_in_process<P: Provider>(
     let socket = path.clone();
     let task = tokio::spawn(async move {
         #[cfg(unix)]
-        let (_guard, incoming) = (guard, UnixListenerStream::new(listener));
+        let (_guard, incoming) = (guard, unix_incoming(listener));
         #[cfg(not(unix))]
         let incoming = tcp_incoming(listener);
         run(plugin, incoming, &token).await
