@@ -1149,6 +1149,12 @@ mod tests {
             self.encoder.encode(fields)
         }
 
+        /// A request's headers, its body to follow.
+        async fn open(&mut self, id: u32, path: &str) {
+            let block = self.block(path);
+            self.send(kind::HEADERS, flag::END_HEADERS, id, &block).await;
+        }
+
         /// A request whose headers end the stream, or are followed by `body` in one DATA frame.
         async fn request(&mut self, id: u32, path: &str, body: &[u8]) {
             let block = self.block(path);
@@ -1347,8 +1353,7 @@ mod tests {
     #[tokio::test]
     async fn a_body_past_the_limit_is_answered_at_once_and_the_stream_reset() {
         let mut c = Client::new(settings()).await;
-        let block = c.block("/echo");
-        c.send(kind::HEADERS, flag::END_HEADERS, 1, &block).await;
+        c.open(1, "/echo").await;
         for _ in 0..7 {
             c.send(kind::DATA, 0, 1, &[0u8; 16_000]).await;
         }
@@ -1366,11 +1371,9 @@ mod tests {
     async fn streams_past_the_limit_are_refused_and_a_header_list_past_it_gets_431() {
         let mut c = Client::new(settings()).await;
         for id in [1, 3] {
-            let block = c.block("/echo");
-            c.send(kind::HEADERS, flag::END_HEADERS, id, &block).await;
+            c.open(id, "/echo").await;
         }
-        let block = c.block("/echo");
-        c.send(kind::HEADERS, flag::END_HEADERS, 5, &block).await;
+        c.open(5, "/echo").await;
         assert_eq!(c.rst_code(5).await, Code::Refused as u32, "two streams at once, not three");
         c.send(kind::DATA, flag::END_STREAM, 1, b"a").await;
         assert_eq!(c.grpc_response(1).await, b"a");
@@ -1399,8 +1402,7 @@ mod tests {
     async fn what_bodies_hold_on_all_streams_together_is_bounded_and_given_back() {
         let mut c = Client::new(settings()).await;
         for id in [1, 3] {
-            let block = c.block("/never");
-            c.send(kind::HEADERS, flag::END_HEADERS, id, &block).await;
+            c.open(id, "/never").await;
         }
         // 90,000 bytes on each: within one body's limit (100,000), not within the 150,000 of
         // all together.
@@ -1411,8 +1413,7 @@ mod tests {
         assert_eq!(c.rst_code(3).await, Code::EnhanceYourCalm as u32, "the fifth frame on 3 passes it");
         // Both reset streams give their bytes back: 90,000 more fit.
         c.send(kind::RST_STREAM, 0, 1, &[0, 0, 0, 8]).await;
-        let block = c.block("/never");
-        c.send(kind::HEADERS, flag::END_HEADERS, 5, &block).await;
+        c.open(5, "/never").await;
         for _ in 0..6 {
             c.send(kind::DATA, 0, 5, &chunk).await;
         }
@@ -1459,8 +1460,7 @@ mod tests {
     #[tokio::test]
     async fn shutdown_answers_open_streams_refuses_new_ones_and_closes() {
         let mut c = Client::new(settings()).await;
-        let block = c.block("/echo");
-        c.send(kind::HEADERS, flag::END_HEADERS, 1, &block).await;
+        c.open(1, "/echo").await;
         // Its PING answered, the server has seen stream 1.
         c.send(kind::PING, 0, 0, b"12345678").await;
         assert_eq!(c.next().await.unwrap().kind, kind::PING);
