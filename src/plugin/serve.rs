@@ -281,7 +281,11 @@ where
                 Some(Ok(io)) => io,
                 Some(Err(e)) => {
                     tracing::debug!(error = %e, "accept failed");
-                    continue;
+                    // A persistent failure (no file descriptors left) must not spin, as in `run`.
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return,
+                        _ = tokio::time::sleep(ACCEPT_BACKOFF) => continue,
+                    }
                 }
             };
             let (acceptor, tx) = (acceptor.clone(), tx.clone());
@@ -701,6 +705,27 @@ mod tests {
         assert!(!der.is_empty());
         let b64 = base64::engine::general_purpose::STANDARD_NO_PAD.encode(&der);
         assert!(!b64.ends_with('='));
+    }
+
+    /// Accepting that fails over and over (no file descriptors left) waits between tries
+    /// instead of spinning on the runtime's one thread.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn failing_accepts_before_the_tls_handshake_back_off() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let (pem, _, _) = generate_certificate().unwrap();
+        let (acceptor, _) = tls_acceptor(&pem).unwrap();
+        let tries = Arc::new(AtomicUsize::new(0));
+        let counted = tries.clone();
+        let failing = futures::stream::poll_fn(move |_| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            std::task::Poll::Ready(Some(Err::<tokio::io::DuplexStream, _>(std::io::Error::other("EMFILE"))))
+        });
+        let shutdown = CancellationToken::new();
+        let _accepted = tls_incoming(failing, acceptor, shutdown.clone());
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        shutdown.cancel();
+        let tries = tries.load(Ordering::SeqCst);
+        assert!((1..=10).contains(&tries), "{tries} accepts in 300 ms");
     }
 
     #[test]
