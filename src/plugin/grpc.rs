@@ -99,8 +99,8 @@ pub struct Limits {
 impl Default for Limits {
     /// Those of go-plugin's and Terraform's gRPC (256 MiB messages) and of hyper's HTTP/2
     /// server that served us before: 200 streams, 1 MiB windows, 16 KiB of headers, 400 KiB
-    /// of send buffer; and at most two largest messages arriving at once (h2 had no such limit:
-    /// 200 streams of 256 MiB each).
+    /// of send buffer; and at most two largest requests (prefix included) arriving at once (h2
+    /// had no such limit: 200 streams of 256 MiB each).
     fn default() -> Limits {
         Limits {
             max_message_bytes: 256 << 20,
@@ -108,7 +108,7 @@ impl Default for Limits {
             window_bytes: 1 << 20,
             max_header_list_bytes: 16 << 10,
             max_unwritten_bytes: 400 << 10,
-            max_received_bytes: 512 << 20,
+            max_received_bytes: 2 * (PREFIX_BYTES + (256 << 20)),
         }
     }
 }

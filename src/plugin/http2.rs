@@ -89,8 +89,9 @@ pub struct Settings {
     /// The largest request body; past it the request is answered with `Body::TooLarge`.
     pub max_body_bytes: usize,
     /// What the bodies still arriving may hold at once, all streams together; a stream whose
-    /// DATA would pass it is reset with ENHANCE_YOUR_CALM (each stream's own limit times the
-    /// streams allowed is far more memory than a process should give one client).
+    /// DATA would pass it is reset with ENHANCE_YOUR_CALM. It bounds what slow uploads hold, not
+    /// the requests already handed to calls that still run (those are bounded by the stream
+    /// limit and each body's).
     pub max_received_bytes: usize,
     /// What may wait to be written before the connection stops reading.
     pub max_unwritten_bytes: usize,
@@ -733,9 +734,11 @@ where
             return self.fail(Code::Protocol, "a client opened a stream of even id");
         }
         self.last_stream_id = id;
-        // A call whose client reset its stream runs on to its end (a cancelled apply may be
-        // mid-create), so the running calls count too: opening and resetting streams over and
-        // over must not pile up work ("rapid reset").
+        // A call whose client reset its stream runs on to its end while the connection is
+        // served (a cancelled apply may be mid-create), so the running calls count too: opening
+        // and resetting streams over and over must not pile up work ("rapid reset"). Not the sum
+        // of the two: open streams and running calls are mostly the same calls, and either
+        // alone is held to the limit.
         let busy = self.streams.len().max(self.pending.len());
         if self.closing || busy >= self.settings.max_concurrent_streams as usize {
             return put_rst(&mut self.out, id, Code::Refused);
