@@ -60,6 +60,10 @@ enum Command {
         /// Also write the table into BENCHMARKS.md and the chart into docs/bench/.
         #[arg(long)]
         publish: bool,
+        /// Also time another build's terraform-provider-jamf (in this directory) beside this
+        /// one, in the same rounds of the exact CPU step.
+        #[arg(long, value_name = "DIR")]
+        baseline: Option<std::path::PathBuf>,
     },
 }
 
@@ -121,8 +125,8 @@ fn main() -> std::process::ExitCode {
             }) => dist::run(dist::Mode::Assemble { zips, sign_key, mirror, tag, require_all_platforms }, out),
         },
         Command::Docs { check } => docs::run(check),
-        Command::Bench { quick, bin_dir, out, publish } => {
-            bench::command::run(bench::command::Args { quick, bin_dir, out, publish })
+        Command::Bench { quick, bin_dir, out, publish, baseline } => {
+            bench::command::run(bench::command::Args { quick, bin_dir, out, publish, baseline })
         }
     };
     match result {

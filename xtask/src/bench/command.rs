@@ -18,6 +18,7 @@ pub struct Args {
     pub bin_dir: Option<PathBuf>,
     pub out: Option<PathBuf>,
     pub publish: bool,
+    pub baseline: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -41,6 +42,7 @@ pub fn run(args: Args) -> Result<()> {
     opts.quick = args.quick;
     opts.progress = true;
     opts.command_timeout = Duration::from_secs(if args.quick { 120 } else { 900 });
+    opts.baseline_dir = args.baseline;
     if args.publish {
         opts.chart_copy = Some(util::root().join("docs/bench/plan-vs-n.svg"));
     }

@@ -51,8 +51,8 @@ use devkit::{SimProcess, mirror};
 use mdmkit::plugin::serve::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE};
 
 pub use report::{
-    Cell, Command, Counts, Economy, Figure, Footprint, Latency, LatencyPhase, OwnCpu, PopulatedPlan, Report, Run, Side,
-    TerraformCpu,
+    BaselineCpu, Cell, Command, Counts, Economy, Figure, Footprint, Latency, LatencyPhase, OwnCpu, PopulatedPlan,
+    Report, Run, Side, TerraformCpu,
 };
 use stats::Summary;
 
@@ -94,6 +94,13 @@ pub const FIGURE_IDS: &[&str] = &[
     "footprint.size.terraform-provider-jamf",
     "footprint.size.terraform-provider-maas360",
     "footprint.size.mdm-sim",
+];
+
+/// The figures a report adds after [`FIGURE_IDS`] when it has a baseline (`--baseline`).
+pub const BASELINE_FIGURE_IDS: &[&str] = &[
+    "baseline.provider_cpu_exact.plan",
+    "baseline.provider_cpu_exact.apply",
+    "baseline.provider_cpu_exact.refresh-plan",
 ];
 
 /// How a run is sized.
@@ -162,6 +169,9 @@ pub struct BenchOptions {
     pub progress: bool,
     /// Limit for one terraform command.
     pub command_timeout: Duration,
+    /// Another build's directory holding `terraform-provider-jamf`, timed beside this one in the
+    /// exact CPU step's rounds (`--baseline`).
+    pub baseline_dir: Option<PathBuf>,
 }
 
 impl BenchOptions {
@@ -175,6 +185,7 @@ impl BenchOptions {
             chart_copy: None,
             progress: false,
             command_timeout: Duration::from_secs(600),
+            baseline_dir: None,
         }
     }
 
@@ -238,6 +249,8 @@ struct Bench<'a> {
     cli: PathBuf,
     cli_counting: PathBuf,
     launch_log: PathBuf,
+    /// With a baseline: its counting mirror's CLI configuration and launch log.
+    baseline: Option<(PathBuf, PathBuf)>,
     /// terraform through a script that times it and everything it waited for (the providers).
     tf_timed: Terraform,
     terraform_log: PathBuf,
@@ -277,6 +290,21 @@ impl<'a> Bench<'a> {
         .map_err(io_err("launch counter"))?;
         let cli_counting = work.join("terraformrc-counting");
         mirror::write_cli_config(&cli_counting, &counting).map_err(io_err("CLI configuration"))?;
+        let baseline = match &opts.baseline_dir {
+            None => None,
+            Some(dir) => {
+                let bin = dir.join(devkit::exe("terraform-provider-jamf"));
+                if !bin.is_file() {
+                    return Err(format!("{} is missing (the baseline's build)", bin.display()));
+                }
+                let (mirror_dir, log) = (work.join("mirror-baseline"), work.join("launches-baseline.log"));
+                mirror::install_launch_counter(&bin, &log, &mirror_dir, "jamf", devkit::VERSION)
+                    .map_err(io_err("baseline launch counter"))?;
+                let cli = work.join("terraformrc-baseline");
+                mirror::write_cli_config(&cli, &mirror_dir).map_err(io_err("CLI configuration"))?;
+                Some((cli, log))
+            }
+        };
         let tf = Terraform {
             bin: opts.terraform.clone(),
             env: sim.provider_env().into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
@@ -299,6 +327,7 @@ impl<'a> Bench<'a> {
             cli,
             cli_counting,
             launch_log,
+            baseline,
             tf_timed,
             terraform_log,
             started: Instant::now(),
@@ -342,7 +371,7 @@ impl<'a> Bench<'a> {
         let (runs, per_resource) = self.per_resource().await?;
         let mut footprint = self.footprint().await?;
         let launches = self.launches().await?;
-        (footprint.provider_cpu_exact_ms, footprint.terraform_cpu) = self.exact_cpu().await?;
+        (footprint.provider_cpu_exact_ms, footprint.terraform_cpu, footprint.baseline) = self.exact_cpu().await?;
         footprint.populated = self.populated_plan().await?;
         let economy = self.economy().await?;
         let latency = self.latency().await?;
@@ -509,8 +538,9 @@ impl<'a> Bench<'a> {
     /// terraform's own CPU time with our provider (its total, everything it waited for included,
     /// less the provider's launches) and without one. That is the part of a run's cost no provider
     /// can remove. The same for a `plan` of N = 1, where it is terraform's cost of launching a
-    /// provider at all.
-    async fn exact_cpu(&self) -> Result<(BTreeMap<String, f64>, TerraformCpu), String> {
+    /// provider at all. With a baseline, its provider runs the same commands as one more side of
+    /// every round.
+    async fn exact_cpu(&self) -> Result<(BTreeMap<String, f64>, TerraformCpu, Option<BaselineCpu>), String> {
         let n = *self.sizes.ns.iter().max().expect("sizes");
         let n_lo = *self.sizes.ns.iter().min().expect("sizes");
         self.say(format!(
@@ -530,6 +560,13 @@ impl<'a> Bench<'a> {
         for (dir, cli) in sides {
             self.init(dir, cli).await?;
         }
+        let baseline_dir = self.work.join("cpu-baseline");
+        if let Some((cli, _)) = &self.baseline {
+            self.dir("cpu-baseline")?;
+            write(&baseline_dir.join("main.tf"), &hcl::jamf_roles(n, "cpu"))?;
+            self.init(&baseline_dir, cli).await?;
+        }
+        let mut baseline_samples: BTreeMap<String, Vec<f64>> = BTreeMap::new();
         // A single run moves by ±10% on a shared machine: the median of a few.
         let rounds = if self.opts.quick { 1 } else { 5 };
         let launches_cpu = || mirror::LaunchLog::read(&self.launch_log).cpu_secs * 1000.0;
@@ -550,6 +587,16 @@ impl<'a> Bench<'a> {
                     samples.entry(command.id().to_string()).or_default()[side].push(log() - before);
                 }
                 remove_state(dir).map_err(io_err("remove state"))?;
+            }
+            if let Some((cli, log)) = &self.baseline {
+                self.reset_sim().await?;
+                for command in commands {
+                    let before = mirror::LaunchLog::read(log).cpu_secs * 1000.0;
+                    self.tf.ok(&baseline_dir, cli, command.args()).await?;
+                    let after = mirror::LaunchLog::read(log).cpu_secs * 1000.0;
+                    baseline_samples.entry(command.id().to_string()).or_default().push(after - before);
+                }
+                remove_state(&baseline_dir).map_err(io_err("remove state"))?;
             }
         }
         // Plans of N = 1 (on empty state: nothing to reset between them).
@@ -579,7 +626,11 @@ impl<'a> Bench<'a> {
             n_lo,
             plan_n_lo: own(&n1),
         };
-        Ok((provider, terraform))
+        let baseline = self.opts.baseline_dir.as_ref().map(|dir| BaselineCpu {
+            binaries: dir.display().to_string(),
+            provider_cpu_exact_ms: baseline_samples.iter().map(|(k, s)| (k.clone(), median(s))).collect(),
+        });
+        Ok((provider, terraform, baseline))
     }
 
     /// The `plan` of the largest N new roles against a tenant that already holds many made
@@ -1068,6 +1119,29 @@ pub fn figures(r: &Report) -> Vec<Figure> {
             fmt_mib(b as f64),
             None,
         );
+    }
+
+    if let Some(b) = &f.baseline {
+        for command in [Command::Plan, Command::Apply, Command::RefreshPlan] {
+            let ms = b.provider_cpu_exact_ms.get(command.id()).copied().unwrap_or(0.0);
+            let ours = f.provider_cpu_exact_ms.get(command.id()).copied().unwrap_or(0.0);
+            let per = if f.n > 0 { ms * 1000.0 / f.n as f64 } else { 0.0 };
+            let change = if ms > 0.0 { format!("{:+.1}%", (ours / ms - 1.0) * 100.0) } else { "n/a".into() };
+            add(
+                &format!("baseline.provider_cpu_exact.{}", command.id()),
+                "baseline",
+                format!(
+                    "provider CPU time, all launches, `terraform {}` of {} roles, the baseline's binary ({}) in the \
+                     same rounds as the exact figure (median of 5 runs; this build: {ours:.1} ms, {change})",
+                    command.label(),
+                    f.n,
+                    b.binaries
+                ),
+                ms,
+                format!("{ms:.1} ms ({per:.0} µs/role)"),
+                None,
+            );
+        }
     }
     out
 }

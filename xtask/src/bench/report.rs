@@ -144,6 +144,20 @@ pub struct Footprint {
     pub terraform_cpu: TerraformCpu,
     /// The provider's CPU for a `plan` against a tenant that already holds many roles.
     pub populated: PopulatedPlan,
+    /// With `--baseline`: another build's provider timed the same way, in the same rounds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineCpu>,
+}
+
+/// Another build's `terraform-provider-jamf` (`--baseline`), its launches timed as the exact
+/// figure's are, in the same rounds (one more side of each): a change of a few per cent that
+/// two separate runs on a shared machine cannot show.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BaselineCpu {
+    /// Where its binary came from.
+    pub binaries: String,
+    /// CPU time of all its launches of a command at N (ms), by command id (median).
+    pub provider_cpu_exact_ms: BTreeMap<String, f64>,
 }
 
 /// The provider's CPU time (all launches, each timed by its parent; median) for the `plan` of

@@ -3,7 +3,7 @@
 //! chart. Timings are never asserted: they mean nothing on a shared machine with debug builds.
 
 use serde_json::Value;
-use xtask::bench::{BenchOptions, Command, FIGURE_IDS};
+use xtask::bench::{BASELINE_FIGURE_IDS, BenchOptions, Command, FIGURE_IDS};
 
 #[test]
 fn quick_bench_writes_a_complete_table_json_and_chart() {
@@ -19,10 +19,17 @@ fn quick_bench_writes_a_complete_table_json_and_chart() {
     let mut opts = BenchOptions::new(&bin_dir, terraform, out.path());
     opts.quick = true;
     opts.chart_copy = Some(out.path().join("copy/plan-vs-n.svg"));
+    // The same binaries as their own baseline: the baseline's side runs, its rows follow.
+    opts.baseline_dir = Some(bin_dir.clone());
     let report = xtask::bench::run(&opts).unwrap_or_else(|e| panic!("the quick bench failed: {e}"));
 
-    // Every figure, in order, beside a target or a dash, in the printed table and in bench.md.
+    // Every figure, in order, beside a target or a dash, in the printed table and in bench.md;
+    // without a baseline, the same figures but its rows.
     let ids: Vec<&str> = report.figures.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, [FIGURE_IDS, BASELINE_FIGURE_IDS].concat());
+    let mut without = report.clone();
+    without.footprint.baseline = None;
+    let ids: Vec<String> = xtask::bench::figures(&without).into_iter().map(|f| f.id).collect();
     assert_eq!(ids, FIGURE_IDS);
     let md = std::fs::read_to_string(out.path().join("bench.md")).expect("bench.md");
     assert_eq!(md, report.markdown());
@@ -49,7 +56,12 @@ fn quick_bench_writes_a_complete_table_json_and_chart() {
     assert!(runs.windows(2).all(|w| w[0]["side"] != w[1]["side"]), "runs must alternate sides");
     assert!(runs.iter().all(|r| r["secs"].as_f64().is_some_and(|s| s > 0.0)));
     assert_eq!(json["per_resource"].as_array().map(Vec::len), Some(Command::ALL.len() * report.ns.len()));
-    assert_eq!(json["figures"].as_array().map(Vec::len), Some(FIGURE_IDS.len()));
+    assert_eq!(json["figures"].as_array().map(Vec::len), Some(FIGURE_IDS.len() + BASELINE_FIGURE_IDS.len()));
+    let baseline = &json["footprint"]["baseline"];
+    for command in ["plan", "apply", "refresh-plan"] {
+        let ms = baseline["provider_cpu_exact_ms"][command].as_f64();
+        assert!(ms.is_some_and(|ms| ms > 0.0), "the baseline's launches of {command} are timed: {baseline}");
+    }
     let populated = &json["footprint"]["populated"];
     assert!(populated["existing"].as_u64() > Some(0) && populated["provider_ms"].as_f64() > Some(0.0), "{populated}");
     for key in ["init", "plan", "apply", "refresh-plan", "destroy"] {
