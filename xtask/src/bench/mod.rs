@@ -578,25 +578,19 @@ impl<'a> Bench<'a> {
         for _ in 0..rounds {
             // Each side from the same empty tenant and state, one after the other.
             for (side, (dir, cli)) in sides.into_iter().enumerate() {
-                self.reset_sim().await?;
-                for command in commands {
-                    let (tf, log): (&Terraform, &dyn Fn() -> f64) =
-                        if side == 0 { (&self.tf, &launches_cpu) } else { (&self.tf_timed, &terraform_cpu) };
-                    let before = log();
-                    tf.ok(dir, cli, command.args()).await?;
-                    samples.entry(command.id().to_string()).or_default()[side].push(log() - before);
+                let (tf, log): (&Terraform, &dyn Fn() -> f64) =
+                    if side == 0 { (&self.tf, &launches_cpu) } else { (&self.tf_timed, &terraform_cpu) };
+                for (command, ms) in commands.into_iter().zip(self.timed_side(tf, dir, cli, &commands, log).await?) {
+                    samples.entry(command.id().to_string()).or_default()[side].push(ms);
                 }
-                remove_state(dir).map_err(io_err("remove state"))?;
             }
             if let Some((cli, log)) = &self.baseline {
-                self.reset_sim().await?;
-                for command in commands {
-                    let before = mirror::LaunchLog::read(log).cpu_secs * 1000.0;
-                    self.tf.ok(&baseline_dir, cli, command.args()).await?;
-                    let after = mirror::LaunchLog::read(log).cpu_secs * 1000.0;
-                    baseline_samples.entry(command.id().to_string()).or_default().push(after - before);
+                let log = || mirror::LaunchLog::read(log).cpu_secs * 1000.0;
+                for (command, ms) in
+                    commands.into_iter().zip(self.timed_side(&self.tf, &baseline_dir, cli, &commands, &log).await?)
+                {
+                    baseline_samples.entry(command.id().to_string()).or_default().push(ms);
                 }
-                remove_state(&baseline_dir).map_err(io_err("remove state"))?;
             }
         }
         // Plans of N = 1 (on empty state: nothing to reset between them).
@@ -631,6 +625,27 @@ impl<'a> Bench<'a> {
             provider_cpu_exact_ms: baseline_samples.iter().map(|(k, s)| (k.clone(), median(s))).collect(),
         });
         Ok((provider, terraform, baseline))
+    }
+
+    /// One side of a round of [`Bench::exact_cpu`]: `commands` in `dir` from an empty tenant and
+    /// state, each with what `log` (a CPU counter, in ms) grew by while it ran.
+    async fn timed_side(
+        &self,
+        tf: &Terraform,
+        dir: &Path,
+        cli: &Path,
+        commands: &[Command],
+        log: &dyn Fn() -> f64,
+    ) -> Result<Vec<f64>, String> {
+        self.reset_sim().await?;
+        let mut ms = Vec::with_capacity(commands.len());
+        for command in commands {
+            let before = log();
+            tf.ok(dir, cli, command.args()).await?;
+            ms.push(log() - before);
+        }
+        remove_state(dir).map_err(io_err("remove state"))?;
+        Ok(ms)
     }
 
     /// The `plan` of the largest N new roles against a tenant that already holds many made
