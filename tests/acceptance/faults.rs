@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::common::ClosedPort;
 use crate::common::acc::{Acc, flat, many};
 use crate::common::terraform::TfOutput;
 use serde_json::{Value, json};
@@ -322,7 +323,10 @@ async fn the_simulator_stopping_mid_plan_is_a_clear_bounded_error() {
     // Let the plan start refreshing, then take the server away.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let stopped_at = Instant::now();
+    let port = sim.addr().port();
     sim.shutdown().await;
+    // Held at once, so the plan's retries find no server rather than another test's.
+    let _gone = ClosedPort::hold(port).expect("hold the stopped simulator's port");
     let out = child.finish(Duration::from_secs(120)).await;
     let after_stop = stopped_at.elapsed();
     let text = out.combined();
@@ -395,4 +399,26 @@ async fn the_simulator_answers_malformed_requests_with_4xx() {
         }
     }
     sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_closed_port_refuses_connections_and_no_server_is_given_it() {
+    let gone = ClosedPort::new();
+    let addr: std::net::SocketAddr = gone.url().trim_start_matches("http://").parse().unwrap();
+    let err = tokio::net::TcpStream::connect(addr).await.expect_err("nothing listens");
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused, "{err}");
+    // Servers bind port 0, as every test's simulator does: the kernel never picks the held port.
+    let listeners: Vec<_> = (0..500).map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap()).collect();
+    assert!(listeners.iter().all(|l| l.local_addr().unwrap().port() != addr.port()));
+    // A stopped server's port, still in TIME_WAIT from a connection it closed, can be held too.
+    let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    let client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    drop(server.accept().unwrap());
+    drop(server);
+    drop(client);
+    let held = ClosedPort::hold(port).expect("held despite TIME_WAIT");
+    assert_eq!(held.url(), format!("http://127.0.0.1:{port}"));
+    let err = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect_err("nothing listens");
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused, "{err}");
 }

@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::common::ClosedPort;
 use crate::common::acc::{Acc, flat, many, planned_actions, requests};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -648,9 +649,8 @@ resource "jamf_api_role" "new" {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_down_fails_after_bounded_retries() {
     let Some(mut acc) = Acc::start("server_down_fails_after_bounded_retries").await else { return };
-    let gone = mdm_sim::Simulator::start("127.0.0.1:0".parse().unwrap(), Default::default()).await.unwrap();
+    let gone = ClosedPort::new();
     let url = gone.url();
-    gone.shutdown().await;
     acc.wd.set_env("JAMF_URL", &url);
     acc.config(&format!(
         r#"
@@ -678,9 +678,8 @@ async fn server_down_with_default_retries_fails_within_a_bounded_time() {
     let Some(mut acc) = Acc::start("server_down_with_default_retries_fails_within_a_bounded_time").await else {
         return;
     };
-    let gone = mdm_sim::Simulator::start("127.0.0.1:0".parse().unwrap(), Default::default()).await.unwrap();
+    let gone = ClosedPort::new();
     let url = gone.url();
-    gone.shutdown().await;
     acc.wd.set_env("JAMF_URL", &url);
     acc.config(VENDOR);
     let plan = acc.wd.plan_exitcode().await;

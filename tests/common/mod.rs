@@ -37,3 +37,43 @@ pub async fn unix_channel(path: &Path) -> Channel {
 pub async fn provider_client(path: &Path) -> ProviderClient<Channel> {
     ProviderClient::new(unix_channel(path).await).max_decoding_message_size(256 << 20)
 }
+
+/// A loopback port nothing listens on, held while this lives: a connection to it is refused, and
+/// no other test's server is given it. A port freed by stopping a server is not enough: tests run
+/// in parallel, and another test's simulator was handed that port and answered a request meant
+/// to find no server with 401.
+pub struct ClosedPort {
+    // Bound, never listening: the kernel refuses connections and skips the port when it picks
+    // one for a bind to port 0, which is how every server in the tests gets its port.
+    _socket: socket2::Socket,
+    port: u16,
+}
+
+impl ClosedPort {
+    /// Any free loopback port.
+    pub fn new() -> Self {
+        Self::hold(0).expect("bind a loopback socket")
+    }
+
+    /// The port a server that just stopped had. Address reuse lets it be held while that
+    /// server's connections are still in TIME_WAIT.
+    pub fn hold(port: u16) -> std::io::Result<Self> {
+        use socket2::{Domain, Socket, Type};
+        let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+        socket.set_reuse_address(true)?;
+        socket.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], port)).into())?;
+        let port = socket.local_addr()?.as_socket().map(|a| a.port()).expect("an IPv4 address");
+        Ok(Self { _socket: socket, port })
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Default for ClosedPort {
+    fn default() -> Self {
+        Self::new()
+    }
+}
