@@ -18,14 +18,17 @@
 //!    during the apply.
 //! 4. **Launches**: how often terraform starts the provider per command (a counting wrapper in
 //!    place of the provider in a mirror of its own).
-//! 5. **CPU time, exact**: the largest N through the counting wrapper, 5 times: every launch's CPU
+//! 5. **AutoMTLS**: a `plan` of N = 1 with Terraform's AutoMTLS as it comes and turned off
+//!    (`TF_DISABLE_PLUGIN_TLS=1`), and over one `terraform_data`, alternated, one warm-up and 9
+//!    counted runs: the wall times, and the CPU time of terraform with its launches both ways.
+//! 6. **CPU time, exact**: the largest N through the counting wrapper, 5 times: every launch's CPU
 //!    time as its parent saw it. Beside it the same commands run by terraform through a timing
 //!    script, with the provider and over N `terraform_data`, and a `plan` of N = 1 the same way:
 //!    terraform's own CPU time (its total less the provider's launches) on either side, the part
 //!    of the gap that no provider removes.
-//! 6. **API economy**: simulator requests and tokens per command for 300 roles + 300 clients +
+//! 7. **API economy**: simulator requests and tokens per command for 300 roles + 300 clients +
 //!    300 secrets, and MaaS360 requests to refresh 100 script users.
-//! 7. **Realistic latency**: 100 + 100 + 100 applied and refreshed with 50 ms per request and
+//! 8. **Realistic latency**: 100 + 100 + 100 applied and refreshed with 50 ms per request and
 //!    `-parallelism=20`: wall time against the floor `requests × 50 ms ÷ 5`, and the most requests
 //!    the simulator saw at once.
 //!
@@ -51,8 +54,8 @@ use devkit::{SimProcess, mirror};
 use mdmkit::plugin::serve::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE};
 
 pub use report::{
-    BaselineCpu, Cell, Command, Counts, Economy, Figure, Footprint, Latency, LatencyPhase, OwnCpu, PopulatedPlan,
-    Report, Run, Side, TerraformCpu,
+    AutoMtls, BaselineCpu, Cell, Command, Counts, Economy, Figure, Footprint, Latency, LatencyPhase, OwnCpu,
+    PopulatedPlan, Report, Run, Side, TerraformCpu,
 };
 use stats::Summary;
 
@@ -80,6 +83,8 @@ pub const FIGURE_IDS: &[&str] = &[
     "fixed.launches.destroy",
     "fixed.plan_n1_ratio",
     "fixed.terraform_cpu.plan_n1",
+    "fixed.plan_n1_ratio_without_automtls",
+    "fixed.automtls_cpu_ms.plan_n1",
     "economy.jamf.refresh.requests",
     "economy.jamf.apply.tokens",
     "economy.jamf.refresh.tokens",
@@ -371,6 +376,7 @@ impl<'a> Bench<'a> {
         let (runs, per_resource) = self.per_resource().await?;
         let mut footprint = self.footprint().await?;
         let launches = self.launches().await?;
+        let automtls = self.automtls().await?;
         (footprint.provider_cpu_exact_ms, footprint.terraform_cpu, footprint.baseline) = self.exact_cpu().await?;
         footprint.populated = self.populated_plan().await?;
         let economy = self.economy().await?;
@@ -390,6 +396,7 @@ impl<'a> Bench<'a> {
             handshake_tls_ms,
             handshake_plain_ms,
             launches,
+            automtls,
             economy,
             latency,
             footprint,
@@ -526,6 +533,78 @@ impl<'a> Bench<'a> {
         }
         self.reset_sim().await?;
         Ok(out)
+    }
+
+    /// `plan` of the smallest N with Terraform's AutoMTLS as it comes and turned off
+    /// (`TF_DISABLE_PLUGIN_TLS=1`, which users are not asked to set), and over as many
+    /// `terraform_data`, alternated: the wall time of each and the CPU time of terraform with its
+    /// launches. For every launch terraform makes a P-521 certificate before starting the
+    /// provider, and both ends sign and check in the handshake; a provider cannot spare it.
+    async fn automtls(&self) -> Result<AutoMtls, String> {
+        let n = *self.sizes.ns.iter().min().expect("sizes");
+        let total = self.sizes.warmups + self.sizes.runs;
+        self.say(format!("AutoMTLS: plan of {n} with and without it, and of {n} terraform_data, ×{total} each"));
+        let ours = self.dir("automtls")?;
+        let data = self.dir("automtls-terraform_data")?;
+        write(&ours.join("main.tf"), &hcl::jamf_roles(n, "tls"))?;
+        write(&data.join("main.tf"), &hcl::terraform_data(n, "tls"))?;
+        self.init(&ours, &self.cli).await?;
+        self.init(&data, &self.cli).await?;
+        self.reset_sim().await?;
+        let off = |tf: &Terraform| {
+            let mut tf = tf.clone();
+            tf.env.insert("TF_DISABLE_PLUGIN_TLS".into(), "1".into());
+            tf
+        };
+        let (without, without_timed) = (off(&self.tf), off(&self.tf_timed));
+        // Terraform's log says so for every launch it secures: the two ways must be what they claim.
+        let mut secured = [0; 2];
+        for (count, tf) in secured.iter_mut().zip([&self.tf, &without]) {
+            let log = self.work.join("automtls-terraform.log");
+            let _ = std::fs::remove_file(&log);
+            let mut logged = tf.clone();
+            logged.env.extend([("TF_LOG".into(), "info".into()), ("TF_LOG_PATH".into(), log.display().to_string())]);
+            logged.ok(&ours, &self.cli, Command::Plan.args()).await?;
+            let text = std::fs::read_to_string(&log).map_err(io_err("terraform's log"))?;
+            *count = text.matches("configuring client automatic mTLS").count() as u64;
+        }
+        if secured[0] == 0 || secured[1] != 0 {
+            return Err(format!(
+                "terraform's log shows {} launch(es) with AutoMTLS as it comes and {} with TF_DISABLE_PLUGIN_TLS=1; \
+                 the comparison would be meaningless",
+                secured[0], secured[1]
+            ));
+        }
+        let cpu = || mirror::LaunchLog::read(&self.terraform_log).cpu_secs * 1000.0;
+        let (mut wall, mut ms): ([Vec<f64>; 3], [Vec<f64>; 2]) = Default::default();
+        for index in 0..total {
+            let counted = index >= self.sizes.warmups;
+            // Wall time without the timing script, whose start-up would be in every figure.
+            for (side, (tf, dir)) in [(&self.tf, &ours), (&without, &ours), (&self.tf, &data)].into_iter().enumerate() {
+                let r = tf.ok(dir, &self.cli, Command::Plan.args()).await?;
+                check_plan_output(Command::Plan, n, &r.stdout)?;
+                if counted {
+                    wall[side].push(r.secs());
+                }
+            }
+            for (side, tf) in [&self.tf_timed, &without_timed].into_iter().enumerate() {
+                let before = cpu();
+                tf.ok(&ours, &self.cli, Command::Plan.args()).await?;
+                if counted {
+                    ms[side].push(cpu() - before);
+                }
+            }
+        }
+        let s = |v: &[f64]| Summary::of(v).expect("counted runs");
+        Ok(AutoMtls {
+            n,
+            with_tls: s(&wall[0]),
+            without_tls: s(&wall[1]),
+            terraform_data: s(&wall[2]),
+            cpu_with_tls_ms: s(&ms[0]),
+            cpu_without_tls_ms: s(&ms[1]),
+            secured_launches: secured,
+        })
     }
 
     /// The largest N once more through the counting mirror: the CPU time of every launch of
@@ -1036,6 +1115,42 @@ pub fn figures(r: &Report) -> Vec<Figure> {
         ),
         c.terraform_ratio(),
         format!("{:.2}×", c.terraform_ratio()),
+        None,
+    );
+
+    let t = &r.automtls;
+    let without = t.without_tls.median / t.terraform_data.median;
+    add(
+        "fixed.plan_n1_ratio_without_automtls",
+        "fixed cost",
+        format!(
+            "plan of N = {}, Terraform's AutoMTLS turned off (`TF_DISABLE_PLUGIN_TLS=1`): `jamf_api_role` ÷ \
+             `terraform_data` ({:.3} s ÷ {:.3} s; with it {:.3} s, {:.2}×, in the same rounds; medians)",
+            t.n,
+            t.without_tls.median,
+            t.terraform_data.median,
+            t.with_tls.median,
+            t.with_tls.median / t.terraform_data.median
+        ),
+        without,
+        format!("{without:.2}×"),
+        None,
+    );
+    let tls_ms = t.cpu_with_tls_ms.median - t.cpu_without_tls_ms.median;
+    add(
+        "fixed.automtls_cpu_ms.plan_n1",
+        "fixed cost",
+        format!(
+            "CPU time AutoMTLS adds to a `plan` of N = {} ({} launches): terraform with its launches, with it less \
+             without it ({:.0} ms − {:.0} ms; medians): terraform's P-521 certificate for each launch and both ends \
+             of each handshake",
+            t.n,
+            r.launches.get("plan").copied().unwrap_or(0),
+            t.cpu_with_tls_ms.median,
+            t.cpu_without_tls_ms.median
+        ),
+        tls_ms,
+        format!("{tls_ms:.1} ms"),
         None,
     );
 

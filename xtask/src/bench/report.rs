@@ -201,6 +201,24 @@ pub struct TerraformCpu {
     pub plan_n_lo: OwnCpu,
 }
 
+/// A `plan` of `n` roles with Terraform's AutoMTLS as it comes and turned off
+/// (`TF_DISABLE_PLUGIN_TLS=1`), beside `n` `terraform_data`, in the same rounds: what the TLS
+/// set-up of each launch costs (terraform's P-521 certificate, both ends of the handshake).
+#[derive(Debug, Clone, Serialize)]
+pub struct AutoMtls {
+    pub n: usize,
+    /// Wall time (s).
+    pub with_tls: Summary,
+    pub without_tls: Summary,
+    pub terraform_data: Summary,
+    /// CPU time of terraform and everything it waited for, the provider's launches included (ms).
+    pub cpu_with_tls_ms: Summary,
+    pub cpu_without_tls_ms: Summary,
+    /// Launches terraform logged as secured with AutoMTLS in one `plan` each way (checked: some
+    /// with it, none without).
+    pub secured_launches: [u64; 2],
+}
+
 /// One figure of the table.
 #[derive(Debug, Clone, Serialize)]
 pub struct Figure {
@@ -236,6 +254,7 @@ pub struct Report {
     pub handshake_plain_ms: Summary,
     /// Provider launches per terraform command (`init`, `plan`, `apply`, `refresh-plan`, `destroy`).
     pub launches: BTreeMap<String, u64>,
+    pub automtls: AutoMtls,
     pub economy: Economy,
     pub latency: Latency,
     pub footprint: Footprint,

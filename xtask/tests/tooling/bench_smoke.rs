@@ -97,6 +97,16 @@ fn quick_bench_writes_a_complete_table_json_and_chart() {
     let n1 = &terraform_cpu["plan_n_lo"];
     assert!(n1["terraform_with_terraform_data_ms"].as_f64().is_some_and(|ms| ms > 0.0), "{n1}");
     assert!(json["handshake_tls_ms"]["samples"].as_array().is_some_and(|s| !s.is_empty()));
+    // The plans of one with and without AutoMTLS: as many of each as counted runs, and really
+    // secured one way and not the other (terraform's log of one plan each way).
+    let tls = &json["automtls"];
+    for key in ["with_tls", "without_tls", "terraform_data", "cpu_with_tls_ms", "cpu_without_tls_ms"] {
+        let samples = tls[key]["samples"].as_array().unwrap_or_else(|| panic!("{key} in {tls}"));
+        assert_eq!(samples.len(), report.counted_runs, "{key}");
+        assert!(samples.iter().all(|s| s.as_f64().is_some_and(|s| s > 0.0)), "{key}: {tls}");
+    }
+    let launches = json["launches"]["plan"].as_u64();
+    assert_eq!(tls["secured_launches"], serde_json::json!([launches, 0]), "{tls}");
 
     // The chart: an SVG with its labels as text (no font library involved), copied where asked.
     let svg = std::fs::read_to_string(out.path().join("plan-vs-n.svg")).expect("chart");
