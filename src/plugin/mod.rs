@@ -1,5 +1,5 @@
 //! The wire: Terraform's plugin protocol 6 over gRPC (our gRPC server, `grpc`, on our HTTP/2,
-//! `http2` and `hpack`, over a unix socket watched for reading only, `socket`) with go-plugin's
+//! `http2` and `hpack`, over a connection watched for reading only, `socket`) with go-plugin's
 //! handshake, AutoMTLS, controller, stdio and health services, reattach/debug mode, hclog-JSON
 //! logging, and the conversion of framework types to and from the protocol. It knows no vendor.
 
