@@ -30,6 +30,30 @@ pub fn build_release() -> Result<PathBuf> {
     Ok(target_dir().join("release"))
 }
 
+/// [`build_release`] and the benchmark's floor provider (`xtask/floor`), which only the benchmark runs.
+pub fn build_bench_release() -> Result<PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(root())
+        .args([
+            "build",
+            "--release",
+            "--package",
+            "mdmkit",
+            "--package",
+            "mdm-sim",
+            "--package",
+            "bench-floor",
+            "--bins",
+        ])
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err("cargo build --release failed".into());
+    }
+    Ok(target_dir().join("release"))
+}
+
 /// `cargo build --release` of the two providers alone, for the host or for the Rust `target`
 /// triple; returns the directory holding the binaries.
 pub fn build_providers_release(target: Option<&str>) -> Result<PathBuf> {

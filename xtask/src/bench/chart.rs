@@ -1,5 +1,5 @@
-//! The chart of the per-resource comparison: time against N for `jamf_api_role` and
-//! `terraform_data`, one panel per command, median with a min–max whisker. SVG through plotters,
+//! The chart of the per-resource comparison: time against N for `jamf_api_role`, the floor
+//! (`floor_role`) and `terraform_data`, one panel per command, median with a min–max whisker. SVG through plotters,
 //! with no font library: the SVG backend writes text as `<text>` elements the viewer renders.
 
 use std::path::Path;
@@ -14,6 +14,7 @@ type Pick = fn(&Cell) -> &Summary;
 
 const OURS: RGBColor = RGBColor(0xd9, 0x48, 0x1c);
 const DATA: RGBColor = RGBColor(0x2b, 0x6c, 0xb0);
+const FLOOR: RGBColor = RGBColor(0x6b, 0x8e, 0x23);
 
 /// Draw one panel per command in `commands` from `cells` into an SVG file at `path`.
 pub fn write_svg(path: &Path, cells: &[Cell], commands: &[Command]) -> Result<(), String> {
@@ -35,7 +36,8 @@ fn draw_panel<DB: DrawingBackend>(
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let mine: Vec<&Cell> = cells.iter().filter(|c| c.command == command).collect();
     let max_n = mine.iter().map(|c| c.n).max().unwrap_or(1) as f64;
-    let max_y = mine.iter().map(|c| c.ours.max.max(c.terraform_data.max)).fold(0.0, f64::max).max(0.001);
+    let max_y =
+        mine.iter().map(|c| c.ours.max.max(c.floor.max).max(c.terraform_data.max)).fold(0.0, f64::max).max(0.001);
     let mut chart = ChartBuilder::on(area)
         .caption(format!("terraform {}", command.label()), ("sans-serif", 18))
         .margin(12)
@@ -53,8 +55,9 @@ fn draw_panel<DB: DrawingBackend>(
         .label_style(("sans-serif", 13))
         .axis_desc_style(("sans-serif", 14))
         .draw()?;
-    let series: [(&str, RGBColor, Pick); 2] = [
+    let series: [(&str, RGBColor, Pick); 3] = [
         ("jamf_api_role (mdmkit/jamf)", OURS, |c| &c.ours),
+        ("floor_role (same schema, no work)", FLOOR, |c| &c.floor),
         ("terraform_data (built in)", DATA, |c| &c.terraform_data),
     ];
     for (label, color, pick) in series {
@@ -93,6 +96,7 @@ mod tests {
                     command,
                     n,
                     ours: s(0.1 + n as f64 * 0.001),
+                    floor: s(0.09 + n as f64 * 0.0009),
                     terraform_data: s(0.05 + n as f64 * 0.0008),
                 })
             })
@@ -102,7 +106,14 @@ mod tests {
         write_svg(&path, &cells, &[Command::Plan, Command::RefreshPlan]).unwrap();
         let svg = std::fs::read_to_string(&path).unwrap();
         assert!(svg.starts_with("<svg"), "{}", &svg[..80.min(svg.len())]);
-        for text in ["terraform plan (empty state)", "N (resources)", "seconds", "jamf_api_role (mdmkit/jamf)", "500"] {
+        for text in [
+            "terraform plan (empty state)",
+            "N (resources)",
+            "seconds",
+            "jamf_api_role (mdmkit/jamf)",
+            "floor_role",
+            "500",
+        ] {
             assert!(svg.contains(&format!(">{text}</text>")) || svg.contains(text), "missing {text:?}");
         }
         assert!(svg.matches("<text").count() > 20);

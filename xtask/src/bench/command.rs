@@ -29,8 +29,8 @@ pub fn run(args: Args) -> Result<()> {
     let bin_dir = match args.bin_dir {
         Some(d) => d,
         None => {
-            let step = Step::start("build providers and simulator (release)");
-            let release = util::build_release()?;
+            let step = Step::start("build providers, simulator and floor (release)");
+            let release = util::build_bench_release()?;
             step.done();
             release
         }

@@ -11,9 +11,19 @@ fn required(name: &str) -> String {
 
 /// N `jamf_api_role`s (the provider takes its URL and credentials from `JAMF_*`).
 pub fn jamf_roles(n: usize, prefix: &str) -> String {
+    roles("jamf", "jamf_api_role", n, prefix)
+}
+
+/// N `floor_role`s: the same block through the benchmark's floor provider (`xtask/floor`), whose
+/// resource has `jamf_api_role`'s schema and does nothing.
+pub fn floor_roles(n: usize, prefix: &str) -> String {
+    roles("floor", "floor_role", n, prefix)
+}
+
+fn roles(provider: &str, type_name: &str, n: usize, prefix: &str) -> String {
     format!(
-        "{}provider \"jamf\" {{}}\n\nresource \"jamf_api_role\" \"r\" {{\n  count        = {n}\n  display_name = \"{prefix}-role-${{count.index}}\"\n  privileges   = [\"Read Computers\"]\n}}\n",
-        required("jamf")
+        "{}provider \"{provider}\" {{}}\n\nresource \"{type_name}\" \"r\" {{\n  count        = {n}\n  display_name = \"{prefix}-role-${{count.index}}\"\n  privileges   = [\"Read Computers\"]\n}}\n",
+        required(provider)
     )
 }
 
@@ -49,6 +59,11 @@ mod tests {
         assert!(r.contains("\"bench-role-${count.index}\""));
         assert!(r.contains(&format!("version = \"{VERSION}\"")));
         assert!(terraform_data(3, "b").contains("count = 3"));
+        // The floor's block is the role's, but for the provider and the type.
+        assert_eq!(
+            floor_roles(7, "f").replace("floor_role", "jamf_api_role").replace("floor", "jamf"),
+            jamf_roles(7, "f")
+        );
         let i = jamf_identities(2, "e");
         assert!(i.contains("jamf_api_role.r[count.index].display_name"));
         assert!(i.contains("jamf_api_client.c[count.index].id"));

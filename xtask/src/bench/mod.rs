@@ -10,9 +10,11 @@
 //!    and without TLS, alternated.
 //! 2. **Per-resource overhead**: for N = 1, 100, 500, N `jamf_api_role` against N `terraform_data`,
 //!    `plan` (empty state), `apply`, `plan` (applied state, refresh) and `plan -refresh=false`, one
-//!    warm-up then 9 counted runs each, the two sides alternated. The ratio of the slopes
+//!    warm-up then 9 counted runs each, the sides alternated. The ratio of the slopes
 //!    `(t(500) − t(1)) / (t_data(500) − t_data(1))` is the provider's per-resource cost relative to
-//!    Terraform's own.
+//!    Terraform's own. A third side in the same rounds, N `floor_role` of the floor provider
+//!    (`xtask/floor`: `jamf_api_role`'s schema doing nothing, on the providers' wire), gives the
+//!    same ratio for a provider with no work of its own: the part of the gap that is the protocol.
 //! 3. **Footprint**: the largest N once more, untimed, with the provider processes sampled from
 //!    `/proc`: their CPU time during `plan`, `apply` and the refresh `plan`, and their peak RSS
 //!    during the apply.
@@ -65,6 +67,8 @@ pub const FIGURE_IDS: &[&str] = &[
     "per_resource.ratio.apply",
     "per_resource.ratio.refresh-plan",
     "per_resource.ratio.plan-refresh-false",
+    "per_resource.floor_ratio.plan",
+    "per_resource.floor_ratio.refresh-plan",
     "per_resource.provider_cpu.plan",
     "per_resource.provider_cpu.apply",
     "per_resource.provider_cpu.refresh-plan",
@@ -82,6 +86,7 @@ pub const FIGURE_IDS: &[&str] = &[
     "fixed.launches.refresh-plan",
     "fixed.launches.destroy",
     "fixed.plan_n1_ratio",
+    "fixed.plan_n1_ratio_floor",
     "fixed.terraform_cpu.plan_n1",
     "fixed.plan_n1_ratio_without_automtls",
     "fixed.automtls_cpu_ms.plan_n1",
@@ -268,7 +273,7 @@ fn io_err(what: &str) -> impl Fn(std::io::Error) -> String + '_ {
 
 impl<'a> Bench<'a> {
     fn start(opts: &'a BenchOptions, work: &Path) -> Result<Bench<'a>, String> {
-        for name in BINARIES {
+        for name in BINARIES.iter().chain([&FLOOR]) {
             let p = opts.bin_dir.join(devkit::exe(name));
             if !p.is_file() {
                 return Err(format!("{} is missing (build it first)", p.display()));
@@ -277,7 +282,7 @@ impl<'a> Bench<'a> {
         let sim = SimProcess::start(&opts.bin_dir.join(devkit::exe("mdm-sim")), &[], &work.join("mdm-sim.log"))
             .map_err(|e| e.to_string())?;
         let mirror_dir = work.join("mirror");
-        for name in ["jamf", "maas360"] {
+        for name in ["jamf", "maas360", "floor"] {
             let bin = opts.bin_dir.join(devkit::exe(&format!("terraform-provider-{name}")));
             mirror::install_binary(&bin, &mirror_dir, name, devkit::VERSION).map_err(io_err("install"))?;
         }
@@ -429,23 +434,28 @@ impl<'a> Bench<'a> {
 
     async fn per_resource(&self) -> Result<(Vec<Run>, Vec<Cell>), String> {
         let ours = self.dir("ours")?;
+        let floor = self.dir("floor")?;
         let data = self.dir("terraform_data")?;
+        let sides = [(Side::Ours, &ours), (Side::Floor, &floor), (Side::TerraformData, &data)];
         let mut runs = Vec::new();
         let total = self.sizes.warmups + self.sizes.runs;
         for (k, &n) in self.sizes.ns.iter().enumerate() {
             write(&ours.join("main.tf"), &hcl::jamf_roles(n, "bench"))?;
+            write(&floor.join("main.tf"), &hcl::floor_roles(n, "bench"))?;
             write(&data.join("main.tf"), &hcl::terraform_data(n, "bench"))?;
-            remove_state(&ours).map_err(io_err("remove state"))?;
-            remove_state(&data).map_err(io_err("remove state"))?;
+            for (_, dir) in sides {
+                remove_state(dir).map_err(io_err("remove state"))?;
+            }
             self.reset_sim().await?;
             if k == 0 {
-                self.init(&ours, &self.cli).await?;
-                self.init(&data, &self.cli).await?;
+                for (_, dir) in sides {
+                    self.init(dir, &self.cli).await?;
+                }
             }
             for command in Command::ALL {
                 self.say(format!("per-resource: N = {n}, {} ×{total} each side", command.label()));
                 for index in 0..total {
-                    for (side, dir) in [(Side::Ours, &ours), (Side::TerraformData, &data)] {
+                    for (side, dir) in sides {
                         if command == Command::Apply {
                             remove_state(dir).map_err(io_err("remove state"))?;
                             if side == Side::Ours {
@@ -459,8 +469,9 @@ impl<'a> Bench<'a> {
                 }
             }
         }
-        remove_state(&ours).map_err(io_err("remove state"))?;
-        remove_state(&data).map_err(io_err("remove state"))?;
+        for (_, dir) in sides {
+            remove_state(dir).map_err(io_err("remove state"))?;
+        }
         self.reset_sim().await?;
         let mut cells = Vec::new();
         for command in Command::ALL {
@@ -473,7 +484,13 @@ impl<'a> Bench<'a> {
                         .collect();
                     Summary::of(&v).expect("counted runs")
                 };
-                cells.push(Cell { command, n, ours: pick(Side::Ours), terraform_data: pick(Side::TerraformData) });
+                cells.push(Cell {
+                    command,
+                    n,
+                    ours: pick(Side::Ours),
+                    floor: pick(Side::Floor),
+                    terraform_data: pick(Side::TerraformData),
+                });
             }
         }
         Ok((runs, cells))
@@ -845,6 +862,9 @@ impl<'a> Bench<'a> {
 /// The binaries measured.
 const BINARIES: [&str; 3] = ["terraform-provider-jamf", "terraform-provider-maas360", "mdm-sim"];
 
+/// The floor provider (`xtask/floor`), timed beside the role, never shipped: its size is no figure.
+const FLOOR: &str = "terraform-provider-floor";
+
 /// The Jamf provider's default limit of requests on the wire.
 const JAMF_CONCURRENCY: u64 = 5;
 
@@ -979,6 +999,29 @@ pub fn figures(r: &Report) -> Vec<Figure> {
         );
     }
 
+    // The floor in the same rounds: what a provider on this wire with this schema pays for doing
+    // nothing, against which the role's ratio is its own work.
+    for command in [Command::Plan, Command::RefreshPlan] {
+        let (Some(lo), Some(hi)) = (cell(command, n_lo), cell(command, n_hi)) else { continue };
+        let floor = hi.floor.median - lo.floor.median;
+        let data = hi.terraform_data.median - lo.terraform_data.median;
+        let ratio = if data > 0.0 && floor.is_finite() { floor / data } else { f64::NAN };
+        add(
+            &format!("per_resource.floor_ratio.{}", command.id()),
+            "per-resource",
+            format!(
+                "{}, the floor (`floor_role`: `jamf_api_role`'s schema, no work, on our wire) against `terraform_data` \
+                 in the same rounds ({:.3} s ÷ {:.3} s)",
+                command.label(),
+                floor,
+                data
+            ),
+            ratio,
+            if ratio.is_nan() { "n/a (`terraform_data` slope ≤ 0)".into() } else { format!("{ratio:.2}") },
+            None,
+        );
+    }
+
     let f = &r.footprint;
     // The sampled figure, then the exact one (the targets are the exact one's).
     let cpu_rows = [
@@ -1099,6 +1142,21 @@ pub fn figures(r: &Report) -> Vec<Figure> {
             ratio,
             format!("{ratio:.2}×"),
             Some((format!("≤ {N1_RATIO_TARGET}×"), ratio <= N1_RATIO_TARGET)),
+        );
+    }
+    if let Some(c) = cell(Command::Plan, n_lo) {
+        let ratio = c.floor.median / c.terraform_data.median;
+        add(
+            "fixed.plan_n1_ratio_floor",
+            "fixed cost",
+            format!(
+                "plan of N = {n_lo}, the floor (no work, on our wire) ÷ `terraform_data` ({:.3} s ÷ {:.3} s, medians, \
+                 same rounds)",
+                c.floor.median, c.terraform_data.median
+            ),
+            ratio,
+            format!("{ratio:.2}×"),
+            None,
         );
     }
     let c = r.footprint.terraform_cpu.plan_n_lo;

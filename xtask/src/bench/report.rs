@@ -58,6 +58,8 @@ impl Command {
 pub enum Side {
     /// N `jamf_api_role` through our provider.
     Ours,
+    /// N `floor_role` through the floor provider: `jamf_api_role`'s schema, no work.
+    Floor,
     /// N `terraform_data`.
     TerraformData,
 }
@@ -74,12 +76,13 @@ pub struct Run {
     pub secs: f64,
 }
 
-/// The counted runs of one command and N, both sides.
+/// The counted runs of one command and N, every side.
 #[derive(Debug, Clone, Serialize)]
 pub struct Cell {
     pub command: Command,
     pub n: usize,
     pub ours: Summary,
+    pub floor: Summary,
     pub terraform_data: Summary,
 }
 
@@ -272,14 +275,16 @@ fn summary_cell(s: &Summary) -> String {
 impl Report {
     /// The per-resource timings as a markdown table.
     pub fn per_resource_markdown(&self) -> String {
-        let mut t =
-            String::from("| command | N | `jamf_api_role` (s) | `terraform_data` (s) |\n|---|---:|---:|---:|\n");
+        let mut t = String::from(
+            "| command | N | `jamf_api_role` (s) | floor (s) | `terraform_data` (s) |\n|---|---:|---:|---:|---:|\n",
+        );
         for c in &self.per_resource {
             t.push_str(&format!(
-                "| {} | {} | {} | {} |\n",
+                "| {} | {} | {} | {} | {} |\n",
                 c.command.label(),
                 c.n,
                 summary_cell(&c.ours),
+                summary_cell(&c.floor),
                 summary_cell(&c.terraform_data)
             ));
         }
@@ -301,7 +306,8 @@ impl Report {
         let m = &self.machine;
         format!(
             "### Figures\n\n{}\n### Per-resource timings\n\nmin / **median** / max of {} counted run{} (after {} warm-up{}), \
-             `jamf_api_role` and `terraform_data` runs alternated, simulator latency 0.\n\n{}\n\
+             `jamf_api_role`, floor (`floor_role`: the same schema, no work) and `terraform_data` runs alternated, \
+             simulator latency 0.\n\n{}\n\
              ### Machine\n\n- {} CPUs ({}), {} GiB RAM, {} (kernel {})\n- {}; {}\n- load average at start {} / at end {} \
              (1, 5, 15 min); shared machine: other builds and tests ran at the same time\n- {} run of the binaries in {}, \
              started {} and took {:.0} s\n",

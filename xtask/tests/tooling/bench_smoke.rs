@@ -12,7 +12,7 @@ fn quick_bench_writes_a_complete_table_json_and_chart() {
     };
     // The debug binaries of this workspace, all in one directory (the bench runs them from there).
     let bin_dir = devkit::built_binaries_dir();
-    for bin in ["terraform-provider-jamf", "terraform-provider-maas360", "mdm-sim"] {
+    for bin in ["terraform-provider-jamf", "terraform-provider-maas360", "mdm-sim", "terraform-provider-floor"] {
         devkit::built_binary(bin).unwrap_or_else(|e| panic!("{e}"));
     }
     let out = tempfile::Builder::new().prefix("bench-smoke").tempdir().expect("temp dir");
@@ -52,8 +52,12 @@ fn quick_bench_writes_a_complete_table_json_and_chart() {
     assert_eq!(json["profile"], "quick");
     let runs = json["runs"].as_array().expect("runs");
     let per_cell = report.warmups + report.counted_runs;
-    assert_eq!(runs.len(), Command::ALL.len() * report.ns.len() * 2 * per_cell);
-    assert!(runs.windows(2).all(|w| w[0]["side"] != w[1]["side"]), "runs must alternate sides");
+    assert_eq!(runs.len(), Command::ALL.len() * report.ns.len() * 3 * per_cell);
+    let sides: Vec<&str> = runs.iter().map(|r| r["side"].as_str().expect("side")).collect();
+    assert!(
+        sides.chunks(3).all(|round| round == ["ours", "floor", "terraform_data"]),
+        "runs must alternate the three sides: {sides:?}"
+    );
     assert!(runs.iter().all(|r| r["secs"].as_f64().is_some_and(|s| s > 0.0)));
     assert_eq!(json["per_resource"].as_array().map(Vec::len), Some(Command::ALL.len() * report.ns.len()));
     assert_eq!(json["figures"].as_array().map(Vec::len), Some(FIGURE_IDS.len() + BASELINE_FIGURE_IDS.len()));
