@@ -963,6 +963,15 @@ fn cpu_target_us(command: Command) -> Option<f64> {
     }
 }
 
+/// A side's slope between two cells, `terraform_data`'s, and their ratio (NaN when noise makes
+/// `terraform_data`'s slope vanish at small N, as in quick runs: then there is no ratio to judge).
+fn slope_ratio(lo: &Cell, hi: &Cell, side: fn(&Cell) -> &Summary) -> (f64, f64, f64) {
+    let slope = side(hi).median - side(lo).median;
+    let data = hi.terraform_data.median - lo.terraform_data.median;
+    let ratio = if data > 0.0 && slope.is_finite() { slope / data } else { f64::NAN };
+    (slope, data, ratio)
+}
+
 /// The figures of a report, each with its target (if any) and whether it is met.
 pub fn figures(r: &Report) -> Vec<Figure> {
     let mut out = Vec::new();
@@ -978,10 +987,7 @@ pub fn figures(r: &Report) -> Vec<Figure> {
 
     for command in Command::ALL {
         let (Some(lo), Some(hi)) = (cell(command, n_lo), cell(command, n_hi)) else { continue };
-        let ours = hi.ours.median - lo.ours.median;
-        let data = hi.terraform_data.median - lo.terraform_data.median;
-        // Noise can make a slope vanish at small N (quick runs): then there is no ratio to judge.
-        let ratio = if data > 0.0 && ours.is_finite() { ours / data } else { f64::NAN };
+        let (ours, data, ratio) = slope_ratio(lo, hi, |c| &c.ours);
         let target = matches!(command, Command::Plan | Command::RefreshPlan)
             .then(|| (format!("≤ {RATIO_TARGET}"), ratio <= RATIO_TARGET));
         add(
@@ -1003,9 +1009,7 @@ pub fn figures(r: &Report) -> Vec<Figure> {
     // nothing, against which the role's ratio is its own work.
     for command in [Command::Plan, Command::RefreshPlan] {
         let (Some(lo), Some(hi)) = (cell(command, n_lo), cell(command, n_hi)) else { continue };
-        let floor = hi.floor.median - lo.floor.median;
-        let data = hi.terraform_data.median - lo.terraform_data.median;
-        let ratio = if data > 0.0 && floor.is_finite() { floor / data } else { f64::NAN };
+        let (floor, data, ratio) = slope_ratio(lo, hi, |c| &c.floor);
         add(
             &format!("per_resource.floor_ratio.{}", command.id()),
             "per-resource",
@@ -1143,8 +1147,6 @@ pub fn figures(r: &Report) -> Vec<Figure> {
             format!("{ratio:.2}×"),
             Some((format!("≤ {N1_RATIO_TARGET}×"), ratio <= N1_RATIO_TARGET)),
         );
-    }
-    if let Some(c) = cell(Command::Plan, n_lo) {
         let ratio = c.floor.median / c.terraform_data.median;
         add(
             "fixed.plan_n1_ratio_floor",
