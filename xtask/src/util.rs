@@ -18,48 +18,30 @@ pub fn target_dir() -> PathBuf {
 
 /// `cargo build --release` of the two providers and the simulator; returns the release dir.
 pub fn build_release() -> Result<PathBuf> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(root())
-        .args(["build", "--release", "--package", "mdmkit", "--package", "mdm-sim", "--bins"])
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !status.success() {
-        return Err("cargo build --release failed".into());
-    }
-    Ok(target_dir().join("release"))
+    cargo_build_release(&["mdmkit", "mdm-sim"], None)
 }
 
 /// [`build_release`] and the benchmark's floor provider (`xtask/floor`), which only the benchmark runs.
 pub fn build_bench_release() -> Result<PathBuf> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(root())
-        .args([
-            "build",
-            "--release",
-            "--package",
-            "mdmkit",
-            "--package",
-            "mdm-sim",
-            "--package",
-            "bench-floor",
-            "--bins",
-        ])
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !status.success() {
-        return Err("cargo build --release failed".into());
-    }
-    Ok(target_dir().join("release"))
+    cargo_build_release(&["mdmkit", "mdm-sim", "bench-floor"], None)
 }
 
 /// `cargo build --release` of the two providers alone, for the host or for the Rust `target`
 /// triple; returns the directory holding the binaries.
 pub fn build_providers_release(target: Option<&str>) -> Result<PathBuf> {
+    cargo_build_release(&["mdmkit"], target)
+}
+
+/// `cargo build --release --bins` of `packages`, for the host or for `target`; returns the
+/// directory holding the binaries.
+fn cargo_build_release(packages: &[&str], target: Option<&str>) -> Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(root()).args(["build", "--release", "--package", "mdmkit", "--bins"]);
+    cmd.current_dir(root()).args(["build", "--release"]);
+    for package in packages {
+        cmd.args(["--package", package]);
+    }
+    cmd.arg("--bins");
     if let Some(t) = target {
         cmd.args(["--target", t]);
     }
